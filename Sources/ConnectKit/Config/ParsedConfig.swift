@@ -1,0 +1,79 @@
+/// A parsed, validated configuration (Kafka's `AbstractConfig`): typed values for every defined key
+/// plus the original strings, unknown keys included.
+public struct ParsedConfig: Sendable, CustomStringConvertible {
+    public let definition: ConfigDef
+    /// Typed values of the defined keys (defaults applied).
+    public let values: [String: ConfigValue]
+    /// Every key given, as given — including keys the definition does not know.
+    public let originals: [String: String]
+
+    public init(definition: ConfigDef, values: [String: ConfigValue], originals: [String: String]) {
+        self.definition = definition
+        self.values = values
+        self.originals = originals
+    }
+
+    public subscript(key: String) -> ConfigValue? { values[key] }
+
+    public func string(_ key: String) -> String? {
+        switch values[key] {
+        case .string(let s)?, .className(let s)?: s
+        case .password(let p)?: p.value
+        case nil, .null?: nil
+        case let v?: v.description
+        }
+    }
+
+    public func int(_ key: String) -> Int32? { if case .int(let v)? = values[key] { return v }; return nil }
+    public func short(_ key: String) -> Int16? { if case .short(let v)? = values[key] { return v }; return nil }
+    public func long(_ key: String) -> Int64? {
+        switch values[key] {
+        case .long(let v)?: v
+        case .int(let v)?: Int64(v)
+        case .short(let v)?: Int64(v)
+        default: nil
+        }
+    }
+    public func double(_ key: String) -> Double? { if case .double(let v)? = values[key] { return v }; return nil }
+    public func bool(_ key: String) -> Bool? { if case .boolean(let v)? = values[key] { return v }; return nil }
+    public func list(_ key: String) -> [String]? { if case .list(let v)? = values[key] { return v }; return nil }
+    public func password(_ key: String) -> Password? { if case .password(let v)? = values[key] { return v }; return nil }
+    public func className(_ key: String) -> String? { if case .className(let v)? = values[key] { return v }; return nil }
+
+    /// Keys given that the definition does not define (passed through to connectors, as Kafka does).
+    public var unknownKeys: [String: String] { originals.filter { definition[$0.key] == nil } }
+
+    /// Original keys that start with `prefix`, with the prefix removed when `strip` is true
+    /// (Kafka's `originalsWithPrefix`).
+    public func originals(withPrefix prefix: String, strip: Bool = true) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in originals where k.hasPrefix(prefix) {
+            out[strip ? String(k.dropFirst(prefix.count)) : k] = v
+        }
+        return out
+    }
+
+    /// Every value, sorted by key; passwords print `[hidden]` and unknown keys whose name
+    /// suggests a secret are masked too.
+    public var description: String {
+        var lines: [String] = []
+        for k in originals.keys.sorted() {
+            if let v = values[k] {
+                lines.append("\(k) = \(v)")
+            } else if definition[k]?.type == .password || ParsedConfig.looksSecret(k) {
+                lines.append("\(k) = \(Password.hidden)")
+            } else {
+                lines.append("\(k) = \(originals[k]!)")
+            }
+        }
+        for key in definition.keys where originals[key.name] == nil {
+            if let v = values[key.name] { lines.append("\(key.name) = \(v)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func looksSecret(_ key: String) -> Bool {
+        let k = key.lowercased()
+        return k.contains("password") || k.contains("secret") || k.hasSuffix(".key") && k.contains("access")
+    }
+}

@@ -1,0 +1,55 @@
+/// Turns Connect data into bytes and back (`org.apache.kafka.connect.storage.Converter`).
+///
+/// A converter is created from its configuration (the `key.converter.*` / `value.converter.*`
+/// keys with the prefix removed) and then used by one task; implementations in ConnectKit are also
+/// safe to share between threads (their caches are locked).
+public protocol Converter: Sendable {
+    /// Creates a configured converter. `isKey` tells whether it converts keys or values.
+    init(configuration: [String: String], isKey: Bool) throws(ConfigError)
+
+    /// The keys this converter accepts.
+    static var configDef: ConfigDef { get }
+
+    /// Serializes a value; `nil` means a null payload (e.g. a tombstone).
+    func fromConnectData(topic: String, headers: Headers?, schema: Schema?, value: Value) throws(DataError) -> [UInt8]?
+
+    /// Deserializes a payload (`nil` for a null payload).
+    func toConnectData(topic: String, headers: Headers?, value: [UInt8]?) throws(DataError) -> SchemaAndValue
+}
+
+extension Converter {
+    public func fromConnectData(topic: String, schema: Schema?, value: Value) throws(DataError) -> [UInt8]? {
+        try fromConnectData(topic: topic, headers: nil, schema: schema, value: value)
+    }
+
+    public func toConnectData(topic: String, value: [UInt8]?) throws(DataError) -> SchemaAndValue {
+        try toConnectData(topic: topic, headers: nil, value: value)
+    }
+}
+
+/// Turns header values into bytes and back (`org.apache.kafka.connect.storage.HeaderConverter`).
+public protocol HeaderConverter: Sendable {
+    init(configuration: [String: String]) throws(ConfigError)
+    static var configDef: ConfigDef { get }
+    func fromConnectHeader(topic: String, headerKey: String, schema: Schema?, value: Value) throws(DataError) -> [UInt8]?
+    func toConnectHeader(topic: String, headerKey: String, value: [UInt8]?) throws(DataError) -> SchemaAndValue
+}
+
+/// A single message transformation (`org.apache.kafka.connect.transforms.Transformation`).
+///
+/// `apply` works on source and sink records alike. Return `nil` to drop the record. A transformation
+/// is configured once and then called from one task at a time; cache derived schemas per input schema
+/// (not per record).
+public protocol Transformation: Sendable {
+    init(configuration: [String: String]) throws(ConfigError)
+    static var configDef: ConfigDef { get }
+    func apply<R: ConnectRecord>(_ record: R) throws -> R?
+}
+
+/// A condition on a record, used to apply a transformation only to some records
+/// (`org.apache.kafka.connect.transforms.predicates.Predicate`).
+public protocol Predicate: Sendable {
+    init(configuration: [String: String]) throws(ConfigError)
+    static var configDef: ConfigDef { get }
+    func test<R: ConnectRecord>(_ record: R) -> Bool
+}

@@ -1,0 +1,216 @@
+/// The schema of a Connect value: `org.apache.kafka.connect.data.Schema`.
+///
+/// A `Schema` is immutable and shared by reference: copying one is a pointer copy, its hash is
+/// computed once, and struct field lookup by name goes through a prebuilt index. Two schemas are
+/// equal when they describe the same type (Kafka's `ConnectSchema.equals`); identical instances
+/// compare in constant time. Build schemas with ``SchemaBuilder`` or use the predefined constants
+/// such as ``int64`` and ``optionalString``.
+public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let type: SchemaType
+    public let isOptional: Bool
+    /// The default value, or `nil` when the schema has none.
+    public let defaultValue: Value?
+    public let name: String?
+    public let version: Int32?
+    public let doc: String?
+    /// Parameters in insertion order, or `nil` when none were set.
+    public let parameters: SchemaParameters?
+    /// Fields of a struct schema, in order; empty for other types.
+    public let fields: [Field]
+    /// Key schema of a map.
+    public let keySchema: Schema?
+    /// Element schema of an array, value schema of a map.
+    public let valueSchema: Schema?
+    /// The logical type named by ``name``, if it is one Connect defines.
+    public let logicalType: LogicalType?
+
+    let fieldIndex: [String: Int]
+    let precomputedHash: Int
+
+    init(
+        type: SchemaType, isOptional: Bool, defaultValue: Value?, name: String?, version: Int32?, doc: String?,
+        parameters: SchemaParameters?, fields: [Field], keySchema: Schema?, valueSchema: Schema?
+    ) {
+        self.type = type
+        self.isOptional = isOptional
+        self.defaultValue = defaultValue
+        self.name = name
+        self.version = version
+        self.doc = doc
+        self.parameters = parameters
+        self.fields = fields
+        self.keySchema = keySchema
+        self.valueSchema = valueSchema
+        var index: [String: Int] = [:]
+        index.reserveCapacity(fields.count)
+        for f in fields { index[f.name] = f.index }
+        self.fieldIndex = index
+        self.logicalType = LogicalType(name: name, type: type, parameters: parameters)
+        var h = Hasher()
+        h.combine(type)
+        h.combine(isOptional)
+        h.combine(name)
+        h.combine(version)
+        h.combine(doc)
+        h.combine(parameters)
+        h.combine(defaultValue)
+        for f in fields {
+            h.combine(f.name)
+            h.combine(f.schema.precomputedHash)
+        }
+        h.combine(keySchema?.precomputedHash)
+        h.combine(valueSchema?.precomputedHash)
+        self.precomputedHash = h.finalize()
+    }
+
+    /// The field with this name, or `nil`.
+    public func field(_ name: String) -> Field? {
+        guard let i = fieldIndex[name] else { return nil }
+        return fields[i]
+    }
+
+    func fieldPosition(_ name: String) -> Int? { fieldIndex[name] }
+
+    public static func == (lhs: Schema, rhs: Schema) -> Bool {
+        if lhs === rhs { return true }
+        return lhs.precomputedHash == rhs.precomputedHash && lhs.type == rhs.type && lhs.isOptional == rhs.isOptional
+            && lhs.name == rhs.name && lhs.version == rhs.version && lhs.doc == rhs.doc
+            && lhs.parameters == rhs.parameters && lhs.defaultValue == rhs.defaultValue
+            && lhs.fields == rhs.fields && lhs.keySchema == rhs.keySchema && lhs.valueSchema == rhs.valueSchema
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(precomputedHash) }
+
+    /// `Schema{name:TYPE}` or `Schema{TYPE}`, as Kafka prints schemas.
+    public var description: String {
+        if let name { return "Schema{\(name):\(type)}" }
+        return "Schema{\(type)}"
+    }
+
+    /// The whole schema tree, for debugging.
+    public var debugDescription: String {
+        var s = (isOptional ? "optional " : "") + type.rawValue
+        if let name { s += " \(name)" }
+        if let version { s += " v\(version)" }
+        if let parameters, !parameters.isEmpty { s += " \(parameters)" }
+        switch type {
+        case .struct: s += " {" + fields.map { "\($0.name): \($0.schema.debugDescription)" }.joined(separator: ", ") + "}"
+        case .array: s += "<\(valueSchema!.debugDescription)>"
+        case .map: s += "<\(keySchema!.debugDescription), \(valueSchema!.debugDescription)>"
+        default: break
+        }
+        if let defaultValue { s += " = \(defaultValue)" }
+        return s
+    }
+
+    /// The same schema marked optional (this instance if it already is). Other properties are kept.
+    public var asOptional: Schema {
+        if isOptional { return self }
+        return Schema(
+            type: type, isOptional: true, defaultValue: defaultValue, name: name, version: version, doc: doc,
+            parameters: parameters, fields: fields, keySchema: keySchema, valueSchema: valueSchema)
+    }
+
+    // MARK: Predefined schemas (Kafka's Schema.INT8_SCHEMA, ...)
+
+    static func primitive(_ type: SchemaType, optional: Bool) -> Schema {
+        Schema(
+            type: type, isOptional: optional, defaultValue: nil, name: nil, version: nil, doc: nil, parameters: nil,
+            fields: [], keySchema: nil, valueSchema: nil)
+    }
+
+    public static let int8 = primitive(.int8, optional: false)
+    public static let int16 = primitive(.int16, optional: false)
+    public static let int32 = primitive(.int32, optional: false)
+    public static let int64 = primitive(.int64, optional: false)
+    public static let float32 = primitive(.float32, optional: false)
+    public static let float64 = primitive(.float64, optional: false)
+    public static let boolean = primitive(.boolean, optional: false)
+    public static let string = primitive(.string, optional: false)
+    public static let bytes = primitive(.bytes, optional: false)
+    public static let optionalInt8 = primitive(.int8, optional: true)
+    public static let optionalInt16 = primitive(.int16, optional: true)
+    public static let optionalInt32 = primitive(.int32, optional: true)
+    public static let optionalInt64 = primitive(.int64, optional: true)
+    public static let optionalFloat32 = primitive(.float32, optional: true)
+    public static let optionalFloat64 = primitive(.float64, optional: true)
+    public static let optionalBoolean = primitive(.boolean, optional: true)
+    public static let optionalString = primitive(.string, optional: true)
+    public static let optionalBytes = primitive(.bytes, optional: true)
+
+    /// Required `Decimal` with the given scale.
+    public static func decimal(scale: Int32) -> Schema { SchemaBuilder.decimal(scale: scale).buildUnchecked() }
+    /// Required `Date` (int32 days since the epoch).
+    public static let date = SchemaBuilder.date().buildUnchecked()
+    /// Required `Time` (int32 milliseconds since midnight).
+    public static let time = SchemaBuilder.time().buildUnchecked()
+    /// Required `Timestamp` (int64 milliseconds since the epoch).
+    public static let timestamp = SchemaBuilder.timestamp().buildUnchecked()
+
+    /// An array of `element`.
+    public static func array(_ element: Schema) -> Schema { SchemaBuilder.array(element).buildUnchecked() }
+    /// A map from `key` to `value`.
+    public static func map(_ key: Schema, _ value: Schema) -> Schema { SchemaBuilder.map(key, value).buildUnchecked() }
+}
+
+/// A field of a struct schema: its name, position and schema.
+public struct Field: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    public let index: Int
+    public let schema: Schema
+
+    public init(name: String, index: Int, schema: Schema) {
+        self.name = name
+        self.index = index
+        self.schema = schema
+    }
+
+    public var description: String { "Field{name=\(name), index=\(index), schema=\(schema)}" }
+}
+
+/// Schema parameters: string pairs that keep insertion order (serializers write them in order)
+/// but compare like a map.
+public struct SchemaParameters: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+    public private(set) var pairs: [(key: String, value: String)]
+
+    public init() { pairs = [] }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        pairs = []
+        for (k, v) in elements { self[k] = v }
+    }
+
+    public subscript(key: String) -> String? {
+        get { pairs.first(where: { $0.key == key })?.value }
+        set {
+            if let i = pairs.firstIndex(where: { $0.key == key }) {
+                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
+            } else if let newValue {
+                pairs.append((key: key, value: newValue))
+            }
+        }
+    }
+
+    public var isEmpty: Bool { pairs.isEmpty }
+    public var count: Int { pairs.count }
+    public func makeIterator() -> IndexingIterator<[(key: String, value: String)]> { pairs.makeIterator() }
+
+    public static func == (lhs: SchemaParameters, rhs: SchemaParameters) -> Bool {
+        guard lhs.pairs.count == rhs.pairs.count else { return false }
+        for (k, v) in lhs.pairs where rhs[k] != v { return false }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        var h = 0
+        for (k, v) in pairs {
+            var eh = Hasher()
+            eh.combine(k)
+            eh.combine(v)
+            h ^= eh.finalize()
+        }
+        hasher.combine(h)
+    }
+
+    public var description: String { "{" + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}" }
+}

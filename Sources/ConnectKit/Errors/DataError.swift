@@ -1,0 +1,32 @@
+/// A problem with Connect data: a value that does not match its schema, a schema that cannot be
+/// built, or bytes a converter cannot decode. Mirrors Kafka Connect's `DataException`.
+///
+/// The message names what is wrong (the field, the expected and actual type); converters add the
+/// topic and, for malformed input, the byte offset at which decoding failed.
+public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, in words.
+    public var message: String
+    /// The topic whose record failed, when a converter raised the error.
+    public var topic: String?
+    /// Offset of the offending byte in the input, for decoding errors.
+    public var byteOffset: Int?
+
+    public init(_ message: String, topic: String? = nil, byteOffset: Int? = nil) {
+        self.message = message
+        self.topic = topic
+        self.byteOffset = byteOffset
+    }
+
+    public var description: String {
+        var s = message
+        if let topic { s += " (topic \"\(topic)\"" + (byteOffset.map { ", byte offset \($0))" } ?? ")") }
+        else if let byteOffset { s += " (byte offset \(byteOffset))" }
+        return s
+    }
+
+    func with(topic: String) -> DataError {
+        var e = self
+        if e.topic == nil { e.topic = topic }
+        return e
+    }
+}

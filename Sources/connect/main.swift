@@ -1,0 +1,3 @@
+import ConnectKit
+
+print("ConnectKit: no pipeline yet")
