@@ -1,0 +1,156 @@
+import Testing
+
+@testable import ConnectKit
+
+@Suite("Converters")
+struct ConverterTests {
+    @Test func javaNumberFormat() {
+        let cases: [(Double, String)] = [
+            (100, "100.0"), (1e-7, "1.0E-7"), (1e21, "1.0E21"), (1e7, "1.0E7"), (9999999, "9999999.0"), (0.001, "0.001"),
+            (0.0001, "1.0E-4"), (-0.0, "-0.0"), (Double.leastNonzeroMagnitude, "4.9E-324"), (1.7976931348623157e308, "1.7976931348623157E308"),
+            (123456789012.345, "1.23456789012345E11"), (0.1 + 0.2, "0.30000000000000004"),
+            (1.93125733498705376e17, "1.9312573349870538E17"),  // JDK >= 19 shortest form
+        ]
+        for (d, s) in cases { #expect(JavaNumberFormat.string(d) == s) }
+        #expect(JavaNumberFormat.string(Float(1.4e-45)) == "1.4E-45")
+        #expect(JavaNumberFormat.string(Float(0.1)) == "0.1")
+        #expect(JavaNumberFormat.string(Float(1e10)) == "1.0E10")
+    }
+
+    @Test func jsonMalformedInputNamesTopicAndOffset() throws {
+        let c = JSONConverter(schemasEnabled: false)
+        let e = #expect(throws: DataError.self) { try c.toConnectData(topic: "orders", value: Array(#"{"a": [1, 2,, 3]}"#.utf8)) }
+        #expect(e?.topic == "orders")
+        #expect(e?.byteOffset == 12)
+        #expect(e?.description.contains("topic \"orders\", byte offset 12") == true)
+        let trailing = #expect(throws: DataError.self) { try c.toConnectData(topic: "t", value: Array("{} x".utf8)) }
+        #expect(trailing?.byteOffset == 3)
+        let badUTF8 = #expect(throws: DataError.self) { try c.toConnectData(topic: "t", value: [0x22, 0xFF, 0x22]) }
+        #expect(badUTF8?.message.contains("UTF-8") == true)
+        let deep = Array(repeating: UInt8(ascii: "["), count: 5000)
+        #expect(throws: DataError.self) { try c.toConnectData(topic: "t", value: deep) }
+        #expect(try c.toConnectData(topic: "t", value: []) == .null)
+    }
+
+    @Test func jsonTypeMismatchesAreErrorsNotZeroes() throws {
+        let schema = try SchemaBuilder.struct().name("S").field("n", .int32).field("s", .string).build()
+        let c = JSONConverter()
+        let env = try c.jsonSchema(schema)
+        let bad = #expect(throws: DataError.self) {
+            try c.toConnectData(topic: "t", value: Array(#"{"schema":\#(env),"payload":{"n":"12","s":"x"}}"#.utf8))
+        }
+        #expect(bad?.message.contains("field \"n\"") == true)
+        #expect(bad?.message.contains("INT32") == true)
+        let range = #expect(throws: DataError.self) {
+            try c.toConnectData(topic: "t", value: Array(#"{"schema":{"type":"int8","optional":false},"payload":300}"#.utf8))
+        }
+        #expect(range?.message.contains("out of range") == true)
+    }
+
+    @Test func jsonSerializeErrors() throws {
+        let c = JSONConverter()
+        let schema = try SchemaBuilder.struct().field("a", .int32).build()
+        let other = try SchemaBuilder.struct().field("b", .int32).build()
+        let e = #expect(throws: DataError.self) { try c.fromConnectData(topic: "t", schema: schema, value: .struct(try Struct(other))) }
+        #expect(e?.message == "Mismatching schema.")
+        #expect(e?.topic == "t")
+        let wrong = #expect(throws: DataError.self) { try c.fromConnectData(topic: "t", schema: .int32, value: "x") }
+        #expect(wrong?.message == "Invalid type for INT32: STRING")
+        let inField = Struct(unchecked: schema, values: [.string("x")])
+        let named = #expect(throws: DataError.self) { try c.fromConnectData(topic: "t", schema: schema, value: .struct(inField)) }
+        #expect(named?.message == "Invalid type for INT32: STRING (field \"a\")")
+        #expect(try c.fromConnectData(topic: "t", schema: nil, value: .null) == nil)
+    }
+
+    @Test func jsonConfigErrorsNameKeys() {
+        let e = #expect(throws: ConfigError.self) {
+            try JSONConverter(configuration: ["schemas.enable": "maybe", "decimal.format": "HEX", "schemas.cache.size": "-1"], isKey: false)
+        }
+        #expect(e?.keys.sorted() == ["decimal.format", "schemas.cache.size", "schemas.enable"])
+        #expect(e?.context == "JsonConverter")
+        let badSchema = #expect(throws: ConfigError.self) {
+            try JSONConverter(configuration: ["schema.content": #"{"type":"nope"}"#], isKey: false)
+        }
+        #expect(badSchema?.keys == ["schema.content"])
+    }
+
+    @Test func jsonFixedSchemaContent() throws {
+        let c = try JSONConverter(configuration: ["schema.content": #"{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"}],"optional":false}"#], isKey: false)
+        let r = try c.toConnectData(topic: "t", value: Array(#"{"id": 5}"#.utf8))
+        #expect(r.value.structValue?["id"] == .int64(5))
+    }
+
+    @Test func jsonSchemaCacheIsBounded() throws {
+        let c = JSONConverter(schemasCacheSize: 2)
+        for i in 0..<5 {
+            let s = try SchemaBuilder.int32().name("n\(i)").build()
+            let bytes = try c.fromConnectData(topic: "t", schema: s, value: .int32(Int32(i)))
+            let back = try c.toConnectData(topic: "t", value: bytes)
+            #expect(back.schema == s)
+            #expect(back.value == .int32(Int32(i)))
+        }
+    }
+
+    @Test func stringConverter() throws {
+        let c = StringConverter()
+        #expect(try c.fromConnectData(topic: "t", schema: .string, value: "héllo") == Array("héllo".utf8))
+        #expect(try c.fromConnectData(topic: "t", schema: nil, value: .int32(5)) == Array("5".utf8))
+        #expect(try c.fromConnectData(topic: "t", schema: nil, value: .null) == nil)
+        #expect(try c.toConnectData(topic: "t", value: nil) == SchemaAndValue(schema: .optionalString, value: .null))
+        let utf16 = try StringConverter(configuration: ["converter.encoding": "UTF-16"], isKey: false)
+        let b = try utf16.fromConnectData(topic: "t", schema: nil, value: "A")
+        #expect(b == [0xFE, 0xFF, 0x00, 0x41])
+        #expect(try utf16.toConnectData(topic: "t", value: b).value == "A")
+        let latin = StringConverter(encoding: .latin1)
+        #expect(try latin.toConnectData(topic: "t", value: [0xE9]).value == "é")
+        let e = #expect(throws: ConfigError.self) { try StringConverter(configuration: ["converter.encoding": "EBCDIC"], isKey: true) }
+        #expect(e?.keys == ["converter.encoding"])
+    }
+
+    @Test func byteArrayConverter() throws {
+        let c = ByteArrayConverter()
+        #expect(try c.fromConnectData(topic: "t", schema: .bytes, value: .bytes([1, 2])) == [1, 2])
+        #expect(try c.toConnectData(topic: "t", value: [3]) == SchemaAndValue(schema: .optionalBytes, value: .bytes([3])))
+        let e = #expect(throws: DataError.self) { try c.fromConnectData(topic: "t", schema: .string, value: "x") }
+        #expect(e?.message == "Invalid schema type for ByteArrayConverter: STRING")
+        let v = #expect(throws: DataError.self) { try c.fromConnectData(topic: "t", schema: nil, value: .int32(1)) }
+        #expect(v?.message == "ByteArrayConverter is not compatible with objects of type INT32")
+    }
+
+    @Test func numberConvertersAreBigEndian() throws {
+        #expect(try NumberConverter(.integer).fromConnectData(topic: "t", schema: nil, value: .int32(258)) == [0, 0, 1, 2])
+        #expect(try NumberConverter(.short).fromConnectData(topic: "t", schema: nil, value: .int16(-2)) == [0xFF, 0xFE])
+        #expect(try NumberConverter(.long).toConnectData(topic: "t", value: [0, 0, 0, 0, 0, 0, 0, 7]).value == .int64(7))
+        #expect(try NumberConverter(.double).fromConnectData(topic: "t", schema: nil, value: .float64(1.0)) == [0x3F, 0xF0, 0, 0, 0, 0, 0, 0])
+        #expect(try NumberConverter(.float).toConnectData(topic: "t", value: [0x3F, 0xC0, 0, 0]).value == .float32(1.5))
+        #expect(try NumberConverter(.integer).toConnectData(topic: "t", value: nil) == SchemaAndValue(schema: .optionalInt32, value: .null))
+        let size = #expect(throws: DataError.self) { try NumberConverter(.integer).toConnectData(topic: "t", value: [1, 2]) }
+        #expect(size?.message == "Size of data received by IntegerDeserializer is not 4")
+        let type = #expect(throws: DataError.self) { try NumberConverter(.long).fromConnectData(topic: "t", schema: nil, value: "x") }
+        #expect(type?.message == "Failed to serialize to INT64 (was STRING)")
+    }
+
+    @Test func simpleHeaderConverterRoundTrips() throws {
+        let c = SimpleHeaderConverter()
+        func roundTrip(_ v: Value) throws -> SchemaAndValue {
+            try c.toConnectHeader(topic: "t", headerKey: "h", value: c.fromConnectHeader(topic: "t", headerKey: "h", schema: nil, value: v))
+        }
+        #expect(try roundTrip(.int32(5)) == SchemaAndValue(schema: .int8, value: .int8(5)))
+        #expect(try roundTrip(.int64(100_000)) == SchemaAndValue(schema: .int32, value: .int32(100_000)))
+        #expect(try roundTrip(.boolean(true)) == SchemaAndValue(schema: .boolean, value: true))
+        #expect(try roundTrip("plain text, with comma") == SchemaAndValue(schema: .string, value: "plain text, with comma"))
+        #expect(try roundTrip(.float64(1.5)) == SchemaAndValue(schema: .float32, value: .float32(1.5)))
+        #expect(try roundTrip(.date(19000)) == SchemaAndValue(schema: .date, value: .date(19000)))
+        #expect(try roundTrip(.timestamp(1_700_000_000_123)) == SchemaAndValue(schema: .timestamp, value: .timestamp(1_700_000_000_123)))
+        #expect(try roundTrip(.time(3_723_004)) == SchemaAndValue(schema: .time, value: .time(3_723_004)))
+        #expect(ValueText.string(for: .timestamp(1_700_000_000_123)) == "2023-11-14T22:13:20.123Z")
+        #expect(ValueText.string(for: [.string("a\"b"), .int32(1)]) == #"["a\"b",1]"#)
+        #expect(try roundTrip([.int32(1), .int32(300)]).value == [.int16(1), .int16(300)])
+        let m = try roundTrip(.map([.string("k"): .string("v")]))
+        #expect(m.schema == Schema.map(.string, .string))
+        #expect(m.value == .map([.string("k"): .string("v")]))
+        #expect(try c.toConnectHeader(topic: "t", headerKey: "h", value: Array("[1,".utf8)) == SchemaAndValue(schema: .string, value: "[1,"))
+        #expect(try c.toConnectHeader(topic: "t", headerKey: "h", value: nil) == .null)
+        #expect(try c.toConnectHeader(topic: "t", headerKey: "h", value: []) == SchemaAndValue(schema: .string, value: ""))
+    }
+}
