@@ -264,7 +264,7 @@ public final class JSONConverter: Converter, HeaderConverter {
                         throw DataError(
                             "Decimal value has mismatching scale for given Decimal schema. Schema has scale \(scale), value has scale \(d.scale).")
                     }
-                    w.base64String(d.unscaled.twosComplementBytes)
+                    d.unscaled.withTwosComplementBytes { w.base64String($0) }
                 }
             case (.date, .date(let days)): w.int(Int64(days))
             case (.time, .time(let ms)):
@@ -304,12 +304,13 @@ public final class JSONConverter: Converter, HeaderConverter {
         case (.struct, .struct(let s)):
             guard s.schema == schema else { throw DataError("Mismatching schema.") }
             w.byte(0x7B)
-            for f in schema.fields {
-                if f.index > 0 { w.byte(0x2C) }
-                w.string(f.name)
-                w.byte(0x3A)
+            let keys = schema.jsonFieldKeys
+            let values = s.values
+            for (i, f) in schema.fields.enumerated() {
+                if i > 0 { w.byte(0x2C) }
+                w.raw(keys[i])
                 do {
-                    try writeValue(f.schema, s.values[f.index], &w)
+                    try writeValue(f.schema, values[i], &w)
                 } catch {
                     throw DataError("\(error.message) (field \"\(f.name)\")")
                 }
@@ -630,7 +631,7 @@ public final class JSONConverter: Converter, HeaderConverter {
         case .bytes:
             guard c == 0x22 else { throw mismatch(&r, .bytes) }
             let at = r.pos
-            guard let data = Base64.decode(Array(try r.readString().utf8)) else { throw r.error("Invalid bytes field: not Base64", at: at) }
+            guard let data = try readBase64(&r) else { throw r.error("Invalid bytes field: not Base64", at: at) }
             return .bytes(data)
         case .array:
             guard c == 0x5B else { throw mismatch(&r, .array) }
@@ -651,6 +652,11 @@ public final class JSONConverter: Converter, HeaderConverter {
         }
     }
 
+    private func readBase64(_ r: inout JSONReader) throws(DataError) -> [UInt8]? {
+        if let raw = try r.readRawString() { return Base64.decode(raw) }
+        return Base64.decode(Array(try r.readString().utf8))
+    }
+
     private func nullValue(_ schema: Schema, _ r: inout JSONReader) throws(DataError) -> Value {
         if let d = schema.defaultValue, replaceNullWithDefault { return d }
         if schema.isOptional { return .null }
@@ -669,7 +675,7 @@ public final class JSONConverter: Converter, HeaderConverter {
                 return .decimal(d)
             }
             if c == 0x22 {
-                guard let data = Base64.decode(Array(try r.readString().utf8)) else {
+                guard let data = try readBase64(&r) else {
                     throw r.error("Invalid bytes for Decimal field", at: at)
                 }
                 return .decimal(BigDecimal(unscaled: BigInt(twosComplement: data), scale: scale))
@@ -784,21 +790,48 @@ public final class JSONConverter: Converter, HeaderConverter {
         return Struct(unchecked: schema, values: values)
     }
 
+    /// Jackson keeps the last of duplicate object members (in the first one's position).
+    static func lastWins(_ entries: [MapEntry], _ keys: [String]) -> [MapEntry] {
+        // A 64-bit signature of (length, first byte, last byte) rules duplicates out cheaply; only on
+        // a signature collision are the keys compared.
+        var seen: UInt64 = 0
+        var collision = false
+        for k in keys {
+            let u = k.utf8
+            let h = (u.count &* 31 &+ Int(u.first ?? 0) &* 7 &+ Int(u.last ?? 0)) & 63
+            let bit: UInt64 = 1 << UInt64(h)
+            if seen & bit != 0 { collision = true; break }
+            seen |= bit
+        }
+        let duplicate = collision && Set(keys).count != keys.count
+        guard duplicate else { return entries }
+        var position: [String: Int] = [:]
+        var out: [MapEntry] = []
+        for (i, k) in keys.enumerated() {
+            if let p = position[k] { out[p].value = entries[i].value } else { position[k] = out.count; out.append(entries[i]) }
+        }
+        return out
+    }
+
     private func readSchemaless(_ r: inout JSONReader, depth: Int) throws(DataError) -> Value {
         guard depth < 1000 else { throw r.error("JSON nested too deeply") }
         guard let c = r.peek() else { throw r.unexpected("a value") }
         switch c {
         case 0x7B:
             r.pos += 1
-            var m = MapValue()
-            if r.consume(0x7D) { return .map(m) }
+            var entries: [MapEntry] = []
+            if r.consume(0x7D) { return .map(MapValue(entries: entries)) }
+            entries.reserveCapacity(8)
+            var keys: [String] = []
+            keys.reserveCapacity(8)
             repeat {
                 let k = try r.readString()
                 try r.expect(0x3A, "':'")
-                m.put(.string(k), try readSchemaless(&r, depth: depth + 1))
+                keys.append(k)
+                entries.append(MapEntry(key: .string(k), value: try readSchemaless(&r, depth: depth + 1)))
             } while r.consume(0x2C)
             try r.expect(0x7D, "',' or '}'")
-            return .map(m)
+            return .map(MapValue(entries: JSONConverter.lastWins(entries, keys)))
         case 0x5B:
             r.pos += 1
             var items: [Value] = []

@@ -181,7 +181,7 @@ public enum ValueText {
             } while consume(",")
             guard consume("}") else { throw Failure() }
             guard let ks = commonSchema(keys), let vs = commonSchema(values) else { return SchemaAndValue(schema: nil, value: .map(m)) }
-            let aligned = MapValue(m.entries.map { (key: align($0.key, to: ks), value: align($0.value, to: vs)) })
+            let aligned = MapValue(entries: m.entries.map { MapEntry(key: align($0.key, to: ks), value: align($0.value, to: vs)) })
             return SchemaAndValue(schema: Schema.map(ks, vs), value: .map(aligned))
         }
 

@@ -148,6 +148,23 @@ public struct BigInt: Sendable, Hashable, Comparable, CustomStringConvertible {
         return Array(bytes[start...])
     }
 
+    /// Calls `body` with the minimal two's complement bytes, without allocating for `Int64` values.
+    public func withTwosComplementBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        guard case .small(let v) = storage else {
+            return try twosComplementBytes.withUnsafeBufferPointer(body)
+        }
+        var be = v.bigEndian
+        return try withUnsafeBytes(of: &be) { raw in
+            let p = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < 7 {
+                let top = p[start], next = p[start + 1]
+                if (top == 0 && next < 0x80) || (top == 0xFF && next >= 0x80) { start += 1 } else { break }
+            }
+            return try body(UnsafeBufferPointer(rebasing: p[start...]))
+        }
+    }
+
     // MARK: Decimal text
 
     /// Decimal digits of the magnitude, without sign.

@@ -26,6 +26,9 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
 
     let fieldIndex: [String: Int]
     let precomputedHash: Int
+    /// For struct schemas: each field's JSON member prefix `"name":` (escaped), computed once so
+    /// encoders copy bytes instead of escaping names per record.
+    package let jsonFieldKeys: [[UInt8]]
 
     init(
         type: SchemaType, isOptional: Bool, defaultValue: Value?, name: String?, version: Int32?, doc: String?,
@@ -45,6 +48,12 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
         index.reserveCapacity(fields.count)
         for f in fields { index[f.name] = f.index }
         self.fieldIndex = index
+        self.jsonFieldKeys = fields.map { f in
+            var w = JSONWriter(capacity: f.name.utf8.count + 8)
+            w.string(f.name)
+            w.byte(0x3A)
+            return w.bytes
+        }
         self.logicalType = LogicalType(name: name, type: type, parameters: parameters)
         var h = Hasher()
         h.combine(type)

@@ -49,7 +49,7 @@ public enum SchemaProjector {
                 let tk = target.keySchema, let tv = target.valueSchema
             else { throw DataError("Expected a map for \(source), got \(value.kindName)") }
             var out = MapValue()
-            for (k, v) in m { out.entries.append((key: try project(k, from: sk, to: tk), value: try project(v, from: sv, to: tv))) }
+            for e in m { out.entries.append(MapEntry(key: try project(e.key, from: sk, to: tk), value: try project(e.value, from: sv, to: tv))) }
             return .map(out)
         default:
             return try projectPrimitive(value, source, target)

@@ -133,9 +133,9 @@ extension Schema {
             for e in elements { try element.validate(e, field: field) }
         case (.map, .map(let m)):
             guard let k = keySchema, let v = valueSchema else { return }
-            for (key, val) in m {
-                try k.validate(key, field: field)
-                try v.validate(val, field: field)
+            for e in m {
+                try k.validate(e.key, field: field)
+                try v.validate(e.value, field: field)
             }
         case (.struct, .struct(let s)):
             guard s.schema == self else {

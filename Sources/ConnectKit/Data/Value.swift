@@ -196,26 +196,39 @@ extension Value: CustomStringConvertible {
     }
 }
 
+/// One entry of a ``MapValue``.
+public struct MapEntry: Sendable, Hashable {
+    public var key: Value
+    public var value: Value
+
+    @inlinable public init(key: Value, value: Value) {
+        self.key = key
+        self.value = value
+    }
+}
+
 /// An ordered list of map entries. Keys may be any ``Value``; entry order is kept (serializers
 /// write entries in this order) but is ignored by `==`, like Java's `Map.equals`.
 public struct MapValue: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
-    public var entries: [(key: Value, value: Value)]
+    public var entries: [MapEntry]
 
-    public init(_ entries: [(key: Value, value: Value)] = []) { self.entries = entries }
+    public init(entries: [MapEntry] = []) { self.entries = entries }
+
+    public init(_ pairs: [(key: Value, value: Value)]) { entries = pairs.map { MapEntry(key: $0.key, value: $0.value) } }
 
     public init(dictionaryLiteral elements: (Value, Value)...) {
-        entries = elements.map { (key: $0.0, value: $0.1) }
+        entries = elements.map { MapEntry(key: $0.0, value: $0.1) }
     }
 
     /// A map with string keys, in the dictionary's iteration order.
     public init(_ dictionary: [String: Value]) {
-        entries = dictionary.map { (key: .string($0.key), value: $0.value) }
+        entries = dictionary.map { MapEntry(key: .string($0.key), value: $0.value) }
     }
 
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
 
-    public func makeIterator() -> IndexingIterator<[(key: Value, value: Value)]> { entries.makeIterator() }
+    public func makeIterator() -> IndexingIterator<[MapEntry]> { entries.makeIterator() }
 
     /// The value of the last entry with this key (later entries replace earlier ones).
     public subscript(key: Value) -> Value? {
@@ -224,7 +237,7 @@ public struct MapValue: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
             if let i = entries.firstIndex(where: { $0.key == key }) {
                 if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
             } else if let newValue {
-                entries.append((key: key, value: newValue))
+                entries.append(MapEntry(key: key, value: newValue))
             }
         }
     }
@@ -253,7 +266,7 @@ public struct MapValue: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     private var deduplicated: [Value: Value] {
         var d: [Value: Value] = [:]
         d.reserveCapacity(entries.count)
-        for (k, v) in entries { d[k] = v }
+        for e in entries { d[e.key] = e.value }
         return d
     }
 }

@@ -136,10 +136,29 @@ package struct JSONReader {
 
     private func makeString(_ start: Int, _ end: Int) throws(DataError) -> String {
         let buf = UnsafeBufferPointer(start: base + start, count: end - start)
+        if JSONReader.isASCII(buf) { return String(decoding: buf, as: UTF8.self) }
         guard let s = String(validating: buf, as: UTF8.self) else {
             throw error("Invalid UTF-8 in string", at: start)
         }
         return s
+    }
+
+    @inline(__always)
+    static func isASCII(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = buf.count
+        let raw = UnsafeRawPointer(buf.baseAddress)
+        if let raw {
+            while i + 8 <= n {
+                if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                i += 8
+            }
+        }
+        while i < n {
+            if buf[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
     }
 
     private mutating func readEscapedString(_ start: Int) throws(DataError) -> String {
@@ -301,9 +320,72 @@ package struct JSONReader {
     /// Parses any number token as a correctly rounded Double. Like Kafka (which reads JSON floats as
     /// `BigDecimal`, which has no negative zero), `-0.0` reads as `0.0`.
     package func double(_ t: NumberToken) -> Double {
-        if t.isIntegral, t.end - t.start <= 16, let i = int64(t), i.magnitude < (1 << 53) { return Double(i) }
+        if let fast = fastDouble(t) { return fast == 0 ? 0 : fast }
         let d = Double(text(t)) ?? .nan
         return d == 0 ? 0 : d
+    }
+
+    private static let exactPowersOfTen: [Double] = (0...22).map { p in
+        var v = 1.0
+        for _ in 0..<p { v *= 10 }
+        return v
+    }
+
+    /// Clinger's fast path: at most 15 significant digits and a power of ten up to 22 are both exact
+    /// in a Double, so one multiplication or division rounds correctly.
+    private func fastDouble(_ t: NumberToken) -> Double? {
+        var i = t.start
+        let negative = base[i] == 0x2D
+        if negative { i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        var seenPoint = false
+        while i < t.end {
+            let c = base[i]
+            if c >= 0x30 && c <= 0x39 {
+                if digits > 0 || c != 0x30 { digits += 1 }
+                if digits > 15 { return nil }
+                mantissa = mantissa &* 10 &+ UInt64(c - 0x30)
+                if seenPoint { scale += 1 }
+            } else if c == 0x2E {
+                seenPoint = true
+            } else {
+                break
+            }
+            i += 1
+        }
+        var exponent = 0
+        if i < t.end {  // 'e' or 'E'
+            i += 1
+            var expNegative = false
+            if base[i] == 0x2D || base[i] == 0x2B {
+                expNegative = base[i] == 0x2D
+                i += 1
+            }
+            while i < t.end {
+                exponent = exponent * 10 + Int(base[i] - 0x30)
+                if exponent > 400 { return nil }
+                i += 1
+            }
+            if expNegative { exponent = -exponent }
+        }
+        let power = exponent - scale
+        var v = Double(mantissa)
+        if power < 0 {
+            guard power >= -22 else { return nil }
+            v /= JSONReader.exactPowersOfTen[-power]
+        } else if power > 0 {
+            guard power <= 22 else { return nil }
+            v *= JSONReader.exactPowersOfTen[power]
+        }
+        return negative ? -v : v
+    }
+
+    /// The bytes of the string at the reader's position if it has no escapes (advancing past it);
+    /// nil, without advancing, when it has escapes.
+    package mutating func readRawString() throws(DataError) -> UnsafeBufferPointer<UInt8>? {
+        try readKeyBytes()
     }
 
     /// Parses any number token as a correctly rounded Float (`-0.0` reads as `0.0`, as in Kafka).

@@ -2,38 +2,79 @@
 /// (no spaces; strings escaped with `\"`, `\\`, `\b \t \n \f \r`, other control characters as
 /// `\u00XX` with upper-case hex; characters outside the Basic Multilingual Plane as two escaped
 /// UTF-16 surrogates `\uD83D\uDE00`; everything else as raw UTF-8; floats in Java notation).
-package struct JSONWriter {
-    package var bytes: [UInt8]
+package struct JSONWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    package private(set) var count: Int = 0
 
     package init(capacity: Int = 256) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(16, capacity)
+        base = .allocate(capacity: self.capacity)
     }
 
-    @inline(__always) package mutating func byte(_ b: UInt8) { bytes.append(b) }
+    deinit { base.deallocate() }
+
+    /// The bytes written so far, as an array (one allocation).
+    package var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        p.update(from: base, count: count)
+        base.deallocate()
+        base = p
+        capacity = newCapacity
+    }
+
+    @inline(__always) package mutating func byte(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always) package mutating func raw(_ b: UnsafeBufferPointer<UInt8>) {
+        guard let src = b.baseAddress, b.count > 0 else { return }
+        reserve(b.count)
+        (base + count).update(from: src, count: b.count)
+        count += b.count
+    }
 
     @inline(__always) package mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        raw(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    package mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    package mutating func raw(_ b: [UInt8]) {
+        b.withUnsafeBufferPointer { raw($0) }
+    }
 
     package mutating func int(_ v: Int64) {
+        reserve(20)
         if v >= 0 && v < 10 {
-            bytes.append(0x30 + UInt8(v))
+            base[count] = 0x30 + UInt8(v)
+            count += 1
             return
         }
         var m = v.magnitude
-        if v < 0 { bytes.append(0x2D) }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { p in
-            var i = 20
-            repeat {
-                i -= 1
-                p[i] = 0x30 + UInt8(m % 10)
-                m /= 10
-            } while m != 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<20]))
+        if v < 0 {
+            base[count] = 0x2D
+            count += 1
         }
+        var digits = 1
+        var t = m
+        while t >= 10 { t /= 10; digits += 1 }
+        var i = count + digits
+        count = i
+        repeat {
+            i -= 1
+            base[i] = 0x30 + UInt8(m % 10)
+            m /= 10
+        } while m != 0
     }
 
     package mutating func bool(_ b: Bool) {
@@ -49,7 +90,8 @@ package struct JSONWriter {
             raw(d.isNaN ? "\"NaN\"" : (d < 0 ? "\"-Infinity\"" : "\"Infinity\""))
             return
         }
-        JavaNumberFormat.append(d, to: &bytes)
+        reserve(32)
+        count += JavaNumberFormat.write(d, to: base + count)
     }
 
     package mutating func float(_ f: Float) {
@@ -57,18 +99,30 @@ package struct JSONWriter {
             raw(f.isNaN ? "\"NaN\"" : (f < 0 ? "\"-Infinity\"" : "\"Infinity\""))
             return
         }
-        JavaNumberFormat.append(f, to: &bytes)
+        reserve(32)
+        count += JavaNumberFormat.write(f, to: base + count)
     }
 
     private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     private mutating func escapeUnicode(_ unit: UInt16) {
-        bytes.append(0x5C)
-        bytes.append(0x75)
-        bytes.append(JSONWriter.hex[Int(unit >> 12)])
-        bytes.append(JSONWriter.hex[Int((unit >> 8) & 0xF)])
-        bytes.append(JSONWriter.hex[Int((unit >> 4) & 0xF)])
-        bytes.append(JSONWriter.hex[Int(unit & 0xF)])
+        reserve(6)
+        base[count] = 0x5C
+        base[count + 1] = 0x75
+        JSONWriter.hex.withUnsafeBufferPointer { h in
+            base[count + 2] = h[Int(unit >> 12)]
+            base[count + 3] = h[Int((unit >> 8) & 0xF)]
+            base[count + 4] = h[Int((unit >> 4) & 0xF)]
+            base[count + 5] = h[Int(unit & 0xF)]
+        }
+        count += 6
+    }
+
+    private mutating func escapeShort(_ c: UInt8) {
+        reserve(2)
+        base[count] = 0x5C
+        base[count + 1] = c
+        count += 2
     }
 
     package mutating func string(_ s: String) {
@@ -77,7 +131,9 @@ package struct JSONWriter {
     }
 
     package mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(0x22)
+        reserve(utf8.count + 2)
+        base[count] = 0x22
+        count += 1
         var runStart = 0
         var i = 0
         let n = utf8.count
@@ -87,7 +143,7 @@ package struct JSONWriter {
                 i += 1
                 continue
             }
-            if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+            if i > runStart { raw(UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
             if c >= 0xF0 {
                 // 4-byte sequence: a supplementary character, written as two escaped surrogates.
                 let scalar = (UInt32(c & 0x07) << 18) | (UInt32(utf8[i + 1] & 0x3F) << 12)
@@ -98,35 +154,42 @@ package struct JSONWriter {
                 i += 4
             } else {
                 switch c {
-                case 0x22: bytes.append(0x5C); bytes.append(0x22)
-                case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-                case 0x08: bytes.append(0x5C); bytes.append(0x62)
-                case 0x09: bytes.append(0x5C); bytes.append(0x74)
-                case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-                case 0x0C: bytes.append(0x5C); bytes.append(0x66)
-                case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+                case 0x22: escapeShort(0x22)
+                case 0x5C: escapeShort(0x5C)
+                case 0x08: escapeShort(0x62)
+                case 0x09: escapeShort(0x74)
+                case 0x0A: escapeShort(0x6E)
+                case 0x0C: escapeShort(0x66)
+                case 0x0D: escapeShort(0x72)
                 default: escapeUnicode(UInt16(c))
                 }
                 i += 1
             }
             runStart = i
         }
-        if n > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<n])) }
-        bytes.append(0x22)
+        if n > runStart { raw(UnsafeBufferPointer(rebasing: utf8[runStart..<n])) }
+        byte(0x22)
     }
 
     /// Standard Base64 with padding, as Jackson writes binary nodes.
     package mutating func base64String(_ data: [UInt8]) {
-        bytes.append(0x22)
-        Base64.encode(data, into: &bytes)
-        bytes.append(0x22)
+        data.withUnsafeBufferPointer { base64String($0) }
+    }
+
+    package mutating func base64String(_ data: UnsafeBufferPointer<UInt8>) {
+        let n = (data.count + 2) / 3 * 4
+        reserve(n + 2)
+        base[count] = 0x22
+        Base64.encode(data, to: base + count + 1)
+        base[count + 1 + n] = 0x22
+        count += n + 2
     }
 
     package mutating func write(_ v: JSONValue) {
         switch v {
         case .null: null()
         case .bool(let b): bool(b)
-        case .number(let n): bytes.append(contentsOf: n.utf8)
+        case .number(let n): raw(Array(n.utf8))
         case .string(let s): string(s)
         case .array(let items):
             byte(0x5B)
@@ -156,6 +219,36 @@ package enum Base64 {
         for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
         return t
     }()
+
+    /// Writes `(data.count + 2) / 3 * 4` bytes at `out`.
+    package static func encode(_ data: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) {
+        alphabet.withUnsafeBufferPointer { a in
+            var i = 0, o = 0
+            let n = data.count
+            while i + 3 <= n {
+                let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2])
+                out[o] = a[Int(v >> 18)]
+                out[o + 1] = a[Int((v >> 12) & 63)]
+                out[o + 2] = a[Int((v >> 6) & 63)]
+                out[o + 3] = a[Int(v & 63)]
+                i += 3
+                o += 4
+            }
+            if n - i == 1 {
+                let v = UInt32(data[i]) << 16
+                out[o] = a[Int(v >> 18)]
+                out[o + 1] = a[Int((v >> 12) & 63)]
+                out[o + 2] = 0x3D
+                out[o + 3] = 0x3D
+            } else if n - i == 2 {
+                let v = UInt32(data[i]) << 16 | UInt32(data[i + 1]) << 8
+                out[o] = a[Int(v >> 18)]
+                out[o + 1] = a[Int((v >> 12) & 63)]
+                out[o + 2] = a[Int((v >> 6) & 63)]
+                out[o + 3] = 0x3D
+            }
+        }
+    }
 
     package static func encode(_ data: [UInt8], into out: inout [UInt8]) {
         var i = 0

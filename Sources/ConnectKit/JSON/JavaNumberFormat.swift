@@ -30,21 +30,57 @@ public enum JavaNumberFormat {
     }
 
     package static func append(_ d: Double, to out: inout [UInt8]) {
-        if d.isNaN { out.append(contentsOf: "NaN".utf8); return }
-        if d.isInfinite { out.append(contentsOf: (d < 0 ? "-Infinity" : "Infinity").utf8); return }
-        if d == 0 { out.append(contentsOf: (d.sign == .minus ? "-0.0" : "0.0").utf8); return }
-        var text = d.description
-        if d.isSubnormal { text = twoDigitCandidate(text, Double(d), { Double($0) == d }) }
-        layout(text, &out)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            let n = write(d, to: buf.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<n]))
+        }
     }
 
     package static func append(_ f: Float, to out: inout [UInt8]) {
-        if f.isNaN { out.append(contentsOf: "NaN".utf8); return }
-        if f.isInfinite { out.append(contentsOf: (f < 0 ? "-Infinity" : "Infinity").utf8); return }
-        if f == 0 { out.append(contentsOf: (f.sign == .minus ? "-0.0" : "0.0").utf8); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            let n = write(f, to: buf.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<n]))
+        }
+    }
+
+    /// Writes Java's `Double.toString(d)` at `out` (at most 32 bytes); returns the length.
+    package static func write(_ d: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        if d.isNaN { return copy("NaN", out) }
+        if d.isInfinite { return copy(d < 0 ? "-Infinity" : "Infinity", out) }
+        if d == 0 { return copy(d.sign == .minus ? "-0.0" : "0.0", out) }
+        if d == d.rounded(.towardZero), d.magnitude < 1e7 {
+            // Integral values below 10^7: "123.0" without the digit search.
+            var v = Int64(d)
+            var n = 0
+            if v < 0 { out[0] = 0x2D; n = 1; v = -v }
+            var digits = 1
+            var t = v
+            while t >= 10 { t /= 10; digits += 1 }
+            var i = n + digits
+            let end = i
+            repeat { i -= 1; out[i] = 0x30 + UInt8(v % 10); v /= 10 } while v != 0
+            out[end] = 0x2E
+            out[end + 1] = 0x30
+            return end + 2
+        }
+        var text = d.description
+        if d.isSubnormal { text = twoDigitCandidate(text, d, { Double($0) == d }) }
+        return text.withUTF8 { layout($0, out) }
+    }
+
+    /// Writes Java's `Float.toString(f)` at `out` (at most 32 bytes); returns the length.
+    package static func write(_ f: Float, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        if f.isNaN { return copy("NaN", out) }
+        if f.isInfinite { return copy(f < 0 ? "-Infinity" : "Infinity", out) }
+        if f == 0 { return copy(f.sign == .minus ? "-0.0" : "0.0", out) }
         var text = f.description
         if f.isSubnormal { text = twoDigitCandidate(text, Double(f), { Float($0) == f }) }
-        layout(text, &out)
+        return text.withUTF8 { layout($0, out) }
+    }
+
+    private static func copy(_ s: StaticString, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        out.update(from: s.utf8Start, count: s.utf8CodeUnitCount)
+        return s.utf8CodeUnitCount
     }
 
     /// Java (JDK ≥ 19) considers two-digit decimals when the shortest has one digit and picks the
@@ -61,64 +97,89 @@ public enum JavaNumberFormat {
     }
 
     /// Re-lays out Swift's shortest digits (`"1e-07"`, `"123.45"`, `"1.5e+300"`) in Java's notation.
-    private static func layout(_ text: String, _ out: inout [UInt8]) {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        var negative = false
-        var pointIndex: Int? = nil
-        var exponent = 0
-        var iter = text.utf8.makeIterator()
-        while let c = iter.next() {
-            switch c {
-            case 0x2D: negative = true
-            case 0x2E: pointIndex = digits.count
-            case 0x30...0x39: digits.append(c)
-            case 0x65, 0x45:
-                var expNegative = false
-                var value = 0
-                while let e = iter.next() {
-                    if e == 0x2D { expNegative = true } else if e >= 0x30 && e <= 0x39 { value = value * 10 + Int(e - 0x30) }
+    private static func layout(_ text: UnsafeBufferPointer<UInt8>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes of digit scratch
+        return withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+            let dig = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var nd = 0
+            var negative = false
+            var pointIndex = -1
+            var exponent = 0
+            var i = 0
+            while i < text.count {
+                let c = text[i]
+                i += 1
+                if c >= 0x30 && c <= 0x39 {
+                    if nd < 32 { dig[nd] = c; nd += 1 }
+                } else if c == 0x2E {
+                    pointIndex = nd
+                } else if c == 0x2D {
+                    negative = true
+                } else if c == 0x65 || c == 0x45 {
+                    var expNegative = false
+                    var value = 0
+                    while i < text.count {
+                        let e = text[i]
+                        i += 1
+                        if e == 0x2D { expNegative = true } else if e >= 0x30 && e <= 0x39 { value = value * 10 + Int(e - 0x30) }
+                    }
+                    exponent = expNegative ? -value : value
                 }
-                exponent = expNegative ? -value : value
-            default: break
             }
-        }
-        var point = (pointIndex ?? digits.count) + exponent
-        var start = 0
-        while start < digits.count - 1 && digits[start] == 0x30 {
-            start += 1
-            point -= 1
-        }
-        var end = digits.count
-        while end > start + 1 && digits[end - 1] == 0x30 { end -= 1 }
-        let sig = digits[start..<end]
-        let sciExp = point - 1
-        if negative { out.append(0x2D) }
-        if sciExp >= -3 && sciExp < 7 {
-            if sciExp >= 0 {
-                let intCount = sciExp + 1
-                if sig.count <= intCount {
-                    out.append(contentsOf: sig)
-                    for _ in 0..<(intCount - sig.count) { out.append(0x30) }
-                    out.append(0x2E)
-                    out.append(0x30)
+            var point = (pointIndex < 0 ? nd : pointIndex) + exponent
+            var start = 0
+            while start < nd - 1 && dig[start] == 0x30 {
+                start += 1
+                point -= 1
+            }
+            var end = nd
+            while end > start + 1 && dig[end - 1] == 0x30 { end -= 1 }
+            let sigCount = end - start
+            let sciExp = point - 1
+            var o = 0
+            if negative { out[o] = 0x2D; o += 1 }
+            if sciExp >= -3 && sciExp < 7 {
+                if sciExp >= 0 {
+                    let intCount = sciExp + 1
+                    if sigCount <= intCount {
+                        for k in 0..<sigCount { out[o] = dig[start + k]; o += 1 }
+                        for _ in 0..<(intCount - sigCount) { out[o] = 0x30; o += 1 }
+                        out[o] = 0x2E
+                        out[o + 1] = 0x30
+                        o += 2
+                    } else {
+                        for k in 0..<intCount { out[o] = dig[start + k]; o += 1 }
+                        out[o] = 0x2E
+                        o += 1
+                        for k in intCount..<sigCount { out[o] = dig[start + k]; o += 1 }
+                    }
                 } else {
-                    out.append(contentsOf: sig.prefix(intCount))
-                    out.append(0x2E)
-                    out.append(contentsOf: sig.dropFirst(intCount))
+                    out[o] = 0x30
+                    out[o + 1] = 0x2E
+                    o += 2
+                    for _ in 0..<(-sciExp - 1) { out[o] = 0x30; o += 1 }
+                    for k in 0..<sigCount { out[o] = dig[start + k]; o += 1 }
                 }
             } else {
-                out.append(0x30)
-                out.append(0x2E)
-                for _ in 0..<(-sciExp - 1) { out.append(0x30) }
-                out.append(contentsOf: sig)
+                out[o] = dig[start]
+                out[o + 1] = 0x2E
+                o += 2
+                if sigCount > 1 {
+                    for k in 1..<sigCount { out[o] = dig[start + k]; o += 1 }
+                } else {
+                    out[o] = 0x30
+                    o += 1
+                }
+                out[o] = 0x45
+                o += 1
+                var e = sciExp
+                if e < 0 { out[o] = 0x2D; o += 1; e = -e }
+                if e >= 100 { out[o] = 0x30 + UInt8(e / 100); o += 1 }
+                if e >= 10 { out[o] = 0x30 + UInt8(e / 10 % 10); o += 1 }
+                out[o] = 0x30 + UInt8(e % 10)
+                o += 1
             }
-        } else {
-            out.append(sig.first!)
-            out.append(0x2E)
-            if sig.count > 1 { out.append(contentsOf: sig.dropFirst()) } else { out.append(0x30) }
-            out.append(0x45)
-            out.append(contentsOf: String(sciExp).utf8)
+            return o
         }
     }
 }
