@@ -32,6 +32,21 @@ struct ConverterTests {
         #expect(try c.toConnectData(topic: "t", value: []) == .null)
     }
 
+    @Test func jsonDuplicateKeysKeepLastValueInFirstPosition() throws {
+        let c = JSONConverter(schemasEnabled: false)
+        let v = try c.toConnectData(topic: "t", value: Array(#"{"a":1,"b":2,"a":3}"#.utf8)).value
+        #expect(v.mapValue?.entries.map(\.key) == ["a", "b"])
+        #expect(v.mapValue?[.string("a")] == .int64(3))
+        // More keys than the signature table holds.
+        var text = "{" + (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k3\":\"x\"}"
+        let many = try c.toConnectData(topic: "t", value: Array(text.utf8)).value.mapValue!
+        #expect(many.count == 40)
+        #expect(many[.string("k3")] == "x")
+        text = #"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":false},"payload":{"a":1,"a":2}}"#
+        let s = try JSONConverter().toConnectData(topic: "t", value: Array(text.utf8))
+        #expect(s.value.structValue?["a"] == .int32(2))
+    }
+
     @Test func jsonTypeMismatchesAreErrorsNotZeroes() throws {
         let schema = try SchemaBuilder.struct().name("S").field("n", .int32).field("s", .string).build()
         let c = JSONConverter()

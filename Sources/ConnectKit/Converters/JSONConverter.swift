@@ -638,6 +638,7 @@ public final class JSONConverter: Converter, HeaderConverter {
             r.pos += 1
             var items: [Value] = []
             if r.consume(0x5D) { return .array(items) }
+            items.reserveCapacity(4)
             let element = schema.valueSchema!
             repeat { items.append(try readValue(element, &r, depth: depth + 1)) } while r.consume(0x2C)
             try r.expect(0x5D, "',' or ']'")
@@ -791,26 +792,24 @@ public final class JSONConverter: Converter, HeaderConverter {
     }
 
     /// Jackson keeps the last of duplicate object members (in the first one's position).
-    static func lastWins(_ entries: [MapEntry], _ keys: [String]) -> [MapEntry] {
-        // A 64-bit signature of (length, first byte, last byte) rules duplicates out cheaply; only on
-        // a signature collision are the keys compared.
-        var seen: UInt64 = 0
-        var collision = false
-        for k in keys {
-            let u = k.utf8
-            let h = (u.count &* 31 &+ Int(u.first ?? 0) &* 7 &+ Int(u.last ?? 0)) & 63
-            let bit: UInt64 = 1 << UInt64(h)
-            if seen & bit != 0 { collision = true; break }
-            seen |= bit
-        }
-        let duplicate = collision && Set(keys).count != keys.count
-        guard duplicate else { return entries }
-        var position: [String: Int] = [:]
+    /// Only called when the cheap key signature saw a possible duplicate.
+    static func lastWins(_ entries: [MapEntry]) -> [MapEntry] {
+        var position: [Value: Int] = [:]
         var out: [MapEntry] = []
-        for (i, k) in keys.enumerated() {
-            if let p = position[k] { out[p].value = entries[i].value } else { position[k] = out.count; out.append(entries[i]) }
+        out.reserveCapacity(entries.count)
+        for e in entries {
+            if let p = position[e.key] { out[p].value = e.value } else { position[e.key] = out.count; out.append(e) }
         }
         return out
+    }
+
+    /// A 6-bit signature of a key's bytes; keys with different signatures differ.
+    @inline(__always)
+    private static func keySignature(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        var h: UInt32 = 2_166_136_261 ^ UInt32(truncatingIfNeeded: bytes.count)
+        for b in bytes.prefix(12) { h = (h ^ UInt32(b)) &* 16_777_619 }
+        if bytes.count > 12 { h = (h ^ UInt32(bytes[bytes.count - 1])) &* 16_777_619 }
+        return UInt8(truncatingIfNeeded: (h >> 7) ^ h) & 63
     }
 
     private func readSchemaless(_ r: inout JSONReader, depth: Int) throws(DataError) -> Value {
@@ -821,21 +820,54 @@ public final class JSONConverter: Converter, HeaderConverter {
             r.pos += 1
             var entries: [MapEntry] = []
             if r.consume(0x7D) { return .map(MapValue(entries: entries)) }
-            entries.reserveCapacity(8)
-            var keys: [String] = []
-            keys.reserveCapacity(8)
+            entries.reserveCapacity(16)
+            // Duplicate keys: Jackson keeps the last value in the first position. Signatures of the
+            // first 16 keys let each new key be compared only with keys that might be equal.
+            var signatures: (UInt64, UInt64) = (0, 0)
+            var seen: UInt64 = 0
+            var overflow = false
             repeat {
-                let k = try r.readString()
+                let k: String
+                let signature: UInt8
+                if let raw = try r.readKeyBytes() {
+                    k = try r.string(raw)
+                    signature = JSONConverter.keySignature(raw)
+                } else {
+                    k = try r.readString()
+                    var copy = k
+                    signature = copy.withUTF8 { JSONConverter.keySignature($0) }
+                }
                 try r.expect(0x3A, "':'")
-                keys.append(k)
-                entries.append(MapEntry(key: .string(k), value: try readSchemaless(&r, depth: depth + 1)))
+                let value = try readSchemaless(&r, depth: depth + 1)
+                let bit: UInt64 = 1 << UInt64(signature)
+                let index = entries.count
+                var replaced = false
+                if seen & bit != 0 {
+                    if index > 16 {
+                        overflow = true
+                    } else {
+                        withUnsafeBytes(of: &signatures) { sig in
+                            for j in 0..<index where sig[j] == signature && entries[j].key == .string(k) {
+                                entries[j].value = value
+                                replaced = true
+                                break
+                            }
+                        }
+                    }
+                }
+                seen |= bit
+                if !replaced {
+                    if index < 16 { withUnsafeMutableBytes(of: &signatures) { $0[index] = signature } }
+                    entries.append(MapEntry(key: .string(k), value: value))
+                }
             } while r.consume(0x2C)
             try r.expect(0x7D, "',' or '}'")
-            return .map(MapValue(entries: JSONConverter.lastWins(entries, keys)))
+            return .map(MapValue(entries: overflow ? JSONConverter.lastWins(entries) : entries))
         case 0x5B:
             r.pos += 1
             var items: [Value] = []
             if r.consume(0x5D) { return .array(items) }
+            items.reserveCapacity(4)
             repeat { items.append(try readSchemaless(&r, depth: depth + 1)) } while r.consume(0x2C)
             try r.expect(0x5D, "',' or ']'")
             return .array(items)

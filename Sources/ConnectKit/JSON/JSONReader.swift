@@ -134,6 +134,12 @@ package struct JSONReader {
         throw error("Unexpected end of input in a string", at: start - 1)
     }
 
+    /// A string from bytes inside the input (validated UTF-8).
+    package func string(_ buf: UnsafeBufferPointer<UInt8>) throws(DataError) -> String {
+        guard let b = buf.baseAddress else { return "" }
+        return try makeString(b - base, b - base + buf.count)
+    }
+
     private func makeString(_ start: Int, _ end: Int) throws(DataError) -> String {
         let buf = UnsafeBufferPointer(start: base + start, count: end - start)
         if JSONReader.isASCII(buf) { return String(decoding: buf, as: UTF8.self) }
