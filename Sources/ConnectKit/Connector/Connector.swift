@@ -6,8 +6,10 @@
 /// ``start(_:)``, ``taskConfigs(maxTasks:)`` (again whenever tasks are reconfigured), ``stop()``.
 /// The executor is backed by a dedicated thread, so a connector may block (e.g. list tables over a
 /// blocking database client) without starving Swift's cooperative pool. A connector instance never
-/// crosses to another thread, so it does not need to be `Sendable`.
-public protocol Connector: AnyObject {
+/// crosses to another thread, so it does not need to be `Sendable`. Its *type* is passed between
+/// threads (the runtime instantiates connectors and tasks by type), hence `SendableMetatype`: a
+/// conformance may not be isolated to a global actor such as `@MainActor`.
+public protocol Connector: AnyObject, SendableMetatype {
     /// Creates an unconfigured instance (the runtime creates connectors by registered name).
     init()
 
@@ -88,7 +90,7 @@ extension SourceConnector {
 /// in any method (blocking C clients are fine) but should return from ``poll()`` within about a
 /// second when it has nothing, and should return promptly once the Swift task is cancelled
 /// (`Task.isCancelled`) — that is how the runtime asks a task to stop.
-public protocol SourceTask: AnyObject {
+public protocol SourceTask: AnyObject, SendableMetatype {
     init()
 
     var version: String { get }
@@ -200,7 +202,7 @@ extension SinkConnector {
 /// ``stop()`` last. Offsets passed to ``preCommit(_:)`` are those of records already given to
 /// ``put(_:)``; the runtime commits what ``preCommit(_:)`` returns, so a sink that buffers must
 /// flush there (the default calls ``flush(_:)`` and returns the offsets unchanged).
-public protocol SinkTask: AnyObject {
+public protocol SinkTask: AnyObject, SendableMetatype {
     init()
 
     var version: String { get }
