@@ -169,3 +169,49 @@ struct ConverterTests {
         #expect(try c.toConnectHeader(topic: "t", headerKey: "h", value: []) == SchemaAndValue(schema: .string, value: ""))
     }
 }
+
+@Suite("JSON robustness")
+struct JSONRobustnessTests {
+    /// Every truncation and many single-byte corruptions of real Kafka output either decode or throw
+    /// a `DataError` with a byte offset inside the input — never a crash.
+    @Test func corruptedInputNeverCrashes() throws {
+        var rng = SplitMix64(seed: 2026)
+        let samples = GoldenVector.all.compactMap { $0["json"] as? String }.filter { !$0.isEmpty }
+        let interesting: [UInt8] = Array(#"{}[]",:\0123456789-+.eEtrufalsn "#.utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xFF]
+        var decoded = 0, rejected = 0
+        for (i, text) in samples.enumerated() where i % 7 == 0 {
+            let bytes = Array(text.utf8)
+            for converter in [JSONConverter(), JSONConverter(schemasEnabled: false)] {
+                var inputs: [[UInt8]] = (0..<bytes.count).map { Array(bytes[..<$0]) }
+                for _ in 0..<60 {
+                    var m = bytes
+                    m[Int(rng.next() % UInt64(m.count))] = interesting[Int(rng.next() % UInt64(interesting.count))]
+                    inputs.append(m)
+                }
+                for input in inputs {
+                    do {
+                        _ = try converter.toConnectData(topic: "fuzz", value: input)
+                        decoded += 1
+                    } catch {
+                        rejected += 1
+                        if let offset = error.byteOffset { #expect(offset >= 0 && offset <= input.count) }
+                    }
+                }
+            }
+        }
+        #expect(decoded > 0)
+        #expect(rejected > 0)
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

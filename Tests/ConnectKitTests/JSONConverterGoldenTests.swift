@@ -114,9 +114,11 @@ struct JSONConverterGoldenTests {
         let value = decodeValue(v["value"], schema)
         let c = try converter(v["config"])
         if let err = v["error"] as? String {
-            #expect(throws: DataError.self, "Kafka failed with \(err)") {
+            let e = #expect(throws: DataError.self, "Kafka failed with \(err)") {
                 _ = try c.fromConnectData(topic: "topic", schema: schema, value: value)
             }
+            let kafka = err.replacingOccurrences(of: "DataException: ", with: "")
+            #expect(e?.message.hasPrefix(kafka) == true, "expected Kafka's message: \(kafka)")
             return
         }
         let ours = try c.fromConnectData(topic: "topic", schema: schema, value: value)
@@ -165,6 +167,13 @@ struct JSONConverterGoldenTests {
                 _ = try c.toConnectData(topic: "orders", value: input)
             }
             #expect(e?.topic == "orders")
+            if v.id.hasPrefix("malformed/") {
+                #expect(e?.byteOffset != nil, "malformed input must name the byte offset")
+            } else {
+                // Same message as Kafka's DataException (ours may add the field and offset).
+                let kafka = err.replacingOccurrences(of: "DataException: ", with: "")
+                #expect(e?.message.hasPrefix(kafka) == true, "expected Kafka's message: \(kafka)")
+            }
             return
         }
         if Deviation.rejectedOverflow.contains(v.id) {
