@@ -211,15 +211,20 @@ public struct SchemaParameters: Sendable, Hashable, Sequence, ExpressibleByDicti
     }
 
     public func hash(into hasher: inout Hasher) {
-        var h = 0
-        for (k, v) in pairs {
-            var eh = Hasher()
-            eh.combine(k)
-            eh.combine(v)
-            h ^= eh.finalize()
-        }
-        hasher.combine(h)
+        hasher.combine(unorderedHash(pairs.map { ($0.key, $0.value) }))
     }
 
     public var description: String { "{" + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}" }
+}
+
+/// A hash of key/value pairs that ignores their order, for types whose `==` compares like a map.
+func unorderedHash<K: Hashable, V: Hashable>(_ pairs: some Sequence<(K, V)>) -> Int {
+    var h = 0
+    for (k, v) in pairs {
+        var eh = Hasher()
+        eh.combine(k)
+        eh.combine(v)
+        h ^= eh.finalize()
+    }
+    return h
 }

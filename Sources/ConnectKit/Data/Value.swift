@@ -253,14 +253,7 @@ public struct MapValue: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     }
 
     public func hash(into hasher: inout Hasher) {
-        var h = 0
-        for (k, v) in deduplicated {
-            var eh = Hasher()
-            eh.combine(k)
-            eh.combine(v)
-            h ^= eh.finalize()
-        }
-        hasher.combine(h)
+        hasher.combine(unorderedHash(deduplicated.map { ($0.key, $0.value) }))
     }
 
     private var deduplicated: [Value: Value] {
