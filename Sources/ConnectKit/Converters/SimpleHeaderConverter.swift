@@ -78,7 +78,8 @@ public enum ValueText {
     public static func parse(_ text: String) -> SchemaAndValue {
         let chars = Array(text.unicodeScalars)
         var p = TextParser(chars: chars)
-        if let v = try? p.parseValue(embedded: false), p.atEnd { return v }
+        if let v = try? p.parseValue(embedded: false), p.atEnd, v.value.stringValue == nil { return v }
+        // Like Kafka, text that is not another type stays exactly as given (whitespace included).
         return SchemaAndValue(schema: .string, value: .string(text))
     }
 
