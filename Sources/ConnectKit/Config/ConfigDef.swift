@@ -20,6 +20,7 @@ public struct ConfigDef: Sendable {
         case list = "LIST", `class` = "CLASS", password = "PASSWORD"
     }
 
+    /// Importance of a key (Kafka's `ConfigDef.Importance`).
     public enum Importance: String, Sendable, Hashable { case high = "HIGH", medium = "MEDIUM", low = "LOW" }
 
     /// Display width hint for UIs (Kafka's `ConfigDef.Width`).
@@ -27,17 +28,29 @@ public struct ConfigDef: Sendable {
 
     /// One defined key.
     public struct Key: Sendable {
+        /// The key, e.g. `topic.prefix`.
         public var name: String
+        /// How the string value is parsed.
         public var type: ValueType
+        /// The default, or `.required`.
         public var defaultValue: ConfigDefault
+        /// Checks the parsed value.
         public var validator: ConfigValidator?
+        /// How important the key is (for documentation and UIs).
         public var importance: Importance
+        /// What the key does.
         public var documentation: String
+        /// The group the key is shown in.
         public var group: String?
+        /// Position within the group.
         public var orderInGroup: Int
+        /// Display width hint.
         public var width: Width
+        /// Name shown in UIs.
         public var displayName: String
+        /// Keys whose validity depends on this one.
         public var dependents: [String]
+        /// Suggests values and visibility.
         public var recommender: ConfigRecommender?
         /// Internal keys are accepted but left out of generated documentation.
         public var isInternal: Bool
@@ -48,6 +61,7 @@ public struct ConfigDef: Sendable {
         public var isRequired: Bool { parsedDefault == nil }
     }
 
+    /// The defined keys in definition order.
     public private(set) var keys: [Key] = []
     private var index: [String: Int] = [:]
 
@@ -340,7 +354,9 @@ public struct ConfigValidator: Sendable, CustomStringConvertible {
         }
     }
 
+    /// `value ≥ min`.
     public static func atLeast(_ min: Double) -> ConfigValidator { range(min: min) }
+    /// `min ≤ value ≤ max`.
     public static func between(_ min: Double, _ max: Double) -> ConfigValidator { range(min: min, max: max) }
 
     /// One of the given strings (case-sensitive), Kafka's `ValidString`.

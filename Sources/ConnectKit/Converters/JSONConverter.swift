@@ -27,9 +27,13 @@ public final class JSONConverter: Converter, HeaderConverter {
         case numeric = "NUMERIC"
     }
 
+    /// `schemas.enable`.
     public let schemasEnabled: Bool
+    /// `decimal.format`.
     public let decimalFormat: DecimalFormat
+    /// `replace.null.with.default`.
     public let replaceNullWithDefault: Bool
+    /// `schemas.cache.size`.
     public let schemasCacheSize: Int
     /// The fixed schema from `schema.content`, if configured.
     public let fixedSchema: Schema?
@@ -37,6 +41,7 @@ public final class JSONConverter: Converter, HeaderConverter {
     private let envelopeCache: Mutex<LRUCache<Schema, [UInt8]>>
     private let schemaCache: Mutex<SchemaDecodeCache>
 
+    /// The keys Kafka's `JsonConverterConfig` defines.
     public static let configDef = ConfigDef()
         .define(
             "schemas.enable", .boolean, default: true, importance: .high,

@@ -4,7 +4,9 @@
 /// Equality, like Java's `BigDecimal.equals`, takes the scale into account: `1.5` (scale 1) and
 /// `1.50` (scale 2) are different values; use ``compare(_:)`` for numeric order.
 public struct BigDecimal: Sendable, Hashable, CustomStringConvertible {
+    /// The unscaled integer value.
     public var unscaled: BigInt
+    /// Digits after the decimal point (negative: trailing zeros before it).
     public var scale: Int32
 
     public init(unscaled: BigInt, scale: Int32) {

@@ -6,12 +6,17 @@
 /// compare in constant time. Build schemas with ``SchemaBuilder`` or use the predefined constants
 /// such as ``int64`` and ``optionalString``.
 public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The physical type.
     public let type: SchemaType
+    /// Whether the value may be null.
     public let isOptional: Bool
     /// The default value, or `nil` when the schema has none.
     public let defaultValue: Value?
+    /// The schema name, e.g. a record name or a logical type name.
     public let name: String?
+    /// The schema version, if set.
     public let version: Int32?
+    /// Documentation for the schema, if set.
     public let doc: String?
     /// Parameters in insertion order, or `nil` when none were set.
     public let parameters: SchemaParameters?
@@ -128,6 +133,7 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
             fields: [], keySchema: nil, valueSchema: nil)
     }
 
+    /// Required int8 (Kafka's `Schema.INT8_SCHEMA`); the other constants follow the same pattern.
     public static let int8 = primitive(.int8, optional: false)
     public static let int16 = primitive(.int16, optional: false)
     public static let int32 = primitive(.int32, optional: false)
@@ -164,8 +170,11 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
 
 /// A field of a struct schema: its name, position and schema.
 public struct Field: Sendable, Hashable, CustomStringConvertible {
+    /// The field name.
     public let name: String
+    /// The field's position in the struct.
     public let index: Int
+    /// The field's schema.
     public let schema: Schema
 
     public init(name: String, index: Int, schema: Schema) {
@@ -180,6 +189,7 @@ public struct Field: Sendable, Hashable, CustomStringConvertible {
 /// Schema parameters: string pairs that keep insertion order (serializers write them in order)
 /// but compare like a map.
 public struct SchemaParameters: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+    /// The parameters in insertion order.
     public private(set) var pairs: [(key: String, value: String)]
 
     public init() { pairs = [] }

@@ -13,6 +13,7 @@
 /// a non-struct, a duplicate field name, a property set twice, a default value that does not match —
 /// are collected and thrown by ``build()`` as a ``DataError`` naming the problem.
 public struct SchemaBuilder: Sendable {
+    /// The type being built.
     public private(set) var type: SchemaType
     private var isOptional = false
     private var defaultValue: Value?
@@ -27,6 +28,7 @@ public struct SchemaBuilder: Sendable {
 
     public init(type: SchemaType) { self.type = type }
 
+    /// A builder for int8; the other primitive factories (`int16()` … `bytes()`, `struct()`) work the same way.
     public static func int8() -> SchemaBuilder { SchemaBuilder(type: .int8) }
     public static func int16() -> SchemaBuilder { SchemaBuilder(type: .int16) }
     public static func int32() -> SchemaBuilder { SchemaBuilder(type: .int32) }
@@ -38,12 +40,14 @@ public struct SchemaBuilder: Sendable {
     public static func bytes() -> SchemaBuilder { SchemaBuilder(type: .bytes) }
     public static func `struct`() -> SchemaBuilder { SchemaBuilder(type: .struct) }
 
+    /// A builder for an array of `element`.
     public static func array(_ element: Schema) -> SchemaBuilder {
         var b = SchemaBuilder(type: .array)
         b.valueSchema = element
         return b
     }
 
+    /// A builder for a map from `key` to `value`.
     public static func map(_ key: Schema, _ value: Schema) -> SchemaBuilder {
         var b = SchemaBuilder(type: .map)
         b.keySchema = key
@@ -69,18 +73,21 @@ public struct SchemaBuilder: Sendable {
         current == nil ? [] : ["Invalid SchemaBuilder call: \(what) has already been set."]
     }
 
+    /// Marks the schema optional (null allowed).
     public func optional() -> SchemaBuilder {
         var b = self
         b.isOptional = true
         return b
     }
 
+    /// Marks the schema required (the default).
     public func required() -> SchemaBuilder {
         var b = self
         b.isOptional = false
         return b
     }
 
+    /// Sets the schema name (once).
     public func name(_ name: String) -> SchemaBuilder {
         var b = self
         b.problems += checkUnset(self.name, "name")
@@ -88,6 +95,7 @@ public struct SchemaBuilder: Sendable {
         return b
     }
 
+    /// Sets the schema version (once).
     public func version(_ version: Int32) -> SchemaBuilder {
         var b = self
         b.problems += checkUnset(self.version, "version")
@@ -95,6 +103,7 @@ public struct SchemaBuilder: Sendable {
         return b
     }
 
+    /// Sets the documentation (once).
     public func doc(_ doc: String) -> SchemaBuilder {
         var b = self
         b.problems += checkUnset(self.doc, "doc")
@@ -102,6 +111,7 @@ public struct SchemaBuilder: Sendable {
         return b
     }
 
+    /// Adds or replaces a parameter; order is kept.
     public func parameter(_ key: String, _ value: String) -> SchemaBuilder {
         var b = self
         var p = b.parameters ?? SchemaParameters()
@@ -110,6 +120,7 @@ public struct SchemaBuilder: Sendable {
         return b
     }
 
+    /// Adds several parameters.
     public func parameters(_ params: SchemaParameters) -> SchemaBuilder {
         var b = self
         for (k, v) in params { b = b.parameter(k, v) }

@@ -59,7 +59,9 @@ extension ConnectRecord {
 /// how far the source had read when it produced the record; the runtime stores the latest offset per
 /// partition once every record up to it has been delivered, and hands it back on restart.
 public struct SourceRecord: ConnectRecord {
+    /// Identifies the source partition (e.g. `["table": "orders"]`).
     public var sourcePartition: [String: Value]
+    /// The position in the source partition after this record (e.g. `["id": 42]`).
     public var sourceOffset: [String: Value]
     public var topic: String
     public var kafkaPartition: Int32?
@@ -107,16 +109,21 @@ public enum TimestampType: String, Sendable, Hashable {
 public struct SinkRecord: ConnectRecord {
     public var topic: String
     public var kafkaPartition: Int32?
+    /// The record's offset in its topic-partition.
     public var kafkaOffset: Int64
     public var keySchema: Schema?
     public var key: Value
     public var valueSchema: Schema?
     public var value: Value
     public var timestamp: Int64?
+    /// How the timestamp was set.
     public var timestampType: TimestampType
     public var headers: Headers
+    /// The topic the record was read from, before transformations.
     public let originalTopic: String
+    /// The partition the record was read from, before transformations.
     public let originalKafkaPartition: Int32
+    /// The offset the record was read at, before transformations.
     public let originalKafkaOffset: Int64
 
     public init(
@@ -167,7 +174,9 @@ public struct TopicPartition: Sendable, Hashable, Comparable, CustomStringConver
 /// A committed offset for a partition (`org.apache.kafka.clients.consumer.OffsetAndMetadata`):
 /// the offset of the next record to read.
 public struct OffsetAndMetadata: Sendable, Hashable {
+    /// The offset of the next record to consume.
     public var offset: Int64
+    /// Free-form metadata stored with the commit.
     public var metadata: String
 
     public init(offset: Int64, metadata: String = "") {
@@ -186,5 +195,6 @@ public struct SchemaAndValue: Sendable, Hashable {
         self.value = value
     }
 
+    /// No schema and a null value.
     public static let null = SchemaAndValue(schema: nil, value: .null)
 }

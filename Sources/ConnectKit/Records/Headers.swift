@@ -17,6 +17,7 @@ public struct Header: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Keys may repeat; order is kept. ``lastWithName(_:)`` gives the value a consumer usually wants.
 public struct Headers: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// Every header, in order.
     public private(set) var all: [Header]
 
     public init() { all = [] }
@@ -36,6 +37,7 @@ public struct Headers: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, 
     /// Appends a header without validation.
     public mutating func add(_ header: Header) { all.append(header) }
 
+    /// Appends a string header (schema `string`); `addInt`, `addLong`, `addBoolean`, `addBytes` likewise.
     public mutating func addString(_ key: String, _ value: String) { all.append(Header(key: key, value: .string(value), schema: .string)) }
     public mutating func addInt(_ key: String, _ value: Int32) { all.append(Header(key: key, value: .int32(value), schema: .int32)) }
     public mutating func addLong(_ key: String, _ value: Int64) { all.append(Header(key: key, value: .int64(value), schema: .int64)) }
