@@ -154,3 +154,39 @@ struct ConnectorProtocolTests {
         try await task.stop()
     }
 }
+
+/// A transformation and a predicate written against the protocols: they work on source and sink
+/// records alike, as Kafka's generic `Transformation<R>` does.
+struct UppercaseTopic: Transformation {
+    static let configDef = ConfigDef().define("suffix", .string, default: "", importance: .low, documentation: "Appended.")
+    let suffix: String
+    init(configuration: [String: String]) throws(ConfigError) {
+        suffix = try UppercaseTopic.configDef.parse(configuration).string("suffix") ?? ""
+    }
+    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+        var r = record
+        r.topic = record.topic.uppercased() + suffix
+        return r
+    }
+}
+
+struct IsTombstone: Predicate {
+    static let configDef = ConfigDef()
+    init(configuration: [String: String]) throws(ConfigError) {}
+    func test<R: ConnectRecord>(_ record: R) -> Bool { record.isTombstone }
+}
+
+@Test func transformationsApplyToBothRecordKinds() throws {
+    let t = try UppercaseTopic(configuration: ["suffix": "-v2"])
+    let source = SourceRecord(sourcePartition: [:], sourceOffset: [:], topic: "orders", valueSchema: nil, value: .null)
+    let sink = SinkRecord(topic: "orders", partition: 1, valueSchema: .string, value: "x", offset: 5)
+    #expect(try t.apply(source)?.topic == "ORDERS-v2")
+    let transformed = try t.apply(sink)!
+    #expect(transformed.topic == "ORDERS-v2")
+    #expect(transformed.originalTopic == "orders")
+    let p = try IsTombstone(configuration: [:])
+    #expect(p.test(source))
+    #expect(!p.test(sink))
+    t.close()
+    p.close()
+}

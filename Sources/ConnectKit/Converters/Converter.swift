@@ -44,6 +44,12 @@ public protocol Transformation: Sendable {
     init(configuration: [String: String]) throws(ConfigError)
     static var configDef: ConfigDef { get }
     func apply<R: ConnectRecord>(_ record: R) throws -> R?
+    /// Releases resources when the pipeline stops. Default: nothing.
+    func close()
+}
+
+extension Transformation {
+    public func close() {}
 }
 
 /// A condition on a record, used to apply a transformation only to some records
@@ -52,4 +58,10 @@ public protocol Predicate: Sendable {
     init(configuration: [String: String]) throws(ConfigError)
     static var configDef: ConfigDef { get }
     func test<R: ConnectRecord>(_ record: R) -> Bool
+    /// Releases resources when the pipeline stops. Default: nothing.
+    func close()
+}
+
+extension Predicate {
+    public func close() {}
 }
