@@ -39,6 +39,8 @@ public final class JSONConverter: Converter, HeaderConverter {
     public let fixedSchema: Schema?
 
     private let envelopeCache: Mutex<LRUCache<Schema, [UInt8]>>
+    /// Capacity to allocate for the next serialized message (grows to the largest seen).
+    private let sizeHint = Atomic<Int>(256)
     private let schemaCache: Mutex<SchemaDecodeCache>
 
     /// The keys Kafka's `JsonConverterConfig` defines.
@@ -123,19 +125,39 @@ public final class JSONConverter: Converter, HeaderConverter {
 
     public func fromConnectData(topic: String, headers: Headers?, schema: Schema?, value: Value) throws(DataError) -> [UInt8]? {
         if schema == nil, value.isNull { return nil }
-        do {
-            var w = JSONWriter(capacity: 256)
-            if schemasEnabled {
-                w.raw(try envelopePrefix(schema))
-                try writeValue(schema, value, &w)
-                w.byte(0x7D)
-            } else {
-                try writeValue(schema, value, &w)
+        // Encode straight into the returned array, sized from the largest message seen so far; only
+        // a message larger than that goes through a growable buffer (and raises the estimate).
+        let hint = sizeHint.load(ordering: .relaxed)
+        var failure: DataError? = nil
+        var spilled: [UInt8]? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: hint) { buffer, initialized in
+            var w = JSONWriter(into: buffer)
+            do throws(DataError) {
+                if schemasEnabled {
+                    w.raw(try envelopePrefix(schema))
+                    try writeValue(schema, value, &w)
+                    w.byte(0x7D)
+                } else {
+                    try writeValue(schema, value, &w)
+                }
+            } catch {
+                failure = error
+                initialized = 0
+                return
             }
-            return w.bytes
-        } catch {
-            throw error.with(topic: topic)
+            if w.isInPlace {
+                initialized = w.count
+            } else {
+                spilled = w.bytes
+                initialized = 0
+            }
         }
+        if let failure { throw failure.with(topic: topic) }
+        if let spilled {
+            sizeHint.store(min(spilled.count + spilled.count / 8 + 16, 1 << 20), ordering: .relaxed)
+            return spilled
+        }
+        return bytes
     }
 
     public func toConnectData(topic: String, headers: Headers?, value: [UInt8]?) throws(DataError) -> SchemaAndValue {
@@ -299,9 +321,11 @@ public final class JSONConverter: Converter, HeaderConverter {
         case (.array, .array(let items)):
             w.byte(0x5B)
             let element = schema.valueSchema
-            for (i, item) in items.enumerated() {
-                if i > 0 { w.byte(0x2C) }
-                try writeValue(element, item, &w)
+            try items.withUnsafeBufferPointer { (items) throws(DataError) in
+                for i in 0..<items.count {
+                    if i > 0 { w.byte(0x2C) }
+                    try writeValue(element, items[i], &w)
+                }
             }
             w.byte(0x5D)
         case (.map, .map(let m)):
@@ -309,15 +333,19 @@ public final class JSONConverter: Converter, HeaderConverter {
         case (.struct, .struct(let s)):
             guard s.schema == schema else { throw DataError("Mismatching schema.") }
             w.byte(0x7B)
-            let keys = schema.jsonFieldKeys
-            let values = s.values
-            for (i, f) in schema.fields.enumerated() {
-                if i > 0 { w.byte(0x2C) }
-                w.raw(keys[i])
-                do {
-                    try writeValue(f.schema, values[i], &w)
-                } catch {
-                    throw DataError("\(error.message) (field \"\(f.name)\")")
+            try schema.fields.withUnsafeBufferPointer { (fields) throws(DataError) in
+                try s.values.withUnsafeBufferPointer { (values) throws(DataError) in
+                    try schema.jsonFieldKeys.withUnsafeBufferPointer { (keys) throws(DataError) in
+                        for i in 0..<fields.count {
+                            if i > 0 { w.byte(0x2C) }
+                            keys[i].withUnsafeBufferPointer { w.raw($0) }
+                            do throws(DataError) {
+                                try writeValue(fields[i].schema, values[i], &w)
+                            } catch {
+                                throw DataError("\(error.message) (field \"\(fields[i].name)\")")
+                            }
+                        }
+                    }
                 }
             }
             w.byte(0x7D)

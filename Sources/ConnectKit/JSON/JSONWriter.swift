@@ -6,13 +6,32 @@ package struct JSONWriter: ~Copyable {
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     package private(set) var count: Int = 0
+    /// Whether `base` was allocated here (and must be freed) rather than lent by the caller.
+    private var owned: Bool
 
     package init(capacity: Int = 256) {
         self.capacity = max(16, capacity)
         base = .allocate(capacity: self.capacity)
+        owned = true
     }
 
-    deinit { base.deallocate() }
+    /// Writes into the caller's buffer until it is full, then continues in a buffer of its own.
+    package init(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        if let b = buffer.baseAddress, buffer.count > 0 {
+            base = b
+            capacity = buffer.count
+            owned = false
+        } else {
+            capacity = 256
+            base = .allocate(capacity: 256)
+            owned = true
+        }
+    }
+
+    deinit { if owned { base.deallocate() } }
+
+    /// `true` while everything written still sits in the buffer passed to ``init(into:)``.
+    package var isInPlace: Bool { !owned }
 
     /// The bytes written so far, as an array (one allocation).
     package var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
@@ -27,9 +46,10 @@ package struct JSONWriter: ~Copyable {
         while newCapacity < needed { newCapacity *= 2 }
         let p = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         p.update(from: base, count: count)
-        base.deallocate()
+        if owned { base.deallocate() }
         base = p
         capacity = newCapacity
+        owned = true
     }
 
     @inline(__always) package mutating func byte(_ b: UInt8) {
