@@ -11,16 +11,46 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ConnectKit", targets: ["ConnectKit"]),
+        .library(name: "ConnectRuntime", targets: ["ConnectRuntime"]),
         .executable(name: "connect", targets: ["connect"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Core API: pure Swift, no C, no I/O. See Docs/Architecture.md for the other layers.
         .target(name: "ConnectKit", swiftSettings: strict),
-        .executableTarget(name: "connect", dependencies: ["ConnectKit"], swiftSettings: strict),
+        // Runs pipelines: task threads, acknowledgements, offset stores, built-in connectors.
+        .target(
+            name: "ConnectRuntime",
+            dependencies: [
+                "ConnectKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "connect",
+            dependencies: [
+                "ConnectKit", "ConnectRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ConnectKitTests",
             dependencies: ["ConnectKit"],
             exclude: ["Vectors"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectRuntimeTests",
+            dependencies: ["ConnectRuntime", "ConnectKit"],
             swiftSettings: strict
         ),
     ],

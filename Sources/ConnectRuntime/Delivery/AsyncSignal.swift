@@ -1,0 +1,70 @@
+import Synchronization
+
+/// A wake-up signal for loops that wait for a condition: waiters sleep until the next `signal()`,
+/// a deadline, or cancellation — whichever comes first. Every wait is capped, so a missed signal
+/// costs at most one timeout, and cancellation always ends a wait.
+final class AsyncSignal: Sendable {
+    private struct State {
+        var generation: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextID: UInt64 = 0
+        /// Waits whose timeout or cancellation fired before they were registered.
+        var firedEarly: Set<UInt64> = []
+    }
+
+    private let state = Mutex(State())
+
+    /// The current generation; pass it to `wait(after:timeout:)` to not miss a signal that happens
+    /// between checking a condition and waiting.
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Wakes every waiter.
+    func signal() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.generation &+= 1
+            let w = Array(s.waiters.values)
+            s.waiters.removeAll()
+            return w
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Waits until a signal after `generation`, the timeout, or cancellation.
+    func wait(after generation: UInt64, timeout: Duration) async {
+        if Task.isCancelled { return }
+        let id = state.withLock { s -> UInt64? in
+            if s.generation != generation { return nil }
+            s.nextID &+= 1
+            return s.nextID
+        }
+        guard let id else { return }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.resume(id)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.generation != generation || s.firedEarly.remove(id) != nil { return true }
+                    s.waiters[id] = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        } onCancel: {
+            self.resume(id)
+        }
+        timer.cancel()
+        await timer.value
+        state.withLock { _ = $0.firedEarly.remove(id) }
+    }
+
+    private func resume(_ id: UInt64) {
+        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let c = s.waiters.removeValue(forKey: id) { return c }
+            s.firedEarly.insert(id)
+            return nil
+        }
+        c?.resume()
+    }
+}

@@ -1,0 +1,57 @@
+import Synchronization
+
+/// Bounds the records (and their approximate bytes) that are submitted but not yet acknowledged.
+///
+/// Sources acquire room before handing records to the runtime and wait while the pipeline is full;
+/// acknowledgements release room. A slow sink therefore slows its sources and memory stays bounded.
+/// A single batch larger than the limits is admitted when nothing else is in flight, so an
+/// oversized record can never deadlock a pipeline.
+final class InFlightLimiter: Sendable {
+    let maxRecords: Int
+    let maxBytes: Int
+    private let state = Mutex<(records: Int, bytes: Int)>((0, 0))
+    private let released = AsyncSignal()
+
+    init(maxRecords: Int, maxBytes: Int) {
+        self.maxRecords = max(1, maxRecords)
+        self.maxBytes = max(1, maxBytes)
+    }
+
+    var inFlight: (records: Int, bytes: Int) { state.withLock { $0 } }
+
+    /// `true` when waiting sources should make the sinks flush early.
+    var isUnderPressure: Bool {
+        state.withLock { $0.records * 10 >= maxRecords * 8 || $0.bytes * 10 >= maxBytes * 8 }
+    }
+
+    private func tryAcquire(_ records: Int, _ bytes: Int) -> Bool {
+        state.withLock { s in
+            let empty = s.records == 0
+            if empty || (s.records + records <= maxRecords && s.bytes + bytes <= maxBytes) {
+                s.records += records
+                s.bytes += bytes
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Waits until there is room (or the task is cancelled; then returns false).
+    func acquire(records: Int, bytes: Int, onWait: @Sendable () -> Void = {}) async -> Bool {
+        while true {
+            let g = released.generation
+            if tryAcquire(records, bytes) { return true }
+            if Task.isCancelled { return false }
+            onWait()
+            await released.wait(after: g, timeout: .milliseconds(100))
+        }
+    }
+
+    func release(records: Int, bytes: Int) {
+        state.withLock { s in
+            s.records -= records
+            s.bytes -= bytes
+        }
+        released.signal()
+    }
+}

@@ -1,0 +1,74 @@
+import ConnectKit
+import Logging
+import Synchronization
+
+/// Reads a connector's committed offsets from the worker's offset store.
+struct StoreOffsetReader: OffsetStorageReader {
+    let store: any OffsetStore
+    let connector: String
+
+    func offset(for partition: [String: Value]) async throws -> [String: Value]? {
+        try store.offset(connector: connector, partition: partition)
+    }
+}
+
+struct RuntimeSourceTaskContext: SourceTaskContext {
+    let config: [String: String]
+    let offsetStorageReader: any OffsetStorageReader
+    var transactionContext: (any TransactionContext)? { nil }
+}
+
+/// What a sink task can ask of the runtime while it runs.
+final class RuntimeSinkTaskContext: SinkTaskContext {
+    let config: [String: String]
+    private let assigned: Set<TopicPartition>
+    private let state = Mutex<(paused: Set<TopicPartition>, commitRequested: Bool, timeoutMs: Int64?)>(([], false, nil))
+    let logger: Logger
+
+    init(config: [String: String], assigned: Set<TopicPartition>, logger: Logger) {
+        self.config = config
+        self.assigned = assigned
+        self.logger = logger
+    }
+
+    func assignment() -> Set<TopicPartition> { assigned }
+
+    func offset(_ offsets: [TopicPartition: Int64]) {
+        // In-memory topics are not durable: records already acknowledged are gone and cannot be
+        // replayed. Kafka mode honours rewinds; here the request can only be reported.
+        logger.warning("offset rewind requested for \(offsets.keys.map(\.description).sorted()) but in-memory topics cannot be replayed")
+    }
+
+    func timeout(milliseconds: Int64) { state.withLock { $0.timeoutMs = milliseconds } }
+    func pause(_ partitions: [TopicPartition]) { state.withLock { $0.paused.formUnion(partitions) } }
+    func resume(_ partitions: [TopicPartition]) { state.withLock { $0.paused.subtract(partitions) } }
+    func requestCommit() { state.withLock { $0.commitRequested = true } }
+    var errantRecordReporter: (any ErrantRecordReporter)? { nil }
+
+    var paused: Set<TopicPartition> { state.withLock { $0.paused } }
+
+    func takeCommitRequest() -> Bool {
+        state.withLock { s in
+            defer { s.commitRequested = false }
+            return s.commitRequested
+        }
+    }
+
+    func takeRetryTimeout() -> Int64? {
+        state.withLock { s in
+            defer { s.timeoutMs = nil }
+            return s.timeoutMs
+        }
+    }
+}
+
+final class RuntimeConnectorContext: ConnectorContext {
+    let logger: Logger
+    let failure = Mutex<String?>(nil)
+    init(logger: Logger) { self.logger = logger }
+    func requestTaskReconfiguration() { logger.info("task reconfiguration requested") }
+    func raiseError(_ error: any Error) {
+        logger.error("connector raised an error: \(error)")
+        failure.withLock { $0 = "\(error)" }
+    }
+}

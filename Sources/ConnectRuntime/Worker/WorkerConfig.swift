@@ -1,0 +1,61 @@
+public import ConnectKit
+
+/// Worker settings, read from Kafka Connect's `worker.properties` keys (unknown keys are kept).
+///
+/// | key | default | meaning |
+/// | --- | --- | --- |
+/// | `offset.storage.file.filename` | none (memory) | file where source offsets are kept |
+/// | `offset.flush.interval.ms` | 60000 | how often sinks flush and source offsets are committed |
+/// | `offset.flush.timeout.ms` | 5000 | how long shutdown waits for outstanding records to be acknowledged |
+/// | `task.shutdown.graceful.timeout.ms` | 5000 | how long shutdown waits for a task to return from `poll`/`put` |
+/// | `pipeline.max.in.flight.records` | 10000 | records submitted by a source task and not yet acknowledged |
+/// | `pipeline.max.in.flight.bytes` | 67108864 | approximate bytes of those records |
+/// | `consumer.max.poll.records` | 500 | the largest batch given to `SinkTask.put` |
+/// | `topic.partitions` | 1 | partitions of each in-memory topic |
+/// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory) |
+public struct WorkerConfig: Sendable {
+    public var offsetStorageFile: String?
+    public var offsetFlushIntervalMs: Int64
+    public var offsetFlushTimeoutMs: Int64
+    public var taskShutdownTimeoutMs: Int64
+    public var maxInFlightRecords: Int
+    public var maxInFlightBytes: Int
+    public var maxPollRecords: Int
+    public var topicPartitions: Int
+    /// Every key given, including ones this worker does not use.
+    public var originals: [String: String]
+
+    public static let configDef = ConfigDef()
+        .define("offset.storage.file.filename", .string, default: .null, importance: .high,
+                documentation: "File to store source offsets in; offsets are kept in memory when unset.")
+        .define("offset.flush.interval.ms", .long, default: 60000, importance: .low,
+                documentation: "Interval at which sinks are flushed and source offsets committed.", validator: .atLeast(1))
+        .define("offset.flush.timeout.ms", .long, default: 5000, importance: .low,
+                documentation: "Time to wait at shutdown for outstanding records to be acknowledged.", validator: .atLeast(0))
+        .define("task.shutdown.graceful.timeout.ms", .long, default: 5000, importance: .low,
+                documentation: "Time to wait for tasks to stop at shutdown.", validator: .atLeast(0))
+        .define("pipeline.max.in.flight.records", .int, default: 10000, importance: .medium,
+                documentation: "Records a source task may have submitted and not yet acknowledged.", validator: .atLeast(1))
+        .define("pipeline.max.in.flight.bytes", .long, default: 67_108_864, importance: .medium,
+                documentation: "Approximate bytes of records a source task may have in flight.", validator: .atLeast(1))
+        .define("consumer.max.poll.records", .int, default: 500, importance: .medium,
+                documentation: "The largest batch handed to a sink task's put.", validator: .atLeast(1))
+        .define("topic.partitions", .int, default: 1, importance: .low,
+                documentation: "Partitions of each in-memory topic.", validator: .atLeast(1))
+        .define("bootstrap.servers", .list, default: "", importance: .high,
+                documentation: "Kafka brokers. Without them, topics live in memory.")
+
+    public init(_ properties: [String: String] = [:]) throws(ConfigError) {
+        let c: ParsedConfig
+        do { c = try WorkerConfig.configDef.parse(properties) } catch { throw ConfigError(error.problems, context: "worker") }
+        offsetStorageFile = c.string("offset.storage.file.filename")
+        offsetFlushIntervalMs = c.long("offset.flush.interval.ms")!
+        offsetFlushTimeoutMs = c.long("offset.flush.timeout.ms")!
+        taskShutdownTimeoutMs = c.long("task.shutdown.graceful.timeout.ms")!
+        maxInFlightRecords = Int(c.int("pipeline.max.in.flight.records")!)
+        maxInFlightBytes = Int(c.long("pipeline.max.in.flight.bytes")!)
+        maxPollRecords = Int(c.int("consumer.max.poll.records")!)
+        topicPartitions = Int(c.int("topic.partitions")!)
+        originals = properties
+    }
+}
