@@ -50,7 +50,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectRuntimeTests",
-            dependencies: ["ConnectRuntime", "ConnectKit"],
+            dependencies: ["ConnectRuntime", "ConnectKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ],

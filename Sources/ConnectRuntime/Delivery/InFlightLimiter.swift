@@ -36,12 +36,13 @@ final class InFlightLimiter: Sendable {
         }
     }
 
-    /// Waits until there is room (or the task is cancelled; then returns false).
-    func acquire(records: Int, bytes: Int, onWait: @Sendable () -> Void = {}) async -> Bool {
+    /// Waits until there is room; returns false instead when the task is cancelled or `abandon`
+    /// becomes true (the worker is stopping).
+    func acquire(records: Int, bytes: Int, abandon: @Sendable () -> Bool = { false }, onWait: @Sendable () -> Void = {}) async -> Bool {
         while true {
             let g = released.generation
             if tryAcquire(records, bytes) { return true }
-            if Task.isCancelled { return false }
+            if Task.isCancelled || abandon() { return false }
             onWait()
             await released.wait(after: g, timeout: .milliseconds(100))
         }

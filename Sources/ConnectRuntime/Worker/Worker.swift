@@ -266,7 +266,7 @@ public final class Worker: Service, Sendable {
                 if records.isEmpty { continue }
                 let sizes = records.map(\.approximateSize)
                 let total = sizes.reduce(0, +)
-                let admitted = await limiter.acquire(records: records.count, bytes: total) {
+                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { self.isStopping }) {
                     self.flushRequested.store(true, ordering: .relaxed)
                     router.wakeSinks()
                 }
