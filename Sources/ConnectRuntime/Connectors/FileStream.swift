@@ -149,9 +149,24 @@ public final class FileStreamSinkTask: SinkTask {
     public func start(_ config: [String: String]) async throws {
         if let f = config["file"], !f.isEmpty {
             path = f
-            fd = posixOpen(f, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            fd = posixOpen(f, O_RDWR | O_CREAT | O_APPEND, 0o644)
             if fd < 0 { throw DataError("Couldn't find or create file '\(f)' for FileStreamSinkTask: \(String(cString: strerror(errno)))") }
+            try dropIncompleteLastLine(f)
         }
+    }
+
+    /// A crash in the middle of a flush can leave a partial last line. That flush was never
+    /// acknowledged, so its records will be delivered again: cut the fragment off.
+    private func dropIncompleteLastLine(_ f: String) throws {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return }
+        var tail = [UInt8](repeating: 0, count: Int(min(size, 1 << 20)))
+        let start = size - off_t(tail.count)
+        let n = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, start) }
+        guard n == tail.count, tail.last != 0x0A else { return }
+        let keep = tail.lastIndex(of: 0x0A).map { start + off_t($0 + 1) } ?? (start == 0 ? 0 : size)
+        guard keep < size else { return }
+        if ftruncate(fd, keep) != 0 { throw DataError("Couldn't truncate the incomplete last line of '\(f)': \(String(cString: strerror(errno)))") }
     }
 
     public func put(_ records: [SinkRecord]) async throws {
