@@ -116,29 +116,27 @@ struct Demo: AsyncParsableCommand {
         let bytes = try converter.fromConnectData(topic: "orders", schema: schema, value: .struct(order))!
         print("JsonConverter (schemas.enable=false): " + String(decoding: bytes, as: UTF8.self))
 
-        // A file → topic → file pipeline on embedded defaults (in-memory topic, file offsets).
+        // A pipeline on embedded defaults: generated orders → in-memory topic → file, with offsets in a file.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-demo")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let input = dir.appendingPathComponent("input.txt").path
-        let output = dir.appendingPathComponent("output.txt").path
-        try (1...1000).map { "line \($0)" }.joined(separator: "\n").appending("\n").write(toFile: input, atomically: true, encoding: .utf8)
-        let worker = try Worker(config: try WorkerConfig([
-            "offset.storage.file.filename": dir.appendingPathComponent("offsets.json").path, "offset.flush.interval.ms": "100",
-        ]))
-        try worker.add(["name": "demo-source", "connector.class": "FileStreamSource", "file": input, "topic": "lines"])
-        try worker.add(["name": "demo-sink", "connector.class": "FileStreamSink", "file": output, "topics": "lines"])
+        let output = dir.appendingPathComponent("orders.txt").path
+        let offsets = dir.appendingPathComponent("offsets.json").path
+        let worker = try Worker(config: try WorkerConfig(["offset.storage.file.filename": offsets, "offset.flush.interval.ms": "100"]))
+        try worker.add(["name": "orders-datagen", "connector.class": "DataGen", "kafka.topic": "orders", "iterations": "10000"])
+        try worker.add(["name": "orders-file", "connector.class": "FileStreamSink", "file": output, "topics": "orders"])
+        let started = ContinuousClock.now
         let run = Task { try await worker.run() }
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: output, encoding: .utf8), text.split(separator: "\n").count >= 1000 { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        let deadline = Date().addingTimeInterval(30)
+        func lineCount() -> Int { FileManager.default.contents(atPath: output)?.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } ?? 0 }
+        while Date() < deadline, lineCount() < 10000 { try await Task.sleep(for: .milliseconds(20)) }
         worker.stop()
         try await run.value
-        let lines = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n").count ?? 0
-        print("FileStreamSource → topic \"lines\" → FileStreamSink: \(lines) lines copied")
-        print("  input:   \(input)\n  output:  \(output)\n  offsets: \(dir.appendingPathComponent("offsets.json").path)")
+        let elapsed = ContinuousClock.now - started
+        let lines = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n") ?? []
+        print("DataGen → topic \"orders\" → FileStreamSink: \(lines.count) records in \(elapsed)")
+        for l in lines.prefix(2) { print("  \(l)") }
+        print("  output:  \(output)\n  offsets: \(offsets) (\((try? String(contentsOfFile: offsets, encoding: .utf8)) ?? ""))")
     }
 }
 

@@ -103,7 +103,7 @@ final class RecordingSinkTask: SinkTask {
         if mode == "stall" {
             while !Task.isCancelled && Hub.shared.get(id).putCalls < 1_000_000 { usleep(10_000) }
         }
-        let values = records.map { $0.value.int64Value! }
+        let values = records.map { $0.value.int64Value ?? $0.key.int64Value! }
         buffer += values
         Hub.shared.update(id) { $0.delivered += values }
     }
@@ -245,5 +245,51 @@ struct WorkerTests {
         #expect(dup?.problems.first?.message == "Connector z already exists")
         let badWorker = #expect(throws: ConfigError.self) { try WorkerConfig(["offset.flush.interval.ms": "soon", "topic.partitions": "0"]) }
         #expect(badWorker?.keys.sorted() == ["offset.flush.interval.ms", "topic.partitions"])
+    }
+}
+
+@Suite("DataGen", .serialized)
+struct DataGenTests {
+    @Test func producesTheBenchmarkShapeAndResumes() async throws {
+        let store = MemoryOffsetStore()
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: testRegistry(), offsetStore: store, logger: quiet)
+        try worker.add(["name": "gen", "connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector", "kafka.topic": "orders", "iterations": "300", "batch.size": "64"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "gen-sink", "topics": "orders"])
+        try await runWorker(worker) { (try? store.offset(connector: "gen", partition: ["datagen": "0"])) == ["iteration": .int64(299)] }
+        #expect(Hub.shared.get("gen-sink").flushed == Array(0..<300))
+        let first = DataGen.order(10)
+        #expect(first.structValue?["note"] == "gift \"wrap\" é")
+        #expect(DataGen.order(9).structValue?["email"] == .null)
+        #expect(first.structValue?["email"] == "user10@example.com")
+        #expect(DataGen.order(7).structValue?["amount"] == .decimal(BigDecimal(unscaled: 7, scale: 2)))
+        try first.structValue!.validate()
+        #expect(DataGen.order(5, seed: 42) == DataGen.order(5, seed: 42))
+        #expect(DataGen.order(5, seed: 42) != DataGen.order(5, seed: 43))
+
+        // A second run continues after the committed iteration.
+        let again = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: testRegistry(), offsetStore: store, logger: quiet)
+        try again.add(["name": "gen", "connector.class": "DataGen", "kafka.topic": "orders", "iterations": "350"])
+        try again.add(["name": "rec", "connector.class": "Recording", "hub.id": "gen-sink-2", "topics": "orders"])
+        try await runWorker(again) { Hub.shared.get("gen-sink-2").flushed.count >= 50 }
+        #expect(Hub.shared.get("gen-sink-2").flushed == Array(300..<350))
+    }
+
+    @Test func rateLimitsProduction() async throws {
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: testRegistry(), logger: quiet)
+        try worker.add(["name": "gen", "connector.class": "DataGen", "rate": "200", "batch.size": "1000"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "rate-sink", "topics": "orders"])
+        let run = Task { try await worker.run() }
+        try await Task.sleep(for: .milliseconds(1000))
+        worker.stop()
+        try await run.value
+        let n = Hub.shared.get("rate-sink").delivered.count
+        #expect(n >= 120 && n <= 260, "200 records/s for about a second, got \(n)")
+    }
+
+    @Test func invalidSettingsAreReported() throws {
+        let e = #expect(throws: ConfigError.self) {
+            try Worker(logger: quiet).add(["name": "g", "connector.class": "DataGen", "rate": "-1", "iterations": "-5", "batch.size": "x"])
+        }
+        #expect(e?.keys.sorted() == ["batch.size", "iterations", "rate"])
     }
 }

@@ -58,6 +58,9 @@ public struct PluginRegistry: Sendable {
         r.register(
             .sink(FileStreamSinkConnector.self), name: "FileStreamSink",
             aliases: ["FileStreamSinkConnector", "org.apache.kafka.connect.file.FileStreamSinkConnector"])
+        r.register(
+            .source(DataGenConnector.self), name: "DataGen",
+            aliases: ["DatagenConnector", "DataGenConnector", "io.confluent.kafka.connect.datagen.DatagenConnector"])
         return r
     }
 }
