@@ -1,44 +1,13 @@
 import ConnectKit
 import Synchronization
 
-/// One record on its way to a sink, with what it takes to acknowledge it.
-struct Delivery: Sendable {
-    let record: SourceRecord
-    let ack: AckHandle
-}
-
-/// Acknowledges a source record once every sink that received it has flushed it.
-final class AckHandle: Sendable {
-    private let remaining: Atomic<Int>
-    private let entry: SubmittedRecords.Entry
-    private let tracker: SubmittedRecords
-    private let limiter: InFlightLimiter
-    let size: Int
-
-    init(entry: SubmittedRecords.Entry, tracker: SubmittedRecords, limiter: InFlightLimiter, size: Int, receivers: Int) {
-        self.entry = entry
-        self.tracker = tracker
-        self.limiter = limiter
-        self.size = size
-        remaining = Atomic(receivers)
-        if receivers == 0 { complete() }
-    }
-
-    /// One receiver is done with the record.
-    func done() {
-        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { complete() }
-    }
-
-    private func complete() {
-        tracker.ack(entry)
-        limiter.release(records: 1, bytes: size)
-    }
-}
+/// One record on its way to a sink.
+typealias Delivery = PendingRecord
 
 /// The queue of deliveries in front of one sink task. Unbounded by itself: the pipeline's
 /// `InFlightLimiter` bounds what can be in it.
 final class DeliveryQueue: Sendable {
-    private let state = Mutex<(items: [Delivery], head: Int, closed: Bool)>(([], 0, false))
+    private let state = Mutex<(items: [Delivery], head: Int, closed: Bool, woken: Bool)>(([], 0, false, false))
     private let arrived = AsyncSignal()
 
     func send(_ items: [Delivery]) {
@@ -47,8 +16,12 @@ final class DeliveryQueue: Sendable {
         arrived.signal()
     }
 
-    /// Wakes a waiting receiver without data (so it re-checks flush requests).
-    func wake() { arrived.signal() }
+    /// Makes a waiting (or the next) receive return at once, empty if need be, so that the sink
+    /// re-checks flush requests.
+    func wake() {
+        state.withLock { $0.woken = true }
+        arrived.signal()
+    }
 
     /// Ends the stream: receivers drain what is queued and then get `nil`.
     func close() {
@@ -56,14 +29,29 @@ final class DeliveryQueue: Sendable {
         arrived.signal()
     }
 
-    /// Up to `max` deliveries; waits at most `timeout` for the first one. `nil` once closed and empty.
+    private enum Take {
+        case batch([Delivery])
+        case woken
+        case finished
+        case empty
+    }
+
+    /// Up to `max` deliveries; waits at most `timeout` for the first one, and returns an empty batch
+    /// early when woken. `nil` once closed and empty.
     func receive(max: Int, timeout: Duration) async -> [Delivery]? {
         let deadline = ContinuousClock.now + timeout
         while true {
             let g = arrived.generation
-            let (batch, finished) = state.withLock { s -> ([Delivery], Bool) in
+            let take = state.withLock { s -> Take in
                 let n = min(max, s.items.count - s.head)
-                if n == 0 { return ([], s.closed) }
+                if n == 0 {
+                    if s.woken {
+                        s.woken = false
+                        return .woken
+                    }
+                    return s.closed ? .finished : .empty
+                }
+                s.woken = false
                 let batch = Array(s.items[s.head..<(s.head + n)])
                 s.head += n
                 if s.head == s.items.count {
@@ -73,10 +61,14 @@ final class DeliveryQueue: Sendable {
                     s.items.removeFirst(s.head)
                     s.head = 0
                 }
-                return (batch, false)
+                return .batch(batch)
             }
-            if !batch.isEmpty { return batch }
-            if finished { return nil }
+            switch take {
+            case .batch(let b): return b
+            case .woken: return []
+            case .finished: return nil
+            case .empty: break
+            }
             let now = ContinuousClock.now
             if now >= deadline || Task.isCancelled { return [] }
             await arrived.wait(after: g, timeout: deadline - now)

@@ -19,9 +19,9 @@ final class InFlightLimiter: Sendable {
 
     var inFlight: (records: Int, bytes: Int) { state.withLock { $0 } }
 
-    /// `true` when waiting sources should make the sinks flush early.
+    /// `true` from half the limit on: time for the sinks to flush early.
     var isUnderPressure: Bool {
-        state.withLock { $0.records * 10 >= maxRecords * 8 || $0.bytes * 10 >= maxBytes * 8 }
+        state.withLock { $0.records * 2 >= maxRecords || $0.bytes * 2 >= maxBytes }
     }
 
     private func tryAcquire(_ records: Int, _ bytes: Int) -> Bool {

@@ -1,49 +1,102 @@
 import ConnectKit
 import Synchronization
 
+/// One source record on its way through the pipeline: the record itself, how many sinks still have
+/// to flush it, and whether it is acknowledged. A single object per record is shared by the source's
+/// tracker and every sink queue it sits in (no copies of the record).
+final class PendingRecord: @unchecked Sendable {
+    let record: SourceRecord
+    let size: Int
+    let tracker: SubmittedRecords
+    private let remaining: Atomic<Int>
+    /// Guarded by the tracker's lock.
+    fileprivate var acked = false
+
+    init(record: SourceRecord, size: Int, receivers: Int, tracker: SubmittedRecords) {
+        self.record = record
+        self.size = size
+        self.tracker = tracker
+        remaining = Atomic(receivers)
+    }
+
+    /// One receiver has flushed the record; `true` when it was the last.
+    func receiverDone() -> Bool {
+        remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+    }
+
+    var isUnreceived: Bool { remaining.load(ordering: .relaxed) == 0 }
+}
+
 /// Tracks the records a source task handed to the runtime until they are acknowledged, and which
 /// source offsets may be committed (Kafka's `SubmittedRecords`).
 ///
 /// Records are acknowledged in any order (several sinks, several sink tasks), but an offset is
 /// committable only when every earlier record of the same source partition is acknowledged too.
+/// Submission and acknowledgement work on batches: one lock per batch, not per record.
 final class SubmittedRecords: Sendable {
-    final class Entry: Sendable {
-        let record: SourceRecord
-        let partition: [String: Value]
-        let seq: UInt64
-        init(record: SourceRecord, seq: UInt64) {
-            self.record = record
-            self.partition = record.sourcePartition
-            self.seq = seq
-        }
+    private struct Partition {
+        let key: [String: Value]
+        var records: [PendingRecord] = []
+        var head = 0
     }
 
     private struct State {
-        var nextSeq: UInt64 = 0
-        var pending: [[String: Value]: [Entry]] = [:]  // per partition, in submission order
-        var heads: [[String: Value]: Int] = [:]
-        var acked: Set<UInt64> = []
+        var partitions: [Partition] = []
+        var index: [[String: Value]: Int] = [:]
         var outstanding = 0
     }
 
     private let state = Mutex(State())
-    /// Signalled whenever a record is acknowledged.
+    let limiter: InFlightLimiter
+    /// Signalled whenever records are acknowledged.
     let acknowledged = AsyncSignal()
 
-    /// Registers a record; returns its entry to acknowledge later.
-    func submit(_ record: SourceRecord) -> Entry {
+    init(limiter: InFlightLimiter) { self.limiter = limiter }
+
+    /// Registers a batch of records (with their sizes and receiver counts) in order.
+    func submit(_ records: [SourceRecord], sizes: [Int], receivers: [Int]) -> [PendingRecord] {
+        let pending = records.indices.map { PendingRecord(record: records[$0], size: sizes[$0], receivers: receivers[$0], tracker: self) }
         state.withLock { s in
-            let e = Entry(record: record, seq: s.nextSeq)
-            s.nextSeq &+= 1
-            s.pending[e.partition, default: []].append(e)
-            s.outstanding += 1
-            return e
+            var last = -1
+            for p in pending {
+                let key = p.record.sourcePartition
+                if last < 0 || !sameDictionary(s.partitions[last].key, key) {
+                    if let i = s.index[key] {
+                        last = i
+                    } else {
+                        last = s.partitions.count
+                        s.index[key] = last
+                        s.partitions.append(Partition(key: key))
+                    }
+                }
+                s.partitions[last].records.append(p)
+            }
+            s.outstanding += pending.count
         }
+        // Records that no sink subscribes to are acknowledged at once.
+        let unreceived = pending.filter(\.isUnreceived)
+        if !unreceived.isEmpty { acknowledge(unreceived) }
+        return pending
     }
 
-    func ack(_ entry: Entry) {
-        state.withLock { _ = $0.acked.insert(entry.seq) }
+    /// Marks records acknowledged and frees their room in the in-flight limit.
+    func acknowledge(_ records: [PendingRecord]) {
+        guard !records.isEmpty else { return }
+        var bytes = 0
+        state.withLock { _ in
+            for r in records {
+                r.acked = true
+                bytes += r.size
+            }
+        }
+        limiter.release(records: records.count, bytes: bytes)
         acknowledged.signal()
+    }
+
+    /// Forgets every record (when the source task ends), releasing the references between the
+    /// tracker and its pending records.
+    func reset() {
+        state.withLock { $0 = State() }
     }
 
     /// Records not yet acknowledged.
@@ -51,29 +104,40 @@ final class SubmittedRecords: Sendable {
 
     /// Removes the acknowledged prefix of every partition: the records in submission order (for
     /// `commitRecord`) and, per partition, the offset that is now committable.
-    func drainCommittable() -> (records: [SourceRecord], offsets: [[String: Value]: [String: Value]]) {
+    func drainCommittable() -> (records: [SourceRecord], offsets: SourceOffsets) {
         state.withLock { s in
             var records: [SourceRecord] = []
-            var offsets: [[String: Value]: [String: Value]] = [:]
-            for (partition, entries) in s.pending {
-                var head = s.heads[partition] ?? 0
-                while head < entries.count, s.acked.remove(entries[head].seq) != nil {
-                    records.append(entries[head].record)
-                    offsets[partition] = entries[head].record.sourceOffset
+            var offsets: SourceOffsets = [:]
+            for i in s.partitions.indices {
+                var head = s.partitions[i].head
+                let all = s.partitions[i].records
+                while head < all.count, all[head].acked {
+                    records.append(all[head].record)
                     head += 1
                 }
-                s.outstanding -= head - (s.heads[partition] ?? 0)
-                if head == entries.count {
-                    s.pending[partition] = nil
-                    s.heads[partition] = nil
-                } else if head > 256 {
-                    s.pending[partition] = Array(entries[head...])
-                    s.heads[partition] = 0
+                let drained = head - s.partitions[i].head
+                guard drained > 0 else { continue }
+                offsets[s.partitions[i].key] = all[head - 1].record.sourceOffset
+                s.outstanding -= drained
+                if head == all.count {
+                    s.partitions[i].records.removeAll(keepingCapacity: true)
+                    s.partitions[i].head = 0
+                } else if head > 1024 {
+                    s.partitions[i].records.removeFirst(head)
+                    s.partitions[i].head = 0
                 } else {
-                    s.heads[partition] = head
+                    s.partitions[i].head = head
                 }
             }
             return (records, offsets)
         }
     }
+}
+
+/// Equal dictionaries, checking first whether both share storage (sources usually reuse one
+/// partition dictionary for a whole batch) before comparing contents.
+@inline(__always)
+func sameDictionary(_ a: [String: Value], _ b: [String: Value]) -> Bool {
+    let identical = withUnsafeBytes(of: a) { x in withUnsafeBytes(of: b) { y in x.elementsEqual(y) } }
+    return identical || a == b
 }

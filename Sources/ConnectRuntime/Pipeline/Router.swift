@@ -18,6 +18,8 @@ final class Router: Sendable {
     let targets: [SinkTarget]
     let partitions: Int32
     private let regexMatches = Mutex<[String: [Bool]]>([:])
+    /// Receivers per topic-partition, computed once.
+    private let receiverCache = Mutex<[TopicPartition: [DeliveryQueue]]>([:])
     private let roundRobin = Atomic<Int>(0)
 
     init(targets: [SinkTarget], partitions: Int) {
@@ -50,11 +52,14 @@ final class Router: Sendable {
             p = Int32(roundRobin.add(1, ordering: .relaxed).newValue % Int(partitions))
         }
         record.kafkaPartition = p
+        let tp = TopicPartition(topic: record.topic, partition: p)
+        if let cached = receiverCache.withLock({ $0[tp] }) { return cached }
         let subs = subscribed(record.topic)
         var out: [DeliveryQueue] = []
         for (i, t) in targets.enumerated() where subs[i] {
             out.append(t.queues[Int(p) % t.queues.count])
         }
+        receiverCache.withLock { $0[tp] = out }
         return out
     }
 

@@ -206,8 +206,8 @@ public final class Worker: Service, Sendable {
 
     private func runSourceTask(_ plan: SourceTaskPlan, router: Router, stoppedPolling: @Sendable () -> Void) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
-        let tracker = SubmittedRecords()
         let limiter = InFlightLimiter(maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes)
+        let tracker = SubmittedRecords(limiter: limiter)
         let task = plan.type.init()
         var pendingOffsets: SourceOffsets = [:]
         var lastCommit = ContinuousClock.now
@@ -253,7 +253,7 @@ public final class Worker: Service, Sendable {
             while !isStopping {
                 await drainAcks()
                 if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
-                let records: [SourceRecord]
+                var records: [SourceRecord]
                 do {
                     records = try await task.poll()
                     backoff = .milliseconds(100)
@@ -271,14 +271,15 @@ public final class Worker: Service, Sendable {
                     router.wakeSinks()
                 }
                 if !admitted { break }
+                // Ask the sinks to flush before the source has to wait, so both keep moving.
+                if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
+                var receivers: [[DeliveryQueue]] = []
+                receivers.reserveCapacity(records.count)
+                for i in records.indices { receivers.append(router.route(&records[i])) }
+                let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count))
                 var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
-                for (i, var record) in records.enumerated() {
-                    let receivers = router.route(&record)
-                    let entry = tracker.submit(record)
-                    let ack = AckHandle(entry: entry, tracker: tracker, limiter: limiter, size: sizes[i], receivers: receivers.count)
-                    for q in receivers {
-                        byQueue[ObjectIdentifier(q), default: (q, [])].1.append(Delivery(record: record, ack: ack))
-                    }
+                for (i, queues) in receivers.enumerated() {
+                    for q in queues { byQueue[ObjectIdentifier(q), default: (q, [])].1.append(pending[i]) }
                 }
                 for (_, (q, deliveries)) in byQueue { q.send(deliveries) }
             }
@@ -297,6 +298,7 @@ public final class Worker: Service, Sendable {
         }
         await commitOffsets()
         if tracker.outstanding > 0 { log.warning("\(tracker.outstanding) record(s) were not acknowledged before shutdown; they will be delivered again") }
+        tracker.reset()
         do { try await task.stop() } catch { log.warning("source task stop failed: \(error)") }
         log.info("source task stopped")
     }
@@ -310,7 +312,7 @@ public final class Worker: Service, Sendable {
         var opened: [TopicPartition] = []
         var openedSet: Set<TopicPartition> = []
         var nextOffset: [TopicPartition: Int64] = [:]
-        var pending: [AckHandle] = []
+        var pending: [PendingRecord] = []
         var held: [Delivery] = []
         var failed = false
         var lastFlush = ContinuousClock.now
@@ -321,7 +323,10 @@ public final class Worker: Service, Sendable {
             let offsets = nextOffset.mapValues { OffsetAndMetadata(offset: $0) }
             do {
                 _ = try await task.preCommit(offsets)
-                for h in pending { h.done() }
+                // Acknowledge, grouped by source task: one lock per group, not per record.
+                var complete: [ObjectIdentifier: [PendingRecord]] = [:]
+                for p in pending where p.receiverDone() { complete[ObjectIdentifier(p.tracker), default: []].append(p) }
+                for (_, group) in complete { group[0].tracker.acknowledge(group) }
                 pending.removeAll(keepingCapacity: true)
                 lastFlush = ContinuousClock.now
             } catch {
@@ -370,7 +375,7 @@ public final class Worker: Service, Sendable {
                     while true {
                         do {
                             try await task.put(records)
-                            pending.append(contentsOf: batch.map(\.ack))
+                            pending.append(contentsOf: batch)
                             break
                         } catch let e as RetriableError {
                             let wait = context.takeRetryTimeout().map { Duration.milliseconds($0) } ?? backoff
