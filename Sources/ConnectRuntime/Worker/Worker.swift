@@ -275,7 +275,19 @@ public final class Worker: Service, Sendable {
                 if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
                 var receivers: [[DeliveryQueue]] = []
                 receivers.reserveCapacity(records.count)
-                for i in records.indices { receivers.append(router.route(&records[i])) }
+                var lastTopic: String? = nil
+                var lastReceivers: [DeliveryQueue] = []
+                for i in records.indices {
+                    // Consecutive records for the same single-partition topic share their route.
+                    if router.partitions == 1, records[i].kafkaPartition == nil, records[i].topic == lastTopic {
+                        records[i].kafkaPartition = 0
+                        receivers.append(lastReceivers)
+                        continue
+                    }
+                    lastReceivers = router.route(&records[i])
+                    lastTopic = records[i].topic
+                    receivers.append(lastReceivers)
+                }
                 let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count))
                 var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
                 for (i, queues) in receivers.enumerated() {
@@ -324,9 +336,15 @@ public final class Worker: Service, Sendable {
             do {
                 _ = try await task.preCommit(offsets)
                 // Acknowledge, grouped by source task: one lock per group, not per record.
-                var complete: [ObjectIdentifier: [PendingRecord]] = [:]
-                for p in pending where p.receiverDone() { complete[ObjectIdentifier(p.tracker), default: []].append(p) }
-                for (_, group) in complete { group[0].tracker.acknowledge(group) }
+                var complete: [(tracker: SubmittedRecords, records: [PendingRecord])] = []
+                for p in pending where p.receiverDone() {
+                    if let i = complete.firstIndex(where: { $0.tracker === p.tracker }) {
+                        complete[i].records.append(p)
+                    } else {
+                        complete.append((p.tracker, [p]))
+                    }
+                }
+                for group in complete { group.tracker.acknowledge(group.records) }
                 pending.removeAll(keepingCapacity: true)
                 lastFlush = ContinuousClock.now
             } catch {
