@@ -50,7 +50,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectRuntimeTests",
-            dependencies: ["ConnectRuntime", "ConnectKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ConnectRuntime", "ConnectKit", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
     ],
