@@ -22,11 +22,12 @@ let package = Package(
     targets: [
         // Core API: pure Swift, no C, no I/O. See Docs/Architecture.md for the other layers.
         .target(name: "ConnectKit", swiftSettings: strict),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Runs pipelines: task threads, acknowledgements, offset stores, built-in connectors.
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectKit",
+                "ConnectKit", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

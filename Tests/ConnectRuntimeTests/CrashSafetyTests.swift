@@ -16,7 +16,8 @@ struct CrashSafetyTests {
     /// is killed with SIGKILL at random moments, ten times, and restarted each time. In the end the
     /// output holds every input line in order; lines repeat only right after a restart (the window
     /// whose offsets had not been committed yet).
-    @Test func killNineTenTimesLosesNothing() async throws {
+    @Test(arguments: ["file", "sqlite"])
+    func killNineTenTimesLosesNothing(offsetStore: String) async throws {
         let binary = connectBinary()
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the package first: \(binary.path)")
         let dir = try temporaryDirectory("crash")
@@ -30,7 +31,7 @@ struct CrashSafetyTests {
         try text.write(toFile: input, atomically: true, encoding: .utf8)
         let worker = dir.appendingPathComponent("worker.properties").path
         try """
-            offset.storage.file.filename=\(dir.appendingPathComponent("offsets.json").path)
+            \(offsetStore == "file" ? "offset.storage.file.filename" : "offset.storage.sqlite.filename")=\(dir.appendingPathComponent("offsets").path)
             offset.flush.interval.ms=50
             pipeline.max.in.flight.records=5000
             """.write(toFile: worker, atomically: true, encoding: .utf8)
@@ -108,6 +109,6 @@ struct CrashSafetyTests {
             #expect(restartBoundaries.contains(r), "repeat at output line \(r) is not where a restart began (\(restartBoundaries))")
         }
         #expect(rewinds.count <= restartBoundaries.count)
-        print("crash test: \(lines.count - total) duplicate line(s) over \(rewinds.count) restart window(s); boundaries \(restartBoundaries)")
+        print("crash test (\(offsetStore) offsets): \(lines.count - total) duplicate line(s) over \(rewinds.count) restart window(s); boundaries \(restartBoundaries)")
     }
 }

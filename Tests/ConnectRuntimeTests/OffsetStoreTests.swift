@@ -45,6 +45,33 @@ struct OffsetStoreTests {
         #expect(w?.description.contains("cannot create") == true)
     }
 
+    @Test func sqliteStoreRoundTripsAndResets() throws {
+        let dir = try temporaryDirectory("sqlite")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("offsets.db").path
+        do {
+            let store = try SQLiteOffsetStore(path: path)
+            try store.commit(connector: "files", offsets: [["filename": "/a"]: ["position": .int64(10)], ["filename": "/b"]: ["position": .int64(3)]])
+            try store.commit(connector: "files", offsets: [["filename": "/a"]: ["position": .int64(20)], ["filename": "/b"]: nil])
+            try store.commit(connector: "jdbc", offsets: [["table": "orders"]: ["incrementing": .int64(42), "timestamp": .int64(1_700_000_000_000)]])
+        }
+        let reopened = try SQLiteOffsetStore(path: path)
+        #expect(try reopened.offsets(connector: "files") == [["filename": "/a"]: ["position": .int64(20)]])
+        #expect(try reopened.offset(connector: "jdbc", partition: ["table": "orders"])?["incrementing"] == .int64(42))
+        #expect(try reopened.offsets(connector: "none").isEmpty)
+    }
+
+    @Test func sqliteErrorsNameTheDatabase() throws {
+        let dir = try temporaryDirectory("sqlite-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("not-a-db").path
+        try String(repeating: "garbage ", count: 200).write(toFile: path, atomically: true, encoding: .utf8)
+        let e = #expect(throws: OffsetStoreError.self) { try SQLiteOffsetStore(path: path) }
+        #expect(e?.description.contains(path) == true)
+        let missing = #expect(throws: OffsetStoreError.self) { try SQLiteOffsetStore(path: "/nonexistent/dir/offsets.db") }
+        #expect(missing?.description.contains("cannot open database") == true)
+    }
+
     @Test func memoryStore() throws {
         let store = MemoryOffsetStore()
         try store.commit(connector: "c", offsets: [["p": "1"]: ["o": .int64(1)]])

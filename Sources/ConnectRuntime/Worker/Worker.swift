@@ -36,6 +36,8 @@ public final class Worker: Service, Sendable {
         self.logger = logger
         if let offsetStore {
             self.offsetStore = offsetStore
+        } else if let db = config.offsetStorageSQLite {
+            self.offsetStore = try SQLiteOffsetStore(path: db)
         } else if let file = config.offsetStorageFile {
             self.offsetStore = try FileOffsetStore(path: file)
         } else {

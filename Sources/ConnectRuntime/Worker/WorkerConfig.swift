@@ -5,6 +5,7 @@ public import ConnectKit
 /// | key | default | meaning |
 /// | --- | --- | --- |
 /// | `offset.storage.file.filename` | none (memory) | file where source offsets are kept |
+/// | `offset.storage.sqlite.filename` | none | SQLite database where source offsets are kept (instead of a file) |
 /// | `offset.flush.interval.ms` | 60000 | how often sinks flush and source offsets are committed |
 /// | `offset.flush.timeout.ms` | 5000 | how long shutdown waits for outstanding records to be acknowledged |
 /// | `task.shutdown.graceful.timeout.ms` | 5000 | how long shutdown waits for a task to return from `poll`/`put` |
@@ -15,6 +16,7 @@ public import ConnectKit
 /// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory) |
 public struct WorkerConfig: Sendable {
     public var offsetStorageFile: String?
+    public var offsetStorageSQLite: String?
     public var offsetFlushIntervalMs: Int64
     public var offsetFlushTimeoutMs: Int64
     public var taskShutdownTimeoutMs: Int64
@@ -28,6 +30,8 @@ public struct WorkerConfig: Sendable {
     public static let configDef = ConfigDef()
         .define("offset.storage.file.filename", .string, default: .null, importance: .high,
                 documentation: "File to store source offsets in; offsets are kept in memory when unset.")
+        .define("offset.storage.sqlite.filename", .string, default: .null, importance: .high,
+                documentation: "SQLite database to store source offsets in (takes precedence over offset.storage.file.filename).")
         .define("offset.flush.interval.ms", .long, default: 60000, importance: .low,
                 documentation: "Interval at which sinks are flushed and source offsets committed.", validator: .atLeast(1))
         .define("offset.flush.timeout.ms", .long, default: 5000, importance: .low,
@@ -49,6 +53,7 @@ public struct WorkerConfig: Sendable {
         let c: ParsedConfig
         do { c = try WorkerConfig.configDef.parse(properties) } catch { throw ConfigError(error.problems, context: "worker") }
         offsetStorageFile = c.string("offset.storage.file.filename")
+        offsetStorageSQLite = c.string("offset.storage.sqlite.filename")
         offsetFlushIntervalMs = c.long("offset.flush.interval.ms")!
         offsetFlushTimeoutMs = c.long("offset.flush.timeout.ms")!
         taskShutdownTimeoutMs = c.long("task.shutdown.graceful.timeout.ms")!
