@@ -23,6 +23,9 @@ final class DeliveryQueue: Sendable {
         arrived.signal()
     }
 
+    /// Whether `close()` was called.
+    var isClosed: Bool { state.withLock { $0.closed } }
+
     /// Ends the stream: receivers drain what is queued and then get `nil`.
     func close() {
         state.withLock { $0.closed = true }

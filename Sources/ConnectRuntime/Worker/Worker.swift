@@ -26,12 +26,16 @@ public final class Worker: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     private let stopSignal = AsyncSignal()
     private let flushRequested = Atomic<Bool>(false)
+    private let board: StatusBoard
+    private let pausedConnectors = Mutex<Set<String>>([])
+    private let pauseChanged = AsyncSignal()
 
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .standard, offsetStore: (any OffsetStore)? = nil,
-        logger: Logger = Logger(label: "connectkit.worker")
+        logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone"
     ) throws {
         self.config = config
+        board = StatusBoard(workerID: workerID)
         self.registry = registry
         self.logger = logger
         if let offsetStore {
@@ -70,7 +74,53 @@ public final class Worker: Service, Sendable {
         }
         if !problems.isEmpty { throw ConfigError(problems, context: name.isEmpty ? nil : name) }
         connectors.withLock { $0.append((name, config, entry!.plugin)) }
+        board.register(name, type: entry!.plugin.isSource ? "source" : "sink")
     }
+
+    // MARK: Status and control
+
+    /// The status of a connector and its tasks, as Kafka Connect reports it.
+    public func status(_ connector: String) -> ConnectorStatus? { board.status(connector) }
+
+    /// Every connector's status, in the order they were added.
+    public var statuses: [ConnectorStatus] { board.all }
+
+    /// Pauses a connector: its sources stop polling and its sinks stop consuming (records already
+    /// taken are still flushed and acknowledged). Returns false for an unknown connector.
+    @discardableResult
+    public func pause(_ connector: String) -> Bool {
+        guard let s = board.status(connector) else { return false }
+        pausedConnectors.withLock { _ = $0.insert(connector) }
+        if s.state == .running { board.connector(connector, .paused) }
+        for t in s.tasks where t.state == .running { board.task(connector, t.id, .paused) }
+        pauseChanged.signal()
+        return true
+    }
+
+    /// Resumes a paused connector.
+    @discardableResult
+    public func resume(_ connector: String) -> Bool {
+        guard let s = board.status(connector) else { return false }
+        pausedConnectors.withLock { _ = $0.remove(connector) }
+        if s.state == .paused { board.connector(connector, .running) }
+        for t in s.tasks where t.state == .paused { board.task(connector, t.id, .running) }
+        pauseChanged.signal()
+        return true
+    }
+
+    func isPaused(_ connector: String) -> Bool { pausedConnectors.withLock { $0.contains(connector) } }
+
+    /// Waits while a connector is paused (and the worker is not stopping); `during` runs between waits.
+    private func waitWhilePaused(_ connector: String, during: () async -> Void) async {
+        while isPaused(connector) && !isStopping {
+            let g = pauseChanged.generation
+            await during()
+            if !isPaused(connector) || isStopping { return }
+            await pauseChanged.wait(after: g, timeout: .milliseconds(200))
+        }
+    }
+
+    private func runningState(_ connector: String) -> ConnectorState { isPaused(connector) ? .paused : .running }
 
     /// Asks the worker to stop gracefully (what a SIGTERM does).
     public func stop() {
@@ -120,29 +170,37 @@ public final class Worker: Service, Sendable {
             let executor = ThreadExecutor(name: "connector-\(name)")
             let connectorLogger = logger.with("connector", name)
             let tasksMax = Int(config["tasks.max"] ?? "1") ?? 1
-            let taskConfigs: [[String: String]]
-            switch plugin {
-            case .source(let type):
-                let (instance, configs) = try await startConnector(type, name: name, config: config, tasksMax: tasksMax, executor: executor, logger: connectorLogger)
-                started.append((name, instance, executor))
-                taskConfigs = configs
-                let taskType = instance.taskType
-                for (i, tc) in taskConfigs.enumerated() { sourcePlans.append(SourceTaskPlan(connector: name, index: i, type: taskType, config: tc)) }
-            case .sink(let type):
-                let (instance, configs) = try await startConnector(type, name: name, config: config, tasksMax: tasksMax, executor: executor, logger: connectorLogger)
-                started.append((name, instance, executor))
-                taskConfigs = configs
-                let taskType = instance.taskType
-                var queues: [DeliveryQueue] = []
-                for (i, tc) in taskConfigs.enumerated() {
-                    let q = DeliveryQueue()
-                    queues.append(q)
-                    sinkPlans.append(SinkTaskPlan(connector: name, index: i, type: taskType, config: tc.merging(config) { a, _ in a }, queue: q))
+            do {
+                let taskConfigs: [[String: String]]
+                switch plugin {
+                case .source(let type):
+                    let (instance, configs) = try await startConnector(type, name: name, config: config, tasksMax: tasksMax, executor: executor, logger: connectorLogger)
+                    started.append((name, instance, executor))
+                    taskConfigs = configs
+                    let taskType = instance.taskType
+                    for (i, tc) in taskConfigs.enumerated() { sourcePlans.append(SourceTaskPlan(connector: name, index: i, type: taskType, config: tc)) }
+                case .sink(let type):
+                    let (instance, configs) = try await startConnector(type, name: name, config: config, tasksMax: tasksMax, executor: executor, logger: connectorLogger)
+                    started.append((name, instance, executor))
+                    taskConfigs = configs
+                    let taskType = instance.taskType
+                    var queues: [DeliveryQueue] = []
+                    for (i, tc) in taskConfigs.enumerated() {
+                        let q = DeliveryQueue()
+                        queues.append(q)
+                        sinkPlans.append(SinkTaskPlan(connector: name, index: i, type: taskType, config: tc.merging(config) { a, _ in a }, queue: q))
+                    }
+                    let topics = Set((config["topics"] ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty })
+                    targets.append(Router.SinkTarget(connector: name, topics: topics, pattern: config["topics.regex"], queues: queues))
                 }
-                let topics = Set((config["topics"] ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty })
-                targets.append(Router.SinkTarget(connector: name, topics: topics, pattern: config["topics.regex"], queues: queues))
+                for i in taskConfigs.indices { board.task(name, i, .unassigned) }
+                board.connector(name, runningState(name))
+                connectorLogger.info("started connector with \(taskConfigs.count) task(s)")
+            } catch {
+                connectorLogger.error("connector failed to start: \(error)")
+                board.connector(name, .failed, trace: failureTrace(error))
+                executor.shutdown()
             }
-            connectorLogger.info("started connector with \(taskConfigs.count) task(s)")
         }
 
         let router = Router(targets: targets, partitions: config.topicPartitions)
@@ -179,6 +237,7 @@ public final class Worker: Service, Sendable {
 
         for (name, instance, executor) in started {
             await stopConnector(instance, name: name, executor: executor)
+            if board.status(name)?.state != .failed { board.connector(name, .unassigned) }
         }
     }
 
@@ -250,9 +309,15 @@ public final class Worker: Service, Sendable {
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector)))
             try await task.start(plan.config)
+            board.task(plan.connector, plan.index, runningState(plan.connector))
             log.info("source task started")
             var backoff = Duration.milliseconds(100)
             while !isStopping {
+                await waitWhilePaused(plan.connector) {
+                    await drainAcks()
+                    if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
+                }
+                if isStopping { break }
                 await drainAcks()
                 if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
                 var records: [SourceRecord]
@@ -299,6 +364,7 @@ public final class Worker: Service, Sendable {
             }
         } catch {
             log.error("source task failed: \(error)")
+            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
         }
         stopPolling()
 
@@ -314,6 +380,9 @@ public final class Worker: Service, Sendable {
         if tracker.outstanding > 0 { log.warning("\(tracker.outstanding) record(s) were not acknowledged before shutdown; they will be delivered again") }
         tracker.reset()
         do { try await task.stop() } catch { log.warning("source task stop failed: \(error)") }
+        if board.status(plan.connector)?.tasks.first(where: { $0.id == plan.index })?.state != .failed {
+            board.task(plan.connector, plan.index, .unassigned)
+        }
         log.info("source task stopped")
     }
 
@@ -359,8 +428,16 @@ public final class Worker: Service, Sendable {
         do {
             task.initialize(context: context)
             try await task.start(plan.config)
+            board.task(plan.connector, plan.index, runningState(plan.connector))
             log.info("sink task started")
             while true {
+                if isPaused(plan.connector) && !plan.queue.isClosed {
+                    // Paused: take no new records, but keep flushing what was taken.
+                    let g = pauseChanged.generation
+                    if ContinuousClock.now - lastFlush >= interval || flushRequested.exchange(false, ordering: .relaxed) { await flush() }
+                    await pauseChanged.wait(after: g, timeout: .milliseconds(200))
+                    continue
+                }
                 let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (ContinuousClock.now - lastFlush)))
                 guard var batch = await plan.queue.receive(max: config.maxPollRecords, timeout: wait) else { break }
                 let paused = context.paused
@@ -412,6 +489,7 @@ public final class Worker: Service, Sendable {
         } catch {
             failed = true
             log.error("sink task failed: \(error)")
+            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
             // Keep consuming so that the stream can end, but never acknowledge: nothing is lost.
             while await plan.queue.receive(max: config.maxPollRecords, timeout: .milliseconds(500)) != nil {}
         }
@@ -422,6 +500,7 @@ public final class Worker: Service, Sendable {
         } catch {
             log.warning("sink task stop failed: \(error)")
         }
+        if !failed { board.task(plan.connector, plan.index, .unassigned) }
         log.info("sink task stopped")
     }
 }

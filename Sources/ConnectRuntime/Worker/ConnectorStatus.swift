@@ -1,0 +1,96 @@
+public import ConnectKit
+import Synchronization
+
+/// The state of a connector or task, with Kafka Connect's names.
+public enum ConnectorState: String, Sendable, Hashable {
+    case unassigned = "UNASSIGNED"
+    case running = "RUNNING"
+    case paused = "PAUSED"
+    case stopped = "STOPPED"
+    case failed = "FAILED"
+    case restarting = "RESTARTING"
+}
+
+/// The status of one task, as Kafka Connect's REST API reports it.
+public struct TaskStatus: Sendable, Hashable {
+    public var id: Int
+    public var state: ConnectorState
+    public var workerID: String
+    /// The failure, for a FAILED task.
+    public var trace: String?
+}
+
+/// The status of a connector and its tasks (`GET /connectors/{name}/status`).
+public struct ConnectorStatus: Sendable, Hashable {
+    public var name: String
+    public var state: ConnectorState
+    public var workerID: String
+    public var trace: String?
+    /// `source` or `sink`.
+    public var type: String
+    public var tasks: [TaskStatus]
+
+    /// The JSON body Kafka Connect's REST API returns for this status.
+    public var json: JSONValue {
+        func stateObject(_ state: ConnectorState, _ trace: String?, id: Int? = nil) -> JSONValue {
+            var members: [(key: String, value: JSONValue)] = []
+            if let id { members.append(("id", .number(String(id)))) }
+            members.append(("state", .string(state.rawValue)))
+            members.append(("worker_id", .string(workerID)))
+            if let trace { members.append(("trace", .string(trace))) }
+            return .object(members)
+        }
+        return .object([
+            ("name", .string(name)),
+            ("connector", stateObject(state, trace)),
+            ("tasks", .array(tasks.map { stateObject($0.state, $0.trace, id: $0.id) })),
+            ("type", .string(type)),
+        ])
+    }
+}
+
+/// The worker's record of every connector's and task's state.
+final class StatusBoard: Sendable {
+    let workerID: String
+    private let board = Mutex<[String: ConnectorStatus]>([:])
+    private let order = Mutex<[String]>([])
+
+    init(workerID: String) { self.workerID = workerID }
+
+    func register(_ name: String, type: String) {
+        board.withLock { $0[name] = ConnectorStatus(name: name, state: .unassigned, workerID: workerID, trace: nil, type: type, tasks: []) }
+        order.withLock { $0.append(name) }
+    }
+
+    func connector(_ name: String, _ state: ConnectorState, trace: String? = nil) {
+        board.withLock { b in
+            b[name]?.state = state
+            b[name]?.trace = trace
+        }
+    }
+
+    func task(_ name: String, _ id: Int, _ state: ConnectorState, trace: String? = nil) {
+        board.withLock { b in
+            guard var s = b[name] else { return }
+            if let i = s.tasks.firstIndex(where: { $0.id == id }) {
+                s.tasks[i].state = state
+                s.tasks[i].trace = trace
+            } else {
+                s.tasks.append(TaskStatus(id: id, state: state, workerID: workerID, trace: trace))
+                s.tasks.sort { $0.id < $1.id }
+            }
+            b[name] = s
+        }
+    }
+
+    func status(_ name: String) -> ConnectorStatus? { board.withLock { $0[name] } }
+    var all: [ConnectorStatus] {
+        let names = order.withLock { $0 }
+        return board.withLock { b in names.compactMap { b[$0] } }
+    }
+}
+
+/// A readable failure trace for the status API; never includes configuration values.
+func failureTrace(_ error: any Error) -> String {
+    "\(type(of: error)): \(error)"
+}
