@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "ConnectKit", targets: ["ConnectKit"]),
         .library(name: "ConnectRuntime", targets: ["ConnectRuntime"]),
+        .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
     dependencies: [
@@ -33,6 +34,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
+        .target(
+            name: "ConnectKitTesting",
+            dependencies: ["ConnectKit", "ConnectRuntime", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "connect",
             dependencies: [
@@ -47,6 +54,11 @@ let package = Package(
             name: "ConnectKitTests",
             dependencies: ["ConnectKit"],
             exclude: ["Vectors"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectKitTestingTests",
+            dependencies: ["ConnectKitTesting", "ConnectKit", "ConnectRuntime"],
             swiftSettings: strict
         ),
         .testTarget(
