@@ -293,3 +293,39 @@ struct DataGenTests {
         #expect(e?.keys.sorted() == ["batch.size", "iterations", "rate"])
     }
 }
+
+/// A source whose poll ignores the stop request for a long time (but honours cancellation).
+final class StubbornSource: SourceConnector {
+    required init() {}
+    var version: String { "test" }
+    var configDef: ConfigDef { ConfigDef() }
+    var taskType: any SourceTask.Type { StubbornTask.self }
+    func start(_ config: [String: String]) async throws {}
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [[:]] }
+    func stop() async throws {}
+}
+
+final class StubbornTask: SourceTask {
+    required init() {}
+    var version: String { "test" }
+    func start(_ config: [String: String]) async throws {}
+    func poll() async throws -> [SourceRecord] {
+        try await Task.sleep(for: .seconds(60))
+        return []
+    }
+    func stop() async throws {}
+}
+
+@Test func shutdownDoesNotWaitForeverForAStuckTask() async throws {
+    var registry = testRegistry()
+    registry.register(.source(StubbornSource.self), name: "Stubborn")
+    let worker = try Worker(config: try WorkerConfig(["task.shutdown.graceful.timeout.ms": "200", "offset.flush.timeout.ms": "100"]), registry: registry, logger: quiet)
+    try worker.add(["name": "stuck", "connector.class": "Stubborn"])
+    try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "stuck-sink", "topics": "numbers"])
+    let run = Task { try await worker.run() }
+    try await Task.sleep(for: .milliseconds(200))
+    let start = ContinuousClock.now
+    worker.stop()
+    try await run.value
+    #expect(ContinuousClock.now - start < .seconds(3))
+}

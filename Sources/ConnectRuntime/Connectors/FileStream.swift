@@ -84,6 +84,7 @@ public final class FileStreamSourceTask: SourceTask {
             return []
         }
         var records: [SourceRecord] = []
+        var reachedEnd = false
         while records.count < batchSize {
             // Emit complete lines from the buffer first.
             if let nl = buffer.firstIndex(of: 0x0A) {
@@ -97,15 +98,23 @@ public final class FileStreamSourceTask: SourceTask {
                 buffer.removeSubrange(...nl)
                 continue
             }
+            if filename == nil {
+                // Standard input: wait at most a second for data, so that the task can stop.
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if posixPoll(&p, records.isEmpty ? 1000 : 0) <= 0 { break }
+            }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw RetriableError("Error reading \(filename ?? "stdin"): \(String(cString: strerror(errno)))")
             }
-            if n == 0 { break }
+            if n == 0 {
+                reachedEnd = true
+                break
+            }
             buffer.append(contentsOf: chunk[..<n])
         }
-        if records.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+        if records.isEmpty && reachedEnd { try await Task.sleep(for: .milliseconds(200)) }
         return records
     }
 
@@ -203,6 +212,9 @@ public enum ConnectKitVersion {
 
 /// `open(2)`, under a name that sink tasks' `open(_:)` does not shadow.
 func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 { open(path, flags, mode) }
+
+/// `poll(2)` on one descriptor, under a name that source tasks' `poll()` does not shadow.
+func posixPoll(_ p: inout pollfd, _ timeoutMs: Int32) -> Int32 { poll(&p, 1, timeoutMs) }
 
 /// `close(2)`, under a name that sink tasks' `close(_:)` does not shadow.
 func posixClose(_ fd: Int32) { _ = close(fd) }

@@ -207,12 +207,16 @@ public final class Worker: Service, Sendable {
         let polling = Countdown(sourcePlans.count)
         let sinkQueues = sinkPlans.map(\.queue)
 
-        await withTaskGroup(of: Void.self) { group in
+        let taskCount = sinkPlans.count + sourcePlans.count
+        let shutdownTimeout = Duration.milliseconds(config.taskShutdownTimeoutMs)
+        let ackTimeout = Duration.milliseconds(config.offsetFlushTimeoutMs)
+        await withTaskGroup(of: Bool.self) { group in  // true: the shutdown deadline passed
             for plan in sinkPlans {
                 let executor = ThreadExecutor(name: "task-\(plan.connector)-\(plan.index)")
                 group.addTask(executorPreference: executor) {
                     await self.runSinkTask(plan, router: router)
                     executor.shutdown()
+                    return false
                 }
             }
             for plan in sourcePlans {
@@ -220,18 +224,37 @@ public final class Worker: Service, Sendable {
                 group.addTask(executorPreference: executor) {
                     await self.runSourceTask(plan, router: router) { polling.countDown() }
                     executor.shutdown()
+                    return false
                 }
             }
-            // When asked to stop: once no source polls any more, end the sink streams so that sinks
-            // drain, flush and acknowledge; the sources then commit their final offsets.
+            // When asked to stop: once no source polls any more (or task.shutdown.graceful.timeout.ms
+            // passed), end the sink streams so that sinks drain, flush and acknowledge; the sources
+            // then commit their final offsets. Tasks still running after a further grace period are
+            // cancelled.
             group.addTask {
                 while !self.isStopping {
                     let g = self.stopSignal.generation
                     if self.isStopping { break }
                     await self.stopSignal.wait(after: g, timeout: .seconds(1))
                 }
-                await polling.waitForZero()
+                let deadline = ContinuousClock.now + shutdownTimeout
+                await polling.waitForZero(until: deadline)
+                if ContinuousClock.now >= deadline {
+                    self.logger.warning("a source task did not stop polling within \(shutdownTimeout); its unacknowledged records will be delivered again")
+                }
                 for q in sinkQueues { q.close() }
+                try? await Task.sleep(for: shutdownTimeout + ackTimeout)
+                return !Task.isCancelled
+            }
+            var finished = 0
+            while let deadlinePassed = await group.next() {
+                if deadlinePassed {
+                    self.logger.warning("tasks did not stop in time; cancelling them")
+                    group.cancelAll()
+                    continue
+                }
+                finished += 1
+                if finished == taskCount { group.cancelAll() }  // ends the coordinator's grace period
             }
         }
 
@@ -370,7 +393,7 @@ public final class Worker: Service, Sendable {
 
         // Wait for the sinks to acknowledge what is in flight, then commit the final offsets.
         let deadline = ContinuousClock.now + .milliseconds(config.offsetFlushTimeoutMs)
-        while tracker.outstanding > 0 && ContinuousClock.now < deadline {
+        while tracker.outstanding > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
             let g = tracker.acknowledged.generation
             await drainAcks()
             if tracker.outstanding == 0 { break }
@@ -516,11 +539,11 @@ final class Countdown: Sendable {
         if count.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { reachedZero.signal() }
     }
 
-    func waitForZero() async {
-        while true {
+    func waitForZero(until deadline: ContinuousClock.Instant) async {
+        while ContinuousClock.now < deadline && !Task.isCancelled {
             let g = reachedZero.generation
             if count.load(ordering: .acquiring) <= 0 { return }
-            await reachedZero.wait(after: g, timeout: .milliseconds(200))
+            await reachedZero.wait(after: g, timeout: min(.milliseconds(200), deadline - ContinuousClock.now))
         }
     }
 }
