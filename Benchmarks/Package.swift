@@ -19,6 +19,7 @@ let package = Package(
             name: "ConverterBenchmarks",
             dependencies: [
                 .product(name: "ConnectKit", package: rootIdentity),
+                .product(name: "ConnectRuntime", package: rootIdentity),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/ConverterBenchmarks",

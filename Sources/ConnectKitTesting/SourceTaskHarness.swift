@@ -44,7 +44,7 @@ public final class SourceTaskHarness<Task: SourceTask>: @unchecked Sendable {
 
     /// Creates, initializes and starts a new task instance.
     public func start() async throws {
-        let context = HarnessSourceContext(config: config, reader: HarnessOffsetReader(store: offsetStore, connector: connectorName))
+        let context = RuntimeSourceTaskContext(config: config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: connectorName))
         let config = self.config
         let box = try await _Concurrency.Task(executorPreference: executor) { () -> UncheckedTaskBox<Task> in
             let t = Task()
@@ -118,19 +118,4 @@ public struct HarnessError: Error, Sendable, CustomStringConvertible {
 struct UncheckedTaskBox<T>: @unchecked Sendable {
     let task: T
     init(_ task: T) { self.task = task }
-}
-
-struct HarnessOffsetReader: OffsetStorageReader {
-    let store: any OffsetStore
-    let connector: String
-    func offset(for partition: [String: Value]) async throws -> [String: Value]? {
-        try store.offset(connector: connector, partition: partition)
-    }
-}
-
-struct HarnessSourceContext: SourceTaskContext {
-    let config: [String: String]
-    let reader: HarnessOffsetReader
-    var offsetStorageReader: any OffsetStorageReader { reader }
-    var transactionContext: (any TransactionContext)? { nil }
 }

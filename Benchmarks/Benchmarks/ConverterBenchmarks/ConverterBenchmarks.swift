@@ -1,39 +1,12 @@
 import Benchmark
 import ConnectKit
+import ConnectRuntime
 
-/// The record shape of the foundation issue: struct `shop.orders.Value`.
+/// The record shape of the foundation issue (`shop.orders.Value`), from the DataGen connector.
 enum Orders {
-    static let schema: Schema = try! SchemaBuilder.struct().name("shop.orders.Value")
-        .field("id", .int64)
-        .field("customer", .string)
-        .field("email", .optionalString)
-        .field("quantity", .int32)
-        .field("price", .float64)
-        .field("paid", .boolean)
-        .field("created_at", .timestamp)
-        .field("amount", .decimal(scale: 2))
-        .field("tags", .array(.string))
-        .field("note", .optionalString)
-        .build()
-
-    static func record(_ i: Int) -> Value {
-        let s = try! Struct(schema, [
-            "id": .int64(Int64(i)),
-            "customer": .string("customer-\(i % 9973)"),
-            "email": i % 3 == 0 ? .null : .string("user\(i)@example.com"),
-            "quantity": .int32(Int32(i % 17)),
-            "price": .float64(Double(i % 1000) * 1.25),
-            "paid": .boolean(i % 2 == 0),
-            "created_at": .timestamp(1_700_000_000_000 + Int64(i) * 1000),
-            "amount": .decimal(BigDecimal(unscaled: Int64(i % 100_000), scale: 2)),
-            "tags": .array(["a", .string("b\(i % 5)")]),
-            "note": i % 10 == 0 ? .string("gift \"wrap\" é") : .null,
-        ])
-        return .struct(s)
-    }
-
+    static let schema = DataGen.ordersSchema
     /// A pool of distinct records, reused round-robin so that building them is not measured.
-    static let pool: [Value] = (0..<4096).map(record)
+    static let pool: [Value] = (0..<4096).map { DataGen.order(Int64($0)) }
 }
 
 let metrics: [BenchmarkMetric] = [

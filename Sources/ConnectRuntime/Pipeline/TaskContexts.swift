@@ -1,21 +1,31 @@
-import ConnectKit
+package import ConnectKit
 import Logging
 import Synchronization
 
-/// Reads a connector's committed offsets from the worker's offset store.
-struct StoreOffsetReader: OffsetStorageReader {
+/// Reads a connector's committed offsets from an offset store.
+package struct StoreOffsetReader: OffsetStorageReader {
     let store: any OffsetStore
     let connector: String
 
-    func offset(for partition: [String: Value]) async throws -> [String: Value]? {
+    package init(store: any OffsetStore, connector: String) {
+        self.store = store
+        self.connector = connector
+    }
+
+    package func offset(for partition: [String: Value]) async throws -> [String: Value]? {
         try store.offset(connector: connector, partition: partition)
     }
 }
 
-struct RuntimeSourceTaskContext: SourceTaskContext {
-    let config: [String: String]
-    let offsetStorageReader: any OffsetStorageReader
-    var transactionContext: (any TransactionContext)? { nil }
+package struct RuntimeSourceTaskContext: SourceTaskContext {
+    package let config: [String: String]
+    package let offsetStorageReader: any OffsetStorageReader
+    package var transactionContext: (any TransactionContext)? { nil }
+
+    package init(config: [String: String], offsetStorageReader: any OffsetStorageReader) {
+        self.config = config
+        self.offsetStorageReader = offsetStorageReader
+    }
 }
 
 /// What a sink task can ask of the runtime while it runs.
