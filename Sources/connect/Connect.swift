@@ -34,7 +34,7 @@ struct Standalone: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run connectors like Kafka's connect-standalone: a worker properties file and connector files (JSON or properties).")
 
-    @Argument(help: "The worker properties file (offset.storage.file.filename, offset.flush.interval.ms, ...).")
+    @Argument(help: "The worker properties file (offset.storage.file.filename, offset.flush.interval.ms, key.converter, ...). pipeline.mode defaults to topic here.")
     var workerProperties: String
 
     @Argument(help: "Connector configuration files (.json or .properties).")
@@ -47,7 +47,9 @@ struct Standalone: AsyncParsableCommand {
         bootstrapLogging(logLevel)
         let logger = Logger(label: "connect")
         let workerText = try String(contentsOfFile: workerProperties, encoding: .utf8)
-        let workerProps = try ConfigTransformer.standard.transform(try JavaProperties.parseDictionary(workerText))
+        var workerProps = try ConfigTransformer.standard.transform(try JavaProperties.parseDictionary(workerText))
+        // Like connect-standalone, records go through (in-memory) topics and the worker's converters.
+        if workerProps["pipeline.mode"] == nil { workerProps["pipeline.mode"] = "topic" }
         let worker = try Worker(config: try WorkerConfig(workerProps), logger: logger)
         for file in connectorFiles {
             let c = try readConnectorFile(file)

@@ -12,7 +12,8 @@ func connectBinary() -> URL {
 
 @Suite("Crash safety", .serialized)
 struct CrashSafetyTests {
-    /// `connect standalone` copies a 200k-line file through an in-memory topic into another file and
+    /// `connect standalone` (topic mode: JsonConverter in, JsonConverter out) copies a 200k-line file
+    /// through an in-memory topic into another file and
     /// is killed with SIGKILL at random moments, ten times, and restarted each time. In the end the
     /// output holds every input line in order; lines repeat only right after a restart (the window
     /// whose offsets had not been committed yet).

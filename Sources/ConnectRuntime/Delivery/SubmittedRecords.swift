@@ -25,6 +25,25 @@ final class PendingRecord: @unchecked Sendable {
     }
 
     var isUnreceived: Bool { remaining.load(ordering: .relaxed) == 0 }
+
+    /// Acknowledges records whose last receiver is done, grouped by source task: one lock per
+    /// group, not per record.
+    static func acknowledgeAll(_ records: [PendingRecord]) {
+        guard let first = records.first else { return }
+        if records.allSatisfy({ $0.tracker === first.tracker }) {
+            first.tracker.acknowledge(records)
+            return
+        }
+        var groups: [(tracker: SubmittedRecords, records: [PendingRecord])] = []
+        for p in records {
+            if let i = groups.firstIndex(where: { $0.tracker === p.tracker }) {
+                groups[i].records.append(p)
+            } else {
+                groups.append((p.tracker, [p]))
+            }
+        }
+        for g in groups { g.tracker.acknowledge(g.records) }
+    }
 }
 
 /// Tracks the records a source task handed to the runtime until they are acknowledged, and which

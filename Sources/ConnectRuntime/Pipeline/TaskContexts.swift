@@ -35,10 +35,13 @@ final class RuntimeSinkTaskContext: SinkTaskContext {
     private let state = Mutex<(paused: Set<TopicPartition>, commitRequested: Bool, timeoutMs: Int64?)>(([], false, nil))
     let logger: Logger
 
-    init(config: [String: String], assigned: Set<TopicPartition>, logger: Logger) {
+    let reporter: (any ErrantRecordReporter)?
+
+    init(config: [String: String], assigned: Set<TopicPartition>, logger: Logger, reporter: (any ErrantRecordReporter)? = nil) {
         self.config = config
         self.assigned = assigned
         self.logger = logger
+        self.reporter = reporter
     }
 
     func assignment() -> Set<TopicPartition> { assigned }
@@ -53,7 +56,7 @@ final class RuntimeSinkTaskContext: SinkTaskContext {
     func pause(_ partitions: [TopicPartition]) { state.withLock { $0.paused.formUnion(partitions) } }
     func resume(_ partitions: [TopicPartition]) { state.withLock { $0.paused.subtract(partitions) } }
     func requestCommit() { state.withLock { $0.commitRequested = true } }
-    var errantRecordReporter: (any ErrantRecordReporter)? { nil }
+    var errantRecordReporter: (any ErrantRecordReporter)? { reporter }
 
     var paused: Set<TopicPartition> { state.withLock { $0.paused } }
 

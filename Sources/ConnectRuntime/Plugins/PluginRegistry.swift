@@ -16,40 +16,116 @@ public enum ConnectorPlugin: Sendable {
     }
 }
 
-/// Maps `connector.class` values — short names and Kafka/Confluent/Debezium class names — to
-/// connector types. Host applications register their own.
-public struct PluginRegistry: Sendable {
-    public struct Entry: Sendable {
-        public var name: String
-        public var aliases: [String]
-        public var plugin: ConnectorPlugin
+/// A converter type and the settings its class name implies (e.g. `IntegerConverter` is a
+/// ``NumberConverter`` with `number.kind=Integer`).
+public struct ConverterPlugin: Sendable {
+    public var type: any Converter.Type
+    public var presets: [String: String]
+
+    public init(_ type: any Converter.Type, presets: [String: String] = [:]) {
+        self.type = type
+        self.presets = presets
     }
 
-    public private(set) var entries: [Entry] = []
-    private var byName: [String: Int] = [:]
+    /// A converter configured from `configuration` (the prefix already removed).
+    public func make(_ configuration: [String: String], isKey: Bool) throws(ConfigError) -> any Converter {
+        try type.init(configuration: configuration.merging(presets) { _, preset in preset }, isKey: isKey)
+    }
+}
+
+/// A header converter type and the settings its class name implies.
+public struct HeaderConverterPlugin: Sendable {
+    public var type: any HeaderConverter.Type
+    public var presets: [String: String]
+
+    public init(_ type: any HeaderConverter.Type, presets: [String: String] = [:]) {
+        self.type = type
+        self.presets = presets
+    }
+
+    public func make(_ configuration: [String: String]) throws(ConfigError) -> any HeaderConverter {
+        try type.init(configuration: configuration.merging(presets) { _, preset in preset })
+    }
+}
+
+/// Maps class names — short names and Kafka/Confluent/Debezium class names — to connector,
+/// converter, transformation and predicate types. Host applications register their own.
+///
+/// A lookup tries the exact name, then an alias, then the simple name after the last `.`, so
+/// `org.apache.kafka.connect.transforms.InsertField$Value` finds a type registered as `InsertField$Value`.
+public struct PluginRegistry: Sendable {
+    /// One registered type under a canonical name and its aliases.
+    public struct Entry<Plugin: Sendable>: Sendable {
+        public var name: String
+        public var aliases: [String]
+        public var plugin: Plugin
+    }
+
+    /// The registered types of one kind, in registration order.
+    public struct Catalog<Plugin: Sendable>: Sendable {
+        public private(set) var entries: [Entry<Plugin>] = []
+        private var byName: [String: Int] = [:]
+
+        mutating func register(_ plugin: Plugin, name: String, aliases: [String]) {
+            let i = entries.count
+            entries.append(Entry(name: name, aliases: aliases, plugin: plugin))
+            for n in [name] + aliases { byName[n] = i }
+        }
+
+        /// The entry for a class name, alias or simple class name.
+        public func lookup(_ className: String) -> Entry<Plugin>? {
+            let trimmed = className.trimmingCharacters()
+            if let i = byName[trimmed] { return entries[i] }
+            if let simple = trimmed.split(separator: ".").last, let i = byName[String(simple)] { return entries[i] }
+            return nil
+        }
+    }
+
+    public private(set) var connectors = Catalog<ConnectorPlugin>()
+    public private(set) var converters = Catalog<ConverterPlugin>()
+    public private(set) var headerConverters = Catalog<HeaderConverterPlugin>()
+    public private(set) var transformations = Catalog<any Transformation.Type>()
+    public private(set) var predicates = Catalog<any Predicate.Type>()
 
     public init() {}
 
+    /// The registered connectors.
+    public var entries: [Entry<ConnectorPlugin>] { connectors.entries }
+
     /// Registers a connector under a canonical name and aliases (class names, short names).
     public mutating func register(_ plugin: ConnectorPlugin, name: String, aliases: [String] = []) {
-        let i = entries.count
-        entries.append(Entry(name: name, aliases: aliases, plugin: plugin))
-        for n in [name] + aliases { byName[n] = i }
+        connectors.register(plugin, name: name, aliases: aliases)
     }
 
-    /// Looks a `connector.class` value up (exact name, alias, or the simple name of a class name).
-    public func connector(_ className: String) -> Entry? {
-        if let i = byName[className] { return entries[i] }
-        if let simple = className.split(separator: ".").last, let i = byName[String(simple)] { return entries[i] }
-        return nil
+    /// Registers a converter for `key.converter` / `value.converter`.
+    public mutating func register(converter: ConverterPlugin, name: String, aliases: [String] = []) {
+        converters.register(converter, name: name, aliases: aliases)
     }
+
+    /// Registers a header converter for `header.converter`.
+    public mutating func register(headerConverter: HeaderConverterPlugin, name: String, aliases: [String] = []) {
+        headerConverters.register(headerConverter, name: name, aliases: aliases)
+    }
+
+    /// Registers a transformation for `transforms.<alias>.type`.
+    public mutating func register(transformation: any Transformation.Type, name: String, aliases: [String] = []) {
+        transformations.register(transformation, name: name, aliases: aliases)
+    }
+
+    /// Registers a predicate for `predicates.<alias>.type`.
+    public mutating func register(predicate: any Predicate.Type, name: String, aliases: [String] = []) {
+        predicates.register(predicate, name: name, aliases: aliases)
+    }
+
+    /// Looks a `connector.class` value up.
+    public func connector(_ className: String) -> Entry<ConnectorPlugin>? { connectors.lookup(className) }
 
     /// The version a connector type reports.
     public static func version(of plugin: ConnectorPlugin) -> String {
         plugin.instantiate().version
     }
 
-    /// The connectors that ship with ConnectKit.
+    /// The connectors, converters, transformations and predicates that ship with ConnectKit.
     public static var standard: PluginRegistry {
         var r = PluginRegistry()
         r.register(
@@ -61,6 +137,26 @@ public struct PluginRegistry: Sendable {
         r.register(
             .source(DataGenConnector.self), name: "DataGen",
             aliases: ["DatagenConnector", "DataGenConnector", "io.confluent.kafka.connect.datagen.DatagenConnector"])
+
+        r.register(converter: ConverterPlugin(JSONConverter.self), name: "JsonConverter", aliases: ["org.apache.kafka.connect.json.JsonConverter"])
+        r.register(converter: ConverterPlugin(StringConverter.self), name: "StringConverter", aliases: ["org.apache.kafka.connect.storage.StringConverter"])
+        r.register(
+            converter: ConverterPlugin(ByteArrayConverter.self), name: "ByteArrayConverter",
+            aliases: ["org.apache.kafka.connect.converters.ByteArrayConverter"])
+        r.register(headerConverter: HeaderConverterPlugin(SimpleHeaderConverter.self), name: "SimpleHeaderConverter",
+                   aliases: ["org.apache.kafka.connect.storage.SimpleHeaderConverter"])
+        r.register(headerConverter: HeaderConverterPlugin(JSONConverter.self), name: "JsonConverter", aliases: ["org.apache.kafka.connect.json.JsonConverter"])
+        r.register(headerConverter: HeaderConverterPlugin(StringConverter.self), name: "StringConverter",
+                   aliases: ["org.apache.kafka.connect.storage.StringConverter"])
+        r.register(headerConverter: HeaderConverterPlugin(ByteArrayConverter.self), name: "ByteArrayConverter",
+                   aliases: ["org.apache.kafka.connect.converters.ByteArrayConverter"])
+        for kind in NumberConverter.Kind.allCases {
+            let name = "\(kind.rawValue)Converter"
+            r.register(converter: ConverterPlugin(NumberConverter.self, presets: ["number.kind": kind.rawValue]), name: name,
+                       aliases: ["org.apache.kafka.connect.converters.\(name)"])
+            r.register(headerConverter: HeaderConverterPlugin(NumberConverter.self, presets: ["number.kind": kind.rawValue]), name: name,
+                       aliases: ["org.apache.kafka.connect.converters.\(name)"])
+        }
         return r
     }
 }
@@ -71,8 +167,33 @@ public enum ConnectorConfigKeys {
         .define("name", .string, importance: .high, documentation: "Globally unique name of the connector.", validator: .nonEmptyString)
         .define("connector.class", .string, importance: .high, documentation: "Class or short name of the connector.", validator: .nonEmptyString)
         .define("tasks.max", .int, default: 1, importance: .high, documentation: "Maximum number of tasks.", validator: .atLeast(1))
+        .define("key.converter", .class, default: .null, importance: .low,
+                documentation: "Converter for record keys in topic mode; overrides the worker's key.converter.")
+        .define("value.converter", .class, default: .null, importance: .low,
+                documentation: "Converter for record values in topic mode; overrides the worker's value.converter.")
+        .define("header.converter", .class, default: .null, importance: .low,
+                documentation: "Converter for header values in topic mode; overrides the worker's header.converter.")
+        .define("transforms", .list, default: "", importance: .low, documentation: "Aliases of the transformations to apply to records, in order.")
+        .define("predicates", .list, default: "", importance: .low, documentation: "Aliases of the predicates used by the transformations.")
+        .define("errors.retry.timeout", .long, default: 0, importance: .medium,
+                documentation: "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.")
+        .define("errors.retry.delay.max.ms", .long, default: 60000, importance: .medium,
+                documentation: "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.")
+        .define("errors.tolerance", .string, default: "none", importance: .medium,
+                documentation: "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.",
+                validator: .validString(["none", "all"]))
+        .define("errors.log.enable", .boolean, default: false, importance: .medium,
+                documentation: "If true, write each error and the details of the failed operation and problematic record to the Connect application log.")
+        .define("errors.log.include.messages", .boolean, default: false, importance: .medium,
+                documentation: "Whether to include in the log the Connect record that resulted in a failure.")
 
     public static let sink = common
         .define("topics", .list, default: "", importance: .high, documentation: "Topics to consume.")
         .define("topics.regex", .string, default: "", importance: .high, documentation: "Regular expression of topics to consume.")
+        .define("errors.deadletterqueue.topic.name", .string, default: "", importance: .medium,
+                documentation: "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ.")
+        .define("errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: .medium,
+                documentation: "Replication factor used to create the dead letter queue topic when it doesn't already exist (accepted; in-memory topics are not replicated).")
+        .define("errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: .medium,
+                documentation: "If true, add headers containing error context to the messages written to the dead letter queue.")
 }

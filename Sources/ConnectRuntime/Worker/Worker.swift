@@ -21,14 +21,17 @@ public final class Worker: Service, Sendable {
     public let config: WorkerConfig
     public let registry: PluginRegistry
     public let offsetStore: any OffsetStore
+    /// The in-memory topics: what records travel through in topic mode, and where dead-letter
+    /// records go in either mode.
+    public let broker: MemoryBroker
     let logger: Logger
     private let connectors = Mutex<[(name: String, config: [String: String], plugin: ConnectorPlugin)]>([])
     private let stopping = Atomic<Bool>(false)
     private let stopSignal = AsyncSignal()
-    private let flushRequested = Atomic<Bool>(false)
-    private let board: StatusBoard
-    private let pausedConnectors = Mutex<Set<String>>([])
-    private let pauseChanged = AsyncSignal()
+    let flushRequested = Atomic<Bool>(false)
+    let board: StatusBoard
+    let pausedConnectors = Mutex<Set<String>>([])
+    let pauseChanged = AsyncSignal()
 
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .standard, offsetStore: (any OffsetStore)? = nil,
@@ -38,6 +41,7 @@ public final class Worker: Service, Sendable {
         board = StatusBoard(workerID: workerID)
         self.registry = registry
         self.logger = logger
+        broker = MemoryBroker(partitions: config.topicPartitions, retention: config.topicRetentionRecords)
         if let offsetStore {
             self.offsetStore = offsetStore
         } else if let db = config.offsetStorageSQLite {
@@ -68,6 +72,8 @@ public final class Worker: Service, Sendable {
         if let entry {
             let instance = entry.plugin.instantiate()
             problems += instance.validate(config).error?.problems ?? []
+            do { _ = try TransformChain(config: config, registry: registry) } catch { problems += error.problems }
+            do { _ = try RecordCodec(worker: self.config.originals, connector: config, registry: registry) } catch { problems += error.problems }
         }
         if connectors.withLock({ $0.contains { $0.name == name } }) {
             problems.append(ConfigProblem(key: "name", message: "Connector \(name) already exists"))
@@ -111,7 +117,7 @@ public final class Worker: Service, Sendable {
     func isPaused(_ connector: String) -> Bool { pausedConnectors.withLock { $0.contains(connector) } }
 
     /// Waits while a connector is paused (and the worker is not stopping); `during` runs between waits.
-    private func waitWhilePaused(_ connector: String, during: () async -> Void) async {
+    func waitWhilePaused(_ connector: String, during: () async -> Void) async {
         while isPaused(connector) && !isStopping {
             let g = pauseChanged.generation
             await during()
@@ -120,7 +126,7 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    private func runningState(_ connector: String) -> ConnectorState { isPaused(connector) ? .paused : .running }
+    func runningState(_ connector: String) -> ConnectorState { isPaused(connector) ? .paused : .running }
 
     /// Asks the worker to stop gracefully (what a SIGTERM does).
     public func stop() {
@@ -143,19 +149,36 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    private struct SourceTaskPlan: Sendable {
+    struct SourceTaskPlan: Sendable {
         let connector: String
         let index: Int
         let type: any SourceTask.Type
         let config: [String: String]
+        /// The connector's configuration (transforms, converters, errors.* keys).
+        let connectorConfig: [String: String]
     }
 
-    private struct SinkTaskPlan: Sendable {
+    struct SinkTaskPlan: Sendable {
         let connector: String
         let index: Int
         let type: any SinkTask.Type
         let config: [String: String]
-        let queue: DeliveryQueue
+        let connectorConfig: [String: String]
+        /// Direct mode: the queue the router fills.
+        let queue: DeliveryQueue?
+        /// Topic mode: the consumer of the connector's group.
+        let consumer: (any TransportConsumer)?
+    }
+
+    /// How source tasks hand records on and how sinks are woken.
+    struct Pipes: Sendable {
+        let router: Router
+        let transport: (any RecordTransport)?
+
+        func wakeSinks() {
+            router.wakeSinks()
+            transport?.wakeConsumers()
+        }
     }
 
     private func runConnectors() async throws {
@@ -164,6 +187,7 @@ public final class Worker: Service, Sendable {
         var sinkPlans: [SinkTaskPlan] = []
         var targets: [Router.SinkTarget] = []
         var started: [(String, any Connector, ThreadExecutor)] = []
+        let topicMode = config.mode == .topic
 
         // Start each connector on its own thread and ask it for task configurations.
         for (name, config, plugin) in configured {
@@ -178,20 +202,29 @@ public final class Worker: Service, Sendable {
                     started.append((name, instance, executor))
                     taskConfigs = configs
                     let taskType = instance.taskType
-                    for (i, tc) in taskConfigs.enumerated() { sourcePlans.append(SourceTaskPlan(connector: name, index: i, type: taskType, config: tc)) }
+                    for (i, tc) in taskConfigs.enumerated() {
+                        sourcePlans.append(SourceTaskPlan(connector: name, index: i, type: taskType, config: tc, connectorConfig: config))
+                    }
                 case .sink(let type):
                     let (instance, configs) = try await startConnector(type, name: name, config: config, tasksMax: tasksMax, executor: executor, logger: connectorLogger)
                     started.append((name, instance, executor))
                     taskConfigs = configs
                     let taskType = instance.taskType
+                    let topics = Set((config["topics"] ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty })
+                    let group = "connect-\(name)"
+                    if topicMode { broker.declareGroup(group, topics: topics, pattern: config["topics.regex"]) }
                     var queues: [DeliveryQueue] = []
                     for (i, tc) in taskConfigs.enumerated() {
-                        let q = DeliveryQueue()
-                        queues.append(q)
-                        sinkPlans.append(SinkTaskPlan(connector: name, index: i, type: taskType, config: tc.merging(config) { a, _ in a }, queue: q))
+                        let q = topicMode ? nil : DeliveryQueue()
+                        if let q { queues.append(q) }
+                        let consumer = topicMode ? broker.consumer(group: group, member: i, members: taskConfigs.count) : nil
+                        sinkPlans.append(SinkTaskPlan(
+                            connector: name, index: i, type: taskType, config: tc.merging(config) { a, _ in a }, connectorConfig: config,
+                            queue: q, consumer: consumer))
                     }
-                    let topics = Set((config["topics"] ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty })
-                    targets.append(Router.SinkTarget(connector: name, topics: topics, pattern: config["topics.regex"], queues: queues))
+                    if !queues.isEmpty {
+                        targets.append(Router.SinkTarget(connector: name, topics: topics, pattern: config["topics.regex"], queues: queues))
+                    }
                 }
                 for i in taskConfigs.indices { board.task(name, i, .unassigned) }
                 board.connector(name, runningState(name))
@@ -203,9 +236,9 @@ public final class Worker: Service, Sendable {
             }
         }
 
-        let router = Router(targets: targets, partitions: config.topicPartitions)
+        let pipes = Pipes(router: Router(targets: targets, partitions: config.topicPartitions), transport: topicMode ? broker : nil)
         let polling = Countdown(sourcePlans.count)
-        let sinkQueues = sinkPlans.map(\.queue)
+        let sinkQueues = sinkPlans.compactMap(\.queue)
 
         let taskCount = sinkPlans.count + sourcePlans.count
         let shutdownTimeout = Duration.milliseconds(config.taskShutdownTimeoutMs)
@@ -214,7 +247,7 @@ public final class Worker: Service, Sendable {
             for plan in sinkPlans {
                 let executor = ThreadExecutor(name: "task-\(plan.connector)-\(plan.index)")
                 group.addTask(executorPreference: executor) {
-                    await self.runSinkTask(plan, router: router)
+                    await self.runSinkTask(plan, pipes: pipes)
                     executor.shutdown()
                     return false
                 }
@@ -222,7 +255,7 @@ public final class Worker: Service, Sendable {
             for plan in sourcePlans {
                 let executor = ThreadExecutor(name: "task-\(plan.connector)-\(plan.index)")
                 group.addTask(executorPreference: executor) {
-                    await self.runSourceTask(plan, router: router) { polling.countDown() }
+                    await self.runSourceTask(plan, pipes: pipes) { polling.countDown() }
                     executor.shutdown()
                     return false
                 }
@@ -243,6 +276,7 @@ public final class Worker: Service, Sendable {
                     self.logger.warning("a source task did not stop polling within \(shutdownTimeout); its unacknowledged records will be delivered again")
                 }
                 for q in sinkQueues { q.close() }
+                if topicMode { self.broker.close() }
                 try? await Task.sleep(for: shutdownTimeout + ackTimeout)
                 return !Task.isCancelled
             }
@@ -286,245 +320,28 @@ public final class Worker: Service, Sendable {
         executor.shutdown()
     }
 
-    // MARK: Source tasks
-
-    private func runSourceTask(_ plan: SourceTaskPlan, router: Router, stoppedPolling: @Sendable () -> Void) async {
-        let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
-        let limiter = InFlightLimiter(maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes)
-        let tracker = SubmittedRecords(limiter: limiter)
-        let task = plan.type.init()
-        var pendingOffsets: SourceOffsets = [:]
-        var lastCommit = ContinuousClock.now
-        let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
-        var polling = true
-        func stopPolling() {
-            if polling {
-                polling = false
-                stoppedPolling()
-            }
-        }
-
-        func drainAcks() async {
-            let (records, offsets) = tracker.drainCommittable()
-            pendingOffsets.merge(offsets) { $1 }
-            for r in records {
-                do { try await task.commitRecord(r, metadata: RecordMetadata(topic: r.topic, partition: r.kafkaPartition ?? 0, offset: -1)) } catch {
-                    log.warning("commitRecord failed: \(error)")
-                }
-            }
-        }
-
-        func commitOffsets() async {
-            await drainAcks()
-            lastCommit = ContinuousClock.now
-            guard !pendingOffsets.isEmpty else { return }
-            do {
-                try offsetStore.commit(connector: plan.connector, offsets: pendingOffsets)
-                log.debug("committed offsets for \(pendingOffsets.count) partition(s)")
-                pendingOffsets = [:]
-                try await task.commit()
-            } catch {
-                log.error("offset commit failed: \(error)")
-            }
-        }
-
-        do {
-            task.initialize(context: RuntimeSourceTaskContext(
-                config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector)))
-            try await task.start(plan.config)
-            board.task(plan.connector, plan.index, runningState(plan.connector))
-            log.info("source task started")
-            var backoff = Duration.milliseconds(100)
-            while !isStopping {
-                await waitWhilePaused(plan.connector) {
-                    await drainAcks()
-                    if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
-                }
-                if isStopping { break }
-                await drainAcks()
-                if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
-                var records: [SourceRecord]
-                do {
-                    records = try await task.poll()
-                    backoff = .milliseconds(100)
-                } catch let e as RetriableError {
-                    log.warning("poll failed, retrying in \(backoff): \(e)")
-                    try? await Task.sleep(for: backoff)
-                    backoff = min(backoff * 2, .seconds(10))
-                    continue
-                }
-                if records.isEmpty { continue }
-                let sizes = records.map(\.approximateSize)
-                let total = sizes.reduce(0, +)
-                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { self.isStopping }) {
-                    self.flushRequested.store(true, ordering: .relaxed)
-                    router.wakeSinks()
-                }
-                if !admitted { break }
-                // Ask the sinks to flush before the source has to wait, so both keep moving.
-                if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
-                var receivers: [[DeliveryQueue]] = []
-                receivers.reserveCapacity(records.count)
-                var lastTopic: String? = nil
-                var lastReceivers: [DeliveryQueue] = []
-                for i in records.indices {
-                    // Consecutive records for the same single-partition topic share their route.
-                    if router.partitions == 1, records[i].kafkaPartition == nil, records[i].topic == lastTopic {
-                        records[i].kafkaPartition = 0
-                        receivers.append(lastReceivers)
-                        continue
-                    }
-                    lastReceivers = router.route(&records[i])
-                    lastTopic = records[i].topic
-                    receivers.append(lastReceivers)
-                }
-                let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count))
-                var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
-                for (i, queues) in receivers.enumerated() {
-                    for q in queues { byQueue[ObjectIdentifier(q), default: (q, [])].1.append(pending[i]) }
-                }
-                for (_, (q, deliveries)) in byQueue { q.send(deliveries) }
-            }
-        } catch {
-            log.error("source task failed: \(error)")
-            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
-        }
-        stopPolling()
-
-        // Wait for the sinks to acknowledge what is in flight, then commit the final offsets.
-        let deadline = ContinuousClock.now + .milliseconds(config.offsetFlushTimeoutMs)
-        while tracker.outstanding > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
-            let g = tracker.acknowledged.generation
-            await drainAcks()
-            if tracker.outstanding == 0 { break }
-            await tracker.acknowledged.wait(after: g, timeout: .milliseconds(50))
-        }
-        await commitOffsets()
-        if tracker.outstanding > 0 { log.warning("\(tracker.outstanding) record(s) were not acknowledged before shutdown; they will be delivered again") }
-        tracker.reset()
-        do { try await task.stop() } catch { log.warning("source task stop failed: \(error)") }
-        if board.status(plan.connector)?.tasks.first(where: { $0.id == plan.index })?.state != .failed {
-            board.task(plan.connector, plan.index, .unassigned)
-        }
-        log.info("source task stopped")
+    /// The error handler of one task: its connector's `errors.*` policy, with the worker's
+    /// in-memory topics as the dead-letter destination.
+    func errorHandler(connector: String, config: [String: String], task: Int, logger: Logger) throws -> RetryWithTolerance {
+        let policy = try ErrorPolicy(config: config)
+        let codec = try RecordCodec(worker: self.config.originals, connector: config, registry: registry)
+        return RetryWithTolerance(policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec))
     }
 
-    // MARK: Sink tasks
-
-    private func runSinkTask(_ plan: SinkTaskPlan, router: Router) async {
-        let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
-        let task = plan.type.init()
-        let context = RuntimeSinkTaskContext(config: plan.config, assigned: [], logger: log)
-        var opened: [TopicPartition] = []
-        var openedSet: Set<TopicPartition> = []
-        var nextOffset: [TopicPartition: Int64] = [:]
-        var pending: [PendingRecord] = []
-        var held: [Delivery] = []
-        var failed = false
-        var lastFlush = ContinuousClock.now
-        let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
-
-        func flush() async {
-            guard !pending.isEmpty, !failed else { return }
-            let offsets = nextOffset.mapValues { OffsetAndMetadata(offset: $0) }
-            do {
-                _ = try await task.preCommit(offsets)
-                // Acknowledge, grouped by source task: one lock per group, not per record.
-                var complete: [(tracker: SubmittedRecords, records: [PendingRecord])] = []
-                for p in pending where p.receiverDone() {
-                    if let i = complete.firstIndex(where: { $0.tracker === p.tracker }) {
-                        complete[i].records.append(p)
-                    } else {
-                        complete.append((p.tracker, [p]))
-                    }
-                }
-                for group in complete { group.tracker.acknowledge(group.records) }
-                pending.removeAll(keepingCapacity: true)
-                lastFlush = ContinuousClock.now
-            } catch {
-                // Not acknowledged: the sources will deliver these records again after a restart.
-                log.error("flush failed; \(pending.count) record(s) stay unacknowledged: \(error)")
-                lastFlush = ContinuousClock.now
-            }
+    /// Applies a transformation chain stage by stage under the error handler; `nil` when a stage
+    /// dropped the record or its failure was tolerated.
+    func transform<R: ConnectRecord>(
+        _ record: R, chain: TransformChain, errors: RetryWithTolerance, failed: (R) -> FailedRecord
+    ) async throws -> R? {
+        var current = record
+        for stage in chain.stages where stage.applies(to: current) {
+            let input = current
+            guard let result = try await errors.execute(.transformation, stage.className, failed(input), { try stage.transformation.apply(input) }),
+                let next = result
+            else { return nil }
+            current = next
         }
-
-        do {
-            task.initialize(context: context)
-            try await task.start(plan.config)
-            board.task(plan.connector, plan.index, runningState(plan.connector))
-            log.info("sink task started")
-            while true {
-                if isPaused(plan.connector) && !plan.queue.isClosed {
-                    // Paused: take no new records, but keep flushing what was taken.
-                    let g = pauseChanged.generation
-                    if ContinuousClock.now - lastFlush >= interval || flushRequested.exchange(false, ordering: .relaxed) { await flush() }
-                    await pauseChanged.wait(after: g, timeout: .milliseconds(200))
-                    continue
-                }
-                let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (ContinuousClock.now - lastFlush)))
-                guard var batch = await plan.queue.receive(max: config.maxPollRecords, timeout: wait) else { break }
-                let paused = context.paused
-                if !held.isEmpty || !paused.isEmpty {
-                    batch = held + batch
-                    held = []
-                    if !paused.isEmpty {
-                        held = batch.filter { paused.contains(TopicPartition(topic: $0.record.topic, partition: $0.record.kafkaPartition ?? 0)) }
-                        batch.removeAll { paused.contains(TopicPartition(topic: $0.record.topic, partition: $0.record.kafkaPartition ?? 0)) }
-                    }
-                }
-                if !batch.isEmpty && !failed {
-                    var records: [SinkRecord] = []
-                    records.reserveCapacity(batch.count)
-                    var newPartitions: [TopicPartition] = []
-                    for d in batch {
-                        let r = d.record
-                        let tp = TopicPartition(topic: r.topic, partition: r.kafkaPartition ?? 0)
-                        if !openedSet.contains(tp) {
-                            openedSet.insert(tp)
-                            opened.append(tp)
-                            newPartitions.append(tp)
-                        }
-                        let offset = nextOffset[tp, default: 0]
-                        nextOffset[tp] = offset + 1
-                        records.append(SinkRecord(
-                            topic: r.topic, partition: tp.partition, keySchema: r.keySchema, key: r.key, valueSchema: r.valueSchema,
-                            value: r.value, offset: offset, timestamp: r.timestamp, timestampType: .createTime, headers: r.headers))
-                    }
-                    if !newPartitions.isEmpty { try await task.open(newPartitions) }
-                    var backoff = Duration.milliseconds(100)
-                    while true {
-                        do {
-                            try await task.put(records)
-                            pending.append(contentsOf: batch)
-                            break
-                        } catch let e as RetriableError {
-                            let wait = context.takeRetryTimeout().map { Duration.milliseconds($0) } ?? backoff
-                            log.warning("put failed, retrying in \(wait): \(e)")
-                            try await Task.sleep(for: wait)
-                            backoff = min(backoff * 2, .seconds(10))
-                        }
-                    }
-                }
-                let due = ContinuousClock.now - lastFlush >= interval
-                let pressure = flushRequested.exchange(false, ordering: .relaxed)
-                if due || pressure || context.takeCommitRequest() { await flush() }
-            }
-        } catch {
-            failed = true
-            log.error("sink task failed: \(error)")
-            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
-            // Keep consuming so that the stream can end, but never acknowledge: nothing is lost.
-            while await plan.queue.receive(max: config.maxPollRecords, timeout: .milliseconds(500)) != nil {}
-        }
-        await flush()
-        do {
-            if !opened.isEmpty { try await task.close(opened) }
-            try await task.stop()
-        } catch {
-            log.warning("sink task stop failed: \(error)")
-        }
-        if !failed { board.task(plan.connector, plan.index, .unassigned) }
-        log.info("sink task stopped")
+        return current
     }
 }
 

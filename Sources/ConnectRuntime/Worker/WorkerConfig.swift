@@ -13,6 +13,10 @@ public import ConnectKit
 /// | `pipeline.max.in.flight.bytes` | 67108864 | approximate bytes of those records |
 /// | `consumer.max.poll.records` | 500 | the largest batch given to `SinkTask.put` |
 /// | `topic.partitions` | 1 | partitions of each in-memory topic |
+/// | `pipeline.mode` | direct | `direct`: sources hand records to sinks in-process, unconverted; `topic`: through in-memory topics with the converters |
+/// | `key.converter`, `value.converter` | JsonConverter | converters of topic mode (and of dead-letter records), with their `key.converter.*` settings |
+/// | `header.converter` | SimpleHeaderConverter | header converter of topic mode |
+/// | `topic.memory.retention.records` | 10000 | records an in-memory topic that no sink reads keeps (e.g. a dead-letter queue) |
 /// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory) |
 public struct WorkerConfig: Sendable {
     public var offsetStorageFile: String?
@@ -24,6 +28,8 @@ public struct WorkerConfig: Sendable {
     public var maxInFlightBytes: Int
     public var maxPollRecords: Int
     public var topicPartitions: Int
+    public var mode: PipelineMode
+    public var topicRetentionRecords: Int
     /// Every key given, including ones this worker does not use.
     public var originals: [String: String]
 
@@ -46,6 +52,17 @@ public struct WorkerConfig: Sendable {
                 documentation: "The largest batch handed to a sink task's put.", validator: .atLeast(1))
         .define("topic.partitions", .int, default: 1, importance: .low,
                 documentation: "Partitions of each in-memory topic.", validator: .atLeast(1))
+        .define("pipeline.mode", .string, default: "direct", importance: .medium,
+                documentation: "direct: records go from sources to sinks in-process without serialization; topic: through in-memory topics, converted on the way in and out as on Kafka.",
+                validator: .validString(["direct", "topic"]))
+        .define("key.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", importance: .high,
+                documentation: "Converter class for record keys in topic mode.")
+        .define("value.converter", .class, default: "org.apache.kafka.connect.json.JsonConverter", importance: .high,
+                documentation: "Converter class for record values in topic mode.")
+        .define("header.converter", .class, default: "org.apache.kafka.connect.storage.SimpleHeaderConverter", importance: .low,
+                documentation: "Converter class for header values in topic mode.")
+        .define("topic.memory.retention.records", .int, default: 10000, importance: .low,
+                documentation: "Records kept by an in-memory topic that no sink reads.", validator: .atLeast(0))
         .define("bootstrap.servers", .list, default: "", importance: .high,
                 documentation: "Kafka brokers. Without them, topics live in memory.")
 
@@ -61,6 +78,16 @@ public struct WorkerConfig: Sendable {
         maxInFlightBytes = Int(c.long("pipeline.max.in.flight.bytes")!)
         maxPollRecords = Int(c.int("consumer.max.poll.records")!)
         topicPartitions = Int(c.int("topic.partitions")!)
+        mode = PipelineMode(rawValue: c.string("pipeline.mode") ?? "direct") ?? .direct
+        topicRetentionRecords = Int(c.int("topic.memory.retention.records")!)
         originals = properties
     }
+}
+
+/// How records travel from source tasks to sink tasks.
+public enum PipelineMode: String, Sendable {
+    /// In-process hand-over, no serialization (the embedded default).
+    case direct
+    /// Through in-memory topics, converted with the connectors' converters, as on Kafka.
+    case topic
 }

@@ -1,0 +1,165 @@
+import ConnectKit
+import Synchronization
+
+/// Where a sink task's records come from: straight from source tasks (direct mode) or from a topic
+/// through a consumer and the connector's converters (topic mode).
+protocol SinkInput: AnyObject {
+    /// The next batch (before the sink's transformations), or `nil` once the stream ended.
+    /// Records of `paused` partitions are held back.
+    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> [SinkRecord]?
+    /// Everything returned by `poll` so far was flushed: acknowledge it.
+    func commit()
+    /// The offsets `preCommit` is told about: the next offset per partition.
+    var positions: [TopicPartition: Int64] { get }
+    /// Whether anything was returned since the last commit.
+    var hasUncommitted: Bool { get }
+    var isClosed: Bool { get }
+}
+
+/// Direct mode: deliveries from the source tasks' router, numbered per topic-partition.
+final class DirectSinkInput: SinkInput {
+    let queue: DeliveryQueue
+    private var held: [Delivery] = []
+    private var pending: [PendingRecord] = []
+    private(set) var positions: [TopicPartition: Int64] = [:]
+
+    init(queue: DeliveryQueue) { self.queue = queue }
+
+    var isClosed: Bool { queue.isClosed }
+    var hasUncommitted: Bool { !pending.isEmpty }
+
+    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> [SinkRecord]? {
+        // At the end of the stream, held-back records stay unacknowledged (delivered again later).
+        guard var batch = await queue.receive(max: max, timeout: timeout) else { return nil }
+        if !held.isEmpty || !paused.isEmpty {
+            batch = held + batch
+            held = []
+            if !paused.isEmpty {
+                held = batch.filter { paused.contains(TopicPartition(topic: $0.record.topic, partition: $0.record.kafkaPartition ?? 0)) }
+                batch.removeAll { paused.contains(TopicPartition(topic: $0.record.topic, partition: $0.record.kafkaPartition ?? 0)) }
+            }
+        }
+        var records: [SinkRecord] = []
+        records.reserveCapacity(batch.count)
+        for d in batch {
+            let r = d.record
+            let tp = TopicPartition(topic: r.topic, partition: r.kafkaPartition ?? 0)
+            let offset = positions[tp, default: 0]
+            positions[tp] = offset + 1
+            records.append(SinkRecord(
+                topic: r.topic, partition: tp.partition, keySchema: r.keySchema, key: r.key, valueSchema: r.valueSchema,
+                value: r.value, offset: offset, timestamp: r.timestamp, timestampType: .createTime, headers: r.headers))
+        }
+        pending.append(contentsOf: batch)
+        return records
+    }
+
+    func commit() {
+        PendingRecord.acknowledgeAll(pending.filter { $0.receiverDone() })
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Topic mode: records read by a consumer of the connector's group and converted with its
+/// converters; a conversion failure goes through the task's error handling.
+final class TopicSinkInput: SinkInput {
+    let consumer: any TransportConsumer
+    let codec: RecordCodec
+    let errors: RetryWithTolerance
+    let reporter: RuntimeErrantRecordReporter
+    private(set) var positions: [TopicPartition: Int64] = [:]
+    private var uncommitted = false
+    private(set) var isClosed = false
+
+    init(consumer: any TransportConsumer, codec: RecordCodec, errors: RetryWithTolerance, reporter: RuntimeErrantRecordReporter) {
+        self.consumer = consumer
+        self.codec = codec
+        self.errors = errors
+        self.reporter = reporter
+    }
+
+    var hasUncommitted: Bool { uncommitted }
+
+    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> [SinkRecord]? {
+        guard let batch = await consumer.poll(max: max, timeout: timeout, paused: paused) else {
+            isClosed = true
+            return nil
+        }
+        var records: [SinkRecord] = []
+        records.reserveCapacity(batch.count)
+        var raw: [RawRecordKey: ConsumedRecord] = [:]
+        for c in batch {
+            positions[c.topicPartition] = c.offset + 1
+            uncommitted = true
+            if let r = try await convert(c) {
+                records.append(r)
+                raw[RawRecordKey(c.topicPartition, c.offset)] = c
+            }
+        }
+        reporter.setBatch(raw)
+        return records
+    }
+
+    /// Key, value and headers through the converters, each stage under the error handler.
+    private func convert(_ c: ConsumedRecord) async throws -> SinkRecord? {
+        let failed = FailedRecord(consumed: c)
+        let codec = codec
+        guard let key = try await errors.execute(.keyConverter, codec.keyClass, failed, {
+            try codec.key.toConnectData(topic: c.topic, headers: nil, value: c.record.key)
+        }) else { return nil }
+        guard let value = try await errors.execute(.valueConverter, codec.valueClass, failed, {
+            try codec.value.toConnectData(topic: c.topic, headers: nil, value: c.record.value)
+        }) else { return nil }
+        var headers = Headers()
+        if !c.record.headers.isEmpty {
+            guard let converted = try await errors.execute(.headerConverter, codec.headerClass, failed, { () throws -> Headers in
+                var h = Headers()
+                for raw in c.record.headers {
+                    let sv = try codec.header.toConnectHeader(topic: c.topic, headerKey: raw.key, value: raw.value)
+                    h.add(Header(key: raw.key, value: sv.value, schema: sv.schema))
+                }
+                return h
+            }) else { return nil }
+            headers = converted
+        }
+        return SinkRecord(
+            topic: c.topic, partition: c.partition, keySchema: key.schema, key: key.value, valueSchema: value.schema, value: value.value,
+            offset: c.offset, timestamp: c.record.timestamp, timestampType: .createTime, headers: headers)
+    }
+
+    func commit() {
+        guard uncommitted else { return }
+        consumer.commit(positions)
+        uncommitted = false
+    }
+}
+
+struct RawRecordKey: Hashable {
+    let tp: TopicPartition
+    let offset: Int64
+    init(_ tp: TopicPartition, _ offset: Int64) {
+        self.tp = tp
+        self.offset = offset
+    }
+}
+
+/// The sink task's `errantRecordReporter`: a record the task could not write goes through the error
+/// handler (stage `TASK_PUT`) — with `errors.tolerance=none` the task fails, with `all` it is logged
+/// and sent to the dead-letter queue with the bytes it was read as.
+final class RuntimeErrantRecordReporter: ErrantRecordReporter {
+    let errors: RetryWithTolerance
+    let taskClass: String
+    private let batch = Mutex<[RawRecordKey: ConsumedRecord]>([:])
+
+    init(errors: RetryWithTolerance, taskClass: String) {
+        self.errors = errors
+        self.taskClass = taskClass
+    }
+
+    func setBatch(_ raw: [RawRecordKey: ConsumedRecord]) { batch.withLock { $0 = raw } }
+
+    func report(_ record: SinkRecord, error: any Error) async throws {
+        let consumed = batch.withLock { $0[RawRecordKey(record.originalTopicPartition, record.originalKafkaOffset)] }
+        try await errors.failed(.taskPut, taskClass, FailedRecord(consumed: consumed, sink: record), error)
+    }
+}

@@ -1,0 +1,153 @@
+public import ConnectKit
+
+/// The transformations of one connector, built from Kafka's `transforms` / `predicates` keys and
+/// applied in order (`org.apache.kafka.connect.runtime.TransformationChain`).
+///
+/// ```properties
+/// transforms=addSource,onlyOrders
+/// transforms.addSource.type=org.apache.kafka.connect.transforms.InsertField$Value
+/// transforms.addSource.static.field=source
+/// transforms.addSource.static.value=shop
+/// transforms.addSource.predicate=isOrders
+/// transforms.addSource.negate=false
+/// predicates=isOrders
+/// predicates.isOrders.type=org.apache.kafka.connect.transforms.predicates.TopicNameMatches
+/// predicates.isOrders.pattern=orders.*
+/// ```
+///
+/// Each transformation gets the keys under `transforms.<alias>.` with the prefix removed; a stage
+/// with a predicate applies only when `predicate.test(record) != negate`. Configuration problems of
+/// every alias are reported at once, each named by its full key (`transforms.addSource.static.field`).
+public struct TransformChain: Sendable {
+    /// One configured transformation.
+    public struct Stage: Sendable {
+        /// The alias from `transforms`.
+        public let alias: String
+        /// The class name it was configured with.
+        public let className: String
+        public let transformation: any Transformation
+        public let predicate: (any Predicate)?
+        /// `transforms.<alias>.negate`.
+        public let negate: Bool
+
+        /// Whether this stage applies to the record.
+        public func applies<R: ConnectRecord>(to record: R) -> Bool {
+            guard let predicate else { return true }
+            return predicate.test(record) != negate
+        }
+    }
+
+    public let stages: [Stage]
+
+    /// A chain that changes nothing.
+    public static let empty = TransformChain(stages: [])
+
+    public var isEmpty: Bool { stages.isEmpty }
+
+    public init(stages: [Stage]) { self.stages = stages }
+
+    /// Builds the chain from a connector configuration, checking every alias, type and key.
+    public init(config: [String: String], registry: PluginRegistry) throws(ConfigError) {
+        var problems: [ConfigProblem] = []
+        let aliases = Self.list(config["transforms"])
+        let predicateAliases = Self.list(config["predicates"])
+        if Set(aliases).count != aliases.count { problems.append(ConfigProblem(key: "transforms", message: "Duplicate alias provided.")) }
+        if Set(predicateAliases).count != predicateAliases.count { problems.append(ConfigProblem(key: "predicates", message: "Duplicate alias provided.")) }
+
+        var predicates: [String: any Predicate] = [:]
+        for alias in predicateAliases {
+            let prefix = "predicates.\(alias)."
+            guard let type = Self.resolve(prefix, config, registry.predicates, kind: "Predicate", into: &problems) else { continue }
+            do { predicates[alias] = try type.init(configuration: Self.scoped(config, prefix)) } catch {
+                problems += Self.prefixed(error, prefix)
+            }
+        }
+
+        var stages: [Stage] = []
+        for alias in aliases {
+            let prefix = "transforms.\(alias)."
+            var predicate: (any Predicate)? = nil
+            if let name = config[prefix + "predicate"]?.trimmingCharacters(), !name.isEmpty {
+                if let p = predicates[name] {
+                    predicate = p
+                } else if !predicateAliases.contains(name) {
+                    problems.append(ConfigProblem(
+                        key: prefix + "predicate",
+                        message: "Invalid value \(name) for configuration \(prefix)predicate: Predicate alias \(name) is not defined in predicates"))
+                }
+            }
+            var negate = false
+            if let text = config[prefix + "negate"]?.trimmingCharacters(), !text.isEmpty {
+                switch text.lowercased() {
+                case "true": negate = true
+                case "false": negate = false
+                default:
+                    problems.append(ConfigProblem(key: prefix + "negate", message: "Invalid value \(text) for configuration \(prefix)negate: Expected value to be either true or false"))
+                }
+            }
+            guard let type = Self.resolve(prefix, config, registry.transformations, kind: "Transformation", into: &problems) else { continue }
+            do {
+                let transformation = try type.init(configuration: Self.scoped(config, prefix, dropping: ["type", "predicate", "negate"]))
+                stages.append(Stage(alias: alias, className: config[prefix + "type"]!.trimmingCharacters(), transformation: transformation, predicate: predicate, negate: negate))
+            } catch {
+                problems += Self.prefixed(error, prefix)
+            }
+        }
+        if !problems.isEmpty { throw ConfigError(problems, context: config["name"]) }
+        self.stages = stages
+    }
+
+    /// Applies every stage in order; `nil` when a stage drops the record.
+    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+        var current = record
+        for stage in stages where stage.applies(to: current) {
+            guard let next = try stage.transformation.apply(current) else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// Closes every transformation and predicate.
+    public func close() {
+        for s in stages {
+            s.transformation.close()
+            s.predicate?.close()
+        }
+    }
+
+    private static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty }
+    }
+
+    private static func resolve<T>(
+        _ prefix: String, _ config: [String: String], _ catalog: PluginRegistry.Catalog<T>, kind: String, into problems: inout [ConfigProblem]
+    ) -> T? {
+        guard let className = config[prefix + "type"]?.trimmingCharacters(), !className.isEmpty else {
+            problems.append(ConfigProblem(key: prefix + "type", message: "Missing required configuration \"\(prefix)type\" which has no default value."))
+            return nil
+        }
+        guard let entry = catalog.lookup(className) else {
+            problems.append(ConfigProblem(
+                key: prefix + "type", message: "Invalid value \(className) for configuration \(prefix)type: Class \(className) could not be found."))
+            return nil
+        }
+        return entry.plugin
+    }
+
+    private static func scoped(_ config: [String: String], _ prefix: String, dropping: Set<String> = ["type"]) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in config where k.hasPrefix(prefix) {
+            let key = String(k.dropFirst(prefix.count))
+            if !dropping.contains(key) { out[key] = v }
+        }
+        return out
+    }
+
+    /// A transformation's own problems, renamed to the full keys the user wrote.
+    private static func prefixed(_ error: ConfigError, _ prefix: String) -> [ConfigProblem] {
+        error.problems.map { p in
+            ConfigProblem(key: p.key.hasPrefix(prefix) ? p.key : prefix + p.key,
+                          message: p.message.replacing("configuration \(p.key)", with: "configuration \(prefix)\(p.key)"))
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ConnectKit
+import Logging
+
+extension Worker {
+    /// One sink task's loop: take records (direct or from a topic), transform, put, and flush on
+    /// `offset.flush.interval.ms`, on request and under pressure; a flush acknowledges what was put.
+    func runSinkTask(_ plan: SinkTaskPlan, pipes: Pipes) async {
+        let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
+        let task = plan.type.init()
+        var opened: [TopicPartition] = []
+        var openedSet: Set<TopicPartition> = []
+        var failed = false
+        var lastFlush = ContinuousClock.now
+        let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
+        var chain = TransformChain.empty
+        var input: (any SinkInput)? = nil
+
+        func flush() async {
+            guard let input, input.hasUncommitted, !failed else { return }
+            let offsets = input.positions.mapValues { OffsetAndMetadata(offset: $0) }
+            do {
+                _ = try await task.preCommit(offsets)
+                input.commit()
+                lastFlush = ContinuousClock.now
+            } catch {
+                // Not acknowledged: the sources will deliver these records again after a restart.
+                log.error("flush failed; records since the last flush stay unacknowledged: \(error)")
+                lastFlush = ContinuousClock.now
+            }
+        }
+
+        do {
+            let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, logger: log)
+            let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: String(reflecting: plan.type))
+            let context = RuntimeSinkTaskContext(config: plan.config, assigned: [], logger: log, reporter: reporter)
+            if let queue = plan.queue {
+                input = DirectSinkInput(queue: queue)
+            } else if let consumer = plan.consumer {
+                let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
+                input = TopicSinkInput(consumer: consumer, codec: codec, errors: errors, reporter: reporter)
+            }
+            guard let input else { return }
+            chain = try TransformChain(config: plan.connectorConfig, registry: registry)
+            task.initialize(context: context)
+            try await task.start(plan.config)
+            board.task(plan.connector, plan.index, runningState(plan.connector))
+            log.info("sink task started")
+            while true {
+                if isPaused(plan.connector) && !input.isClosed {
+                    // Paused: take no new records, but keep flushing what was taken.
+                    let g = pauseChanged.generation
+                    if ContinuousClock.now - lastFlush >= interval || flushRequested.exchange(false, ordering: .relaxed) { await flush() }
+                    await pauseChanged.wait(after: g, timeout: .milliseconds(200))
+                    continue
+                }
+                let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (ContinuousClock.now - lastFlush)))
+                guard let polled = try await input.poll(max: config.maxPollRecords, timeout: wait, paused: context.paused) else { break }
+                if !polled.isEmpty {
+                    var newPartitions: [TopicPartition] = []
+                    for r in polled where !openedSet.contains(r.originalTopicPartition) {
+                        openedSet.insert(r.originalTopicPartition)
+                        opened.append(r.originalTopicPartition)
+                        newPartitions.append(r.originalTopicPartition)
+                    }
+                    if !newPartitions.isEmpty { try await task.open(newPartitions) }
+                    var records = polled
+                    if !chain.isEmpty {
+                        records = []
+                        records.reserveCapacity(polled.count)
+                        for r in polled {
+                            if let t = try await transform(r, chain: chain, errors: errors, failed: { FailedRecord(sink: $0) }) { records.append(t) }
+                        }
+                    }
+                    if !records.isEmpty { try await put(records, task: task, context: context, log: log) }
+                }
+                let due = ContinuousClock.now - lastFlush >= interval
+                let pressure = flushRequested.exchange(false, ordering: .relaxed)
+                if due || pressure || context.takeCommitRequest() { await flush() }
+            }
+        } catch {
+            failed = true
+            log.error("sink task failed: \(error)")
+            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
+            // Keep consuming so that the stream can end, but never acknowledge: nothing is lost.
+            if let queue = plan.queue {
+                while await queue.receive(max: config.maxPollRecords, timeout: .milliseconds(500)) != nil {}
+            }
+        }
+        await flush()
+        do {
+            if !opened.isEmpty { try await task.close(opened) }
+            try await task.stop()
+        } catch {
+            log.warning("sink task stop failed: \(error)")
+        }
+        chain.close()
+        if !failed { board.task(plan.connector, plan.index, .unassigned) }
+        log.info("sink task stopped")
+    }
+
+    /// `put`, retried after a ``RetriableError`` (waiting what the task asked with `timeout(ms:)`,
+    /// else 100 ms doubling up to 10 s) until it succeeds or the worker stops; any other error
+    /// fails the task.
+    private func put(_ records: [SinkRecord], task: any SinkTask, context: RuntimeSinkTaskContext, log: Logger) async throws {
+        var backoff = Duration.milliseconds(100)
+        while true {
+            do {
+                try await task.put(records)
+                return
+            } catch let e as RetriableError {
+                let wait = context.takeRetryTimeout().map { Duration.milliseconds($0) } ?? backoff
+                log.warning("put failed, retrying in \(wait): \(e)")
+                try await Task.sleep(for: wait)
+                backoff = min(backoff * 2, .seconds(10))
+            }
+        }
+    }
+}

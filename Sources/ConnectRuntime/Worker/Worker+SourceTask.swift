@@ -1,0 +1,202 @@
+import ConnectKit
+import Logging
+
+extension Worker {
+    /// One source task's loop: poll, transform (and in topic mode convert), hand the records on,
+    /// and commit the offsets of what every receiver acknowledged.
+    func runSourceTask(_ plan: SourceTaskPlan, pipes: Pipes, stoppedPolling: @Sendable () -> Void) async {
+        let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
+        let limiter = InFlightLimiter(maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes)
+        let tracker = SubmittedRecords(limiter: limiter)
+        let task = plan.type.init()
+        var pendingOffsets: SourceOffsets = [:]
+        var lastCommit = ContinuousClock.now
+        let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
+        var polling = true
+        var chain = TransformChain.empty
+        func stopPolling() {
+            if polling {
+                polling = false
+                stoppedPolling()
+            }
+        }
+
+        func drainAcks() async {
+            let (records, offsets) = tracker.drainCommittable()
+            pendingOffsets.merge(offsets) { $1 }
+            for r in records {
+                do { try await task.commitRecord(r, metadata: RecordMetadata(topic: r.topic, partition: r.kafkaPartition ?? 0, offset: -1)) } catch {
+                    log.warning("commitRecord failed: \(error)")
+                }
+            }
+        }
+
+        func commitOffsets() async {
+            await drainAcks()
+            lastCommit = ContinuousClock.now
+            guard !pendingOffsets.isEmpty else { return }
+            do {
+                try offsetStore.commit(connector: plan.connector, offsets: pendingOffsets)
+                log.debug("committed offsets for \(pendingOffsets.count) partition(s)")
+                pendingOffsets = [:]
+                try await task.commit()
+            } catch {
+                log.error("offset commit failed: \(error)")
+            }
+        }
+
+        do {
+            let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, logger: log)
+            chain = try TransformChain(config: plan.connectorConfig, registry: registry)
+            let codec = pipes.transport == nil ? nil : try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
+            task.initialize(context: RuntimeSourceTaskContext(
+                config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector)))
+            try await task.start(plan.config)
+            board.task(plan.connector, plan.index, runningState(plan.connector))
+            log.info("source task started")
+            var backoff = Duration.milliseconds(100)
+            while !isStopping {
+                await waitWhilePaused(plan.connector) {
+                    await drainAcks()
+                    if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
+                }
+                if isStopping { break }
+                await drainAcks()
+                if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
+                var records: [SourceRecord]
+                do {
+                    records = try await task.poll()
+                    backoff = .milliseconds(100)
+                } catch let e as RetriableError {
+                    log.warning("poll failed, retrying in \(backoff): \(e)")
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(10))
+                    continue
+                }
+                if records.isEmpty { continue }
+                let sizes = records.map(\.approximateSize)
+                let total = sizes.reduce(0, +)
+                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { self.isStopping }) {
+                    self.flushRequested.store(true, ordering: .relaxed)
+                    pipes.wakeSinks()
+                }
+                if !admitted { break }
+                // Ask the sinks to flush before the source has to wait, so both keep moving.
+                if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
+                if let transport = pipes.transport, let codec {
+                    try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport)
+                } else if chain.isEmpty {
+                    sendDirect(records, sizes: sizes, dropped: [], tracker: tracker, router: pipes.router)
+                } else {
+                    var dropped = [Bool](repeating: false, count: records.count)
+                    for i in records.indices {
+                        if let t = try await transform(records[i], chain: chain, errors: errors, failed: { FailedRecord(source: $0) }) {
+                            records[i] = t
+                        } else {
+                            dropped[i] = true
+                        }
+                    }
+                    sendDirect(records, sizes: sizes, dropped: dropped, tracker: tracker, router: pipes.router)
+                }
+            }
+        } catch {
+            log.error("source task failed: \(error)")
+            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
+        }
+        stopPolling()
+
+        // Wait for the sinks to acknowledge what is in flight, then commit the final offsets.
+        let deadline = ContinuousClock.now + .milliseconds(config.offsetFlushTimeoutMs)
+        while tracker.outstanding > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
+            let g = tracker.acknowledged.generation
+            await drainAcks()
+            if tracker.outstanding == 0 { break }
+            await tracker.acknowledged.wait(after: g, timeout: .milliseconds(50))
+        }
+        await commitOffsets()
+        if tracker.outstanding > 0 { log.warning("\(tracker.outstanding) record(s) were not acknowledged before shutdown; they will be delivered again") }
+        tracker.reset()
+        chain.close()
+        do { try await task.stop() } catch { log.warning("source task stop failed: \(error)") }
+        if board.status(plan.connector)?.tasks.first(where: { $0.id == plan.index })?.state != .failed {
+            board.task(plan.connector, plan.index, .unassigned)
+        }
+        log.info("source task stopped")
+    }
+
+    /// Direct mode: routes records to the sink queues subscribed to their topics. Dropped records
+    /// (filtered by a transformation or failed and tolerated) are acknowledged at once.
+    private func sendDirect(_ input: [SourceRecord], sizes: [Int], dropped: [Bool], tracker: SubmittedRecords, router: Router) {
+        var records = input
+        var receivers: [[DeliveryQueue]] = []
+        receivers.reserveCapacity(records.count)
+        var lastTopic: String? = nil
+        var lastReceivers: [DeliveryQueue] = []
+        for i in records.indices {
+            if !dropped.isEmpty && dropped[i] {
+                receivers.append([])
+                continue
+            }
+            // Consecutive records for the same single-partition topic share their route.
+            if router.partitions == 1, records[i].kafkaPartition == nil, records[i].topic == lastTopic {
+                records[i].kafkaPartition = 0
+                receivers.append(lastReceivers)
+                continue
+            }
+            lastReceivers = router.route(&records[i])
+            lastTopic = records[i].topic
+            receivers.append(lastReceivers)
+        }
+        let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count))
+        var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
+        for (i, queues) in receivers.enumerated() {
+            for q in queues { byQueue[ObjectIdentifier(q), default: (q, [])].1.append(pending[i]) }
+        }
+        for (_, (q, deliveries)) in byQueue { q.send(deliveries) }
+    }
+
+    /// Topic mode: transforms, converts (headers, key, value — Kafka's order) and produces each
+    /// record; the topic acknowledges it once every sink reading the topic flushed it.
+    private func sendToTopics(
+        _ records: [SourceRecord], sizes: [Int], chain: TransformChain, codec: RecordCodec, errors: RetryWithTolerance,
+        tracker: SubmittedRecords, transport: any RecordTransport
+    ) async throws {
+        var out = records
+        var encoded: [TopicRecord?] = Array(repeating: nil, count: records.count)
+        for i in records.indices {
+            guard let r = chain.isEmpty ? records[i] : try await transform(records[i], chain: chain, errors: errors, failed: { FailedRecord(source: $0) })
+            else { continue }
+            out[i] = r
+            encoded[i] = try await encode(r, codec: codec, errors: errors)
+        }
+        let pending = tracker.submit(out, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 })
+        var batch: [OutgoingRecord] = []
+        batch.reserveCapacity(records.count)
+        for i in out.indices {
+            guard let e = encoded[i] else { continue }
+            batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, acknowledgement: pending[i]))
+        }
+        transport.produce(batch)
+    }
+
+    /// A record's bytes; `nil` when a converter failed and the failure is tolerated.
+    func encode(_ r: SourceRecord, codec: RecordCodec, errors: RetryWithTolerance) async throws -> TopicRecord? {
+        let failed = FailedRecord(source: r)
+        var headers: [TopicRecord.Header] = []
+        if !r.headers.isEmpty {
+            guard let h = try await errors.execute(.headerConverter, codec.headerClass, failed, { () throws -> [TopicRecord.Header] in
+                try r.headers.map { h in
+                    TopicRecord.Header(key: h.key, value: try codec.header.fromConnectHeader(topic: r.topic, headerKey: h.key, schema: h.schema, value: h.value))
+                }
+            }) else { return nil }
+            headers = h
+        }
+        guard let key = try await errors.execute(.keyConverter, codec.keyClass, failed, {
+            try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+        }) else { return nil }
+        guard let value = try await errors.execute(.valueConverter, codec.valueClass, failed, {
+            try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
+        }) else { return nil }
+        return TopicRecord(key: key, value: value, headers: headers, timestamp: r.timestamp)
+    }
+}
