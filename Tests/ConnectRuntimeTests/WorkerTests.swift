@@ -89,8 +89,10 @@ final class RecordingSinkTask: SinkTask {
     var id = ""
     var mode = "normal"
     var buffer: [Int64] = []
+    var context: (any SinkTaskContext)?
     required init() {}
     var version: String { "test" }
+    func initialize(context: any SinkTaskContext) { self.context = context }
     func start(_ config: [String: String]) async throws {
         id = config["hub.id"]!
         mode = config["mode"] ?? "normal"
@@ -103,7 +105,17 @@ final class RecordingSinkTask: SinkTask {
         if mode == "stall" {
             while !Task.isCancelled && Hub.shared.get(id).putCalls < 1_000_000 { usleep(10_000) }
         }
-        let values = records.map { $0.value.int64Value ?? $0.key.int64Value! }
+        var values: [Int64] = []
+        for r in records {
+            let v = r.value.int64Value ?? r.key.int64Value!
+            if mode == "report", v % 10 == 0 {
+                // A record this sink cannot write goes to the errant record reporter.
+                try await context!.errantRecordReporter!.report(r, error: DataError("cannot write \(v)"))
+                continue
+            }
+            if mode == "throwput", v == 42 { throw DataError("cannot write 42") }
+            values.append(v)
+        }
         buffer += values
         Hub.shared.update(id) { $0.delivered += values }
     }

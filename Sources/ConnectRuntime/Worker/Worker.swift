@@ -32,6 +32,12 @@ public final class Worker: Service, Sendable {
     let board: StatusBoard
     let pausedConnectors = Mutex<Set<String>>([])
     let pauseChanged = AsyncSignal()
+    private let errorCounters = Mutex<[TaskID: ErrorCounters]>([:])
+
+    struct TaskID: Hashable {
+        let connector: String
+        let task: Int
+    }
 
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .standard, offsetStore: (any OffsetStore)? = nil,
@@ -325,7 +331,14 @@ public final class Worker: Service, Sendable {
     func errorHandler(connector: String, config: [String: String], task: Int, logger: Logger) throws -> RetryWithTolerance {
         let policy = try ErrorPolicy(config: config)
         let codec = try RecordCodec(worker: self.config.originals, connector: config, registry: registry)
-        return RetryWithTolerance(policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec))
+        let handler = RetryWithTolerance(policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec))
+        errorCounters.withLock { $0[TaskID(connector: connector, task: task)] = handler.counters }
+        return handler
+    }
+
+    /// A task's error counters (Kafka's task-error-metrics), once the task has started.
+    public func errorMetrics(connector: String, task: Int) -> TaskErrorMetrics? {
+        errorCounters.withLock { $0[TaskID(connector: connector, task: task)]?.snapshot }
     }
 
     /// Applies a transformation chain stage by stage under the error handler; `nil` when a stage
