@@ -23,6 +23,16 @@ final class DeliveryQueue: Sendable {
         arrived.signal()
     }
 
+    /// Removes and returns everything queued (to move it to other queues).
+    func takeAll() -> [Delivery] {
+        state.withLock { s in
+            let all = Array(s.items[s.head...])
+            s.items.removeAll()
+            s.head = 0
+            return all
+        }
+    }
+
     /// Whether `close()` was called.
     var isClosed: Bool { state.withLock { $0.closed } }
 

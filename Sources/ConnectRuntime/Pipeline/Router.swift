@@ -15,28 +15,41 @@ final class Router: Sendable {
         let queues: [DeliveryQueue]
     }
 
-    let targets: [SinkTarget]
+    private struct State {
+        var targets: [SinkTarget] = []
+        /// Receivers per topic-partition, computed once per set of targets.
+        var receivers: [TopicPartition: [DeliveryQueue]] = [:]
+    }
+
     let partitions: Int32
-    private let regexMatches = Mutex<[String: [Bool]]>([:])
-    /// Receivers per topic-partition, computed once.
-    private let receiverCache = Mutex<[TopicPartition: [DeliveryQueue]]>([:])
+    private let state = Mutex(State())
     private let roundRobin = Atomic<Int>(0)
 
-    init(targets: [SinkTarget], partitions: Int) {
-        self.targets = targets
+    init(partitions: Int) {
         self.partitions = Int32(max(1, partitions))
     }
 
-    /// Which sink connectors take this topic (cached per topic).
-    private func subscribed(_ topic: String) -> [Bool] {
-        if let cached = regexMatches.withLock({ $0[topic] }) { return cached }
-        let result = targets.map { t -> Bool in
-            if t.topics.contains(topic) { return true }
-            guard let pattern = t.pattern, !pattern.isEmpty, let regex = try? Regex(pattern) else { return false }
-            return (try? regex.wholeMatch(in: topic)) != nil
+    /// Adds a sink connector's queues, or replaces them (a restart with a new number of tasks).
+    func setTarget(_ target: SinkTarget) {
+        state.withLock { s in
+            s.targets.removeAll { $0.connector == target.connector }
+            s.targets.append(target)
+            s.receivers = [:]
         }
-        regexMatches.withLock { $0[topic] = result }
-        return result
+    }
+
+    /// Stops routing to a sink connector (it was deleted).
+    func removeTarget(_ connector: String) {
+        state.withLock { s in
+            s.targets.removeAll { $0.connector == connector }
+            s.receivers = [:]
+        }
+    }
+
+    private static func reads(_ t: SinkTarget, _ topic: String) -> Bool {
+        if t.topics.contains(topic) { return true }
+        guard let pattern = t.pattern, !pattern.isEmpty, let regex = try? Regex(pattern) else { return false }
+        return (try? regex.wholeMatch(in: topic)) != nil
     }
 
     /// Picks the record's partition (written into the record) and the queues that must receive it.
@@ -53,18 +66,18 @@ final class Router: Sendable {
         }
         record.kafkaPartition = p
         let tp = TopicPartition(topic: record.topic, partition: p)
-        if let cached = receiverCache.withLock({ $0[tp] }) { return cached }
-        let subs = subscribed(record.topic)
-        var out: [DeliveryQueue] = []
-        for (i, t) in targets.enumerated() where subs[i] {
-            out.append(t.queues[Int(p) % t.queues.count])
+        return state.withLock { s in
+            if let cached = s.receivers[tp] { return cached }
+            var out: [DeliveryQueue] = []
+            for t in s.targets where Self.reads(t, tp.topic) { out.append(t.queues[Int(p) % t.queues.count]) }
+            s.receivers[tp] = out
+            return out
         }
-        receiverCache.withLock { $0[tp] = out }
-        return out
     }
 
     /// Wakes every sink so that it notices a flush request.
     func wakeSinks() {
+        let targets = state.withLock { $0.targets }
         for t in targets { for q in t.queues { q.wake() } }
     }
 }

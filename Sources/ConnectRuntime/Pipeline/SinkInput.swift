@@ -14,10 +14,16 @@ protocol SinkInput: AnyObject {
     /// Whether anything was returned since the last commit.
     var hasUncommitted: Bool { get }
     var isClosed: Bool { get }
+    /// A new task instance takes over: what was taken and not committed is delivered again, with
+    /// the same offsets.
+    func rewind()
 }
 
 /// Direct mode: deliveries from the source tasks' router, numbered per topic-partition.
-final class DirectSinkInput: SinkInput {
+///
+/// Used by one task run at a time; between runs (under the connector's life-cycle lock) it is
+/// handed to the next instance, which is why it is `@unchecked Sendable`.
+final class DirectSinkInput: SinkInput, @unchecked Sendable {
     let queue: DeliveryQueue
     private var held: [Delivery] = []
     private var pending: [PendingRecord] = []
@@ -58,6 +64,26 @@ final class DirectSinkInput: SinkInput {
         PendingRecord.acknowledgeAll(pending.filter { $0.receiverDone() })
         pending.removeAll(keepingCapacity: true)
     }
+
+    func rewind() {
+        for d in pending {
+            let tp = TopicPartition(topic: d.record.topic, partition: d.record.kafkaPartition ?? 0)
+            positions[tp, default: 1] -= 1
+        }
+        held = pending + held
+        pending = []
+    }
+
+    /// Everything not yet acknowledged — taken, held back or still queued — removed from this input.
+    func takeUnacknowledged() -> [Delivery] {
+        let all = pending + held + queue.takeAll()
+        pending = []
+        held = []
+        return all
+    }
+
+    /// Puts deliveries back in front of the stream (after a change in the number of tasks).
+    func requeue(_ deliveries: [Delivery]) { held += deliveries }
 }
 
 /// Topic mode: records read by a consumer of the connector's group and converted with its
@@ -130,6 +156,12 @@ final class TopicSinkInput: SinkInput {
     func commit() {
         guard uncommitted else { return }
         consumer.commit(positions)
+        uncommitted = false
+    }
+
+    func rewind() {
+        consumer.rewind()
+        positions = [:]
         uncommitted = false
     }
 }

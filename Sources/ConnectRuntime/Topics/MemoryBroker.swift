@@ -117,6 +117,26 @@ public final class MemoryBroker: RecordTransport, Sendable {
         }
     }
 
+    func removeGroup(_ group: String) {
+        var acked: [PendingRecord] = []
+        state.withLock { s in
+            guard s.groups.removeValue(forKey: group) != nil else { return }
+            for t in s.topicOrder {
+                guard var readers = s.readers[t], let i = readers.firstIndex(of: group) else { continue }
+                readers.remove(at: i)
+                s.readers[t] = readers
+                var logs = s.topics[t]!
+                for p in logs.indices {
+                    let tp = TopicPartition(topic: t, partition: Int32(p))
+                    let low = readers.isEmpty ? logs[p].end : readers.map { s.groups[$0]?.committed[tp] ?? 0 }.min()!
+                    logs[p].drop(below: low, into: &acked)
+                }
+                s.topics[t] = logs
+            }
+        }
+        Self.complete(acked)
+    }
+
     /// Appends records to their topics (created on first use); records of topics nobody reads are
     /// acknowledged at once.
     public func produce(topic: String, partition: Int32? = nil, _ record: TopicRecord) {
@@ -266,4 +286,6 @@ final class MemoryConsumer: TransportConsumer, Sendable {
     func commit(_ positions: [TopicPartition: Int64]) {
         broker.commit(group: group, positions)
     }
+
+    func rewind() { positions.withLock { $0 = [:] } }
 }

@@ -63,6 +63,8 @@ struct OutgoingRecord: Sendable {
 /// later. Producers hand over records with an acknowledgement; consumers read partitions of their
 /// group's topics and commit positions.
 protocol RecordTransport: Sendable {
+    /// Removes a consumer group (its connector was deleted): it no longer holds records back.
+    func removeGroup(_ group: String)
     /// Declares a consumer group and what it reads, before anything is produced: records are kept
     /// (and not acknowledged) until every declared group that reads their topic committed past them.
     func declareGroup(_ group: String, topics: Set<String>, pattern: String?)
@@ -83,4 +85,6 @@ protocol TransportConsumer: AnyObject, Sendable {
     func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async -> [ConsumedRecord]?
     /// Commits positions (the next offset to read per partition).
     func commit(_ positions: [TopicPartition: Int64])
+    /// Forgets uncommitted positions: the next poll reads from the committed ones.
+    func rewind()
 }

@@ -83,6 +83,22 @@ final class StatusBoard: Sendable {
         }
     }
 
+    /// STOPPED with no tasks, as Kafka reports a stopped connector.
+    func stopped(_ name: String) {
+        board.withLock { b in
+            b[name]?.state = .stopped
+            b[name]?.trace = nil
+            b[name]?.tasks = []
+        }
+    }
+
+    func clearTasks(_ name: String) { board.withLock { $0[name]?.tasks = [] } }
+
+    func remove(_ name: String) {
+        board.withLock { _ = $0.removeValue(forKey: name) }
+        order.withLock { $0.removeAll { $0 == name } }
+    }
+
     func status(_ name: String) -> ConnectorStatus? { board.withLock { $0[name] } }
     var all: [ConnectorStatus] {
         let names = order.withLock { $0 }

@@ -4,7 +4,7 @@ import Logging
 extension Worker {
     /// One sink task's loop: take records (direct or from a topic), transform, put, and flush on
     /// `offset.flush.interval.ms`, on request and under pressure; a flush acknowledges what was put.
-    func runSinkTask(_ plan: SinkTaskPlan, pipes: Pipes) async {
+    func runSinkTask(_ plan: SinkTaskPlan, runner: TaskRunner) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
         let task = plan.type.init()
         var opened: [TopicPartition] = []
@@ -33,19 +33,20 @@ extension Worker {
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, logger: log)
             let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: String(reflecting: plan.type))
             let context = RuntimeSinkTaskContext(config: plan.config, assigned: [], logger: log, reporter: reporter)
-            if let queue = plan.queue {
-                input = DirectSinkInput(queue: queue)
+            if let direct = plan.direct {
+                input = direct
             } else if let consumer = plan.consumer {
                 let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
                 input = TopicSinkInput(consumer: consumer, codec: codec, errors: errors, reporter: reporter)
             }
             guard let input else { return }
+            input.rewind()  // a new instance gets again what an earlier one took and did not flush
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
             task.initialize(context: context)
             try await task.start(plan.config)
             board.task(plan.connector, plan.index, runningState(plan.connector))
             log.info("sink task started")
-            while true {
+            while !runner.abort.load(ordering: .acquiring) {
                 if isPaused(plan.connector) && !input.isClosed {
                     // Paused: take no new records, but keep flushing what was taken.
                     let g = pauseChanged.generation
@@ -81,10 +82,7 @@ extension Worker {
             failed = true
             log.error("sink task failed: \(error)")
             board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
-            // Keep consuming so that the stream can end, but never acknowledge: nothing is lost.
-            if let queue = plan.queue {
-                while await queue.receive(max: config.maxPollRecords, timeout: .milliseconds(500)) != nil {}
-            }
+            // Nothing taken since the last flush is acknowledged: a restarted task gets it again.
         }
         await flush()
         do {

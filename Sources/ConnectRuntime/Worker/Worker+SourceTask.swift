@@ -4,7 +4,7 @@ import Logging
 extension Worker {
     /// One source task's loop: poll, transform (and in topic mode convert), hand the records on,
     /// and commit the offsets of what every receiver acknowledged.
-    func runSourceTask(_ plan: SourceTaskPlan, pipes: Pipes, stoppedPolling: @Sendable () -> Void) async {
+    func runSourceTask(_ plan: SourceTaskPlan, runner: TaskRunner) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
         let limiter = InFlightLimiter(maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes)
         let tracker = SubmittedRecords(limiter: limiter)
@@ -12,14 +12,8 @@ extension Worker {
         var pendingOffsets: SourceOffsets = [:]
         var lastCommit = ContinuousClock.now
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
-        var polling = true
         var chain = TransformChain.empty
-        func stopPolling() {
-            if polling {
-                polling = false
-                stoppedPolling()
-            }
-        }
+        let transport: (any RecordTransport)? = config.mode == .topic ? broker : nil
 
         func drainAcks() async {
             let (records, offsets) = tracker.drainCommittable()
@@ -48,19 +42,19 @@ extension Worker {
         do {
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, logger: log)
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
-            let codec = pipes.transport == nil ? nil : try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
+            let codec = transport == nil ? nil : try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector)))
             try await task.start(plan.config)
             board.task(plan.connector, plan.index, runningState(plan.connector))
             log.info("source task started")
             var backoff = Duration.milliseconds(100)
-            while !isStopping {
-                await waitWhilePaused(plan.connector) {
+            while !shouldEnd(runner) {
+                await waitWhilePaused(plan.connector, runner: runner) {
                     await drainAcks()
                     if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
                 }
-                if isStopping { break }
+                if shouldEnd(runner) { break }
                 await drainAcks()
                 if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
                 var records: [SourceRecord]
@@ -76,17 +70,17 @@ extension Worker {
                 if records.isEmpty { continue }
                 let sizes = records.map(\.approximateSize)
                 let total = sizes.reduce(0, +)
-                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { self.isStopping }) {
+                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { self.shouldEnd(runner) }) {
                     self.flushRequested.store(true, ordering: .relaxed)
-                    pipes.wakeSinks()
+                    self.wakeSinks()
                 }
                 if !admitted { break }
                 // Ask the sinks to flush before the source has to wait, so both keep moving.
                 if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
-                if let transport = pipes.transport, let codec {
+                if let transport, let codec {
                     try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport)
                 } else if chain.isEmpty {
-                    sendDirect(records, sizes: sizes, dropped: [], tracker: tracker, router: pipes.router)
+                    sendDirect(records, sizes: sizes, dropped: [], tracker: tracker, router: router)
                 } else {
                     var dropped = [Bool](repeating: false, count: records.count)
                     for i in records.indices {
@@ -96,14 +90,14 @@ extension Worker {
                             dropped[i] = true
                         }
                     }
-                    sendDirect(records, sizes: sizes, dropped: dropped, tracker: tracker, router: pipes.router)
+                    sendDirect(records, sizes: sizes, dropped: dropped, tracker: tracker, router: router)
                 }
             }
         } catch {
             log.error("source task failed: \(error)")
             board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
         }
-        stopPolling()
+        runner.polling.store(false, ordering: .releasing)
 
         // Wait for the sinks to acknowledge what is in flight, then commit the final offsets.
         let deadline = ContinuousClock.now + .milliseconds(config.offsetFlushTimeoutMs)

@@ -25,14 +25,17 @@ public final class Worker: Service, Sendable {
     /// records go in either mode.
     public let broker: MemoryBroker
     let logger: Logger
-    private let connectors = Mutex<[(name: String, config: [String: String], plugin: ConnectorPlugin)]>([])
+    let connectors = Mutex<(byName: [String: ConnectorRunner], order: [String])>(([:], []))
     private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(false)
     private let stopSignal = AsyncSignal()
+    /// Direct mode: routes source records to sink queues.
+    let router: Router
     let flushRequested = Atomic<Bool>(false)
     let board: StatusBoard
     let pausedConnectors = Mutex<Set<String>>([])
     let pauseChanged = AsyncSignal()
-    private let errorCounters = Mutex<[TaskID: ErrorCounters]>([:])
+    let errorCounters = Mutex<[TaskID: ErrorCounters]>([:])
 
     struct TaskID: Hashable {
         let connector: String
@@ -48,6 +51,7 @@ public final class Worker: Service, Sendable {
         self.registry = registry
         self.logger = logger
         broker = MemoryBroker(partitions: config.topicPartitions, retention: config.topicRetentionRecords)
+        router = Router(partitions: config.topicPartitions)
         if let offsetStore {
             self.offsetStore = offsetStore
         } else if let db = config.offsetStorageSQLite {
@@ -59,8 +63,9 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    /// Validates a connector configuration — the common keys, the connector class and the
-    /// connector's own keys — and adds it. Every problem is reported at once; nothing is added then.
+    /// Validates a connector configuration — the common keys, the connector class, its
+    /// transformations and converters, and the connector's own keys — and adds it. Every problem is
+    /// reported at once; nothing is added then. Added while the worker runs, it starts at once.
     public func add(_ config: [String: String]) throws(ConfigError) {
         var problems: [ConfigProblem] = []
         let name = config["name"] ?? ""
@@ -81,13 +86,23 @@ public final class Worker: Service, Sendable {
             do { _ = try TransformChain(config: config, registry: registry) } catch { problems += error.problems }
             do { _ = try RecordCodec(worker: self.config.originals, connector: config, registry: registry) } catch { problems += error.problems }
         }
-        if connectors.withLock({ $0.contains { $0.name == name } }) {
+        if connectors.withLock({ $0.byName[name] != nil }) {
             problems.append(ConfigProblem(key: "name", message: "Connector \(name) already exists"))
         }
         if !problems.isEmpty { throw ConfigError(problems, context: name.isEmpty ? nil : name) }
-        connectors.withLock { $0.append((name, config, entry!.plugin)) }
+        let runner = ConnectorRunner(name: name, config: config, plugin: entry!.plugin)
+        connectors.withLock {
+            $0.byName[name] = runner
+            $0.order.append(name)
+        }
         board.register(name, type: entry!.plugin.isSource ? "source" : "sink")
+        if running.load(ordering: .acquiring) && !isStopping {
+            Task { await self.startConnector(runner) }
+        }
     }
+
+    func runner(_ name: String) -> ConnectorRunner? { connectors.withLock { $0.byName[name] } }
+    private var allRunners: [ConnectorRunner] { connectors.withLock { c in c.order.compactMap { c.byName[$0] } } }
 
     // MARK: Status and control
 
@@ -96,6 +111,9 @@ public final class Worker: Service, Sendable {
 
     /// Every connector's status, in the order they were added.
     public var statuses: [ConnectorStatus] { board.all }
+
+    /// Names of the connectors, in the order they were added.
+    public var connectorNames: [String] { connectors.withLock { $0.order } }
 
     /// Pauses a connector: its sources stop polling and its sinks stop consuming (records already
     /// taken are still flushed and acknowledged). Returns false for an unknown connector.
@@ -109,28 +127,34 @@ public final class Worker: Service, Sendable {
         return true
     }
 
-    /// Resumes a paused connector.
+    /// Resumes a paused or stopped connector (a stopped one starts again with fresh task configurations).
     @discardableResult
     public func resume(_ connector: String) -> Bool {
-        guard let s = board.status(connector) else { return false }
+        guard let s = board.status(connector), let runner = runner(connector) else { return false }
         pausedConnectors.withLock { _ = $0.remove(connector) }
         if s.state == .paused { board.connector(connector, .running) }
         for t in s.tasks where t.state == .paused { board.task(connector, t.id, .running) }
         pauseChanged.signal()
+        if runner.isStopped && running.load(ordering: .acquiring) && !isStopping {
+            Task { await self.lifecycle(runner) { await self.startConnectorLocked(runner) } }
+        }
         return true
     }
 
     func isPaused(_ connector: String) -> Bool { pausedConnectors.withLock { $0.contains(connector) } }
 
-    /// Waits while a connector is paused (and the worker is not stopping); `during` runs between waits.
-    func waitWhilePaused(_ connector: String, during: () async -> Void) async {
-        while isPaused(connector) && !isStopping {
+    /// Waits while a connector is paused (and the run is not ending); `during` runs between waits.
+    func waitWhilePaused(_ connector: String, runner: TaskRunner, during: () async -> Void) async {
+        while isPaused(connector) && !shouldEnd(runner) {
             let g = pauseChanged.generation
             await during()
-            if !isPaused(connector) || isStopping { return }
+            if !isPaused(connector) || shouldEnd(runner) { return }
             await pauseChanged.wait(after: g, timeout: .milliseconds(200))
         }
     }
+
+    /// Whether a source run should stop polling: the worker stops or the task is stopped/restarted.
+    func shouldEnd(_ runner: TaskRunner) -> Bool { isStopping || runner.abort.load(ordering: .acquiring) }
 
     func runningState(_ connector: String) -> ConnectorState { isPaused(connector) ? .paused : .running }
 
@@ -142,11 +166,17 @@ public final class Worker: Service, Sendable {
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
-    /// Runs every connector until graceful shutdown or `stop()`.
+    // MARK: Running
+
+    /// Runs every connector — and those added later — until graceful shutdown or `stop()`.
+    ///
+    /// Shutdown: sources stop polling (within `task.shutdown.graceful.timeout.ms`), the sink streams
+    /// end so that sinks drain, flush and acknowledge, sources commit their final offsets (waiting at
+    /// most `offset.flush.timeout.ms`), and tasks still running after that are cancelled.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await runConnectors()
+                try await runUntilStopped()
             } onCancel: {
                 self.stop()
             }
@@ -155,206 +185,49 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    struct SourceTaskPlan: Sendable {
-        let connector: String
-        let index: Int
-        let type: any SourceTask.Type
-        let config: [String: String]
-        /// The connector's configuration (transforms, converters, errors.* keys).
-        let connectorConfig: [String: String]
-    }
-
-    struct SinkTaskPlan: Sendable {
-        let connector: String
-        let index: Int
-        let type: any SinkTask.Type
-        let config: [String: String]
-        let connectorConfig: [String: String]
-        /// Direct mode: the queue the router fills.
-        let queue: DeliveryQueue?
-        /// Topic mode: the consumer of the connector's group.
-        let consumer: (any TransportConsumer)?
-    }
-
-    /// How source tasks hand records on and how sinks are woken.
-    struct Pipes: Sendable {
-        let router: Router
-        let transport: (any RecordTransport)?
-
-        func wakeSinks() {
-            router.wakeSinks()
-            transport?.wakeConsumers()
-        }
-    }
-
-    private func runConnectors() async throws {
-        let configured = connectors.withLock { $0 }
-        var sourcePlans: [SourceTaskPlan] = []
-        var sinkPlans: [SinkTaskPlan] = []
-        var targets: [Router.SinkTarget] = []
-        var started: [(String, any Connector, ThreadExecutor)] = []
-        let topicMode = config.mode == .topic
-
-        // Start each connector on its own thread and ask it for task configurations.
-        for (name, config, plugin) in configured {
-            let executor = ThreadExecutor(name: "connector-\(name)")
-            let connectorLogger = logger.with("connector", name)
-            let tasksMax = Int(config["tasks.max"] ?? "1") ?? 1
-            do {
-                let taskConfigs: [[String: String]]
-                switch plugin {
-                case .source(let type):
-                    let (instance, configs) = try await startConnector(type, name: name, config: config, tasksMax: tasksMax, executor: executor, logger: connectorLogger)
-                    started.append((name, instance, executor))
-                    taskConfigs = configs
-                    let taskType = instance.taskType
-                    for (i, tc) in taskConfigs.enumerated() {
-                        sourcePlans.append(SourceTaskPlan(connector: name, index: i, type: taskType, config: tc, connectorConfig: config))
-                    }
-                case .sink(let type):
-                    let (instance, configs) = try await startConnector(type, name: name, config: config, tasksMax: tasksMax, executor: executor, logger: connectorLogger)
-                    started.append((name, instance, executor))
-                    taskConfigs = configs
-                    let taskType = instance.taskType
-                    let topics = Set((config["topics"] ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty })
-                    let group = "connect-\(name)"
-                    if topicMode { broker.declareGroup(group, topics: topics, pattern: config["topics.regex"]) }
-                    var queues: [DeliveryQueue] = []
-                    for (i, tc) in taskConfigs.enumerated() {
-                        let q = topicMode ? nil : DeliveryQueue()
-                        if let q { queues.append(q) }
-                        let consumer = topicMode ? broker.consumer(group: group, member: i, members: taskConfigs.count) : nil
-                        sinkPlans.append(SinkTaskPlan(
-                            connector: name, index: i, type: taskType, config: tc.merging(config) { a, _ in a }, connectorConfig: config,
-                            queue: q, consumer: consumer))
-                    }
-                    if !queues.isEmpty {
-                        targets.append(Router.SinkTarget(connector: name, topics: topics, pattern: config["topics.regex"], queues: queues))
-                    }
-                }
-                for i in taskConfigs.indices { board.task(name, i, .unassigned) }
-                board.connector(name, runningState(name))
-                connectorLogger.info("started connector with \(taskConfigs.count) task(s)")
-            } catch {
-                connectorLogger.error("connector failed to start: \(error)")
-                board.connector(name, .failed, trace: failureTrace(error))
-                executor.shutdown()
-            }
+    private func runUntilStopped() async throws {
+        running.store(true, ordering: .releasing)
+        // Every connector first (so sinks are known before any source sends), then every task.
+        let initial = allRunners
+        for runner in initial { await lifecycle(runner) { await self.prepareConnectorLocked(runner) } }
+        for runner in initial { for t in runner.tasks { t.start(self) } }
+        while !isStopping {
+            let g = stopSignal.generation
+            if isStopping { break }
+            await stopSignal.wait(after: g, timeout: .seconds(1))
         }
 
-        let pipes = Pipes(router: Router(targets: targets, partitions: config.topicPartitions), transport: topicMode ? broker : nil)
-        let polling = Countdown(sourcePlans.count)
-        let sinkQueues = sinkPlans.compactMap(\.queue)
-
-        let taskCount = sinkPlans.count + sourcePlans.count
+        let runners = allRunners
+        let tasks = runners.flatMap(\.tasks)
         let shutdownTimeout = Duration.milliseconds(config.taskShutdownTimeoutMs)
-        let ackTimeout = Duration.milliseconds(config.offsetFlushTimeoutMs)
-        await withTaskGroup(of: Bool.self) { group in  // true: the shutdown deadline passed
-            for plan in sinkPlans {
-                let executor = ThreadExecutor(name: "task-\(plan.connector)-\(plan.index)")
-                group.addTask(executorPreference: executor) {
-                    await self.runSinkTask(plan, pipes: pipes)
-                    executor.shutdown()
-                    return false
-                }
-            }
-            for plan in sourcePlans {
-                let executor = ThreadExecutor(name: "task-\(plan.connector)-\(plan.index)")
-                group.addTask(executorPreference: executor) {
-                    await self.runSourceTask(plan, pipes: pipes) { polling.countDown() }
-                    executor.shutdown()
-                    return false
-                }
-            }
-            // When asked to stop: once no source polls any more (or task.shutdown.graceful.timeout.ms
-            // passed), end the sink streams so that sinks drain, flush and acknowledge; the sources
-            // then commit their final offsets. Tasks still running after a further grace period are
-            // cancelled.
-            group.addTask {
-                while !self.isStopping {
-                    let g = self.stopSignal.generation
-                    if self.isStopping { break }
-                    await self.stopSignal.wait(after: g, timeout: .seconds(1))
-                }
-                let deadline = ContinuousClock.now + shutdownTimeout
-                await polling.waitForZero(until: deadline)
-                if ContinuousClock.now >= deadline {
-                    self.logger.warning("a source task did not stop polling within \(shutdownTimeout); its unacknowledged records will be delivered again")
-                }
-                for q in sinkQueues { q.close() }
-                if topicMode { self.broker.close() }
-                try? await Task.sleep(for: shutdownTimeout + ackTimeout)
-                return !Task.isCancelled
-            }
-            var finished = 0
-            while let deadlinePassed = await group.next() {
-                if deadlinePassed {
-                    self.logger.warning("tasks did not stop in time; cancelling them")
-                    group.cancelAll()
-                    continue
-                }
-                finished += 1
-                if finished == taskCount { group.cancelAll() }  // ends the coordinator's grace period
+        let deadline = ContinuousClock.now + shutdownTimeout
+        while tasks.contains(where: { $0.polling.load(ordering: .acquiring) }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        if ContinuousClock.now >= deadline {
+            logger.warning("a source task did not stop polling within \(shutdownTimeout); its unacknowledged records will be delivered again")
+        }
+        // End the sink streams: sinks drain, flush and acknowledge, then sources commit.
+        for r in runners { for q in r.queues { q.close() } }
+        broker.close()
+        let finalDeadline = ContinuousClock.now + shutdownTimeout + .milliseconds(config.offsetFlushTimeoutMs)
+        for t in tasks { await t.finish(until: finalDeadline) }
+        for r in runners {
+            await lifecycle(r) {
+                await self.stopConnectorInstance(r)
+                if self.board.status(r.name)?.state != .failed && !r.isStopped { self.board.connector(r.name, .unassigned) }
             }
         }
-
-        for (name, instance, executor) in started {
-            await stopConnector(instance, name: name, executor: executor)
-            if board.status(name)?.state != .failed { board.connector(name, .unassigned) }
-        }
+        running.store(false, ordering: .releasing)
     }
 
-    private func startConnector<C: Connector>(
-        _ type: C.Type, name: String, config: [String: String], tasksMax: Int, executor: ThreadExecutor, logger: Logger
-    ) async throws -> (C, [[String: String]]) {
-        let context = RuntimeConnectorContext(logger: logger)
-        let box = try await Task(executorPreference: executor) { () -> UncheckedBox<(C, [[String: String]])> in
-            let instance = type.init()
-            instance.initialize(context: context)
-            try await instance.start(config)
-            let configs = try await instance.taskConfigs(maxTasks: tasksMax)
-            return UncheckedBox((instance, configs))
-        }.value
-        return box.value
+    /// Runs a life-cycle operation of a connector, one at a time per connector.
+    func lifecycle<T: Sendable>(_ runner: ConnectorRunner, _ body: () async -> T) async -> T {
+        await runner.lock.withLock { await body() }
     }
 
-    private func stopConnector(_ instance: any Connector, name: String, executor: ThreadExecutor) async {
-        let box = UncheckedBox(instance)
-        await Task(executorPreference: executor) {
-            do { try await box.value.stop() } catch { self.logger.with("connector", name).warning("connector stop failed: \(error)") }
-        }.value
-        executor.shutdown()
-    }
-
-    /// The error handler of one task: its connector's `errors.*` policy, with the worker's
-    /// in-memory topics as the dead-letter destination.
-    func errorHandler(connector: String, config: [String: String], task: Int, logger: Logger) throws -> RetryWithTolerance {
-        let policy = try ErrorPolicy(config: config)
-        let codec = try RecordCodec(worker: self.config.originals, connector: config, registry: registry)
-        let handler = RetryWithTolerance(policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec))
-        errorCounters.withLock { $0[TaskID(connector: connector, task: task)] = handler.counters }
-        return handler
-    }
-
-    /// A task's error counters (Kafka's task-error-metrics), once the task has started.
-    public func errorMetrics(connector: String, task: Int) -> TaskErrorMetrics? {
-        errorCounters.withLock { $0[TaskID(connector: connector, task: task)]?.snapshot }
-    }
-
-    /// Applies a transformation chain stage by stage under the error handler; `nil` when a stage
-    /// dropped the record or its failure was tolerated.
-    func transform<R: ConnectRecord>(
-        _ record: R, chain: TransformChain, errors: RetryWithTolerance, failed: (R) -> FailedRecord
-    ) async throws -> R? {
-        var current = record
-        for stage in chain.stages where stage.applies(to: current) {
-            let input = current
-            guard let result = try await errors.execute(.transformation, stage.className, failed(input), { try stage.transformation.apply(input) }),
-                let next = result
-            else { return nil }
-            current = next
-        }
-        return current
+    private func startConnector(_ runner: ConnectorRunner) async {
+        await lifecycle(runner) { await self.startConnectorLocked(runner) }
     }
 }
 

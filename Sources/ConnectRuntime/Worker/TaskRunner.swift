@@ -1,0 +1,114 @@
+import Synchronization
+
+/// Runs one task of a connector on its own thread: the task loop, again after a restart, until the
+/// task is stopped. A restart of a running task stops the current instance gracefully (sinks flush,
+/// sources wait for acknowledgements and commit) and then starts a fresh one.
+final class TaskRunner: Sendable {
+    enum Kind: Sendable {
+        case source(Worker.SourceTaskPlan)
+        case sink(Worker.SinkTaskPlan)
+    }
+
+    let connector: String
+    let index: Int
+    let kind: Kind
+    /// Set to end the current run (stop or restart); the loops check it.
+    let abort = Atomic<Bool>(false)
+    /// A source run that has not yet stopped polling.
+    let polling = Atomic<Bool>(false)
+    private struct State {
+        var running = false
+        var restartPending = false
+        var handle: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    init(connector: String, index: Int, kind: Kind) {
+        self.connector = connector
+        self.index = index
+        self.kind = kind
+    }
+
+    var isSource: Bool { if case .source = kind { return true }; return false }
+    var isRunning: Bool { state.withLock { $0.running } }
+
+    /// Starts the task if it is not running.
+    func start(_ worker: Worker) {
+        let launch = state.withLock { s -> Bool in
+            if s.running { return false }
+            s.running = true
+            return true
+        }
+        if launch { self.launch(worker) }
+    }
+
+    /// Restarts the task: a running one is stopped first; a failed or stopped one starts again.
+    func restart(_ worker: Worker) {
+        let launch = state.withLock { s -> Bool in
+            if s.running {
+                s.restartPending = true
+                abort.store(true, ordering: .releasing)
+                return false
+            }
+            s.running = true
+            return true
+        }
+        if launch { self.launch(worker) } else { wake(worker) }
+    }
+
+    private func launch(_ worker: Worker) {
+        let executor = ThreadExecutor(name: "task-\(connector)-\(index)")
+        let handle = Task(executorPreference: executor) {
+            repeat {
+                self.abort.store(false, ordering: .releasing)
+                switch self.kind {
+                case .source(let plan):
+                    self.polling.store(true, ordering: .releasing)
+                    await worker.runSourceTask(plan, runner: self)
+                    self.polling.store(false, ordering: .releasing)
+                case .sink(let plan):
+                    await worker.runSinkTask(plan, runner: self)
+                }
+            } while self.continueAfterRun(worker)
+            executor.shutdown()
+        }
+        state.withLock { $0.handle = handle }
+    }
+
+    private func continueAfterRun(_ worker: Worker) -> Bool {
+        state.withLock { s in
+            if s.restartPending && !worker.isStopping && !Task.isCancelled {
+                s.restartPending = false
+                return true
+            }
+            s.restartPending = false
+            s.running = false
+            return false
+        }
+    }
+
+    /// Asks the current run to end (gracefully) and waits for it.
+    func stop(_ worker: Worker) async {
+        let handle = state.withLock { s -> Task<Void, Never>? in
+            s.restartPending = false
+            return s.running ? s.handle : nil
+        }
+        abort.store(true, ordering: .releasing)
+        wake(worker)
+        await handle?.value
+    }
+
+    /// Waits for the current run to end, cancelling it after `deadline`.
+    func finish(until deadline: ContinuousClock.Instant) async {
+        guard let handle = state.withLock({ $0.running ? $0.handle : nil }) else { return }
+        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        if isRunning { handle.cancel() }
+        await handle.value
+    }
+
+    private func wake(_ worker: Worker) {
+        if case .sink(let plan) = kind { plan.queue?.wake() }
+        worker.pauseChanged.signal()
+        worker.broker.wakeConsumers()
+    }
+}

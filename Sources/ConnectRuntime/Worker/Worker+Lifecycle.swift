@@ -1,0 +1,340 @@
+public import ConnectKit
+import Logging
+
+/// Why a control request on a worker was refused (messages as Kafka Connect's REST API gives them).
+public enum WorkerError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknownConnector(String)
+    case unknownTask(String, Int)
+    case notStopped(String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .unknownConnector(let c): "Unknown connector \(c)"
+        case .unknownTask(let c, let t): "Unknown task: \(c)-\(t)"
+        case .notStopped(let c):
+            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(c)/stop' endpoint"
+        case .unsupported(let m): m
+        }
+    }
+}
+
+extension Worker {
+    struct SourceTaskPlan: Sendable {
+        let connector: String
+        let index: Int
+        let type: any SourceTask.Type
+        let config: [String: String]
+        /// The connector's configuration (transforms, converters, errors.* keys).
+        let connectorConfig: [String: String]
+    }
+
+    struct SinkTaskPlan: Sendable {
+        let connector: String
+        let index: Int
+        let type: any SinkTask.Type
+        let config: [String: String]
+        let connectorConfig: [String: String]
+        /// Direct mode: the input the router fills (kept across restarts).
+        let direct: DirectSinkInput?
+        /// Topic mode: the consumer of the connector's group.
+        let consumer: (any TransportConsumer)?
+
+        var queue: DeliveryQueue? { direct?.queue }
+    }
+
+    /// Wakes every sink so that it notices a flush request.
+    func wakeSinks() {
+        router.wakeSinks()
+        broker.wakeConsumers()
+    }
+
+    // MARK: Connector life cycle (call under the connector's lock)
+
+    /// Starts the connector instance on its own thread, asks it for task configurations and starts
+    /// the tasks. A failure marks the connector FAILED with its trace.
+    func startConnectorLocked(_ runner: ConnectorRunner) async {
+        await prepareConnectorLocked(runner)
+        for t in runner.tasks { t.start(self) }
+    }
+
+    /// Starts the connector instance and creates its task runners — and, for a sink, its queues or
+    /// consumer group, so that no record is routed before the sink is known — without starting them.
+    func prepareConnectorLocked(_ runner: ConnectorRunner) async {
+        let name = runner.name
+        let log = logger.with("connector", name)
+        runner.state.withLock { $0.stopped = false }
+        let executor = ThreadExecutor(name: "connector-\(name)")
+        let context = RuntimeConnectorContext(logger: log)
+        let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
+        do {
+            let (instance, taskConfigs) = try await Self.startInstance(runner.plugin, config: runner.config, tasksMax: tasksMax, context: context, executor: executor)
+            runner.state.withLock {
+                $0.instance = instance
+                $0.executor = executor
+                $0.context = context
+            }
+            createTasks(runner, instance: instance.value, configs: taskConfigs)
+            board.connector(name, runningState(name))
+            log.info("started connector with \(taskConfigs.count) task(s)")
+        } catch {
+            log.error("connector failed to start: \(error)")
+            board.connector(name, .failed, trace: failureTrace(error))
+            executor.shutdown()
+        }
+    }
+
+    private static func startInstance(
+        _ plugin: ConnectorPlugin, config: [String: String], tasksMax: Int, context: RuntimeConnectorContext, executor: ThreadExecutor
+    ) async throws -> (UncheckedBox<any Connector>, [[String: String]]) {
+        let box = try await Task(executorPreference: executor) { () -> UncheckedBox<(any Connector, [[String: String]])> in
+            let instance = plugin.instantiate()
+            instance.initialize(context: context)
+            try await instance.start(config)
+            let configs = try await instance.taskConfigs(maxTasks: tasksMax)
+            return UncheckedBox((instance, configs))
+        }.value
+        return (UncheckedBox(box.value.0), box.value.1)
+    }
+
+    /// Creates task runners for the task configurations.
+    private func createTasks(_ runner: ConnectorRunner, instance: any Connector, configs: [[String: String]]) {
+        let name = runner.name
+        var tasks: [TaskRunner] = []
+        switch runner.plugin {
+        case .source:
+            let taskType = (instance as! any SourceConnector).taskType
+            for (i, tc) in configs.enumerated() {
+                tasks.append(TaskRunner(connector: name, index: i, kind: .source(
+                    SourceTaskPlan(connector: name, index: i, type: taskType, config: tc, connectorConfig: runner.config))))
+            }
+        case .sink:
+            let taskType = (instance as! any SinkConnector).taskType
+            var inputs: [DirectSinkInput] = []
+            if config.mode == .topic {
+                broker.declareGroup(runner.group, topics: runner.topics, pattern: runner.config["topics.regex"])
+            } else {
+                inputs = directInputs(runner, count: configs.count)
+            }
+            for (i, tc) in configs.enumerated() {
+                let consumer = config.mode == .topic ? broker.consumer(group: runner.group, member: i, members: configs.count) : nil
+                tasks.append(TaskRunner(connector: name, index: i, kind: .sink(SinkTaskPlan(
+                    connector: name, index: i, type: taskType, config: tc.merging(runner.config) { a, _ in a }, connectorConfig: runner.config,
+                    direct: inputs.isEmpty ? nil : inputs[i], consumer: consumer))))
+            }
+        }
+        runner.state.withLock {
+            $0.taskConfigs = configs
+            $0.tasks = tasks
+        }
+        for i in configs.indices { board.task(name, i, .unassigned) }
+    }
+
+    /// Direct mode: the sink's inputs, kept across restarts. When the number of tasks changes,
+    /// everything not yet acknowledged moves to the new inputs by partition.
+    private func directInputs(_ runner: ConnectorRunner, count: Int) -> [DirectSinkInput] {
+        let existing = runner.state.withLock { $0.inputs }
+        if existing.count == count { return existing }
+        let inputs = (0..<count).map { _ in DirectSinkInput(queue: DeliveryQueue()) }
+        for d in existing.flatMap({ $0.takeUnacknowledged() }) {
+            inputs[Int(d.record.kafkaPartition ?? 0) % count].requeue([d])
+        }
+        runner.state.withLock { $0.inputs = inputs }
+        router.setTarget(Router.SinkTarget(connector: runner.name, topics: runner.topics, pattern: runner.config["topics.regex"], queues: inputs.map(\.queue)))
+        return inputs
+    }
+
+    /// Stops every task gracefully (sinks flush, sources commit) and then the connector instance.
+    func stopConnectorInstance(_ runner: ConnectorRunner) async {
+        for t in runner.tasks { await t.stop(self) }
+        let (instance, executor) = runner.state.withLock { s in
+            defer {
+                s.instance = nil
+                s.executor = nil
+            }
+            return (s.instance, s.executor)
+        }
+        guard let instance, let executor else { return }
+        await Task(executorPreference: executor) {
+            do { try await instance.value.stop() } catch { self.logger.with("connector", runner.name).warning("connector stop failed: \(error)") }
+        }.value
+        executor.shutdown()
+    }
+
+    // MARK: Public control surface (what Kafka Connect's REST API needs)
+
+    /// Stops a connector (Kafka's `PUT /connectors/{c}/stop`): its tasks stop gracefully and are
+    /// removed, the connector instance stops, and the status becomes STOPPED with no tasks. Records
+    /// meant for a stopped sink wait (within the in-flight limits) until it is resumed.
+    public func stopConnector(_ name: String) async throws(WorkerError) {
+        guard let runner = runner(name) else { throw .unknownConnector(name) }
+        await lifecycle(runner) {
+            runner.state.withLock { $0.stopped = true }
+            await self.stopConnectorInstance(runner)
+            runner.state.withLock {
+                $0.tasks = []
+                $0.taskConfigs = []
+            }
+            self.board.stopped(name)
+        }
+    }
+
+    /// Restarts a connector and/or its tasks like `POST /connectors/{c}/restart?includeTasks=&onlyFailed=`:
+    /// the connector is restarted if `!onlyFailed` or it FAILED; a task if `includeTasks` and
+    /// (`!onlyFailed` or it FAILED). Returns at once the status with what will restart marked
+    /// RESTARTING; the restart itself happens in the background.
+    @discardableResult
+    public func restartConnector(_ name: String, includeTasks: Bool = false, onlyFailed: Bool = false) throws(WorkerError) -> ConnectorStatus {
+        guard let runner = runner(name), var status = board.status(name) else { throw .unknownConnector(name) }
+        let restartConnector = !onlyFailed || status.state == .failed
+        let taskIDs = status.tasks.filter { includeTasks && (!onlyFailed || $0.state == .failed) }.map(\.id)
+        if restartConnector {
+            status.state = .restarting
+            board.connector(name, .restarting, trace: status.trace)
+        }
+        for i in status.tasks.indices where taskIDs.contains(status.tasks[i].id) {
+            status.tasks[i].state = .restarting
+            board.task(name, status.tasks[i].id, .restarting, trace: status.tasks[i].trace)
+        }
+        Task {
+            await self.lifecycle(runner) {
+                if restartConnector { await self.restartInstanceLocked(runner, restartTasks: Set(taskIDs)) } else {
+                    let tasks = runner.tasks
+                    for id in taskIDs where id < tasks.count { tasks[id].restart(self) }
+                }
+            }
+        }
+        return status
+    }
+
+    /// Restarts one task (`POST /connectors/{c}/tasks/{t}/restart`): a running task stops gracefully
+    /// first; a failed one starts again. In direct mode a sink's records taken and not flushed are
+    /// delivered again to the new instance, with the same offsets.
+    public func restartTask(_ name: String, _ task: Int) throws(WorkerError) {
+        guard let runner = runner(name) else { throw .unknownConnector(name) }
+        let tasks = runner.tasks
+        guard task >= 0 && task < tasks.count else { throw .unknownTask(name, task) }
+        board.task(name, task, .restarting, trace: board.status(name)?.tasks.first { $0.id == task }?.trace)
+        tasks[task].restart(self)
+    }
+
+    /// Restarts the connector instance; when its new task configurations differ, every task restarts
+    /// with them, otherwise only `restartTasks`.
+    private func restartInstanceLocked(_ runner: ConnectorRunner, restartTasks: Set<Int>) async {
+        let oldConfigs = runner.state.withLock { $0.taskConfigs }
+        let (instance, executor) = runner.state.withLock { ($0.instance, $0.executor) }
+        if let instance, let executor {
+            await Task(executorPreference: executor) { try? await instance.value.stop() }.value
+            executor.shutdown()
+        }
+        runner.state.withLock {
+            $0.instance = nil
+            $0.executor = nil
+        }
+        let name = runner.name
+        let executor2 = ThreadExecutor(name: "connector-\(name)")
+        let context = RuntimeConnectorContext(logger: logger.with("connector", name))
+        do {
+            let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
+            let (newInstance, configs) = try await Self.startInstance(runner.plugin, config: runner.config, tasksMax: tasksMax, context: context, executor: executor2)
+            runner.state.withLock {
+                $0.instance = newInstance
+                $0.executor = executor2
+                $0.context = context
+            }
+            board.connector(name, runningState(name))
+            if configs != oldConfigs || runner.tasks.isEmpty {
+                for t in runner.tasks { await t.stop(self) }
+                board.clearTasks(name)
+                createTasks(runner, instance: newInstance.value, configs: configs)
+                for t in runner.tasks { t.start(self) }
+            } else {
+                let tasks = runner.tasks
+                for id in restartTasks where id < tasks.count { tasks[id].restart(self) }
+            }
+        } catch {
+            board.connector(name, .failed, trace: failureTrace(error))
+            executor2.shutdown()
+        }
+    }
+
+    /// Removes a connector (`DELETE /connectors/{c}`): stops it and forgets its status. Records
+    /// that only it still had to receive are acknowledged to their sources.
+    public func removeConnector(_ name: String) async throws(WorkerError) {
+        guard let runner = runner(name) else { throw .unknownConnector(name) }
+        await lifecycle(runner) {
+            runner.state.withLock { $0.stopped = true }
+            await self.stopConnectorInstance(runner)
+            if case .sink = runner.plugin {
+                self.router.removeTarget(name)
+                let leftover = runner.state.withLock { $0.inputs }.flatMap { $0.takeUnacknowledged() }
+                PendingRecord.acknowledgeAll(leftover.filter { $0.receiverDone() })
+                self.broker.removeGroup(runner.group)
+            }
+            self.connectors.withLock {
+                $0.byName[name] = nil
+                $0.order.removeAll { $0 == name }
+            }
+            self.board.remove(name)
+        }
+    }
+
+    /// A source connector's committed offsets (`GET /connectors/{c}/offsets`).
+    public func offsets(_ name: String) throws -> SourceOffsets {
+        guard runner(name) != nil else { throw WorkerError.unknownConnector(name) }
+        return try offsetStore.offsets(connector: name)
+    }
+
+    /// Alters a stopped source connector's offsets (`PATCH /connectors/{c}/offsets`); a `nil`
+    /// offset resets that partition.
+    public func alterOffsets(_ name: String, _ offsets: [[String: Value]: [String: Value]?]) throws {
+        try requireStoppedSource(name)
+        try offsetStore.commit(connector: name, offsets: offsets)
+    }
+
+    /// Resets a stopped source connector's offsets (`DELETE /connectors/{c}/offsets`).
+    public func resetOffsets(_ name: String) throws {
+        try requireStoppedSource(name)
+        let current = try offsetStore.offsets(connector: name)
+        try offsetStore.commit(connector: name, offsets: current.mapValues { _ in nil })
+    }
+
+    private func requireStoppedSource(_ name: String) throws {
+        guard let runner = runner(name) else { throw WorkerError.unknownConnector(name) }
+        guard runner.isStopped && runner.tasks.isEmpty else { throw WorkerError.notStopped(name) }
+        guard runner.plugin.isSource else {
+            throw WorkerError.unsupported("Sink connector offsets live in the consumer group \(runner.group) and cannot be modified yet")
+        }
+    }
+
+    /// The error handler of one task: its connector's `errors.*` policy, with the worker's
+    /// in-memory topics as the dead-letter destination.
+    func errorHandler(connector: String, config: [String: String], task: Int, logger: Logger) throws -> RetryWithTolerance {
+        let policy = try ErrorPolicy(config: config)
+        let codec = try RecordCodec(worker: self.config.originals, connector: config, registry: registry)
+        let handler = RetryWithTolerance(policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec))
+        errorCounters.withLock { $0[TaskID(connector: connector, task: task)] = handler.counters }
+        return handler
+    }
+
+    /// A task's error counters (Kafka's task-error-metrics), once the task has started.
+    public func errorMetrics(connector: String, task: Int) -> TaskErrorMetrics? {
+        errorCounters.withLock { $0[TaskID(connector: connector, task: task)]?.snapshot }
+    }
+
+    /// Applies a transformation chain stage by stage under the error handler; `nil` when a stage
+    /// dropped the record or its failure was tolerated.
+    func transform<R: ConnectRecord>(
+        _ record: R, chain: TransformChain, errors: RetryWithTolerance, failed: (R) -> FailedRecord
+    ) async throws -> R? {
+        var current = record
+        for stage in chain.stages where stage.applies(to: current) {
+            let input = current
+            guard let result = try await errors.execute(.transformation, stage.className, failed(input), { try stage.transformation.apply(input) }),
+                let next = result
+            else { return nil }
+            current = next
+        }
+        return current
+    }
+}
