@@ -11,6 +11,10 @@ final class BrokenSource: SourceConnector {
     var taskType: any SourceTask.Type { FailingPollTask.self }
     func start(_ config: [String: String]) async throws {
         if config["fail.start"] == "true" { throw DataError("cannot reach the database") }
+        if let id = config["fail.first.start"] {
+            Hub.shared.update(id) { $0.starts += 1 }
+            if Hub.shared.get(id).starts == 1 { throw DataError("cannot reach the database yet") }
+        }
     }
     func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [[:]] }
     func stop() async throws {}

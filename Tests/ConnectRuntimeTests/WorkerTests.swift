@@ -19,6 +19,10 @@ final class Hub: Sendable {
         var delivered: [Int64] = []
         var flushed: [Int64] = []
         var putCalls = 0
+        var starts = 0
+        var failures = 0
+        /// Records whose sink offset was not their value (Counting's values equal their offsets).
+        var offsetMismatches = 0
     }
     let entries = Mutex<[String: Entry]>([:])
     func update(_ id: String, _ body: (inout Entry) -> Void) { entries.withLock { body(&$0[id, default: Entry()]) } }
@@ -114,6 +118,11 @@ final class RecordingSinkTask: SinkTask {
                 continue
             }
             if mode == "throwput", v == 42 { throw DataError("cannot write 42") }
+            if mode == "failonce", v == 42, Hub.shared.get(id).failures == 0 {
+                Hub.shared.update(id) { $0.failures += 1 }
+                throw DataError("disk hiccup at 42")
+            }
+            if r.kafkaOffset != v { Hub.shared.update(id) { $0.offsetMismatches += 1 } }
             values.append(v)
         }
         buffer += values

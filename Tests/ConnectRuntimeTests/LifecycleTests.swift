@@ -1,0 +1,132 @@
+import ConnectKit
+import Foundation
+import Testing
+
+@testable import ConnectRuntime
+
+/// Waits until `condition` holds (or fails the test after `timeout`).
+func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try !condition() {
+        if ContinuousClock.now > deadline {
+            Issue.record("timed out waiting for \(what)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+@Suite("Connector life cycle: stop, restart, remove, offsets", .serialized)
+struct LifecycleTests {
+    /// A sink task fails in `put`; restarted, it gets again every record it had taken and not flushed,
+    /// with the same offsets, and nothing is lost or duplicated in what was flushed.
+    @Test(arguments: [PipelineMode.direct, .topic])
+    func restartingAFailedSinkTaskRedeliversWhatWasNotFlushed(mode: PipelineMode) async throws {
+        let id = "restart-\(mode)"
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": mode.rawValue, "offset.flush.interval.ms": "20"]), registry: statusRegistry(), logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src", "count": "100"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "mode": "failonce", "topics": "numbers",
+                        "value.converter.schemas.enable": "false"])
+        let run = Task { try await worker.run() }
+        try await eventually("the sink task to fail") { worker.status("rec")?.tasks.first?.state == .failed }
+        #expect(worker.status("rec")?.tasks.first?.trace?.contains("disk hiccup at 42") == true)
+        #expect(!Hub.shared.get(id).flushed.contains(42))
+        try worker.restartTask("rec", 0)
+        try await eventually("every record flushed") { Hub.shared.get(id).flushed.count >= 100 }
+        #expect(worker.status("rec")?.tasks.first?.state == .running)
+        #expect(Hub.shared.get(id).flushed == Array(0..<100))  // in order, none lost, none twice
+        #expect(Hub.shared.get(id).offsetMismatches == 0)  // re-delivered with their original offsets
+        #expect(throws: WorkerError.unknownTask("rec", 3)) { try worker.restartTask("rec", 3) }
+        #expect(throws: WorkerError.unknownConnector("nope")) { try worker.restartTask("nope", 0) }
+        worker.stop()
+        try await run.value
+    }
+
+    @Test func stopResumeAndOffsets() async throws {
+        let store = MemoryOffsetStore()
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: statusRegistry(), offsetStore: store, logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "stop-src"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "stop-sink", "topics": "numbers"])
+        let run = Task { try await worker.run() }
+        try await eventually("records flowing") { Hub.shared.get("stop-sink").flushed.count > 500 }
+
+        // Offsets can only be changed on a stopped connector (Kafka's rule and message).
+        #expect(throws: WorkerError.notStopped("count")) { try worker.alterOffsets("count", [["source": "stop-src"]: ["n": .int64(5)]]) }
+        #expect(WorkerError.notStopped("count").description.hasPrefix("Connectors must be in the STOPPED state before their offsets can be modified."))
+
+        try await worker.stopConnector("count")
+        let stopped = try #require(worker.status("count"))
+        #expect(stopped.state == .stopped && stopped.tasks.isEmpty)
+        #expect(stopped.json.description.contains(#""tasks":[]"#))
+        let polled = Hub.shared.get("stop-src").polled
+        let committed = try #require(try store.offset(connector: "count", partition: ["source": "stop-src"])?["n"]?.int64Value)
+        #expect(committed == Int64(polled - 1))  // stopping flushed and committed everything polled
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(Hub.shared.get("stop-src").polled == polled)  // and nothing is polled any more
+
+        try worker.alterOffsets("count", [["source": "stop-src"]: ["n": .int64(99_999)]])
+        #expect(try worker.offsets("count")[["source": "stop-src"]] == ["n": .int64(99_999)])
+        #expect(worker.resume("count"))
+        try await eventually("the source to resume from the altered offset") { Hub.shared.get("stop-sink").flushed.contains(100_000) }
+        #expect(worker.status("count")?.state == .running && worker.status("count")?.tasks.map(\.state) == [.running])
+        let flushed = Hub.shared.get("stop-sink").flushed
+        #expect(flushed.firstIndex(of: 100_000) == polled)  // right after the last record before the stop
+
+        try await worker.stopConnector("count")
+        try worker.resetOffsets("count")
+        #expect(try worker.offsets("count").isEmpty)
+        #expect(throws: WorkerError.self) { try worker.resetOffsets("rec") }  // running (and a sink)
+        await #expect(throws: WorkerError.unknownConnector("nope")) { try await worker.stopConnector("nope") }
+        worker.stop()
+        try await run.value
+        #expect(worker.status("count")?.state == .stopped)
+    }
+
+    @Test func restartPlansFollowIncludeTasksAndOnlyFailed() async throws {
+        let worker = try Worker(registry: statusRegistry(), logger: quiet)
+        try worker.add(["name": "bad-poll", "connector.class": "Broken"])
+        try worker.add(["name": "late", "connector.class": "Broken", "fail.first.start": "late-start"])
+        let run = Task { try await worker.run() }
+        try await eventually("failures") {
+            worker.status("bad-poll")?.tasks.first?.state == .failed && worker.status("late")?.state == .failed
+        }
+        // onlyFailed on a running connector with a failed task: nothing restarts without includeTasks.
+        let none = try worker.restartConnector("bad-poll", onlyFailed: true)
+        #expect(none.state == .running && none.tasks.map(\.state) == [.failed])
+        let onlyTask = try worker.restartConnector("bad-poll", includeTasks: true, onlyFailed: true)
+        #expect(onlyTask.state == .running && onlyTask.tasks.map(\.state) == [.restarting])
+        #expect(onlyTask.tasks.first?.trace?.contains("table orders was dropped") == true)  // trace kept
+        try await eventually("the task to fail again") { worker.status("bad-poll")?.tasks.first?.state == .failed }
+        let all = try worker.restartConnector("bad-poll", includeTasks: true)
+        #expect(all.state == .restarting && all.tasks.map(\.state) == [.restarting])
+
+        // A connector that failed to start runs after a restart, with its tasks.
+        #expect(worker.status("late")?.trace?.contains("cannot reach the database yet") == true)
+        let late = try worker.restartConnector("late", onlyFailed: true)
+        #expect(late.state == .restarting)
+        try await eventually("the restarted connector to run its task") { worker.status("late")?.tasks.count == 1 }
+        #expect(worker.status("late")?.state == .running)
+        #expect(throws: WorkerError.unknownConnector("nope")) { try worker.restartConnector("nope") }
+        worker.stop()
+        try await run.value
+    }
+
+    @Test func connectorsCanBeAddedAndRemovedWhileRunning() async throws {
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20", "offset.flush.timeout.ms": "200"]), registry: statusRegistry(), logger: quiet)
+        let run = Task { try await worker.run() }
+        try await Task.sleep(for: .milliseconds(50))
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "dyn-sink", "mode": "failflush", "topics": "numbers"])
+        try await eventually("the new sink to run") { worker.status("rec")?.tasks.first?.state == .running }
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "dyn-src", "count": "300"])
+        try await eventually("the new sink to get records") { Hub.shared.get("dyn-sink").delivered.count >= 300 }
+        #expect(Hub.shared.get("dyn-src").committedRecords.count < 300)  // the sink never flushes: not all acknowledged
+        try await worker.removeConnector("rec")
+        #expect(worker.status("rec") == nil)
+        #expect(worker.connectorNames == ["count"])
+        await #expect(throws: WorkerError.unknownConnector("rec")) { try await worker.removeConnector("rec") }
+        // With its only sink gone, the source's records are acknowledged and its offsets advance.
+        try await eventually("all offsets committed") { Hub.shared.get("dyn-src").committedRecords.count >= 300 }
+        worker.stop()
+        try await run.value
+    }
+}
