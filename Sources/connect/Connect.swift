@@ -2,6 +2,9 @@ public import ArgumentParser
 import ConnectKit
 import ConnectRuntime
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Logging
 import ServiceLifecycle
 
@@ -58,7 +61,24 @@ struct Standalone: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let progress = isatty(STDERR_FILENO) == 1 ? Task { await showProgress(worker) } : nil
+        defer { progress?.cancel() }
         try await group.run()
+        if progress != nil { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    /// Rewrites one status line on the terminal every second: records/s in and out, lag, errors.
+    private func showProgress(_ worker: Worker) async {
+        var previous = worker.progress
+        var last = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let now = ContinuousClock.now
+            let current = worker.progress
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + current.line(since: previous, elapsed: now - last)).utf8))
+            previous = current
+            last = now
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import ConnectKit
 import Foundation
+import MetricsTestKit
 import Testing
 
 @testable import ConnectRuntime
@@ -129,4 +130,37 @@ struct LifecycleTests {
         worker.stop()
         try await run.value
     }
+}
+
+@Suite("Metrics")
+struct MetricsTests {
+    @Test func kafkaMetricNamesReachSwiftMetrics() async throws {
+        let metrics = TestMetrics()
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: stagesRegistry(), logger: quiet, metricsFactory: metrics)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "metrics-src", "count": "100",
+                        "transforms": "fail", "transforms.fail.type": "FailOn", "transforms.fail.value": "7", "errors.tolerance": "all"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "metrics-sink", "topics": "numbers"])
+        try await runWorker(worker) { Hub.shared.get("metrics-src").committedRecords.count >= 100 }
+        let src = [("connector", "count"), ("task", "0")]
+        let sink = [("connector", "rec"), ("task", "0")]
+        #expect(metrics.counterTotal(label: "source-record-poll-total", dimensions: src) == 100)
+        #expect(metrics.counterTotal(label: "source-record-write-total", dimensions: src) == 99)  // one skipped by the error handler
+        #expect(metrics.counterTotal(label: "total-records-skipped", dimensions: src) == 1)
+        #expect(metrics.counterTotal(label: "total-record-errors", dimensions: src) == 1)
+        #expect(metrics.counterTotal(label: "sink-record-read-total", dimensions: sink) == 99)
+        #expect(metrics.counterTotal(label: "sink-record-send-total", dimensions: sink) == 99)
+        #expect(try metrics.expectTimer("offset-commit-time", src).values.count >= 1)
+        #expect(try metrics.expectTimer("put-batch-time", sink).values.count >= 1)
+        #expect(try metrics.expectRecorder("batch-size", src).values.reduce(0, +) == 100)
+        #expect(metrics.counterTotal(label: "offset-commit-completion-total", dimensions: sink) >= 1)
+        let progress = worker.progress
+        #expect(progress.recordsPolled == 100 && progress.recordsSent == 99 && progress.recordErrors == 1 && progress.failed == 0)
+        #expect(worker.metrics(connector: "count", task: 0)?.sourceRecordActiveCount == 0)
+    }
+}
+
+@Test func progressLineShowsRatesLagAndErrors() {
+    let before = WorkerProgress(recordsPolled: 0, recordsSent: 0, recordsInFlight: 0, recordErrors: 0, failed: 0)
+    let now = WorkerProgress(recordsPolled: 2_500_000, recordsSent: 2_499_000, recordsInFlight: 1000, recordErrors: 3, failed: 1)
+    #expect(now.line(since: before, elapsed: .seconds(2)) == "in 1,250,000 rec/s | out 1,249,500 rec/s | lag 1,000 | errors 3 | failed 1 | total 2,499,000")
 }

@@ -1,6 +1,6 @@
 import ConnectKit
+import CoreMetrics
 import Logging
-import Synchronization
 
 /// The record an operation failed on, for logs and the dead-letter queue.
 struct FailedRecord: Sendable {
@@ -32,18 +32,23 @@ struct FailedRecord: Sendable {
 
 /// Counters of Kafka Connect's task-error-metrics group.
 final class ErrorCounters: Sendable {
-    let recordFailures = Atomic<Int>(0)  // total-record-failures
-    let recordErrors = Atomic<Int>(0)  // total-record-errors
-    let recordsSkipped = Atomic<Int>(0)  // total-records-skipped
-    let retries = Atomic<Int>(0)  // total-retries
-    let errorsLogged = Atomic<Int>(0)  // total-errors-logged
-    let deadLetterRequests = Atomic<Int>(0)  // deadletterqueue-produce-requests
-    let deadLetterFailures = Atomic<Int>(0)  // deadletterqueue-produce-failures
-}
+    let recordFailures: CountedMetric
+    let recordErrors: CountedMetric
+    let recordsSkipped: CountedMetric
+    let retries: CountedMetric
+    let errorsLogged: CountedMetric
+    let deadLetterRequests: CountedMetric
+    let deadLetterFailures: CountedMetric
 
-extension Atomic<Int> {
-    func increment(by n: Int = 1) { add(n, ordering: .relaxed) }
-    var value: Int { load(ordering: .relaxed) }
+    init(dimensions d: [(String, String)] = [], factory: any MetricsFactory = MetricsSystem.factory) {
+        recordFailures = CountedMetric("total-record-failures", d, factory)
+        recordErrors = CountedMetric("total-record-errors", d, factory)
+        recordsSkipped = CountedMetric("total-records-skipped", d, factory)
+        retries = CountedMetric("total-retries", d, factory)
+        errorsLogged = CountedMetric("total-errors-logged", d, factory)
+        deadLetterRequests = CountedMetric("deadletterqueue-produce-requests", d, factory)
+        deadLetterFailures = CountedMetric("deadletterqueue-produce-failures", d, factory)
+    }
 }
 
 /// Runs the operations of one task the way Kafka's `RetryWithToleranceOperator` does: a
@@ -55,7 +60,7 @@ final class RetryWithTolerance: Sendable {
     let connector: String
     let taskID: Int
     let logger: Logger
-    let counters = ErrorCounters()
+    let counters: ErrorCounters
     /// Where sink connectors' dead-letter records go, and how to serialize a record that has no
     /// consumed bytes (direct mode).
     let deadLetter: (transport: any RecordTransport, codec: RecordCodec)?
@@ -65,6 +70,7 @@ final class RetryWithTolerance: Sendable {
 
     init(
         policy: ErrorPolicy, connector: String, taskID: Int, logger: Logger, deadLetter: (any RecordTransport, RecordCodec)? = nil,
+        counters: ErrorCounters = ErrorCounters(),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.policy = policy
@@ -72,6 +78,7 @@ final class RetryWithTolerance: Sendable {
         self.taskID = taskID
         self.logger = logger
         self.deadLetter = policy.deadLetterTopic == nil ? nil : deadLetter
+        self.counters = counters
         self.sleep = sleep
     }
 

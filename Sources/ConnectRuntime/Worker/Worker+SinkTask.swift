@@ -14,13 +14,20 @@ extension Worker {
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         var input: (any SinkInput)? = nil
+        let metrics = taskMetrics(plan.connector, plan.index)
 
         func flush() async {
-            guard let input, input.hasUncommitted, !failed else { return }
+            guard let input, !failed else { return }
+            guard input.hasUncommitted else {
+                metrics.commitsSkipped.increment()
+                return
+            }
             let offsets = input.positions.mapValues { OffsetAndMetadata(offset: $0) }
             do {
+                let started = ContinuousClock.now
                 _ = try await task.preCommit(offsets)
                 input.commit()
+                metrics.recordCommit(ContinuousClock.now - started)
                 lastFlush = ContinuousClock.now
             } catch {
                 // Not acknowledged: the sources will deliver these records again after a restart.
@@ -72,7 +79,9 @@ extension Worker {
                             if let t = try await transform(r, chain: chain, errors: errors, failed: { FailedRecord(sink: $0) }) { records.append(t) }
                         }
                     }
+                    let started = ContinuousClock.now
                     if !records.isEmpty { try await put(records, task: task, context: context, log: log) }
+                    metrics.recordPut(polled.count, sent: records.count, ContinuousClock.now - started)
                 }
                 let due = ContinuousClock.now - lastFlush >= interval
                 let pressure = flushRequested.exchange(false, ordering: .relaxed)

@@ -14,10 +14,12 @@ extension Worker {
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         let transport: (any RecordTransport)? = config.mode == .topic ? broker : nil
+        let metrics = taskMetrics(plan.connector, plan.index)
 
         func drainAcks() async {
             let (records, offsets) = tracker.drainCommittable()
             pendingOffsets.merge(offsets) { $1 }
+            metrics.setActive(tracker.outstanding)
             for r in records {
                 do { try await task.commitRecord(r, metadata: RecordMetadata(topic: r.topic, partition: r.kafkaPartition ?? 0, offset: -1)) } catch {
                     log.warning("commitRecord failed: \(error)")
@@ -30,7 +32,9 @@ extension Worker {
             lastCommit = ContinuousClock.now
             guard !pendingOffsets.isEmpty else { return }
             do {
+                let started = ContinuousClock.now
                 try offsetStore.commit(connector: plan.connector, offsets: pendingOffsets)
+                metrics.recordCommit(ContinuousClock.now - started)
                 log.debug("committed offsets for \(pendingOffsets.count) partition(s)")
                 pendingOffsets = [:]
                 try await task.commit()
@@ -59,7 +63,9 @@ extension Worker {
                 if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
                 var records: [SourceRecord]
                 do {
+                    let started = ContinuousClock.now
                     records = try await task.poll()
+                    if !records.isEmpty { metrics.recordPoll(records.count, ContinuousClock.now - started) }
                     backoff = .milliseconds(100)
                 } catch let e as RetriableError {
                     log.warning("poll failed, retrying in \(backoff): \(e)")
@@ -78,9 +84,10 @@ extension Worker {
                 // Ask the sinks to flush before the source has to wait, so both keep moving.
                 if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
                 if let transport, let codec {
-                    try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport)
+                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport))
                 } else if chain.isEmpty {
                     sendDirect(records, sizes: sizes, dropped: [], tracker: tracker, router: router)
+                    metrics.written.increment(by: records.count)
                 } else {
                     var dropped = [Bool](repeating: false, count: records.count)
                     for i in records.indices {
@@ -91,6 +98,7 @@ extension Worker {
                         }
                     }
                     sendDirect(records, sizes: sizes, dropped: dropped, tracker: tracker, router: router)
+                    metrics.written.increment(by: dropped.count { !$0 })
                 }
             }
         } catch {
@@ -154,7 +162,7 @@ extension Worker {
     private func sendToTopics(
         _ records: [SourceRecord], sizes: [Int], chain: TransformChain, codec: RecordCodec, errors: RetryWithTolerance,
         tracker: SubmittedRecords, transport: any RecordTransport
-    ) async throws {
+    ) async throws -> Int {
         var out = records
         var encoded: [TopicRecord?] = Array(repeating: nil, count: records.count)
         for i in records.indices {
@@ -171,6 +179,7 @@ extension Worker {
             batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, acknowledgement: pending[i]))
         }
         transport.produce(batch)
+        return batch.count
     }
 
     /// A record's bytes; `nil` when a converter failed and the failure is tolerated.

@@ -1,4 +1,5 @@
 public import ConnectKit
+public import CoreMetrics
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -35,7 +36,8 @@ public final class Worker: Service, Sendable {
     let board: StatusBoard
     let pausedConnectors = Mutex<Set<String>>([])
     let pauseChanged = AsyncSignal()
-    let errorCounters = Mutex<[TaskID: ErrorCounters]>([:])
+    let metrics = Mutex<[TaskID: TaskMetrics]>([:])
+    let metricsFactory: any MetricsFactory
 
     struct TaskID: Hashable {
         let connector: String
@@ -44,8 +46,10 @@ public final class Worker: Service, Sendable {
 
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .standard, offsetStore: (any OffsetStore)? = nil,
-        logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone"
+        logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone",
+        metricsFactory: (any MetricsFactory)? = nil
     ) throws {
+        self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         self.config = config
         board = StatusBoard(workerID: workerID)
         self.registry = registry
