@@ -314,7 +314,7 @@ extension Worker {
         let codec = try RecordCodec(worker: self.config.originals, connector: config, registry: registry)
         return RetryWithTolerance(
             policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec),
-            counters: taskMetrics(connector, task).errors)
+            counters: taskMetrics(connector, task).errors, sleep: { [clock] in try await clock.sleep(for: $0) })
     }
 
     /// The metrics of a task (created on first use, kept across restarts).

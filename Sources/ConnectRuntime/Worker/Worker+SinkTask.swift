@@ -10,7 +10,7 @@ extension Worker {
         var opened: [TopicPartition] = []
         var openedSet: Set<TopicPartition> = []
         var failed = false
-        var lastFlush = ContinuousClock.now
+        var lastFlush = clock.now
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         var input: (any SinkInput)? = nil
@@ -28,11 +28,11 @@ extension Worker {
                 _ = try await task.preCommit(offsets)
                 input.commit()
                 metrics.recordCommit(ContinuousClock.now - started)
-                lastFlush = ContinuousClock.now
+                lastFlush = clock.now
             } catch {
                 // Not acknowledged: the sources will deliver these records again after a restart.
                 log.error("flush failed; records since the last flush stay unacknowledged: \(error)")
-                lastFlush = ContinuousClock.now
+                lastFlush = clock.now
             }
         }
 
@@ -57,11 +57,11 @@ extension Worker {
                 if isPaused(plan.connector) && !input.isClosed {
                     // Paused: take no new records, but keep flushing what was taken.
                     let g = pauseChanged.generation
-                    if ContinuousClock.now - lastFlush >= interval || flushRequested.exchange(false, ordering: .relaxed) { await flush() }
+                    if clock.now - lastFlush >= interval || flushRequested.exchange(false, ordering: .relaxed) { await flush() }
                     await pauseChanged.wait(after: g, timeout: .milliseconds(200))
                     continue
                 }
-                let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (ContinuousClock.now - lastFlush)))
+                let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (clock.now - lastFlush)))
                 guard let polled = try await input.poll(max: config.maxPollRecords, timeout: wait, paused: context.paused) else { break }
                 if !polled.isEmpty {
                     var newPartitions: [TopicPartition] = []
@@ -83,7 +83,7 @@ extension Worker {
                     if !records.isEmpty { try await put(records, task: task, context: context, log: log) }
                     metrics.recordPut(polled.count, sent: records.count, ContinuousClock.now - started)
                 }
-                let due = ContinuousClock.now - lastFlush >= interval
+                let due = clock.now - lastFlush >= interval
                 let pressure = flushRequested.exchange(false, ordering: .relaxed)
                 if due || pressure || context.takeCommitRequest() { await flush() }
             }
@@ -117,7 +117,7 @@ extension Worker {
             } catch let e as RetriableError {
                 let wait = context.takeRetryTimeout().map { Duration.milliseconds($0) } ?? backoff
                 log.warning("put failed, retrying in \(wait): \(e)")
-                try await Task.sleep(for: wait)
+                try await clock.sleep(for: wait)
                 backoff = min(backoff * 2, .seconds(10))
             }
         }

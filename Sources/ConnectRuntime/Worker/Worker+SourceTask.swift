@@ -10,7 +10,7 @@ extension Worker {
         let tracker = SubmittedRecords(limiter: limiter)
         let task = plan.type.init()
         var pendingOffsets: SourceOffsets = [:]
-        var lastCommit = ContinuousClock.now
+        var lastCommit = clock.now
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         let transport: (any RecordTransport)? = config.mode == .topic ? broker : nil
@@ -29,7 +29,7 @@ extension Worker {
 
         func commitOffsets() async {
             await drainAcks()
-            lastCommit = ContinuousClock.now
+            lastCommit = clock.now
             guard !pendingOffsets.isEmpty else { return }
             do {
                 let started = ContinuousClock.now
@@ -56,11 +56,11 @@ extension Worker {
             while !shouldEnd(runner) {
                 await waitWhilePaused(plan.connector, runner: runner) {
                     await drainAcks()
-                    if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
+                    if clock.now - lastCommit >= interval { await commitOffsets() }
                 }
                 if shouldEnd(runner) { break }
                 await drainAcks()
-                if ContinuousClock.now - lastCommit >= interval { await commitOffsets() }
+                if clock.now - lastCommit >= interval { await commitOffsets() }
                 var records: [SourceRecord]
                 do {
                     let started = ContinuousClock.now
@@ -69,7 +69,7 @@ extension Worker {
                     backoff = .milliseconds(100)
                 } catch let e as RetriableError {
                     log.warning("poll failed, retrying in \(backoff): \(e)")
-                    try? await Task.sleep(for: backoff)
+                    try? await clock.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(10))
                     continue
                 }

@@ -38,6 +38,8 @@ public final class Worker: Service, Sendable {
     let pauseChanged = AsyncSignal()
     let metrics = Mutex<[TaskID: TaskMetrics]>([:])
     let metricsFactory: any MetricsFactory
+    /// Decides flush intervals and retry back-off.
+    public let clock: any PipelineClock
 
     struct TaskID: Hashable {
         let connector: String
@@ -47,8 +49,9 @@ public final class Worker: Service, Sendable {
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .standard, offsetStore: (any OffsetStore)? = nil,
         logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone",
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil, clock: any PipelineClock = SystemPipelineClock()
     ) throws {
+        self.clock = clock
         self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         self.config = config
         board = StatusBoard(workerID: workerID)
@@ -56,6 +59,12 @@ public final class Worker: Service, Sendable {
         self.logger = logger
         broker = MemoryBroker(partitions: config.topicPartitions, retention: config.topicRetentionRecords)
         router = Router(partitions: config.topicPartitions)
+        let (router, broker, pauseChanged) = (router, broker, pauseChanged)
+        clock.onAdvance {
+            router.wakeSinks()
+            broker.wakeConsumers()
+            pauseChanged.signal()
+        }
         if let offsetStore {
             self.offsetStore = offsetStore
         } else if let db = config.offsetStorageSQLite {
