@@ -59,34 +59,117 @@ extension ConnectRecord {
 /// how far the source had read when it produced the record; the runtime stores the latest offset per
 /// partition once every record up to it has been delivered, and hands it back on restart.
 public struct SourceRecord: ConnectRecord {
+    /// The fields live in one copy-on-write box: copying a record (into a queue, a transform, a
+    /// callback) costs one reference count, not one per field.
+    private final class Storage: @unchecked Sendable {
+        var sourcePartition: [String: Value]
+        var sourceOffset: [String: Value]
+        var topic: String
+        var kafkaPartition: Int32?
+        var keySchema: Schema?
+        var key: Value
+        var valueSchema: Schema?
+        var value: Value
+        var timestamp: Int64?
+        var headers: Headers
+
+        init(
+            _ sourcePartition: [String: Value], _ sourceOffset: [String: Value], _ topic: String, _ kafkaPartition: Int32?,
+            _ keySchema: Schema?, _ key: Value, _ valueSchema: Schema?, _ value: Value, _ timestamp: Int64?, _ headers: Headers
+        ) {
+            self.sourcePartition = sourcePartition
+            self.sourceOffset = sourceOffset
+            self.topic = topic
+            self.kafkaPartition = kafkaPartition
+            self.keySchema = keySchema
+            self.key = key
+            self.valueSchema = valueSchema
+            self.value = value
+            self.timestamp = timestamp
+            self.headers = headers
+        }
+
+        func copy() -> Storage {
+            Storage(sourcePartition, sourceOffset, topic, kafkaPartition, keySchema, key, valueSchema, value, timestamp, headers)
+        }
+    }
+
+    private var storage: Storage
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
     /// Identifies the source partition (e.g. `["table": "orders"]`).
-    public var sourcePartition: [String: Value]
+    public var sourcePartition: [String: Value] {
+        get { storage.sourcePartition }
+        set { unique().sourcePartition = newValue }
+    }
     /// The position in the source partition after this record (e.g. `["id": 42]`).
-    public var sourceOffset: [String: Value]
-    public var topic: String
-    public var kafkaPartition: Int32?
-    public var keySchema: Schema?
-    public var key: Value
-    public var valueSchema: Schema?
-    public var value: Value
-    public var timestamp: Int64?
-    public var headers: Headers
+    public var sourceOffset: [String: Value] {
+        get { storage.sourceOffset }
+        set { unique().sourceOffset = newValue }
+    }
+    public var topic: String {
+        get { storage.topic }
+        set { unique().topic = newValue }
+    }
+    public var kafkaPartition: Int32? {
+        get { storage.kafkaPartition }
+        set { unique().kafkaPartition = newValue }
+    }
+    public var keySchema: Schema? {
+        get { storage.keySchema }
+        set { unique().keySchema = newValue }
+    }
+    public var key: Value {
+        get { storage.key }
+        set { unique().key = newValue }
+    }
+    public var valueSchema: Schema? {
+        get { storage.valueSchema }
+        set { unique().valueSchema = newValue }
+    }
+    public var value: Value {
+        get { storage.value }
+        set { unique().value = newValue }
+    }
+    public var timestamp: Int64? {
+        get { storage.timestamp }
+        set { unique().timestamp = newValue }
+    }
+    public var headers: Headers {
+        get { storage.headers }
+        set { unique().headers = newValue }
+    }
 
     public init(
         sourcePartition: [String: Value], sourceOffset: [String: Value], topic: String, kafkaPartition: Int32? = nil,
         keySchema: Schema? = nil, key: Value = .null, valueSchema: Schema?, value: Value, timestamp: Int64? = nil,
         headers: Headers = Headers()
     ) {
-        self.sourcePartition = sourcePartition
-        self.sourceOffset = sourceOffset
-        self.topic = topic
-        self.kafkaPartition = kafkaPartition
-        self.keySchema = keySchema
-        self.key = key
-        self.valueSchema = valueSchema
-        self.value = value
-        self.timestamp = timestamp
-        self.headers = headers
+        storage = Storage(sourcePartition, sourceOffset, topic, kafkaPartition, keySchema, key, valueSchema, value, timestamp, headers)
+    }
+
+    public static func == (a: SourceRecord, b: SourceRecord) -> Bool {
+        if a.storage === b.storage { return true }
+        return a.topic == b.topic && a.kafkaPartition == b.kafkaPartition && a.keySchema == b.keySchema && a.key == b.key
+            && a.valueSchema == b.valueSchema && a.value == b.value && a.timestamp == b.timestamp && a.headers == b.headers
+            && a.sourcePartition == b.sourcePartition && a.sourceOffset == b.sourceOffset
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(sourcePartition)
+        hasher.combine(sourceOffset)
+        hasher.combine(topic)
+        hasher.combine(kafkaPartition)
+        hasher.combine(keySchema)
+        hasher.combine(key)
+        hasher.combine(valueSchema)
+        hasher.combine(value)
+        hasher.combine(timestamp)
+        hasher.combine(headers)
     }
 
     public var description: String {
@@ -107,43 +190,133 @@ public enum TimestampType: String, Sendable, Hashable {
 /// from even after transformations changed `topic` or `kafkaPartition`; sinks report offsets for
 /// those.
 public struct SinkRecord: ConnectRecord {
-    public var topic: String
-    public var kafkaPartition: Int32?
+    /// One copy-on-write box for every field, like ``SourceRecord``.
+    private final class Storage: @unchecked Sendable {
+        var topic: String
+        var kafkaPartition: Int32?
+        var kafkaOffset: Int64
+        var keySchema: Schema?
+        var key: Value
+        var valueSchema: Schema?
+        var value: Value
+        var timestamp: Int64?
+        var timestampType: TimestampType
+        var headers: Headers
+        let originalTopic: String
+        let originalKafkaPartition: Int32
+        let originalKafkaOffset: Int64
+
+        init(
+            _ topic: String, _ kafkaPartition: Int32?, _ kafkaOffset: Int64, _ keySchema: Schema?, _ key: Value, _ valueSchema: Schema?,
+            _ value: Value, _ timestamp: Int64?, _ timestampType: TimestampType, _ headers: Headers, _ originalTopic: String,
+            _ originalKafkaPartition: Int32, _ originalKafkaOffset: Int64
+        ) {
+            self.topic = topic
+            self.kafkaPartition = kafkaPartition
+            self.kafkaOffset = kafkaOffset
+            self.keySchema = keySchema
+            self.key = key
+            self.valueSchema = valueSchema
+            self.value = value
+            self.timestamp = timestamp
+            self.timestampType = timestampType
+            self.headers = headers
+            self.originalTopic = originalTopic
+            self.originalKafkaPartition = originalKafkaPartition
+            self.originalKafkaOffset = originalKafkaOffset
+        }
+
+        func copy() -> Storage {
+            Storage(topic, kafkaPartition, kafkaOffset, keySchema, key, valueSchema, value, timestamp, timestampType, headers,
+                    originalTopic, originalKafkaPartition, originalKafkaOffset)
+        }
+    }
+
+    private var storage: Storage
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public var topic: String {
+        get { storage.topic }
+        set { unique().topic = newValue }
+    }
+    public var kafkaPartition: Int32? {
+        get { storage.kafkaPartition }
+        set { unique().kafkaPartition = newValue }
+    }
     /// The record's offset in its topic-partition.
-    public var kafkaOffset: Int64
-    public var keySchema: Schema?
-    public var key: Value
-    public var valueSchema: Schema?
-    public var value: Value
-    public var timestamp: Int64?
+    public var kafkaOffset: Int64 {
+        get { storage.kafkaOffset }
+        set { unique().kafkaOffset = newValue }
+    }
+    public var keySchema: Schema? {
+        get { storage.keySchema }
+        set { unique().keySchema = newValue }
+    }
+    public var key: Value {
+        get { storage.key }
+        set { unique().key = newValue }
+    }
+    public var valueSchema: Schema? {
+        get { storage.valueSchema }
+        set { unique().valueSchema = newValue }
+    }
+    public var value: Value {
+        get { storage.value }
+        set { unique().value = newValue }
+    }
+    public var timestamp: Int64? {
+        get { storage.timestamp }
+        set { unique().timestamp = newValue }
+    }
     /// How the timestamp was set.
-    public var timestampType: TimestampType
-    public var headers: Headers
+    public var timestampType: TimestampType {
+        get { storage.timestampType }
+        set { unique().timestampType = newValue }
+    }
+    public var headers: Headers {
+        get { storage.headers }
+        set { unique().headers = newValue }
+    }
     /// The topic the record was read from, before transformations.
-    public let originalTopic: String
+    public var originalTopic: String { storage.originalTopic }
     /// The partition the record was read from, before transformations.
-    public let originalKafkaPartition: Int32
+    public var originalKafkaPartition: Int32 { storage.originalKafkaPartition }
     /// The offset the record was read at, before transformations.
-    public let originalKafkaOffset: Int64
+    public var originalKafkaOffset: Int64 { storage.originalKafkaOffset }
 
     public init(
         topic: String, partition: Int32, keySchema: Schema? = nil, key: Value = .null, valueSchema: Schema?, value: Value,
         offset: Int64, timestamp: Int64? = nil, timestampType: TimestampType = .noTimestampType, headers: Headers = Headers(),
         originalTopic: String? = nil, originalKafkaPartition: Int32? = nil, originalKafkaOffset: Int64? = nil
     ) {
-        self.topic = topic
-        self.kafkaPartition = partition
-        self.kafkaOffset = offset
-        self.keySchema = keySchema
-        self.key = key
-        self.valueSchema = valueSchema
-        self.value = value
-        self.timestamp = timestamp
-        self.timestampType = timestamp == nil ? .noTimestampType : timestampType
-        self.headers = headers
-        self.originalTopic = originalTopic ?? topic
-        self.originalKafkaPartition = originalKafkaPartition ?? partition
-        self.originalKafkaOffset = originalKafkaOffset ?? offset
+        storage = Storage(
+            topic, partition, offset, keySchema, key, valueSchema, value, timestamp, timestamp == nil ? .noTimestampType : timestampType,
+            headers, originalTopic ?? topic, originalKafkaPartition ?? partition, originalKafkaOffset ?? offset)
+    }
+
+    public static func == (a: SinkRecord, b: SinkRecord) -> Bool {
+        if a.storage === b.storage { return true }
+        return a.topic == b.topic && a.kafkaPartition == b.kafkaPartition && a.kafkaOffset == b.kafkaOffset && a.keySchema == b.keySchema
+            && a.key == b.key && a.valueSchema == b.valueSchema && a.value == b.value && a.timestamp == b.timestamp
+            && a.timestampType == b.timestampType && a.headers == b.headers && a.originalTopic == b.originalTopic
+            && a.originalKafkaPartition == b.originalKafkaPartition && a.originalKafkaOffset == b.originalKafkaOffset
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(topic)
+        hasher.combine(kafkaPartition)
+        hasher.combine(kafkaOffset)
+        hasher.combine(key)
+        hasher.combine(value)
+        hasher.combine(timestamp)
+        hasher.combine(headers)
+        hasher.combine(originalTopic)
+        hasher.combine(originalKafkaPartition)
+        hasher.combine(originalKafkaOffset)
     }
 
     /// The topic-partition this record was read from (before any transformation).

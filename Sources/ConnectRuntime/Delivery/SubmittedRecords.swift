@@ -72,9 +72,16 @@ final class SubmittedRecords: Sendable {
 
     init(limiter: InFlightLimiter) { self.limiter = limiter }
 
-    /// Registers a batch of records (with their sizes and receiver counts) in order.
-    func submit(_ records: [SourceRecord], sizes: [Int], receivers: [Int]) -> [PendingRecord] {
-        let pending = records.indices.map { PendingRecord(record: records[$0], size: sizes[$0], receivers: receivers[$0], tracker: self) }
+    /// Registers a batch of records (with their sizes and receiver counts) in order. The records
+    /// move into the pending records (no copies).
+    func submit(_ records: consuming [SourceRecord], sizes: [Int], receivers: [Int]) -> [PendingRecord] {
+        var pending: [PendingRecord] = []
+        pending.reserveCapacity(records.count)
+        var i = 0
+        for r in consume records {
+            pending.append(PendingRecord(record: r, size: sizes[i], receivers: receivers[i], tracker: self))
+            i += 1
+        }
         state.withLock { s in
             var last = -1
             for p in pending {
@@ -123,15 +130,15 @@ final class SubmittedRecords: Sendable {
 
     /// Removes the acknowledged prefix of every partition: the records in submission order (for
     /// `commitRecord`) and, per partition, the offset that is now committable.
-    func drainCommittable() -> (records: [SourceRecord], offsets: SourceOffsets) {
+    func drainCommittable() -> (records: [PendingRecord], offsets: SourceOffsets) {
         state.withLock { s in
-            var records: [SourceRecord] = []
+            var records: [PendingRecord] = []
             var offsets: SourceOffsets = [:]
             for i in s.partitions.indices {
                 var head = s.partitions[i].head
                 let all = s.partitions[i].records
                 while head < all.count, all[head].acked {
-                    records.append(all[head].record)
+                    records.append(all[head])
                     head += 1
                 }
                 let drained = head - s.partitions[i].head

@@ -47,15 +47,24 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
         }
         var records: [SinkRecord] = []
         records.reserveCapacity(batch.count)
+        // Consecutive records of one topic-partition share one position lookup.
+        var current: TopicPartition? = nil
+        var next: Int64 = 0
         for d in batch {
-            let r = d.record
-            let tp = TopicPartition(topic: r.topic, partition: r.kafkaPartition ?? 0)
-            let offset = positions[tp, default: 0]
-            positions[tp] = offset + 1
+            let partition = d.record.kafkaPartition ?? 0
+            if current?.partition != partition || current?.topic != d.record.topic {
+                if let current { positions[current] = next }
+                let tp = TopicPartition(topic: d.record.topic, partition: partition)
+                current = tp
+                next = positions[tp, default: 0]
+            }
+            let offset = next
+            next += 1
             records.append(SinkRecord(
-                topic: r.topic, partition: tp.partition, keySchema: r.keySchema, key: r.key, valueSchema: r.valueSchema,
-                value: r.value, offset: offset, timestamp: r.timestamp, timestampType: .createTime, headers: r.headers))
+                topic: d.record.topic, partition: partition, keySchema: d.record.keySchema, key: d.record.key, valueSchema: d.record.valueSchema,
+                value: d.record.value, offset: offset, timestamp: d.record.timestamp, timestampType: .createTime, headers: d.record.headers))
         }
+        if let current { positions[current] = next }
         pending.append(contentsOf: batch)
         return records
     }

@@ -20,8 +20,8 @@ extension Worker {
             let (records, offsets) = tracker.drainCommittable()
             pendingOffsets.merge(offsets) { $1 }
             metrics.setActive(tracker.outstanding)
-            for r in records {
-                do { try await task.commitRecord(r, metadata: RecordMetadata(topic: r.topic, partition: r.kafkaPartition ?? 0, offset: -1)) } catch {
+            for p in records {
+                do { try await task.commitRecord(p.record, metadata: RecordMetadata(topic: p.record.topic, partition: p.record.kafkaPartition ?? 0, offset: -1)) } catch {
                     log.warning("commitRecord failed: \(error)")
                 }
             }
@@ -86,7 +86,7 @@ extension Worker {
                 if let transport, let codec {
                     metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport))
                 } else if chain.isEmpty {
-                    sendDirect(records, sizes: sizes, dropped: [], tracker: tracker, router: router)
+                    sendDirect(&records, sizes: sizes, dropped: [], tracker: tracker, router: router)
                     metrics.written.increment(by: records.count)
                 } else {
                     var dropped = [Bool](repeating: false, count: records.count)
@@ -97,7 +97,7 @@ extension Worker {
                             dropped[i] = true
                         }
                     }
-                    sendDirect(records, sizes: sizes, dropped: dropped, tracker: tracker, router: router)
+                    sendDirect(&records, sizes: sizes, dropped: dropped, tracker: tracker, router: router)
                     metrics.written.increment(by: dropped.count { !$0 })
                 }
             }
@@ -128,8 +128,7 @@ extension Worker {
 
     /// Direct mode: routes records to the sink queues subscribed to their topics. Dropped records
     /// (filtered by a transformation or failed and tolerated) are acknowledged at once.
-    private func sendDirect(_ input: [SourceRecord], sizes: [Int], dropped: [Bool], tracker: SubmittedRecords, router: Router) {
-        var records = input
+    private func sendDirect(_ records: inout [SourceRecord], sizes: [Int], dropped: [Bool], tracker: SubmittedRecords, router: Router) {
         var receivers: [[DeliveryQueue]] = []
         receivers.reserveCapacity(records.count)
         var lastTopic: String? = nil
@@ -150,6 +149,7 @@ extension Worker {
             receivers.append(lastReceivers)
         }
         let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count))
+        records = []
         var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
         for (i, queues) in receivers.enumerated() {
             for q in queues { byQueue[ObjectIdentifier(q), default: (q, [])].1.append(pending[i]) }
