@@ -122,16 +122,19 @@ final class TopicSinkInput: SinkInput {
         }
         var records: [SinkRecord] = []
         records.reserveCapacity(batch.count)
-        var raw: [RawRecordKey: ConsumedRecord] = [:]
         for c in batch {
-            positions[c.topicPartition] = c.offset + 1
-            uncommitted = true
-            if let r = try await convert(c) {
-                records.append(r)
-                raw[RawRecordKey(c.topicPartition, c.offset)] = c
-            }
+            if let r = try await convert(c) { records.append(r) }
         }
-        reporter.setBatch(raw)
+        // Batches come partition by partition, in offset order: the last of each run is the position.
+        var i = batch.startIndex
+        while i < batch.endIndex {
+            var j = i
+            while j + 1 < batch.endIndex && batch[j + 1].partition == batch[i].partition && batch[j + 1].topic == batch[i].topic { j += 1 }
+            positions[batch[j].topicPartition] = batch[j].offset + 1
+            i = j + 1
+        }
+        uncommitted = uncommitted || !batch.isEmpty
+        reporter.setBatch(batch)
         return records
     }
 
@@ -175,32 +178,26 @@ final class TopicSinkInput: SinkInput {
     }
 }
 
-struct RawRecordKey: Hashable {
-    let tp: TopicPartition
-    let offset: Int64
-    init(_ tp: TopicPartition, _ offset: Int64) {
-        self.tp = tp
-        self.offset = offset
-    }
-}
-
 /// The sink task's `errantRecordReporter`: a record the task could not write goes through the error
 /// handler (stage `TASK_PUT`) — with `errors.tolerance=none` the task fails, with `all` it is logged
 /// and sent to the dead-letter queue with the bytes it was read as.
 final class RuntimeErrantRecordReporter: ErrantRecordReporter {
     let errors: RetryWithTolerance
     let taskClass: String
-    private let batch = Mutex<[RawRecordKey: ConsumedRecord]>([:])
+    /// The consumed records of the batch being put (searched only when a record is reported).
+    private let batch = Mutex<[ConsumedRecord]>([])
 
     init(errors: RetryWithTolerance, taskClass: String) {
         self.errors = errors
         self.taskClass = taskClass
     }
 
-    func setBatch(_ raw: [RawRecordKey: ConsumedRecord]) { batch.withLock { $0 = raw } }
+    func setBatch(_ raw: [ConsumedRecord]) { batch.withLock { $0 = raw } }
 
     func report(_ record: SinkRecord, error: any Error) async throws {
-        let consumed = batch.withLock { $0[RawRecordKey(record.originalTopicPartition, record.originalKafkaOffset)] }
+        let consumed = batch.withLock { b in
+            b.first { $0.offset == record.originalKafkaOffset && $0.partition == record.originalKafkaPartition && $0.topic == record.originalTopic }
+        }
         try await errors.failed(.taskPut, taskClass, FailedRecord(consumed: consumed, sink: record), error)
     }
 }
