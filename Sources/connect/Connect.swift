@@ -106,16 +106,19 @@ struct Validate: ParsableCommand {
 }
 
 struct Plugins: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the connectors this build knows, with their versions and aliases.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the connectors, converters, transformations and predicates this build knows, with versions and aliases.")
 
     func run() throws {
-        for e in PluginRegistry.standard.entries {
-            let kind = e.plugin.isSource ? "source" : "sink"
-            print("\(e.name)\t\(kind)\t\(PluginRegistry.version(of: e.plugin))\t\(e.aliases.joined(separator: ", "))")
-        }
-        print("JsonConverter\tconverter\t\(ConnectKitVersion.current)\torg.apache.kafka.connect.json.JsonConverter")
-        print("StringConverter\tconverter\t\(ConnectKitVersion.current)\torg.apache.kafka.connect.storage.StringConverter")
-        print("ByteArrayConverter\tconverter\t\(ConnectKitVersion.current)\torg.apache.kafka.connect.converters.ByteArrayConverter")
+        let r = PluginRegistry.standard
+        let version = ConnectKitVersion.current
+        var rows: [(String, String, String, String)] = []
+        for e in r.connectors.entries { rows.append((e.name, e.plugin.isSource ? "source" : "sink", PluginRegistry.version(of: e.plugin), e.aliases.joined(separator: ", "))) }
+        for e in r.converters.entries { rows.append((e.name, "converter", version, e.aliases.joined(separator: ", "))) }
+        for e in r.headerConverters.entries { rows.append((e.name, "header_converter", version, e.aliases.joined(separator: ", "))) }
+        for e in r.transformations.entries { rows.append((e.name, "transformation", version, e.aliases.joined(separator: ", "))) }
+        for e in r.predicates.entries { rows.append((e.name, "predicate", version, e.aliases.joined(separator: ", "))) }
+        for (name, kind, v, aliases) in rows { print("\(name)\t\(kind)\t\(v)\t\(aliases)") }
     }
 }
 

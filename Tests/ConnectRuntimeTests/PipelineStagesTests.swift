@@ -1,5 +1,6 @@
 import ConnectKit
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -314,5 +315,52 @@ struct PipelineStagesTests {
             let committed = try s.offset(connector: "count", partition: ["source": .string("pf-\(mode)")])?["n"]?.int64Value ?? -1
             #expect(committed < (mode == "report" ? 0 : 42))  // never past a record the sink did not write
         }
+    }
+}
+
+/// Keeps every log message (at error level and above) for assertions.
+struct CapturingLogHandler: LogHandler {
+    let box: LogBox
+    var logLevel: Logger.Level = .error
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        let meta = metadata.merging(event.metadata ?? [:]) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        box.lines.withLock { $0.append("\(meta) \(event.message)") }
+    }
+}
+
+final class LogBox: Sendable {
+    let lines = Mutex<[String]>([])
+    var logger: Logger {
+        let handler = CapturingLogHandler(box: self)
+        return Logger(label: "capture") { _ in handler }
+    }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+@Suite("Error logging", .serialized)
+struct ErrorLoggingTests {
+    @Test(arguments: [false, true])
+    func failedRecordsAreLoggedWithTheirPositionAndOptionallyTheirContent(includeMessages: Bool) async throws {
+        let log = LogBox()
+        let id = "log-\(includeMessages)"
+        let worker = try Worker(
+            config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20", "value.converter.schemas.enable": "false"]),
+            registry: stagesRegistry(), logger: log.logger)
+        for text in ["1", "oops", "3"] { worker.broker.produce(topic: "raw", TopicRecord(key: nil, value: Array(text.utf8))) }
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "raw", "errors.tolerance": "all",
+                        "errors.log.enable": "true", "errors.log.include.messages": includeMessages ? "true" : "false"])
+        try await runWorker(worker, timeout: .seconds(5)) { Hub.shared.get(id).flushed.count >= 2 }
+        let line = try #require(log.all.first { $0.contains("Error encountered in task") })
+        #expect(line.contains("connector=rec"))
+        #expect(line.contains("task=0"))
+        #expect(line.contains("Error encountered in task rec-0. Executing stage 'VALUE_CONVERTER' with class 'org.apache.kafka.connect.json.JsonConverter'"))
+        #expect(line.contains("topic='raw', partition=0, offset=1"))
+        #expect(line.contains("value=oops") == includeMessages)
+        #expect(Hub.shared.get(id).flushed == [1, 3])
     }
 }
