@@ -43,3 +43,44 @@ struct CLITests {
         #expect(helpStatus == 0 && help.contains("worker-properties"))
     }
 }
+
+extension CLITests {
+    /// The README's CLI quick start, run for real: converters from worker.properties, a DLQ on the
+    /// sink, SIGINT ends it cleanly with the offsets committed.
+    @Test func readmeQuickStartRunsAndStopsCleanlyOnSIGINT() async throws {
+        let dir = try temporaryDirectory("quickstart")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        try (0..<1000).map { "line \($0)" }.joined(separator: "\n").appending("\n").write(toFile: path("input.txt"), atomically: true, encoding: .utf8)
+        try """
+            offset.storage.file.filename=\(path("connect.offsets"))
+            offset.flush.interval.ms=1000
+            key.converter=org.apache.kafka.connect.storage.StringConverter
+            value.converter=org.apache.kafka.connect.json.JsonConverter
+            value.converter.schemas.enable=false
+            """.write(toFile: path("worker.properties"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "file-source", "config": {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+             "file": "\(path("input.txt"))", "topic": "lines"}}
+            """.write(toFile: path("source.json"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "file-sink", "config": {"connector.class": "FileStreamSink", "file": "\(path("output.txt"))", "topics": "lines",
+             "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "lines-dlq"}}
+            """.write(toFile: path("sink.json"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = connectBinary()
+        p.arguments = ["standalone", path("worker.properties"), path("source.json"), path("sink.json"), "--log-level", "error"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        func lines() -> [String] { ((try? String(contentsOfFile: path("output.txt"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        while lines().count < 1000 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        p.interrupt()  // SIGINT
+        while p.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(p.terminationStatus == 0)
+        #expect(lines() == (0..<1000).map { "line \($0)" })
+        let offsets = try String(contentsOfFile: path("connect.offsets"), encoding: .utf8)
+        #expect(offsets.contains(#""position":"#) && offsets.contains("file-source"))
+    }
+}

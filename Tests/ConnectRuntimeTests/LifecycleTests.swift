@@ -164,3 +164,47 @@ struct MetricsTests {
     let now = WorkerProgress(recordsPolled: 2_500_000, recordsSent: 2_499_000, recordsInFlight: 1000, recordErrors: 3, failed: 1)
     #expect(now.line(since: before, elapsed: .seconds(2)) == "in 1,250,000 rec/s | out 1,249,500 rec/s | lag 1,000 | errors 3 | failed 1 | total 2,499,000")
 }
+
+/// A source whose number of tasks is `Hub.entries[id].starts` (at least 1), and which hands its
+/// context to the test.
+final class ElasticSource: SourceConnector {
+    nonisolated(unsafe) static var contexts: [String: any ConnectorContext] = [:]
+    static let lock = NSLock()
+    var config: [String: String] = [:]
+    var context: (any ConnectorContext)?
+    required init() {}
+    var version: String { "test" }
+    var configDef: ConfigDef { ConfigDef().define("hub.id", .string, importance: .high, documentation: "") }
+    var taskType: any SourceTask.Type { CountingSourceTask.self }
+    func initialize(context: any ConnectorContext) { self.context = context }
+    func start(_ config: [String: String]) async throws {
+        self.config = config
+        Self.lock.withLock { Self.contexts[config["hub.id"]!] = context }
+    }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] {
+        let n = max(1, Hub.shared.get(config["hub.id"]!).starts)
+        return (0..<min(n, maxTasks)).map { config.merging(["hub.id": "\(config["hub.id"]!)-\($0)", "count": "10"]) { $1 } }
+    }
+    func stop() async throws {}
+}
+
+extension LifecycleTests {
+    @Test func aConnectorCanAskForNewTasksAndRaiseErrors() async throws {
+        var registry = statusRegistry()
+        registry.register(.source(ElasticSource.self), name: "Elastic")
+        let worker = try Worker(registry: registry, logger: quiet)
+        try worker.add(["name": "elastic", "connector.class": "Elastic", "hub.id": "elastic", "tasks.max": "4"])
+        let run = Task { try await worker.run() }
+        try await eventually("one task") { worker.status("elastic")?.tasks.map(\.state) == [.running] }
+        Hub.shared.update("elastic") { $0.starts = 3 }
+        let context = try #require(ElasticSource.lock.withLock { ElasticSource.contexts["elastic"] })
+        context.requestTaskReconfiguration()
+        try await eventually("three tasks") { worker.status("elastic")?.tasks.map(\.state) == [.running, .running, .running] }
+        try await eventually("every task polled") { (0..<3).allSatisfy { Hub.shared.get("elastic-\($0)").polled == 10 } }
+        context.raiseError(DataError("schema registry unreachable"))
+        #expect(worker.status("elastic")?.state == .failed)
+        #expect(worker.status("elastic")?.trace?.contains("schema registry unreachable") == true)
+        worker.stop()
+        try await run.value
+    }
+}

@@ -75,13 +75,25 @@ final class RuntimeSinkTaskContext: SinkTaskContext {
     }
 }
 
+/// A connector's line to the worker: reconfiguration requests and raised errors.
 final class RuntimeConnectorContext: ConnectorContext {
     let logger: Logger
-    let failure = Mutex<String?>(nil)
-    init(logger: Logger) { self.logger = logger }
-    func requestTaskReconfiguration() { logger.info("task reconfiguration requested") }
+    let onReconfigure: @Sendable () -> Void
+    let onError: @Sendable (any Error) -> Void
+
+    init(logger: Logger, onReconfigure: @escaping @Sendable () -> Void = {}, onError: @escaping @Sendable (any Error) -> Void = { _ in }) {
+        self.logger = logger
+        self.onReconfigure = onReconfigure
+        self.onError = onError
+    }
+
+    func requestTaskReconfiguration() {
+        logger.info("task reconfiguration requested")
+        onReconfigure()
+    }
+
     func raiseError(_ error: any Error) {
         logger.error("connector raised an error: \(error)")
-        failure.withLock { $0 = "\(error)" }
+        onError(error)
     }
 }

@@ -65,7 +65,7 @@ extension Worker {
         let log = logger.with("connector", name)
         runner.state.withLock { $0.stopped = false }
         let executor = ThreadExecutor(name: "connector-\(name)")
-        let context = RuntimeConnectorContext(logger: log)
+        let context = connectorContext(runner, logger: log)
         let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
         do {
             let (instance, taskConfigs) = try await Self.startInstance(runner.plugin, config: runner.config, tasksMax: tasksMax, context: context, executor: executor)
@@ -142,6 +142,35 @@ extension Worker {
         runner.state.withLock { $0.inputs = inputs }
         router.setTarget(Router.SinkTarget(connector: runner.name, topics: runner.topics, pattern: runner.config["topics.regex"], queues: inputs.map(\.queue)))
         return inputs
+    }
+
+    private func connectorContext(_ runner: ConnectorRunner, logger: Logger) -> RuntimeConnectorContext {
+        RuntimeConnectorContext(
+            logger: logger,
+            onReconfigure: { [weak self] in
+                guard let self else { return }
+                Task { await self.lifecycle(runner) { await self.reconfigureLocked(runner) } }
+            },
+            onError: { [weak self] error in self?.board.connector(runner.name, .failed, trace: failureTrace(error)) })
+    }
+
+    /// Asks the running connector for task configurations again; when they changed, its tasks stop
+    /// gracefully and start again with the new ones (Kafka's task reconfiguration).
+    func reconfigureLocked(_ runner: ConnectorRunner) async {
+        let (instance, executor, old) = runner.state.withLock { ($0.instance, $0.executor, $0.taskConfigs) }
+        guard let instance, let executor, !runner.isStopped, !isStopping else { return }
+        let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
+        do {
+            let configs = try await Task(executorPreference: executor) { try await instance.value.taskConfigs(maxTasks: tasksMax) }.value
+            guard configs != old else { return }
+            for t in runner.tasks { await t.stop(self) }
+            board.clearTasks(runner.name)
+            createTasks(runner, instance: instance.value, configs: configs)
+            for t in runner.tasks { t.start(self) }
+            logger.with("connector", runner.name).info("reconfigured with \(configs.count) task(s)")
+        } catch {
+            board.connector(runner.name, .failed, trace: failureTrace(error))
+        }
     }
 
     /// Stops every task gracefully (sinks flush, sources commit) and then the connector instance.
@@ -233,7 +262,7 @@ extension Worker {
         }
         let name = runner.name
         let executor2 = ThreadExecutor(name: "connector-\(name)")
-        let context = RuntimeConnectorContext(logger: logger.with("connector", name))
+        let context = connectorContext(runner, logger: logger.with("connector", name))
         do {
             let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
             let (newInstance, configs) = try await Self.startInstance(runner.plugin, config: runner.config, tasksMax: tasksMax, context: context, executor: executor2)
