@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ConnectKit", targets: ["ConnectKit"]),
+        .library(name: "ConnectTransforms", targets: ["ConnectTransforms"]),
         .library(name: "ConnectRuntime", targets: ["ConnectRuntime"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
@@ -24,12 +25,14 @@ let package = Package(
     targets: [
         // Core API: pure Swift, no C, no I/O. See Docs/Architecture.md for the other layers.
         .target(name: "ConnectKit", swiftSettings: strict),
+        // Kafka Connect's single message transformations and predicates (pure Swift, on ConnectKit).
+        .target(name: "ConnectTransforms", dependencies: ["ConnectKit"], swiftSettings: strict),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Runs pipelines: task threads, acknowledgements, offset stores, built-in connectors.
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectKit", "CSQLite",
+                "ConnectKit", "ConnectTransforms", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -55,6 +58,12 @@ let package = Package(
         .testTarget(
             name: "ConnectKitTests",
             dependencies: ["ConnectKit"],
+            exclude: ["Vectors"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectTransformsTests",
+            dependencies: ["ConnectTransforms", "ConnectKit", "ConnectRuntime"],
             exclude: ["Vectors"],
             swiftSettings: strict
         ),

@@ -1,15 +1,15 @@
 /// A small least-recently-used cache (Kafka's `LRUCache` semantics: a capacity of 0 caches nothing).
 /// Not thread-safe by itself; converters keep it inside a `Mutex`.
-struct LRUCache<Key: Hashable, Value> {
+package struct LRUCache<Key: Hashable, Value> {
     private var entries: [Key: (value: Value, tick: UInt64)] = [:]
     private var tick: UInt64 = 0
-    let capacity: Int
+    package let capacity: Int
 
-    init(capacity: Int) { self.capacity = max(0, capacity) }
+    package init(capacity: Int) { self.capacity = max(0, capacity) }
 
-    var count: Int { entries.count }
+    package var count: Int { entries.count }
 
-    subscript(key: Key) -> Value? {
+    package subscript(key: Key) -> Value? {
         mutating get {
             guard let e = entries[key] else { return nil }
             tick &+= 1

@@ -238,8 +238,8 @@ public enum ValueText {
 }
 
 /// Proleptic Gregorian calendar arithmetic in UTC, for ISO-8601 text of Connect's temporal types.
-enum CivilTime {
-    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int, day: Int) {
+package enum CivilTime {
+    package static func civil(fromDays z0: Int64) -> (year: Int64, month: Int, day: Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -252,7 +252,7 @@ enum CivilTime {
         return (m <= 2 ? y + 1 : y, Int(m), Int(d))
     }
 
-    static func days(year: Int64, month: Int, day: Int) -> Int64 {
+    package static func days(year: Int64, month: Int, day: Int) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

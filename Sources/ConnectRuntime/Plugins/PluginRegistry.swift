@@ -1,4 +1,5 @@
 public import ConnectKit
+import ConnectTransforms
 
 /// A connector type known to the runtime.
 public enum ConnectorPlugin: Sendable {
@@ -150,6 +151,8 @@ public struct PluginRegistry: Sendable {
                    aliases: ["org.apache.kafka.connect.storage.StringConverter"])
         r.register(headerConverter: HeaderConverterPlugin(ByteArrayConverter.self), name: "ByteArrayConverter",
                    aliases: ["org.apache.kafka.connect.converters.ByteArrayConverter"])
+        for t in StandardTransforms.transformations { r.register(transformation: t.type, name: t.name, aliases: [t.className]) }
+        for p in StandardTransforms.predicates { r.register(predicate: p.type, name: p.name, aliases: [p.className]) }
         for kind in NumberConverter.Kind.allCases {
             let name = "\(kind.rawValue)Converter"
             r.register(converter: ConverterPlugin(NumberConverter.self, presets: ["number.kind": kind.rawValue]), name: name,

@@ -1,0 +1,117 @@
+public import ConnectKit
+
+/// Kafka's `InsertField$Key` / `InsertField$Value`: adds the record's topic, partition, offset,
+/// timestamp and/or a static string to a struct (schema) or map (schemaless). A name ending in `!`
+/// makes the field required, `?` (the default) optional.
+public struct InsertField: Sendable {
+    struct Spec: Sendable {
+        let name: String
+        let optional: Bool
+        init?(_ text: String?) {
+            guard let text else { return nil }
+            if text.hasSuffix("?") {
+                name = String(text.dropLast())
+                optional = true
+            } else if text.hasSuffix("!") {
+                name = String(text.dropLast())
+                optional = false
+            } else {
+                name = text
+                optional = true
+            }
+        }
+    }
+
+    public static let configDef = ConfigDef()
+        .define("topic.field", .string, default: .null, importance: .medium, documentation: "Field name for Kafka topic. Suffix with ! to make this a required field, or ? to keep it optional (the default).")
+        .define("partition.field", .string, default: .null, importance: .medium, documentation: "Field name for Kafka partition. Suffix with ! to make this a required field, or ? to keep it optional (the default).")
+        .define("offset.field", .string, default: .null, importance: .medium, documentation: "Field name for Kafka offset - only applicable to sink connectors. Suffix with ! to make this a required field, or ? to keep it optional (the default).")
+        .define("timestamp.field", .string, default: .null, importance: .medium, documentation: "Field name for record timestamp. Suffix with ! to make this a required field, or ? to keep it optional (the default).")
+        .define("static.field", .string, default: .null, importance: .medium, documentation: "Field name for static data field. Suffix with ! to make this a required field, or ? to keep it optional (the default).")
+        .define("static.value", .string, default: .null, importance: .medium, documentation: "Static field value, if field name configured.")
+        .define("replace.null.with.default", .boolean, default: true, importance: .medium, documentation: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.")
+
+    let side: RecordSide
+    let topicField, partitionField, offsetField, timestampField, staticField: Spec?
+    let staticValue: String?
+    let replaceNullWithDefault: Bool
+    let cache = SchemaCache()
+    static let purpose = "field insertion"
+
+    init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
+        self.side = side
+        let c = try Self.configDef.parse(configuration)
+        topicField = Spec(c.string("topic.field"))
+        partitionField = Spec(c.string("partition.field"))
+        offsetField = Spec(c.string("offset.field"))
+        timestampField = Spec(c.string("timestamp.field"))
+        staticField = Spec(c.string("static.field"))
+        staticValue = c.string("static.value")
+        replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
+        if topicField == nil && partitionField == nil && offsetField == nil && timestampField == nil && staticField == nil {
+            throw ConfigError(key: "", message: "No field insertion configured")
+        }
+        if let staticField, staticValue == nil {
+            throw ConfigError(key: "static.value", message: "Invalid value null for configuration static.value: No value specified for static field: \(staticField.javaDescription)")
+        }
+    }
+
+    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+        let value = side.value(record)
+        if value.isNull { return record }
+        guard side.schema(record) != nil else {
+            var m = try Require.map(value, Self.purpose)
+            if let f = topicField { m.put(.string(f.name), .string(record.topic)) }
+            if let f = partitionField, let p = record.kafkaPartition { m.put(.string(f.name), .int32(p)) }
+            if let f = offsetField { m.put(.string(f.name), .int64(try Require.sinkRecord(record, Self.purpose).kafkaOffset)) }
+            if let f = timestampField, let t = record.timestamp { m.put(.string(f.name), .int64(t)) }
+            if let f = staticField, let v = staticValue { m.put(.string(f.name), .string(v)) }
+            return side.replace(record, schema: nil, value: .map(m))
+        }
+        let s = try Require.struct(value, Self.purpose)
+        let updated = try cache.get(s.schema) { () throws(DataError) -> Schema in try makeSchema(s.schema) }
+        var values: [ConnectKit.Value] = []
+        values.reserveCapacity(updated.fields.count)
+        for f in s.schema.fields { values.append(replaceNullWithDefault ? s.get(f) : s.values[f.index]) }
+        if topicField != nil { values.append(.string(record.topic)) }
+        if partitionField != nil { values.append(record.kafkaPartition.map { .int32($0) } ?? .null) }
+        if offsetField != nil { values.append(.int64(try Require.sinkRecord(record, Self.purpose).kafkaOffset)) }
+        if timestampField != nil { values.append(record.timestamp.map { .timestamp($0) } ?? .null) }
+        if staticField != nil { values.append(staticValue.map { .string($0) } ?? .null) }
+        // A required inserted field must have a value (what Kafka's Struct validation rejects).
+        for f in updated.fields[s.schema.fields.count...] where values[f.index].isNull && !f.schema.isOptional {
+            throw DataError("Invalid value: null used for required field: \"\(f.name)\", schema type: \(f.schema.type)")
+        }
+        return side.replace(record, schema: updated, value: .struct(makeStruct(updated, values)))
+    }
+
+    private func makeSchema(_ schema: Schema) throws(DataError) -> Schema {
+        var b = copyBasics(schema, .struct())
+        for f in schema.fields { b = b.field(f.name, f.schema) }
+        if let f = topicField { b = b.field(f.name, f.optional ? .optionalString : .string) }
+        if let f = partitionField { b = b.field(f.name, f.optional ? .optionalInt32 : .int32) }
+        if let f = offsetField { b = b.field(f.name, f.optional ? .optionalInt64 : .int64) }
+        if let f = timestampField { b = b.field(f.name, f.optional ? SchemaBuilder.timestamp().optional() : SchemaBuilder.timestamp()) }
+        if let f = staticField { b = b.field(f.name, f.optional ? .optionalString : .string) }
+        return try b.build()
+    }
+
+    public struct Key: Transformation {
+        let inner: InsertField
+        public static var configDef: ConfigDef { InsertField.configDef }
+        public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .key, configuration: configuration) }
+        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    }
+
+    public struct Value: Transformation {
+        let inner: InsertField
+        public static var configDef: ConfigDef { InsertField.configDef }
+        public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .value, configuration: configuration) }
+        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    }
+}
+
+extension InsertField.Spec {
+    /// How Kafka prints the spec object in its message (the class name and identity hash).
+    var javaDescription: String { "org.apache.kafka.connect.transforms.InsertField$InsertionSpec" }
+}
