@@ -7,6 +7,8 @@ extension StandardTransforms {
         return [
             ("Flatten$Key", Flatten.Key.self, k + "Flatten$Key"), ("Flatten$Value", Flatten.Value.self, k + "Flatten$Value"),
             ("HeaderFrom$Key", HeaderFrom.Key.self, k + "HeaderFrom$Key"), ("HeaderFrom$Value", HeaderFrom.Value.self, k + "HeaderFrom$Value"),
+            ("TimestampConverter$Key", TimestampConverter.Key.self, k + "TimestampConverter$Key"),
+            ("TimestampConverter$Value", TimestampConverter.Value.self, k + "TimestampConverter$Value"),
         ]
     }()
 }

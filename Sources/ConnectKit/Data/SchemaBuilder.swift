@@ -184,7 +184,7 @@ public struct SchemaBuilder: Sendable {
     }
 
     /// Builds without validation; for internal construction of schemas known to be valid.
-    func buildUnchecked() -> Schema {
+    package func buildUnchecked() -> Schema {
         Schema(
             type: type, isOptional: isOptional, defaultValue: defaultValue, name: name, version: version, doc: doc,
             parameters: parameters, fields: fields, keySchema: keySchema, valueSchema: valueSchema)
