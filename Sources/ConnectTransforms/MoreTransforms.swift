@@ -9,6 +9,7 @@ extension StandardTransforms {
             ("HeaderFrom$Key", HeaderFrom.Key.self, k + "HeaderFrom$Key"), ("HeaderFrom$Value", HeaderFrom.Value.self, k + "HeaderFrom$Value"),
             ("TimestampConverter$Key", TimestampConverter.Key.self, k + "TimestampConverter$Key"),
             ("TimestampConverter$Value", TimestampConverter.Value.self, k + "TimestampConverter$Value"),
+            ("ExtractNewRecordState", ExtractNewRecordState.self, "io.debezium.transforms.ExtractNewRecordState"),
         ]
     }()
 }
