@@ -2,7 +2,7 @@ public import ConnectKit
 
 /// Kafka's `Cast$Key` / `$Value`: casts fields (`spec=field:type,...`) or the whole value
 /// (`spec=type`) to int8/16/32/64, float32/64, boolean or string, with Java's conversions.
-public struct Cast: Sendable {
+public final class Cast: Sendable {
     public static let configDef = ConfigDef()
         .define("spec", .list, importance: .high, documentation: "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, float64, boolean, and string. Note that binary fields can only be cast to string.")
         .define("replace.null.with.default", .boolean, default: true, importance: .medium, documentation: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.")
@@ -16,7 +16,7 @@ public struct Cast: Sendable {
     let castByName: [String: SchemaType]
     let wholeValue: SchemaType?
     let replaceNullWithDefault: Bool
-    let cache = SchemaCache()
+    let cache = PlanCache<(schema: Schema, targets: [(Int, SchemaType)], defaulted: [Int])>()
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
         self.side = side
@@ -48,34 +48,36 @@ public struct Cast: Sendable {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
-        let value = side.value(record)
-        if value.isNull { return record }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        if side.value(record).isNull { return record }
         guard let schema = side.schema(record) else {
-            if let wholeValue { return side.replace(record, schema: nil, value: try Self.cast(value, schema: nil, to: wholeValue)) }
+            let value = side.value(record)
+            if let wholeValue { return side.replace(consume record, schema: nil, value: try Self.cast(value, schema: nil, to: wholeValue)) }
             var m = try Require.map(value, Self.purpose)
             for field in javaHashOrder(casts.map(\.field)) { m.put(.string(field), try Self.cast(m.get(field) ?? .null, schema: nil, to: castByName[field]!)) }
-            return side.replace(record, schema: nil, value: .map(m))
+            return side.replace(consume record, schema: nil, value: .map(m))
         }
-        let updated = try cache.get(schema) { () throws(DataError) -> Schema in try makeSchema(schema) }
+        let plan = try cache.get(schema) { () throws(DataError) -> (schema: Schema, targets: [(Int, SchemaType)], defaulted: [Int]) in
+            (try makeSchema(schema), schema.type == .struct ? schema.fields.compactMap { f in castByName[f.name].map { (f.index, $0) } } : [],
+             schema.type == .struct ? defaultedFields(schema) : [])
+        }
+        let updated = plan.schema
         if let wholeValue {
-            let cast = try Self.cast(value, schema: schema, to: wholeValue)
+            let cast = try Self.cast(side.value(record), schema: schema, to: wholeValue)
             // Kafka keeps the schema's name: a Date/Time/Timestamp/Decimal name on the cast value,
             // which Connect then rejects (the value is no longer a java.util.Date or BigDecimal).
             if let logical = schema.logicalType {
                 let (simple, expected) = logical.javaNames
                 throw DataError("Invalid type for \(simple), expected \(expected) but was class \(javaClassName(cast))")
             }
-            return side.replace(record, schema: updated, value: cast)
+            return side.replace(consume record, schema: updated, value: cast)
         }
-        let s = try Require.struct(value, Self.purpose)
-        var values: [ConnectKit.Value] = []
-        values.reserveCapacity(s.values.count)
-        for f in s.schema.fields {
-            let original = replaceNullWithDefault ? s.get(f) : s.values[f.index]
-            if let t = castByName[f.name] { values.append(try Self.cast(original, schema: f.schema, to: t)) } else { values.append(original) }
-        }
-        return side.replace(record, schema: updated, value: .struct(makeStruct(updated, values)))
+        var out = consume record
+        let s = try takeStruct(side.take(&out), Self.purpose)
+        let fields = s.schema.fields
+        var values = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
+        for (i, t) in plan.targets { values[i] = try Self.cast(take(&values[i]), schema: fields[i].schema, to: t) }
+        return side.replace(consume out, schema: updated, value: .struct(makeStruct(updated, values)))
     }
 
     private func makeSchema(_ schema: Schema) throws(DataError) -> Schema {
@@ -176,14 +178,14 @@ public struct Cast: Sendable {
         let inner: Cast
         public static var configDef: ConfigDef { Cast.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Cast(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: Cast
         public static var configDef: ConfigDef { Cast.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Cast(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 

@@ -2,7 +2,7 @@ public import ConnectKit
 
 /// Kafka's `ExtractField$Key` / `$Value`: replaces the key or value with one of its fields; with
 /// `field.syntax.version=V2`, `a.b.c` is a nested path (backticks quote names with dots).
-public struct ExtractField: SidedTransform {
+public final class ExtractField: SidedTransform {
     public static let configDef = ConfigDef()
         .define("field", .string, importance: .medium, documentation: "Field name to extract.")
         .define("field.syntax.version", .string, default: "V1", importance: .high, documentation: "Defines the version of the syntax to access fields. If set to `V1`, then the field paths are limited to access the elements at the root level of the struct or map. If set to `V2`, the syntax will support accessing nested elements.", validator: .caseInsensitiveValidString(["V1", "V2"]))
@@ -56,16 +56,16 @@ public struct ExtractField: SidedTransform {
         return parts
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
-            if value.isNull { return side.replace(record, schema: nil, value: .null) }
+            if value.isNull { return side.replace(consume record, schema: nil, value: .null) }
             var current = ConnectKit.Value.map(try Require.map(value, "field extraction"))
             for name in path {
-                guard case .map(let m) = current, let next = m.get(name) else { return side.replace(record, schema: nil, value: .null) }
+                guard case .map(let m) = current, let next = m.get(name) else { return side.replace(consume record, schema: nil, value: .null) }
                 current = next
             }
-            return side.replace(record, schema: nil, value: current)
+            return side.replace(consume record, schema: nil, value: current)
         }
         let s: Struct? = value.isNull ? nil : try Require.struct(value, "field extraction")
         var fieldSchema = schema
@@ -81,20 +81,20 @@ public struct ExtractField: SidedTransform {
             }
             current = st.get(f)
         }
-        return side.replace(record, schema: fieldSchema, value: current)
+        return side.replace(consume record, schema: fieldSchema, value: current)
     }
 
     public struct Key: Transformation {
         let inner: ExtractField
         public static var configDef: ConfigDef { ExtractField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ExtractField(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: ExtractField
         public static var configDef: ConfigDef { ExtractField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ExtractField(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -46,13 +46,13 @@ public struct ExtractNewRecordState: Transformation {
 
     var rewrites: Bool { mode == .rewrite || mode == .rewriteWithTombstone }
 
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if record.value.isNull { return mode == .rewriteWithTombstone ? record : nil }
         guard let schema = record.valueSchema, schema.type == .struct, schema.name?.hasSuffix(".Envelope") == true,
             case .struct(let envelope) = record.value
         else { return record }
         let op = envelope["op"]?.stringValue
-        var out = record
+        var out = consume record
         for spec in headers {
             let (value, fieldSchema) = lookup(spec, envelope)
             out.headers.add(Header(key: headersPrefix + spec.replacing(".", with: "_"), value: value, schema: fieldSchema.map(Self.optional)))

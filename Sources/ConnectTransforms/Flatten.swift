@@ -2,7 +2,7 @@ public import ConnectKit
 
 /// Kafka's `Flatten$Key` / `$Value`: nested structs (or maps) become top-level fields named
 /// `parent<delimiter>child`; optionality and defaults of ancestors carry over to the flattened fields.
-public struct Flatten: SidedTransform {
+public final class Flatten: SidedTransform {
     public static let configDef = ConfigDef()
         .define("delimiter", .string, default: ".", importance: .medium, documentation: "Delimiter to insert between field names from the input record when generating field names for the output record")
     static let purpose = "flattening"
@@ -17,13 +17,13 @@ public struct Flatten: SidedTransform {
 
     func name(_ prefix: String, _ field: String) -> String { prefix.isEmpty ? field : prefix + delimiter + field }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
             if value.isNull { return record }
             var out = MapValue()
             try flatten(try Require.map(value, Self.purpose), "", &out)
-            return side.replace(record, schema: nil, value: .map(out))
+            return side.replace(consume record, schema: nil, value: .map(out))
         }
         let s: Struct? = value.isNull ? nil : try Require.struct(value, Self.purpose)
         let updated = try cache.get(schema) { () throws(DataError) -> Schema in
@@ -32,11 +32,11 @@ public struct Flatten: SidedTransform {
             try buildSchema(schema, "", &b, optional: false, parentDefault: schema.defaultValue?.structValue)
             return try b.build()
         }
-        guard let s else { return side.replace(record, schema: updated, value: .null) }
+        guard let s else { return side.replace(consume record, schema: updated, value: .null) }
         var values: [ConnectKit.Value] = []
         values.reserveCapacity(updated.fields.count)
         try flatten(s, "", &values)
-        return side.replace(record, schema: updated, value: .struct(makeStruct(updated, values)))
+        return side.replace(consume record, schema: updated, value: .struct(makeStruct(updated, values)))
     }
 
     private func flatten(_ m: MapValue, _ prefix: String, _ out: inout MapValue) throws(DataError) {
@@ -95,19 +95,19 @@ public struct Flatten: SidedTransform {
         let inner: Flatten
         public static var configDef: ConfigDef { Flatten.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Flatten(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: Flatten
         public static var configDef: ConfigDef { Flatten.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Flatten(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 
 /// Kafka's `HeaderFrom$Key` / `$Value`: copies (or moves) fields into headers with the field's schema.
-public struct HeaderFrom: SidedTransform {
+public final class HeaderFrom: SidedTransform {
     public static let configDef = ConfigDef()
         .define("fields", .list, importance: .high, documentation: "Field names in the record whose values are to be copied or moved to headers.")
         .define("headers", .list, importance: .high, documentation: "Header names, in the same order as the field names listed in the fields configuration property.")
@@ -132,11 +132,11 @@ public struct HeaderFrom: SidedTransform {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let purpose = "header " + (move ? "move" : "copy")
         let value = side.value(record)
-        var out = record
-        guard let schema = side.schema(record) else {
+        var out = consume record
+        guard let schema = side.schema(out) else {
             var m = try Require.map(value, purpose)
             let original = m
             for (field, header) in zip(fields, headers) {
@@ -172,13 +172,13 @@ public struct HeaderFrom: SidedTransform {
         let inner: HeaderFrom
         public static var configDef: ConfigDef { HeaderFrom.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HeaderFrom(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: HeaderFrom
         public static var configDef: ConfigDef { HeaderFrom.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HeaderFrom(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -3,7 +3,7 @@ public import ConnectKit
 /// Kafka's `InsertField$Key` / `InsertField$Value`: adds the record's topic, partition, offset,
 /// timestamp and/or a static string to a struct (schema) or map (schemaless). A name ending in `!`
 /// makes the field required, `?` (the default) optional.
-public struct InsertField: Sendable {
+public final class InsertField: Sendable {
     struct Spec: Sendable {
         let name: String
         let optional: Bool
@@ -35,7 +35,7 @@ public struct InsertField: Sendable {
     let topicField, partitionField, offsetField, timestampField, staticField: Spec?
     let staticValue: String?
     let replaceNullWithDefault: Bool
-    let cache = SchemaCache()
+    let cache = PlanCache<(schema: Schema, defaulted: [Int])>()
     static let purpose = "field insertion"
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
@@ -56,33 +56,35 @@ public struct InsertField: Sendable {
         }
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
-        let value = side.value(record)
-        if value.isNull { return record }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        if side.value(record).isNull { return record }
         guard side.schema(record) != nil else {
-            var m = try Require.map(value, Self.purpose)
+            var m = try Require.map(side.value(record), Self.purpose)
             if let f = topicField { m.put(.string(f.name), .string(record.topic)) }
             if let f = partitionField, let p = record.kafkaPartition { m.put(.string(f.name), .int32(p)) }
             if let f = offsetField { m.put(.string(f.name), .int64(try Require.sinkRecord(record, Self.purpose).kafkaOffset)) }
             if let f = timestampField, let t = record.timestamp { m.put(.string(f.name), .int64(t)) }
             if let f = staticField, let v = staticValue { m.put(.string(f.name), .string(v)) }
-            return side.replace(record, schema: nil, value: .map(m))
+            return side.replace(consume record, schema: nil, value: .map(m))
         }
-        let s = try Require.struct(value, Self.purpose)
-        let updated = try cache.get(s.schema) { () throws(DataError) -> Schema in try makeSchema(s.schema) }
-        var values: [ConnectKit.Value] = []
+        let offset = offsetField == nil ? nil : try Require.sinkRecord(record, Self.purpose).kafkaOffset
+        var out = consume record
+        let s = try takeStruct(side.take(&out), Self.purpose)
+        let original = s.schema
+        let plan = try cache.get(original) { () throws(DataError) -> (schema: Schema, defaulted: [Int]) in (try makeSchema(original), defaultedFields(original)) }
+        let updated = plan.schema
+        var values = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
         values.reserveCapacity(updated.fields.count)
-        for f in s.schema.fields { values.append(replaceNullWithDefault ? s.get(f) : s.values[f.index]) }
-        if topicField != nil { values.append(.string(record.topic)) }
-        if partitionField != nil { values.append(record.kafkaPartition.map { .int32($0) } ?? .null) }
-        if offsetField != nil { values.append(.int64(try Require.sinkRecord(record, Self.purpose).kafkaOffset)) }
-        if timestampField != nil { values.append(record.timestamp.map { .timestamp($0) } ?? .null) }
+        if topicField != nil { values.append(.string(out.topic)) }
+        if partitionField != nil { values.append(out.kafkaPartition.map { .int32($0) } ?? .null) }
+        if let offset { values.append(.int64(offset)) }
+        if timestampField != nil { values.append(out.timestamp.map { .timestamp($0) } ?? .null) }
         if staticField != nil { values.append(staticValue.map { .string($0) } ?? .null) }
         // A required inserted field must have a value (what Kafka's Struct validation rejects).
-        for f in updated.fields[s.schema.fields.count...] where values[f.index].isNull && !f.schema.isOptional {
+        for f in updated.fields[original.fields.count...] where values[f.index].isNull && !f.schema.isOptional {
             throw DataError("Invalid value: null used for required field: \"\(f.name)\", schema type: \(f.schema.type)")
         }
-        return side.replace(record, schema: updated, value: .struct(makeStruct(updated, values)))
+        return side.replace(consume out, schema: updated, value: .struct(makeStruct(updated, values)))
     }
 
     private func makeSchema(_ schema: Schema) throws(DataError) -> Schema {
@@ -100,14 +102,14 @@ public struct InsertField: Sendable {
         let inner: InsertField
         public static var configDef: ConfigDef { InsertField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: InsertField
         public static var configDef: ConfigDef { InsertField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 

@@ -56,6 +56,8 @@ struct JavaDateFormat: Sendable {
 
     let pattern: String
     let tokens: [Token]
+    /// Whether the format shows nothing finer than a day (so one day formats the same throughout).
+    let isDayResolution: Bool
 
     init(_ pattern: String, key: String) throws(ConfigError) {
         self.pattern = pattern
@@ -101,6 +103,10 @@ struct JavaDateFormat: Sendable {
             }
         }
         self.tokens = tokens
+        isDayResolution = tokens.allSatisfy { t in
+            if case .field(let c, _) = t { return "yYuMLdDEG".contains(c) }
+            return true
+        }
     }
 
     static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
@@ -249,12 +255,4 @@ final class LastFormatted: Sendable {
     }
 }
 
-extension JavaDateFormat {
-    /// Whether the format shows nothing finer than a day (so one day formats the same throughout).
-    var isDayResolution: Bool {
-        tokens.allSatisfy { t in
-            if case .field(let c, _) = t { return "yYuMLdDEG".contains(c) }
-            return true
-        }
-    }
-}
+

@@ -2,7 +2,7 @@ public import ConnectKit
 
 /// Kafka's `MaskField$Key` / `$Value`: replaces the listed fields with the type's "empty" value
 /// (0, false, "", epoch, empty list/map) or with `replacement` converted to the field's type.
-public struct MaskField: Sendable {
+public final class MaskField: Sendable {
     public static let configDef = ConfigDef()
         .define("fields", .list, importance: .high, documentation: "Names of fields to mask.")
         .define("replacement", .string, default: .null, importance: .low, documentation: "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only).", validator: ConfigValidator(description: "non-empty string") { _, v in
@@ -16,6 +16,7 @@ public struct MaskField: Sendable {
     let fieldSet: Set<String>
     let replacement: String?
     let replaceNullWithDefault: Bool
+    let cache = PlanCache<(masked: [Int], defaulted: [Int])>()
     static let purpose = "mask fields"
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
@@ -29,20 +30,21 @@ public struct MaskField: Sendable {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
-        let value = side.value(record)
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let schema = side.schema(record) else {
-            var m = try Require.map(value, Self.purpose)
+            var m = try Require.map(side.value(record), Self.purpose)
             for f in javaHashOrder(fields) { m.put(.string(f), try masked(m.get(f) ?? .null, schema: nil)) }
-            return side.replace(record, schema: nil, value: .map(m))
+            return side.replace(consume record, schema: nil, value: .map(m))
         }
-        let s = try Require.struct(value, Self.purpose)
-        var values = s.values
-        for f in s.schema.fields {
-            let original = replaceNullWithDefault ? s.get(f) : s.values[f.index]
-            values[f.index] = fieldSet.contains(f.name) ? try masked(original, schema: f.schema) : original
+        var out = consume record
+        let s = try takeStruct(side.take(&out), Self.purpose)
+        let structSchema = s.schema
+        let plan = try cache.get(structSchema) { () throws(DataError) -> (masked: [Int], defaulted: [Int]) in
+            (structSchema.fields.filter { fieldSet.contains($0.name) }.map(\.index), defaultedFields(structSchema))
         }
-        return side.replace(record, schema: schema, value: .struct(makeStruct(s.schema, values)))
+        var values = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
+        for i in plan.masked { values[i] = try masked(take(&values[i]), schema: structSchema.fields[i].schema) }
+        return side.replace(consume out, schema: schema, value: .struct(makeStruct(structSchema, values)))
     }
 
     private func masked(_ v: ConnectKit.Value, schema: Schema?) throws(DataError) -> ConnectKit.Value {
@@ -94,13 +96,13 @@ public struct MaskField: Sendable {
         let inner: MaskField
         public static var configDef: ConfigDef { MaskField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try MaskField(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: MaskField
         public static var configDef: ConfigDef { MaskField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try MaskField(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

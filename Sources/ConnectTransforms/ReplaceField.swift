@@ -3,7 +3,7 @@ public import ConnectKit
 /// Kafka's `ReplaceField$Key` / `$Value`: drops (`exclude`), keeps (`include`) and renames
 /// (`renames=old:new,...`) top-level fields. Like Kafka 4, the old `blacklist`/`whitelist` names
 /// (removed in Kafka 4.0) are ignored.
-public struct ReplaceField: Sendable {
+public final class ReplaceField: Sendable {
     public static let configDef = ConfigDef()
         .define("exclude", .list, default: "", importance: .medium, documentation: "Fields to exclude. This takes precedence over the fields to include.")
         .define("include", .list, default: "", importance: .medium, documentation: "Fields to include. If specified, only these fields will be used.")
@@ -16,7 +16,7 @@ public struct ReplaceField: Sendable {
     let renames: [String: String]
     let reverse: [String: String]
     let replaceNullWithDefault: Bool
-    let cache = SchemaCache()
+    let cache = PlanCache<(schema: Schema, sources: [Int], defaulted: [Int])>()
     static let purpose = "field replacement"
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
@@ -40,44 +40,47 @@ public struct ReplaceField: Sendable {
 
     func keep(_ name: String) -> Bool { !exclude.contains(name) && (include.isEmpty || include.contains(name)) }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
-        let value = side.value(record)
-        if value.isNull { return record }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        if side.value(record).isNull { return record }
         guard side.schema(record) != nil else {
-            let m = try Require.map(value, Self.purpose)
+            let m = try Require.map(side.value(record), Self.purpose)
             var out = MapValue()
             for e in m.entries {
                 guard case .string(let name) = e.key, keep(name) else { continue }
                 out.put(.string(renames[name] ?? name), e.value)
             }
-            return side.replace(record, schema: nil, value: .map(out))
+            return side.replace(consume record, schema: nil, value: .map(out))
         }
-        let s = try Require.struct(value, Self.purpose)
-        let updated = try cache.get(s.schema) { () throws(DataError) -> Schema in
-            var b = copyBasics(s.schema, .struct())
-            for f in s.schema.fields where keep(f.name) { b = b.field(renames[f.name] ?? f.name, f.schema) }
-            return try b.build()
+        var out = consume record
+        let s = try takeStruct(side.take(&out), Self.purpose)
+        let original = s.schema
+        let plan = try cache.get(original) { () throws(DataError) -> (schema: Schema, sources: [Int], defaulted: [Int]) in
+            var b = copyBasics(original, .struct())
+            var sources: [Int] = []
+            for f in original.fields where keep(f.name) {
+                b = b.field(renames[f.name] ?? f.name, f.schema)
+                sources.append(f.index)
+            }
+            return (try b.build(), sources, defaultedFields(original))
         }
+        var old = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
         var values: [ConnectKit.Value] = []
-        values.reserveCapacity(updated.fields.count)
-        for f in updated.fields {
-            let original = s.schema.field(reverse[f.name] ?? f.name)!
-            values.append(replaceNullWithDefault ? s.get(original) : s.values[original.index])
-        }
-        return side.replace(record, schema: updated, value: .struct(makeStruct(updated, values)))
+        values.reserveCapacity(plan.sources.count)
+        for i in plan.sources { values.append(take(&old[i])) }
+        return side.replace(consume out, schema: plan.schema, value: .struct(makeStruct(plan.schema, values)))
     }
 
     public struct Key: Transformation {
         let inner: ReplaceField
         public static var configDef: ConfigDef { ReplaceField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ReplaceField(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: ReplaceField
         public static var configDef: ConfigDef { ReplaceField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ReplaceField(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

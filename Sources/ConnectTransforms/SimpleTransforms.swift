@@ -15,7 +15,7 @@ public struct ValueToKey: Transformation {
     static let purpose = "copying fields from value to key"
     let fields: [String]
     let replaceNullWithDefault: Bool
-    let cache = SchemaCache()
+    let cache = PlanCache<(schema: Schema, sources: [Int])>()
 
     public init(configuration: [String: String]) throws(ConfigError) {
         let c = try Self.configDef.parse(configuration)
@@ -24,30 +24,30 @@ public struct ValueToKey: Transformation {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let schema = record.valueSchema else {
             let m = try Require.map(record.value, Self.purpose)
             var key = MapValue()
             for f in fields { key.put(.string(f), m.get(f) ?? .null) }
-            var out = record
+            var out = consume record
             out.keySchema = nil
             out.key = .map(key)
             return out
         }
         let s = try Require.struct(record.value, Self.purpose)
-        let keySchema = try cache.get(schema) { () throws(DataError) -> Schema in
+        let plan = try cache.get(schema) { () throws(DataError) -> (schema: Schema, sources: [Int]) in
             var b = SchemaBuilder.struct()
+            var sources: [Int] = []
             for f in fields {
                 guard let field = schema.field(f) else { throw DataError("Field does not exist: \(f)") }
                 b = b.field(f, field.schema)
+                sources.append(field.index)
             }
-            return try b.build()
+            return (try b.build(), sources)
         }
-        let values = fields.map { f -> ConnectKit.Value in
-            let field = s.schema.field(f)!
-            return replaceNullWithDefault ? s.get(field) : s.values[field.index]
-        }
-        var out = record
+        let keySchema = plan.schema
+        let values = plan.sources.map { i -> ConnectKit.Value in replaceNullWithDefault ? s.get(s.schema.fields[i]) : s.values[i] }
+        var out = consume record
         out.keySchema = keySchema
         out.key = .struct(makeStruct(keySchema, values))
         return out
@@ -55,7 +55,7 @@ public struct ValueToKey: Transformation {
 }
 
 /// Kafka's `HoistField$Key` / `$Value`: wraps the key or value in a struct (or map) with one field.
-public struct HoistField: SidedTransform {
+public final class HoistField: SidedTransform {
     public static let configDef = ConfigDef()
         .define("field", .string, importance: .medium, documentation: "Field name for the single field that will be created in the resulting Struct or Map.")
     let side: RecordSide
@@ -67,32 +67,32 @@ public struct HoistField: SidedTransform {
         field = try Self.configDef.parse(configuration).string("field") ?? ""
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
-            return side.replace(record, schema: nil, value: .map(MapValue(entries: [MapEntry(key: .string(field), value: value)])))
+            return side.replace(consume record, schema: nil, value: .map(MapValue(entries: [MapEntry(key: .string(field), value: value)])))
         }
         let updated = try cache.get(schema) { () throws(DataError) -> Schema in try SchemaBuilder.struct().field(field, schema).build() }
-        return side.replace(record, schema: updated, value: .struct(makeStruct(updated, [value])))
+        return side.replace(consume record, schema: updated, value: .struct(makeStruct(updated, [value])))
     }
 
     public struct Key: Transformation {
         let inner: HoistField
         public static var configDef: ConfigDef { HoistField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HoistField(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: HoistField
         public static var configDef: ConfigDef { HoistField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HoistField(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 
 /// Kafka's `SetSchemaMetadata$Key` / `$Value`: sets the schema's name and/or version.
-public struct SetSchemaMetadata: SidedTransform {
+public final class SetSchemaMetadata: SidedTransform {
     public static let configDef = ConfigDef()
         .define("schema.name", .string, default: .null, importance: .high, documentation: "Schema name to set.")
         .define("schema.version", .int, default: .null, importance: .high, documentation: "Schema version to set.")
@@ -112,7 +112,7 @@ public struct SetSchemaMetadata: SidedTransform {
         if name == nil && version == nil { throw ConfigError(key: "", message: "Neither schema name nor version configured") }
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.schema(record) == nil && side.value(record).isNull { return record }
         let schema = try Require.schema(side.schema(record), "updating schema metadata")
         let updated = try cache.get(schema) { () throws(DataError) -> Schema in
@@ -131,21 +131,21 @@ public struct SetSchemaMetadata: SidedTransform {
         if case .struct(let s) = value {
             value = .struct(makeStruct(updated, s.schema.fields.map { replaceNullWithDefault ? s.get($0) : s.values[$0.index] }))
         }
-        return side.replace(record, schema: updated, value: value)
+        return side.replace(consume record, schema: updated, value: value)
     }
 
     public struct Key: Transformation {
         let inner: SetSchemaMetadata
         public static var configDef: ConfigDef { SetSchemaMetadata.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try SetSchemaMetadata(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: SetSchemaMetadata
         public static var configDef: ConfigDef { SetSchemaMetadata.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try SetSchemaMetadata(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 
@@ -153,7 +153,7 @@ public struct SetSchemaMetadata: SidedTransform {
 public struct Filter: Transformation {
     public static let configDef = ConfigDef()
     public init(configuration: [String: String]) throws(ConfigError) {}
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? { nil }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { nil }
 }
 
 /// Kafka's `RegexRouter`: renames the topic when `regex` matches it entirely (`$1` groups).
@@ -171,9 +171,9 @@ public struct RegexRouter: Transformation {
         replacement = c.string("replacement") ?? ""
     }
 
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let renamed = pattern.replaceIfWholeMatch(record.topic, with: replacement) else { return record }
-        var out = record
+        var out = consume record
         out.topic = renamed
         return out
     }
@@ -186,6 +186,9 @@ public struct TimestampRouter: Transformation {
         .define("topic.format", .string, default: "${topic}-${timestamp}", importance: .high, documentation: "Format string which can contain <code>${topic}</code> and <code>${timestamp}</code> as placeholders for the topic and timestamp, respectively.")
         .define("timestamp.format", .string, default: "yyyyMMdd", importance: .high, documentation: "Format string for the timestamp that is compatible with <code>java.text.SimpleDateFormat</code>.")
     let topicFormat: String
+    /// `topic.format` split at its placeholders: literal text, `${topic}` (nil) and `${timestamp}` ("").
+    let parts: [Part]
+    enum Part: Sendable { case text(String), topic, timestamp }
     let format: JavaDateFormat
     /// The formatted day of the last record (records of a batch usually share it).
     let lastDay = LastFormatted()
@@ -193,14 +196,35 @@ public struct TimestampRouter: Transformation {
     public init(configuration: [String: String]) throws(ConfigError) {
         let c = try Self.configDef.parse(configuration)
         topicFormat = c.string("topic.format") ?? "${topic}-${timestamp}"
+        var parts: [Part] = []
+        var rest = Substring(topicFormat)
+        while !rest.isEmpty {
+            let t = rest.range(of: "${topic}"), s = rest.range(of: "${timestamp}")
+            guard let next = [t, s].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) else {
+                parts.append(.text(String(rest)))
+                break
+            }
+            if next.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<next.lowerBound]))) }
+            parts.append(next == t ? .topic : .timestamp)
+            rest = rest[next.upperBound...]
+        }
+        self.parts = parts
         format = try JavaDateFormat(c.string("timestamp.format") ?? "yyyyMMdd", key: "timestamp.format")
     }
 
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let ts = record.timestamp else { throw DataError("Timestamp missing on record: \(record)") }
         let stamp = lastDay.get(ts, format)
-        var out = record
-        out.topic = topicFormat.replacing("${topic}", with: record.topic).replacing("${timestamp}", with: stamp)
+        var out = consume record
+        var topic = ""
+        for p in parts {
+            switch p {
+            case .text(let t): topic += t
+            case .topic: topic += out.topic
+            case .timestamp: topic += stamp
+            }
+        }
+        out.topic = topic
         return out
     }
 }
@@ -217,9 +241,9 @@ public struct DropHeaders: Transformation {
         names = Set(list)
     }
 
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
-        var out = record
-        out.headers = Headers(record.headers.all.filter { !names.contains($0.key) })
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        var out = consume record
+        out.headers = Headers(out.headers.all.filter { !names.contains($0.key) })
         return out
     }
 }
@@ -239,8 +263,8 @@ public struct InsertHeader: Transformation {
         value = ValueText.parse(c.string("value.literal") ?? "")
     }
 
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
-        var out = record
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        var out = consume record
         out.headers.add(Header(key: name, value: value.value, schema: value.schema))
         return out
     }

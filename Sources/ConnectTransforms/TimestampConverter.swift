@@ -3,7 +3,7 @@ public import ConnectKit
 /// Kafka's `TimestampConverter$Key` / `$Value`: converts a field (or the whole key/value) between
 /// `string` (with a `SimpleDateFormat` pattern, UTC), `unix` (`unix.precision`), `Date`, `Time` and
 /// `Timestamp`.
-public struct TimestampConverter: SidedTransform {
+public final class TimestampConverter: SidedTransform {
     public static let configDef = ConfigDef()
         .define("field", .string, default: "", importance: .high, documentation: "The field containing the timestamp, or empty if the entire value is a timestamp")
         .define("target.type", .string, importance: .high, documentation: "The desired timestamp representation: string, unix, Date, Time, or Timestamp", validator: .validString(["string", "unix", "Date", "Time", "Timestamp"]))
@@ -117,17 +117,17 @@ public struct TimestampConverter: SidedTransform {
         }
     }
 
-    func apply<R: ConnectRecord>(_ record: R) throws -> R? {
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
-            if value.isNull || field.isEmpty { return side.replace(record, schema: nil, value: try convert(value, from: nil)) }
+            if value.isNull || field.isEmpty { return side.replace(consume record, schema: nil, value: try convert(value, from: nil)) }
             var m = try Require.map(value, Self.purpose)
             m.put(.string(field), try convert(m.get(field) ?? .null, from: nil))
-            return side.replace(record, schema: nil, value: .map(m))
+            return side.replace(consume record, schema: nil, value: .map(m))
         }
         if field.isEmpty {
             let from = try kind(of: schema)
-            return side.replace(record, schema: typeSchema(optional: schema.isOptional), value: try convert(value, from: from))
+            return side.replace(consume record, schema: typeSchema(optional: schema.isOptional), value: try convert(value, from: from))
         }
         let s: Struct? = value.isNull ? nil : try Require.struct(value, Self.purpose)
         let updated = try cache.get(schema) { () throws(DataError) -> Schema in
@@ -137,27 +137,27 @@ public struct TimestampConverter: SidedTransform {
             if schema.isOptional { b = b.optional() }
             return try b.build()
         }
-        guard let s else { return side.replace(record, schema: updated, value: .null) }
+        guard let s else { return side.replace(consume record, schema: updated, value: .null) }
         var values: [ConnectKit.Value] = []
         values.reserveCapacity(s.values.count)
         for f in s.schema.fields {
             let original = replaceNullWithDefault ? s.get(f) : s.values[f.index]
             values.append(f.name == field ? try convert(original, from: try kind(of: f.schema)) : original)
         }
-        return side.replace(record, schema: updated, value: .struct(makeStruct(updated, values)))
+        return side.replace(consume record, schema: updated, value: .struct(makeStruct(updated, values)))
     }
 
     public struct Key: Transformation {
         let inner: TimestampConverter
         public static var configDef: ConfigDef { TimestampConverter.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try TimestampConverter(side: .key, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
     public struct Value: Transformation {
         let inner: TimestampConverter
         public static var configDef: ConfigDef { TimestampConverter.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try TimestampConverter(side: .value, configuration: configuration) }
-        public func apply<R: ConnectRecord>(_ record: R) throws -> R? { try inner.apply(record) }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -8,13 +8,30 @@ public enum RecordSide: Sendable {
     func schema<R: ConnectRecord>(_ r: R) -> Schema? { self == .key ? r.keySchema : r.valueSchema }
     func value<R: ConnectRecord>(_ r: R) -> ConnectKit.Value { self == .key ? r.key : r.value }
 
+    /// Moves the operated key or value out of the record (leaving null), so that the caller holds
+    /// the only reference and can change it in place.
+    func take<R: ConnectRecord>(_ r: inout R) -> Value {
+        switch self {
+        case .key:
+            let v = r.key
+            r.key = .null
+            return v
+        case .value:
+            let v = r.value
+            r.value = .null
+            return v
+        }
+    }
+
     /// Kafka's `newRecord` with the operated part replaced (topic, partition, timestamp, headers kept).
-    func replace<R: ConnectRecord>(_ r: R, schema: Schema?, value: ConnectKit.Value) -> R {
-        var out = r
-        if self == .key {
+    /// Takes the record by value so that a uniquely held record is changed in place, not copied.
+    func replace<R: ConnectRecord>(_ r: consuming R, schema: Schema?, value: Value) -> R {
+        var out = consume r
+        switch self {
+        case .key:
             out.keySchema = schema
             out.key = value
-        } else {
+        case .value:
             out.valueSchema = schema
             out.value = value
         }
@@ -78,18 +95,31 @@ func copyBasics(_ source: Schema, _ builder: SchemaBuilder) -> SchemaBuilder {
     return b
 }
 
-/// Updated schemas per input schema (Kafka's `SynchronizedCache<LRUCache<Schema, Schema>>(16)`), so
-/// a derived schema is computed once per input schema, not once per record.
-final class SchemaCache: Sendable {
-    private let cache = Mutex(LRUCache<ObjectIdentifier, (Schema, Schema)>(capacity: 16))
+/// What a transformation derives from an input schema (the updated schema, field positions),
+/// computed once per input schema and not once per record — Kafka's
+/// `SynchronizedCache<LRUCache<Schema, Schema>>(16)`. Schemas are compared by identity first
+/// (converters and upstream transformations hand out the same schema object), then by value.
+final class PlanCache<Plan: Sendable>: Sendable {
+    private let entries = Mutex<[(key: Schema, plan: Plan)]>([])
+    static var capacity: Int { 16 }
 
-    func get(_ input: Schema, _ make: () throws(DataError) -> Schema) throws(DataError) -> Schema {
-        if let (key, hit) = cache.withLock({ $0[ObjectIdentifier(input)] }), key === input { return hit }
+    func get(_ input: Schema, _ make: () throws(DataError) -> Plan) throws(DataError) -> Plan {
+        let hit = entries.withLock { e -> Plan? in
+            for entry in e where entry.key === input { return entry.plan }
+            for entry in e where entry.key == input { return entry.plan }
+            return nil
+        }
+        if let hit { return hit }
         let made = try make()
-        cache.withLock { $0[ObjectIdentifier(input)] = (input, made) }
+        entries.withLock { e in
+            if e.count >= Self.capacity { e.removeFirst() }
+            e.append((input, made))
+        }
         return made
     }
 }
+
+typealias SchemaCache = PlanCache<Schema>
 
 /// A key of a schemaless map value.
 extension MapValue {
@@ -133,4 +163,47 @@ func javaHashOrder(_ keys: [String]) -> [String] {
         let (ba, bb) = (bucket(a.element), bucket(b.element))
         return ba != bb ? ba < bb : a.offset < b.offset
     }.map(\.element)
+}
+
+/// Positions of the fields whose schema has a default: Kafka's `Struct.get(field)` returns the
+/// default for a null there, and transformations copy what `get` returns.
+func defaultedFields(_ schema: Schema) -> [Int] {
+    schema.fields.filter { $0.schema.defaultValue != nil }.map(\.index)
+}
+
+extension Struct {
+    /// The values as Kafka's `get(field)` returns them (defaults for nulls where the schema has one).
+    func valuesWithDefaults(_ defaulted: [Int], replace: Bool) -> [Value] {
+        var values = self.values
+        if replace {
+            for i in defaulted where values[i].isNull { values[i] = schema.fields[i].schema.defaultValue! }
+        }
+        return values
+    }
+
+    /// Like `valuesWithDefaults`, moving the values out of the struct (no copy if it was the only holder).
+    consuming func takeValues(_ defaulted: [Int], replace: Bool) -> [Value] {
+        let schema = self.schema
+        var values = (consume self).intoValues()
+        if replace {
+            for i in defaulted where values[i].isNull { values[i] = schema.fields[i].schema.defaultValue! }
+        }
+        return values
+    }
+}
+
+/// The struct inside a value, moved out of it (Kafka's `requireStruct`).
+func takeStruct(_ v: consuming Value, _ purpose: String) throws(DataError) -> Struct {
+    switch consume v {
+    case .struct(let s): return s
+    case let other: throw DataError("Only Struct objects supported for [\(purpose)], found: \(javaClassName(other))")
+    }
+}
+
+/// Moves an element out of an array, leaving null (no reference counting).
+@inline(__always)
+func take(_ slot: inout Value) -> Value {
+    var out = Value.null
+    swap(&out, &slot)
+    return out
 }

@@ -43,7 +43,9 @@ public protocol HeaderConverter: Sendable {
 public protocol Transformation: Sendable {
     init(configuration: [String: String]) throws(ConfigError)
     static var configDef: ConfigDef { get }
-    func apply<R: ConnectRecord>(_ record: R) throws -> R?
+    /// Takes the record by value (`consuming`): a transformation that returns a modified copy then
+    /// modifies it in place instead of copying it. Conformances may omit `consuming`.
+    func apply<R: ConnectRecord>(_ record: consuming R) throws -> R?
     /// Releases resources when the pipeline stops. Default: nothing.
     func close()
 }

@@ -21,6 +21,9 @@ public struct Struct: Sendable, Hashable, CustomStringConvertible {
         self.values = values
     }
 
+    /// The values, moved out of the struct (no copy when the struct was the only holder).
+    package consuming func intoValues() -> [Value] { values }
+
     /// A struct from field names to values, validated.
     public init(_ schema: Schema, _ fieldValues: KeyValuePairs<String, Value>) throws(DataError) {
         try self.init(schema)

@@ -20,7 +20,7 @@ public import ConnectKit
 /// every alias are reported at once, each named by its full key (`transforms.addSource.static.field`).
 public struct TransformChain: Sendable {
     /// One configured transformation.
-    public struct Stage: Sendable {
+    public final class Stage: Sendable {
         /// The alias from `transforms`.
         public let alias: String
         /// The class name it was configured with.
@@ -29,6 +29,14 @@ public struct TransformChain: Sendable {
         public let predicate: (any Predicate)?
         /// `transforms.<alias>.negate`.
         public let negate: Bool
+
+        public init(alias: String, className: String, transformation: any Transformation, predicate: (any Predicate)?, negate: Bool) {
+            self.alias = alias
+            self.className = className
+            self.transformation = transformation
+            self.predicate = predicate
+            self.negate = negate
+        }
 
         /// Whether this stage applies to the record.
         public func applies<R: ConnectRecord>(to record: R) -> Bool {
@@ -98,10 +106,11 @@ public struct TransformChain: Sendable {
     }
 
     /// Applies every stage in order; `nil` when a stage drops the record.
-    public func apply<R: ConnectRecord>(_ record: R) throws -> R? {
-        var current = record
-        for stage in stages where stage.applies(to: current) {
-            guard let next = try stage.transformation.apply(current) else { return nil }
+    public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        var current = consume record
+        for stage in stages {
+            if let p = stage.predicate, p.test(current) == stage.negate { continue }
+            guard let next = try stage.transformation.apply(consume current) else { return nil }
             current = next
         }
         return current
