@@ -364,3 +364,48 @@ struct ErrorLoggingTests {
         #expect(Hub.shared.get(id).flushed == [1, 3])
     }
 }
+
+@Suite("Kafka's transformations in pipelines", .serialized)
+struct KafkaTransformsInPipelinesTests {
+    /// A Kafka transformation that fails on a record (ExtractField on an int64 value) goes through the
+    /// error handler: skipped and dead-lettered with the TRANSFORMATION stage when tolerated, fails
+    /// the task otherwise.
+    @Test func aFailingKafkaTransformGoesThroughTheErrorHandler() async throws {
+        for tolerate in [true, false] {
+            let id = "kt-\(tolerate)"
+            let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20"]), registry: stagesRegistry(), logger: quiet)
+            try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id, "count": "10"])
+            try worker.add([
+                "name": "rec", "connector.class": "Recording", "hub.id": id + "-sink", "topics": "numbers",
+                "transforms": "extract", "transforms.extract.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+                "transforms.extract.field": "id",
+                "errors.tolerance": tolerate ? "all" : "none", "errors.deadletterqueue.topic.name": "dlq",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            ])
+            try await runWorker(worker, timeout: .seconds(5)) {
+                tolerate ? worker.broker.records(topic: "dlq").count >= 10 : worker.status("rec")?.tasks.first?.state == .failed
+            }
+            if tolerate {
+                let dlq = worker.broker.records(topic: "dlq")
+                #expect(dlq.count == 10)
+                #expect(dlq.allSatisfy { headerText($0, "__connect.errors.stage") == "TRANSFORMATION" })
+                #expect(headerText(dlq[0], "__connect.errors.class.name") == "org.apache.kafka.connect.transforms.ExtractField$Value")
+                #expect(headerText(dlq[0], "__connect.errors.exception.message") == "Only Struct objects supported for [field extraction], found: java.lang.Long")
+                #expect(Hub.shared.get(id + "-sink").flushed.isEmpty)
+                #expect(Hub.shared.get(id).committedRecords.count == 10)  // skipped records are acknowledged
+            } else {
+                #expect(worker.status("rec")?.tasks.first?.trace?.contains("ExtractField$Value") == true)
+            }
+        }
+    }
+
+    @Test func sourceSideKafkaTransformsRunBeforeConversion() async throws {
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "value.converter.schemas.enable": "false"]), registry: stagesRegistry(), logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "kt-src", "count": "3",
+                        "transforms": "hoist,route", "transforms.hoist.type": "HoistField$Value", "transforms.hoist.field": "n",
+                        "transforms.route.type": "RegexRouter", "transforms.route.regex": "num(.*)", "transforms.route.replacement": "n$1"])
+        try await runWorker(worker) { Hub.shared.get("kt-src").committedRecords.count >= 3 }
+        let records = worker.broker.records(topic: "nbers")
+        #expect(records.map { String(decoding: $0.record.value!, as: UTF8.self) } == [#"{"n":0}"#, #"{"n":1}"#, #"{"n":2}"#])
+    }
+}

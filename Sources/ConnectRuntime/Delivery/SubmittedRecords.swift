@@ -5,15 +5,22 @@ import Synchronization
 /// to flush it, and whether it is acknowledged. A single object per record is shared by the source's
 /// tracker and every sink queue it sits in (no copies of the record).
 final class PendingRecord: @unchecked Sendable {
+    /// The record as delivered (after the source's transformations).
     let record: SourceRecord
+    /// The record as the task polled it, when a transformation changed it (for `commitRecord`).
+    let original: SourceRecord?
+    /// A transformation dropped it or the error handler skipped it (`commitRecord` gets no metadata).
+    let dropped: Bool
     let size: Int
     let tracker: SubmittedRecords
     private let remaining: Atomic<Int>
     /// Guarded by the tracker's lock.
     fileprivate var acked = false
 
-    init(record: SourceRecord, size: Int, receivers: Int, tracker: SubmittedRecords) {
+    init(record: SourceRecord, original: SourceRecord? = nil, dropped: Bool = false, size: Int, receivers: Int, tracker: SubmittedRecords) {
         self.record = record
+        self.original = original
+        self.dropped = dropped
         self.size = size
         self.tracker = tracker
         remaining = Atomic(receivers)
@@ -74,12 +81,15 @@ final class SubmittedRecords: Sendable {
 
     /// Registers a batch of records (with their sizes and receiver counts) in order. The records
     /// move into the pending records (no copies).
-    func submit(_ records: consuming [SourceRecord], sizes: [Int], receivers: [Int]) -> [PendingRecord] {
+    func submit(
+        _ records: consuming [SourceRecord], sizes: [Int], receivers: [Int], originals: [SourceRecord]? = nil, dropped: [Bool]? = nil
+    ) -> [PendingRecord] {
         var pending: [PendingRecord] = []
         pending.reserveCapacity(records.count)
         var i = 0
         for r in consume records {
-            pending.append(PendingRecord(record: r, size: sizes[i], receivers: receivers[i], tracker: self))
+            pending.append(PendingRecord(
+                record: r, original: originals?[i], dropped: dropped?[i] ?? false, size: sizes[i], receivers: receivers[i], tracker: self))
             i += 1
         }
         state.withLock { s in

@@ -155,7 +155,7 @@ public struct TransformChain: Sendable {
     /// A transformation's own problems, renamed to the full keys the user wrote.
     private static func prefixed(_ error: ConfigError, _ prefix: String) -> [ConfigProblem] {
         error.problems.map { p in
-            ConfigProblem(key: p.key.hasPrefix(prefix) ? p.key : prefix + p.key,
+            ConfigProblem(key: p.key.isEmpty ? String(prefix.dropLast()) : (p.key.hasPrefix(prefix) ? p.key : prefix + p.key),
                           message: p.message.replacing("configuration \(p.key)", with: "configuration \(prefix)\(p.key)"))
         }
     }

@@ -21,7 +21,9 @@ extension Worker {
             pendingOffsets.merge(offsets) { $1 }
             metrics.setActive(tracker.outstanding)
             for p in records {
-                do { try await task.commitRecord(p.record, metadata: RecordMetadata(topic: p.record.topic, partition: p.record.kafkaPartition ?? 0, offset: -1)) } catch {
+                // Kafka passes the record as polled, and no metadata for one that was dropped.
+                let metadata = p.dropped ? nil : RecordMetadata(topic: p.record.topic, partition: p.record.kafkaPartition ?? 0, offset: -1)
+                do { try await task.commitRecord(p.original ?? p.record, metadata: metadata) } catch {
                     log.warning("commitRecord failed: \(error)")
                 }
             }
@@ -86,10 +88,12 @@ extension Worker {
                 if let transport, let codec {
                     metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport))
                 } else if chain.isEmpty {
-                    sendDirect(&records, sizes: sizes, dropped: [], tracker: tracker, router: router)
-                    metrics.written.increment(by: records.count)
+                    let count = records.count
+                    sendDirect(&records, sizes: sizes, dropped: [], originals: nil, tracker: tracker, router: router)
+                    metrics.written.increment(by: count)
                 } else {
                     var dropped = [Bool](repeating: false, count: records.count)
+                    let originals = records
                     for i in records.indices {
                         if let t = try await transform(records[i], chain: chain, errors: errors, failed: { FailedRecord(source: $0) }) {
                             records[i] = t
@@ -97,7 +101,7 @@ extension Worker {
                             dropped[i] = true
                         }
                     }
-                    sendDirect(&records, sizes: sizes, dropped: dropped, tracker: tracker, router: router)
+                    sendDirect(&records, sizes: sizes, dropped: dropped, originals: originals, tracker: tracker, router: router)
                     metrics.written.increment(by: dropped.count { !$0 })
                 }
             }
@@ -128,7 +132,9 @@ extension Worker {
 
     /// Direct mode: routes records to the sink queues subscribed to their topics. Dropped records
     /// (filtered by a transformation or failed and tolerated) are acknowledged at once.
-    private func sendDirect(_ records: inout [SourceRecord], sizes: [Int], dropped: [Bool], tracker: SubmittedRecords, router: Router) {
+    private func sendDirect(
+        _ records: inout [SourceRecord], sizes: [Int], dropped: [Bool], originals: [SourceRecord]?, tracker: SubmittedRecords, router: Router
+    ) {
         var receivers: [[DeliveryQueue]] = []
         receivers.reserveCapacity(records.count)
         var lastTopic: String? = nil
@@ -148,7 +154,7 @@ extension Worker {
             lastTopic = records[i].topic
             receivers.append(lastReceivers)
         }
-        let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count))
+        let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count), originals: originals, dropped: dropped.isEmpty ? nil : dropped)
         records = []
         var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
         for (i, queues) in receivers.enumerated() {
@@ -171,7 +177,7 @@ extension Worker {
             out[i] = r
             encoded[i] = try await encode(r, codec: codec, errors: errors)
         }
-        let pending = tracker.submit(out, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 })
+        let pending = tracker.submit(records, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 }, dropped: encoded.map { $0 == nil })
         var batch: [OutgoingRecord] = []
         batch.reserveCapacity(records.count)
         for i in out.indices {

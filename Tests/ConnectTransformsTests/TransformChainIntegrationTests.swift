@@ -1,0 +1,85 @@
+import ConnectKit
+import ConnectRuntime
+import ConnectTransforms
+import Testing
+
+@Suite("Transformations in chains")
+struct TransformChainIntegrationTests {
+    @Test func configErrorsNameTheAliasAndKeyBeforeAnythingRuns() throws {
+        let error = #expect(throws: ConfigError.self) {
+            try TransformChain(config: [
+                "name": "orders-sink", "transforms": "cast,ins,mask,ts",
+                "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value", "transforms.cast.spec": "quantity:uuid",
+                "transforms.ins.type": "InsertField$Value",
+                "transforms.mask.type": "MaskField$Value", "transforms.mask.fields": "email", "transforms.mask.replacement": "",
+                "transforms.ts.type": "TimestampConverter$Value", "transforms.ts.target.type": "nope",
+            ], registry: .standard)
+        }
+        let byKey = Dictionary(error!.problems.map { ($0.key, $0.message) }, uniquingKeysWith: { a, _ in a })
+        #expect(byKey["transforms.cast.spec"]?.contains("Invalid type found in casting spec: uuid") == true)
+        #expect(byKey["transforms.ins"] == "No field insertion configured")
+        #expect(byKey["transforms.mask.replacement"] == "Invalid value  for configuration transforms.mask.replacement: String must be non-empty")
+        #expect(byKey["transforms.ts.target.type"] == "Invalid value nope for configuration transforms.ts.target.type: String must be one of: string, unix, Date, Time, Timestamp")
+        #expect(error!.context == "orders-sink")
+        // The worker refuses the connector: nothing starts.
+        let worker = try Worker()
+        #expect(throws: ConfigError.self) {
+            try worker.add(["name": "x", "connector.class": "FileStreamSink", "file": "/tmp/x", "topics": "t",
+                            "transforms": "c", "transforms.c.type": "Cast$Value", "transforms.c.spec": "bad"])
+        }
+        #expect(worker.statuses.isEmpty)
+    }
+
+    @Test func classNamesAndShortNamesResolve() throws {
+        for (name, entry) in [("org.apache.kafka.connect.transforms.InsertField$Value", "InsertField$Value"),
+                              ("InsertField$Value", "InsertField$Value"),
+                              ("io.debezium.transforms.ExtractNewRecordState", "ExtractNewRecordState"),
+                              ("org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "TopicNameMatches")] {
+            let found = PluginRegistry.standard.transformations.lookup(name)?.name ?? PluginRegistry.standard.predicates.lookup(name)?.name
+            #expect(found == entry, "\(name)")
+        }
+        #expect(StandardTransforms.transformations.count == 27)  // 16 of Kafka (10 with $Key and $Value) and Debezium's unwrap
+        #expect(StandardTransforms.predicates.count == 3)
+    }
+
+    /// Kafka computes an updated schema once per input schema; so do we: records with the same
+    /// input schema come out with the very same schema object.
+    @Test func updatedSchemasAreComputedOncePerInputSchema() throws {
+        let chain = try TransformChain(config: [
+            "transforms": "ins,rep", "transforms.ins.type": "InsertField$Value", "transforms.ins.static.field": "source",
+            "transforms.ins.static.value": "shop", "transforms.rep.type": "ReplaceField$Value", "transforms.rep.exclude": "note",
+        ], registry: .standard)
+        func record(_ i: Int64) -> SourceRecord {
+            SourceRecord(sourcePartition: [:], sourceOffset: [:], topic: "orders", valueSchema: DataGen.ordersSchema, value: DataGen.order(i))
+        }
+        let a = try #require(try chain.apply(record(1))), b = try #require(try chain.apply(record(2)))
+        #expect(a.valueSchema === b.valueSchema)
+        #expect(a.valueSchema?.field("source") != nil && a.valueSchema?.field("note") == nil)
+    }
+
+    @Test func theBenchmarkChainProducesWhatKafkaWould() throws {
+        let chain = try TransformChain(config: [
+            "transforms": "insert,replace,mask,cast,route,key",
+            "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+            "transforms.insert.static.field": "source", "transforms.insert.static.value": "shop", "transforms.insert.topic.field": "topic",
+            "transforms.replace.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+            "transforms.replace.exclude": "note", "transforms.replace.renames": "customer:customer_name",
+            "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value", "transforms.mask.fields": "email",
+            "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value", "transforms.cast.spec": "quantity:int64,paid:string",
+            "transforms.route.type": "org.apache.kafka.connect.transforms.TimestampRouter",
+            "transforms.route.topic.format": "${topic}-${timestamp}", "transforms.route.timestamp.format": "yyyyMMdd",
+            "transforms.key.type": "org.apache.kafka.connect.transforms.ValueToKey", "transforms.key.fields": "id",
+        ], registry: .standard)
+        let input = SourceRecord(sourcePartition: [:], sourceOffset: [:], topic: "orders", valueSchema: DataGen.ordersSchema,
+                                 value: DataGen.order(10), timestamp: 1_700_000_000_000)
+        let out = try #require(try chain.apply(input))
+        #expect(out.topic == "orders-20231114")
+        let value = try #require(out.value.structValue)
+        #expect(value.schema.fields.map(\.name) == ["id", "customer_name", "email", "quantity", "price", "paid", "created_at", "amount", "tags", "topic", "source"])
+        #expect(value["email"] == "")  // masked: a string becomes empty
+        #expect(value["quantity"] == .int64(10))
+        #expect(value["paid"] == "true")
+        #expect(value["source"] == "shop" && value["topic"] == "orders")
+        #expect(out.key == .struct(try Struct(try SchemaBuilder.struct().field("id", .int64).build(), ["id": .int64(10)])))
+    }
+}
