@@ -23,6 +23,7 @@ bench: deps
 # Regenerates the JsonConverter golden vectors with Kafka's own classes (needs Java 17 and pip).
 vectors:
 	./scripts/gen-json-vectors.sh
+	./scripts/gen-transform-vectors.sh
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -141,14 +141,23 @@ struct Demo: AsyncParsableCommand {
         let bytes = try converter.fromConnectData(topic: "orders", schema: schema, value: .struct(order))!
         print("JsonConverter (schemas.enable=false): " + String(decoding: bytes, as: UTF8.self))
 
-        // A pipeline on embedded defaults: generated orders → in-memory topic → file, with offsets in a file.
+        // A pipeline on embedded defaults: generated orders → Kafka's transformations → file, with
+        // offsets in a file.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-demo")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let output = dir.appendingPathComponent("orders.txt").path
         let offsets = dir.appendingPathComponent("offsets.json").path
         let worker = try Worker(config: try WorkerConfig(["offset.storage.file.filename": offsets, "offset.flush.interval.ms": "100"]))
-        try worker.add(["name": "orders-datagen", "connector.class": "DataGen", "kafka.topic": "orders", "iterations": "10000"])
+        try worker.add([
+            "name": "orders-datagen", "connector.class": "DataGen", "kafka.topic": "orders", "iterations": "10000",
+            "transforms": "mask,rename,source",
+            "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value", "transforms.mask.fields": "email",
+            "transforms.rename.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+            "transforms.rename.exclude": "note", "transforms.rename.renames": "customer:customer_name",
+            "transforms.source.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+            "transforms.source.static.field": "source", "transforms.source.static.value": "demo",
+        ])
         try worker.add(["name": "orders-file", "connector.class": "FileStreamSink", "file": output, "topics": "orders"])
         let started = ContinuousClock.now
         let run = Task { try await worker.run() }
@@ -159,7 +168,7 @@ struct Demo: AsyncParsableCommand {
         try await run.value
         let elapsed = ContinuousClock.now - started
         let lines = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n") ?? []
-        print("DataGen → topic \"orders\" → FileStreamSink: \(lines.count) records in \(elapsed)")
+        print("DataGen → MaskField, ReplaceField, InsertField → FileStreamSink: \(lines.count) records in \(elapsed)")
         for l in lines.prefix(2) { print("  \(l)") }
         print("  output:  \(output)\n  offsets: \(offsets) (\((try? String(contentsOfFile: offsets, encoding: .utf8)) ?? ""))")
     }

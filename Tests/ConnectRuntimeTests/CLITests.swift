@@ -84,3 +84,44 @@ extension CLITests {
         #expect(offsets.contains(#""position":"#) && offsets.contains("file-source"))
     }
 }
+
+extension CLITests {
+    /// The README's transform chain, run for real by `connect standalone`: lines are wrapped in a
+    /// struct, a field is added, tombstones would be dropped, and the topic renamed.
+    @Test func readmeTransformChainRunsThroughConnectStandalone() async throws {
+        let dir = try temporaryDirectory("chain")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        try "alpha\nbeta\ngamma\n".write(toFile: path("input.txt"), atomically: true, encoding: .utf8)
+        try "offset.storage.file.filename=\(path("offsets"))\noffset.flush.interval.ms=100\n".write(toFile: path("worker.properties"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "lines", "config": {
+              "connector.class": "FileStreamSource", "file": "\(path("input.txt"))", "topic": "lines",
+              "transforms": "wrap,stamp,route",
+              "transforms.wrap.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+              "transforms.wrap.field": "line",
+              "transforms.stamp.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+              "transforms.stamp.static.field": "origin", "transforms.stamp.static.value": "file",
+              "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+              "transforms.route.regex": "(.*)", "transforms.route.replacement": "shop.$1",
+              "transforms.route.predicate": "notTombstone", "transforms.route.negate": "true",
+              "predicates": "notTombstone",
+              "predicates.notTombstone.type": "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone"}}
+            """.write(toFile: path("source.json"), atomically: true, encoding: .utf8)
+        try #"{"name": "out", "config": {"connector.class": "FileStreamSink", "file": "\#(path("output.txt"))", "topics": "shop.lines"}}"#
+            .write(toFile: path("sink.json"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = connectBinary()
+        p.arguments = ["standalone", path("worker.properties"), path("source.json"), path("sink.json"), "--log-level", "error"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        func lines() -> [String] { ((try? String(contentsOfFile: path("output.txt"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        while lines().count < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        p.interrupt()
+        while p.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(p.terminationStatus == 0)
+        #expect(lines() == ["Struct{line=alpha,origin=file}", "Struct{line=beta,origin=file}", "Struct{line=gamma,origin=file}"])
+    }
+}

@@ -1,4 +1,5 @@
 import ConnectKit
+import Foundation
 import ConnectRuntime
 import ConnectTransforms
 import Testing
@@ -82,4 +83,15 @@ struct TransformChainIntegrationTests {
         #expect(value["source"] == "shop" && value["topic"] == "orders")
         #expect(out.key == .struct(try Struct(try SchemaBuilder.struct().field("id", .int64).build(), ["id": .int64(10)])))
     }
+}
+
+@Test func theReferenceTableListsEveryTransformation() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Docs/ConnectTransforms.md")
+    let doc = try String(contentsOf: url, encoding: .utf8)
+    for t in StandardTransforms.transformations {
+        #expect(doc.contains("| `\(t.name)` | `\(t.className)` |"), "\(t.name) is missing from Docs/ConnectTransforms.md")
+        for key in t.type.configDef.keys where !key.isInternal { #expect(doc.contains("`\(key.name)`"), "\(t.name): \(key.name)") }
+    }
+    for p in StandardTransforms.predicates { #expect(doc.contains(p.className)) }
 }
