@@ -80,7 +80,7 @@ public final class Cast: Sendable {
         return side.replace(consume out, schema: updated, value: .struct(makeStruct(updated, values)))
     }
 
-    private func makeSchema(_ schema: Schema) throws(DataError) -> Schema {
+    func makeSchema(_ schema: Schema) throws(DataError) -> Schema {
         var b: SchemaBuilder
         if let wholeValue {
             b = copyBasics(schema, SchemaBuilder(type: wholeValue))

@@ -87,7 +87,7 @@ public final class InsertField: Sendable {
         return side.replace(consume out, schema: updated, value: .struct(makeStruct(updated, values)))
     }
 
-    private func makeSchema(_ schema: Schema) throws(DataError) -> Schema {
+    func makeSchema(_ schema: Schema) throws(DataError) -> Schema {
         var b = copyBasics(schema, .struct())
         for f in schema.fields { b = b.field(f.name, f.schema) }
         if let f = topicField { b = b.field(f.name, f.optional ? .optionalString : .string) }

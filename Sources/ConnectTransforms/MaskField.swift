@@ -47,7 +47,7 @@ public final class MaskField: Sendable {
         return side.replace(consume out, schema: schema, value: .struct(makeStruct(structSchema, values)))
     }
 
-    private func masked(_ v: ConnectKit.Value, schema: Schema?) throws(DataError) -> ConnectKit.Value {
+    func masked(_ v: ConnectKit.Value, schema: Schema?) throws(DataError) -> ConnectKit.Value {
         if v.isNull { return .null }
         guard let replacement else {
             switch v {

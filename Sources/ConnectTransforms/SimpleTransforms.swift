@@ -193,6 +193,20 @@ public struct TimestampRouter: Transformation {
     /// The formatted day of the last record (records of a batch usually share it).
     let lastDay = LastFormatted()
 
+    /// The topic for a record of `topic` with timestamp `ts`.
+    func route(_ topic: String, _ ts: Int64) -> String {
+        let stamp = lastDay.get(ts, format)
+        var out = ""
+        for p in parts {
+            switch p {
+            case .text(let t): out += t
+            case .topic: out += topic
+            case .timestamp: out += stamp
+            }
+        }
+        return out
+    }
+
     public init(configuration: [String: String]) throws(ConfigError) {
         let c = try Self.configDef.parse(configuration)
         topicFormat = c.string("topic.format") ?? "${topic}-${timestamp}"
@@ -214,17 +228,8 @@ public struct TimestampRouter: Transformation {
 
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let ts = record.timestamp else { throw DataError("Timestamp missing on record: \(record)") }
-        let stamp = lastDay.get(ts, format)
         var out = consume record
-        var topic = ""
-        for p in parts {
-            switch p {
-            case .text(let t): topic += t
-            case .topic: topic += out.topic
-            case .timestamp: topic += stamp
-            }
-        }
-        out.topic = topic
+        out.topic = route(out.topic, ts)
         return out
     }
 }

@@ -1,4 +1,6 @@
 public import ConnectKit
+import ConnectTransforms
+import Synchronization
 
 /// The transformations of one connector, built from Kafka's `transforms` / `predicates` keys and
 /// applied in order (`org.apache.kafka.connect.runtime.TransformationChain`).
@@ -46,13 +48,23 @@ public struct TransformChain: Sendable {
     }
 
     public let stages: [Stage]
+    /// When every stage can run fused (Kafka's field-level transformations, no predicates): the
+    /// programs per value schema.
+    let fused: FusedPrograms?
 
     /// A chain that changes nothing.
     public static let empty = TransformChain(stages: [])
 
     public var isEmpty: Bool { stages.isEmpty }
 
-    public init(stages: [Stage]) { self.stages = stages }
+    public init(stages: [Stage]) {
+        self.stages = stages
+        fused = !stages.isEmpty && stages.allSatisfy({ $0.predicate == nil && $0.transformation is any FusableTransformation })
+            ? FusedPrograms(stages) : nil
+    }
+
+    /// Whether records with struct values run through the fused fast path.
+    public var isFused: Bool { fused != nil }
 
     /// Builds the chain from a connector configuration, checking every alias, type and key.
     public init(config: [String: String], registry: PluginRegistry) throws(ConfigError) {
@@ -102,11 +114,34 @@ public struct TransformChain: Sendable {
             }
         }
         if !problems.isEmpty { throw ConfigError(problems, context: config["name"]) }
-        self.stages = stages
+        self.init(stages: stages)
     }
 
     /// Applies every stage in order; `nil` when a stage drops the record.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        // Fast path: every stage works on the value struct's values, prepared once per schema; the
+        // record and its values are changed in place, once.
+        if let fused, let schema = record.valueSchema, schema.type == .struct, case .struct = record.value,
+            let program = fused.program(schema, sinkRecord: R.self == SinkRecord.self)
+        {
+            var out = consume record
+            let value = out.value
+            out.value = .null
+            guard case .struct(let s) = consume value else { return nil }
+            let offset = (out as? SinkRecord)?.kafkaOffset
+            var state = FusedRecord(values: s.intoValues(), topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: offset)
+            for step in program.steps { try step.run(&state) }
+            out.topic = state.topic
+            out.valueSchema = program.output
+            out.value = .struct(Struct(unchecked: program.output, values: state.values))
+            if let key = state.key {
+                out.keySchema = state.keySchema
+                out.key = key
+            }
+            return out
+        }
         var current = consume record
         for stage in stages {
             if let p = stage.predicate, p.test(current) == stage.negate { continue }
@@ -158,5 +193,44 @@ public struct TransformChain: Sendable {
             ConfigProblem(key: p.key.isEmpty ? String(prefix.dropLast()) : (p.key.hasPrefix(prefix) ? p.key : prefix + p.key),
                           message: p.message.replacing("configuration \(p.key)", with: "configuration \(prefix)\(p.key)"))
         }
+    }
+}
+
+/// The fused programs of a chain, per value schema (Kafka's 16-entry schema caches, in one).
+final class FusedPrograms: Sendable {
+    struct Program: Sendable {
+        let steps: [FusedStep]
+        let output: Schema
+    }
+
+    private let stages: [any FusableTransformation]
+    private let cache = Mutex<[(schema: Schema, sink: Bool, program: Program?)]>([])
+
+    init(_ stages: [TransformChain.Stage]) {
+        self.stages = stages.map { $0.transformation as! any FusableTransformation }
+    }
+
+    /// The program for records with this value schema; nil when some stage cannot run fused for it
+    /// (then the stages run one by one, with their own errors).
+    func program(_ schema: Schema, sinkRecord: Bool) -> Program? {
+        if let hit = cache.withLock({ c in c.first { $0.schema === schema && $0.sink == sinkRecord } }) { return hit.program }
+        var steps: [FusedStep] = []
+        var current = schema
+        var program: Program? = nil
+        do {
+            for stage in stages {
+                guard let step = try stage.fusedStep(valueSchema: current, sinkRecord: sinkRecord) else { throw DataError("not fusable") }
+                steps.append(step)
+                current = step.output
+            }
+            program = Program(steps: steps, output: current)
+        } catch {
+            program = nil
+        }
+        cache.withLock { c in
+            if c.count >= 16 { c.removeFirst() }
+            c.append((schema, sinkRecord, program))
+        }
+        return program
     }
 }

@@ -382,6 +382,11 @@ extension Worker {
     func transform<R: ConnectRecord>(
         _ record: R, chain: TransformChain, errors: RetryWithTolerance, failed: (R) -> FailedRecord
     ) async throws -> R? {
+        // Fused chains run in one pass; a failure is replayed stage by stage below, so that the error
+        // handler sees the stage, the class and the record exactly as without fusion.
+        if chain.isFused {
+            do { return try chain.apply(record) } catch {}
+        }
         var current = record
         for stage in chain.stages where stage.applies(to: current) {
             let input = current

@@ -1,0 +1,160 @@
+public import ConnectKit
+
+/// The parts of a record that fused transformation steps read and change: the value struct's
+/// values (owned, changed in place), the topic and the key.
+package struct FusedRecord {
+    package var values: [ConnectKit.Value]
+    package var topic: String
+    package let kafkaPartition: Int32?
+    package let timestamp: Int64?
+    /// The Kafka offset of a sink record; nil for a source record.
+    package let offset: Int64?
+    package var key: ConnectKit.Value? = nil
+    package var keySchema: Schema? = nil
+
+    package init(values: [ConnectKit.Value], topic: String, kafkaPartition: Int32?, timestamp: Int64?, offset: Int64?) {
+        self.values = values
+        self.topic = topic
+        self.kafkaPartition = kafkaPartition
+        self.timestamp = timestamp
+        self.offset = offset
+    }
+}
+
+/// One transformation's work on records whose value is a struct of a known schema, prepared once
+/// per schema: what `apply` does, without going through the record for every stage.
+package struct FusedStep: Sendable {
+    package let run: @Sendable (inout FusedRecord) throws -> Void
+    /// The value schema after this step.
+    package let output: Schema
+}
+
+/// A transformation that can run as a fused step (value-side, struct values). `nil` from
+/// `fusedStep` means "use `apply` for this schema".
+package protocol FusableTransformation: Transformation {
+    func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep?
+}
+
+extension InsertField {
+    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        guard side == .value, schema.type == .struct, offsetField == nil || sinkRecord else { return nil }
+        let updated = try makeSchema(schema)
+        let defaulted = replaceNullWithDefault ? defaultedFields(schema) : []
+        let defaults = defaulted.map { schema.fields[$0].schema.defaultValue! }
+        let (topic, partition, offset, timestamp) = (topicField != nil, partitionField != nil, offsetField != nil, timestampField != nil)
+        let staticValue: ConnectKit.Value? = staticField == nil ? nil : (self.staticValue.map { .string($0) } ?? .null)
+        let required = updated.fields[schema.fields.count...].filter { !$0.schema.isOptional }.map { ($0.index, $0.name, $0.schema.type) }
+        return FusedStep(run: { r in
+            for (n, i) in defaulted.enumerated() where r.values[i].isNull { r.values[i] = defaults[n] }
+            r.values.reserveCapacity(updated.fields.count)
+            if topic { r.values.append(.string(r.topic)) }
+            if partition { r.values.append(r.kafkaPartition.map { .int32($0) } ?? .null) }
+            if offset { r.values.append(r.offset.map { .int64($0) } ?? .null) }
+            if timestamp { r.values.append(r.timestamp.map { .timestamp($0) } ?? .null) }
+            if let staticValue { r.values.append(staticValue) }
+            for (i, name, type) in required where r.values[i].isNull {
+                throw DataError("Invalid value: null used for required field: \"\(name)\", schema type: \(type)")
+            }
+        }, output: updated)
+    }
+}
+
+extension ReplaceField {
+    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        guard side == .value, schema.type == .struct else { return nil }
+        var b = copyBasics(schema, .struct())
+        var sources: [Int] = []
+        for f in schema.fields where keep(f.name) {
+            b = b.field(renames[f.name] ?? f.name, f.schema)
+            sources.append(f.index)
+        }
+        let updated = try b.build()
+        let defaults: [ConnectKit.Value?] = schema.fields.map { replaceNullWithDefault ? $0.schema.defaultValue : nil }
+        let sourceIndexes = sources
+        return FusedStep(run: { r in
+            var values: [ConnectKit.Value] = []
+            values.reserveCapacity(sourceIndexes.count)
+            for i in sourceIndexes {
+                let v = take(&r.values[i])
+                if v.isNull, let d = defaults[i] { values.append(d) } else { values.append(v) }
+            }
+            r.values = values
+        }, output: updated)
+    }
+}
+
+extension MaskField {
+    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        guard side == .value, schema.type == .struct else { return nil }
+        let maskedFields = schema.fields.filter { fieldSet.contains($0.name) }.map(\.index)
+        let fieldSchemas = schema.fields.map(\.schema)
+        let defaulted = replaceNullWithDefault ? defaultedFields(schema) : []
+        let defaults = defaulted.map { schema.fields[$0].schema.defaultValue! }
+        return FusedStep(run: { r in
+            for (n, i) in defaulted.enumerated() where r.values[i].isNull { r.values[i] = defaults[n] }
+            for i in maskedFields { r.values[i] = try self.masked(take(&r.values[i]), schema: fieldSchemas[i]) }
+        }, output: schema)
+    }
+}
+
+extension Cast {
+    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        guard side == .value, schema.type == .struct, wholeValue == nil else { return nil }
+        let updated = try makeSchema(schema)
+        let targets = schema.fields.compactMap { f in castByName[f.name].map { (f.index, $0) } }
+        let fieldSchemas = schema.fields.map(\.schema)
+        let defaulted = replaceNullWithDefault ? defaultedFields(schema) : []
+        let defaults = defaulted.map { schema.fields[$0].schema.defaultValue! }
+        return FusedStep(run: { r in
+            for (n, i) in defaulted.enumerated() where r.values[i].isNull { r.values[i] = defaults[n] }
+            for (i, type) in targets { r.values[i] = try Cast.cast(take(&r.values[i]), schema: fieldSchemas[i], to: type) }
+        }, output: updated)
+    }
+}
+
+extension TimestampRouter: FusableTransformation {
+    package func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        FusedStep(run: { r in
+            guard let ts = r.timestamp else { throw DataError("Timestamp missing on record") }
+            r.topic = self.route(r.topic, ts)
+        }, output: schema)
+    }
+}
+
+extension ValueToKey: FusableTransformation {
+    package func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        guard schema.type == .struct else { return nil }
+        var b = SchemaBuilder.struct()
+        var sources: [(Int, ConnectKit.Value?)] = []
+        for f in fields {
+            guard let field = schema.field(f) else { throw DataError("Field does not exist: \(f)") }
+            b = b.field(f, field.schema)
+            sources.append((field.index, replaceNullWithDefault ? field.schema.defaultValue : nil))
+        }
+        let keySchema = try b.build()
+        let keySources = sources
+        return FusedStep(run: { r in
+            var key: [ConnectKit.Value] = []
+            key.reserveCapacity(keySources.count)
+            for (i, d) in keySources {
+                let v = r.values[i]
+                if v.isNull, let d { key.append(d) } else { key.append(v) }
+            }
+            r.key = .struct(makeStruct(keySchema, key))
+            r.keySchema = keySchema
+        }, output: schema)
+    }
+}
+
+extension InsertField.Value: FusableTransformation {
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+}
+extension ReplaceField.Value: FusableTransformation {
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+}
+extension MaskField.Value: FusableTransformation {
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+}
+extension Cast.Value: FusableTransformation {
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+}
