@@ -135,6 +135,17 @@ extension Worker {
     private func sendDirect(
         _ records: inout [SourceRecord], sizes: [Int], dropped: [Bool], originals: [SourceRecord]?, tracker: SubmittedRecords, router: Router
     ) {
+        // The common case: one topic, one partition, nothing dropped — one route for the whole batch.
+        if dropped.isEmpty, router.partitions == 1, let first = records.first?.topic,
+            records.allSatisfy({ $0.kafkaPartition == nil && $0.topic == first })
+        {
+            let queues = router.route(&records[0])
+            for i in records.indices.dropFirst() { records[i].kafkaPartition = 0 }
+            let pending = tracker.submit(records, sizes: sizes, receivers: Array(repeating: queues.count, count: records.count), originals: originals)
+            records = []
+            for q in queues { q.send(pending) }
+            return
+        }
         var receivers: [[DeliveryQueue]] = []
         receivers.reserveCapacity(records.count)
         var lastTopic: String? = nil
