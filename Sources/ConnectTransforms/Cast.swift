@@ -105,6 +105,20 @@ public final class Cast: Sendable {
 
     /// Kafka's `castValueToType`, with Java's number conversions.
     static func cast(_ value: ConnectKit.Value, schema: Schema?, to target: SchemaType) throws(DataError) -> ConnectKit.Value {
+        // The common widenings and boolean/number to string, without the general path.
+        if schema?.name == nil {
+            switch (value, target) {
+            case (.int32(let x), .int64): return .int64(Int64(x))
+            case (.int16(let x), .int64): return .int64(Int64(x))
+            case (.int8(let x), .int64): return .int64(Int64(x))
+            case (.int32(let x), .float64): return .float64(Double(x))
+            case (.int64(let x), .float64): return .float64(Double(x))
+            case (.boolean(let b), .string): return .string(b ? "true" : "false")
+            case (.int32(let x), .string): return .string(String(x))
+            case (.int64(let x), .string): return .string(String(x))
+            default: break
+            }
+        }
         if value.isNull { return .null }
         let inferred: SchemaType? = schema?.type ?? value.inferredType
         guard let inferred else { throw DataError("Cast transformation was passed a value of type \(javaClassName(value)) which is not supported by Connect's data API") }
@@ -165,6 +179,11 @@ public final class Cast: Sendable {
     /// Java's `toString` of the value (dates in Connect's ISO formats, bytes as Base64).
     static func castToString(_ v: ConnectKit.Value) -> String {
         switch v {
+        case .boolean(let b): b ? "true" : "false"
+        case .int8(let x): String(x)
+        case .int16(let x): String(x)
+        case .int32(let x): String(x)
+        case .int64(let x): String(x)
         case .float64(let d): JavaNumberFormat.string(d)
         case .float32(let f): JavaNumberFormat.string(f)
         case .decimal(let d): d.description

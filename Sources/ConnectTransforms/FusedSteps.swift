@@ -12,7 +12,14 @@ package struct FusedRecord {
     package var key: ConnectKit.Value? = nil
     package var keySchema: Schema? = nil
 
-    package init(values: [ConnectKit.Value], topic: String, kafkaPartition: Int32?, timestamp: Int64?, offset: Int64?) {
+    /// The values, moved out (the record keeps an empty array).
+    package mutating func takeValues() -> [ConnectKit.Value] {
+        var out: [ConnectKit.Value] = []
+        swap(&out, &values)
+        return out
+    }
+
+    package init(values: consuming [ConnectKit.Value], topic: String, kafkaPartition: Int32?, timestamp: Int64?, offset: Int64?) {
         self.values = values
         self.topic = topic
         self.kafkaPartition = kafkaPartition
@@ -72,13 +79,12 @@ extension ReplaceField {
         let defaults: [ConnectKit.Value?] = schema.fields.map { replaceNullWithDefault ? $0.schema.defaultValue : nil }
         let sourceIndexes = sources
         return FusedStep(run: { r in
-            var values: [ConnectKit.Value] = []
-            values.reserveCapacity(sourceIndexes.count)
-            for i in sourceIndexes {
-                let v = take(&r.values[i])
-                if v.isNull, let d = defaults[i] { values.append(d) } else { values.append(v) }
+            // Kept fields are in schema order: compact them to the front in place, then cut the rest.
+            for (n, i) in sourceIndexes.enumerated() {
+                if n != i { r.values.swapAt(n, i) }
+                if r.values[n].isNull, let d = defaults[i] { r.values[n] = d }
             }
-            r.values = values
+            r.values.removeLast(r.values.count - sourceIndexes.count)
         }, output: updated)
     }
 }

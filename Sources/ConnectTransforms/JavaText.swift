@@ -256,3 +256,24 @@ final class LastFormatted: Sendable {
 }
 
 
+
+/// The last topic TimestampRouter produced, for the next record of the same topic and day.
+final class LastRoute: Sendable {
+    private let last = Mutex<(topic: String, day: Int64, routed: String)?>(nil)
+
+    private static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
+
+    func hit(_ topic: String, _ ms: Int64, _ format: JavaDateFormat) -> String? {
+        guard format.isDayResolution else { return nil }
+        let day = Self.day(ms)
+        return last.withLock { l in
+            guard let l, l.day == day, l.topic == topic else { return nil }
+            return l.routed
+        }
+    }
+
+    func remember(_ topic: String, _ ms: Int64, _ routed: String, _ format: JavaDateFormat) {
+        guard format.isDayResolution else { return }
+        last.withLock { $0 = (topic, Self.day(ms), routed) }
+    }
+}

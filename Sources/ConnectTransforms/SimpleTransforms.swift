@@ -192,9 +192,12 @@ public struct TimestampRouter: Transformation {
     let format: JavaDateFormat
     /// The formatted day of the last record (records of a batch usually share it).
     let lastDay = LastFormatted()
+    /// The last routed topic (same input topic, same day: same output).
+    let lastRoute = LastRoute()
 
     /// The topic for a record of `topic` with timestamp `ts`.
     func route(_ topic: String, _ ts: Int64) -> String {
+        if let hit = lastRoute.hit(topic, ts, format) { return hit }
         let stamp = lastDay.get(ts, format)
         var out = ""
         for p in parts {
@@ -204,6 +207,7 @@ public struct TimestampRouter: Transformation {
             case .timestamp: out += stamp
             }
         }
+        lastRoute.remember(topic, ts, out, format)
         return out
     }
 

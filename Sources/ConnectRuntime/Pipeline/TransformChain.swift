@@ -131,11 +131,13 @@ public struct TransformChain: Sendable {
             out.value = .null
             guard case .struct(let s) = consume value else { return nil }
             let offset = (out as? SinkRecord)?.kafkaOffset
-            var state = FusedRecord(values: s.intoValues(), topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: offset)
+            var values = (consume s).intoValues()
+            values.reserveCapacity(program.capacity)  // one buffer for every step (a copy if it was shared)
+            var state = FusedRecord(values: consume values, topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: offset)
             for step in program.steps { try step.run(&state) }
             out.topic = state.topic
             out.valueSchema = program.output
-            out.value = .struct(Struct(unchecked: program.output, values: state.values))
+            out.value = .struct(Struct(unchecked: program.output, values: state.takeValues()))
             if let key = state.key {
                 out.keySchema = state.keySchema
                 out.key = key
@@ -198,9 +200,17 @@ public struct TransformChain: Sendable {
 
 /// The fused programs of a chain, per value schema (Kafka's 16-entry schema caches, in one).
 final class FusedPrograms: Sendable {
-    struct Program: Sendable {
+    final class Program: Sendable {
         let steps: [FusedStep]
         let output: Schema
+        /// The most fields any step's values have.
+        let capacity: Int
+
+        init(steps: [FusedStep], output: Schema, capacity: Int) {
+            self.steps = steps
+            self.output = output
+            self.capacity = capacity
+        }
     }
 
     private let stages: [any FusableTransformation]
@@ -216,14 +226,16 @@ final class FusedPrograms: Sendable {
         if let hit = cache.withLock({ c in c.first { $0.schema === schema && $0.sink == sinkRecord } }) { return hit.program }
         var steps: [FusedStep] = []
         var current = schema
+        var capacity = schema.fields.count
         var program: Program? = nil
         do {
             for stage in stages {
                 guard let step = try stage.fusedStep(valueSchema: current, sinkRecord: sinkRecord) else { throw DataError("not fusable") }
                 steps.append(step)
                 current = step.output
+                capacity = max(capacity, current.fields.count)
             }
-            program = Program(steps: steps, output: current)
+            program = Program(steps: steps, output: current, capacity: capacity)
         } catch {
             program = nil
         }
