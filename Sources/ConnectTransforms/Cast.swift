@@ -26,16 +26,16 @@ public final class Cast: Sendable {
         var casts: [(String, SchemaType)] = []
         var whole: SchemaType? = nil
         for mapping in spec {
-            let parts = mapping.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingWhitespaceForTransforms() }
+            let parts = mapping.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
             if parts.count > 2 {
                 throw ConfigError(key: "renames", message: "Invalid value [\(spec.joined(separator: ", "))] for configuration renames: Invalid rename mapping: \(mapping)")
             }
             let typeName = parts.count == 1 ? parts[0] : parts[1]
-            guard let t = SchemaType.allCases.first(where: { $0.kafkaName == typeName.uppercased() }) else {
+            guard let t = SchemaType.allCases.first(where: { $0.description == typeName.uppercased() }) else {
                 throw ConfigError(key: "spec", message: "Invalid value java.lang.IllegalArgumentException: No enum constant org.apache.kafka.connect.data.Schema.Type.\(typeName.uppercased()) for configuration Invalid type found in casting spec: \(typeName)")
             }
             guard Self.outputTypes.contains(t) else {
-                throw ConfigError(key: "spec", message: "Cast transformation does not support casting to \(t.kafkaName); supported types are [INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING]")
+                throw ConfigError(key: "spec", message: "Cast transformation does not support casting to \(t.description); supported types are [INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING]")
             }
             if parts.count == 1 { whole = t } else { casts.append((parts[0], t)) }
         }
@@ -123,7 +123,7 @@ public final class Cast: Sendable {
         let inferred: SchemaType? = schema?.type ?? value.inferredType
         guard let inferred else { throw DataError("Cast transformation was passed a value of type \(javaClassName(value)) which is not supported by Connect's data API") }
         guard inputTypes.contains(inferred) else {
-            throw DataError("Cast transformation does not support casting from \(inferred.kafkaName); supported types are [INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING, BYTES]")
+            throw DataError("Cast transformation does not support casting from \(inferred.description); supported types are [INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING, BYTES]")
         }
         if target == .string { return .string(castToString(value)) }
         // Logical dates become their number (days, ms) before a numeric cast.
@@ -142,8 +142,8 @@ public final class Cast: Sendable {
             case .int16: guard let x = Int16(javaInteger: s) else { throw outOfRange() }; return .int16(x)
             case .int32: guard let x = Int32(javaInteger: s) else { throw outOfRange() }; return .int32(x)
             case .int64: guard let x = Int64(javaInteger: s) else { throw outOfRange() }; return .int64(x)
-            case .float32: guard let x = Float(s.trimmingWhitespaceForTransforms()) else { throw outOfRange() }; return .float32(x)
-            case .float64: guard let x = Double(s.trimmingWhitespaceForTransforms()) else { throw outOfRange() }; return .float64(x)
+            case .float32: guard let x = Float(s.trimmingWhitespace()) else { throw outOfRange() }; return .float32(x)
+            case .float64: guard let x = Double(s.trimmingWhitespace()) else { throw outOfRange() }; return .float64(x)
             case .boolean: return .boolean(s.lowercased() == "true")
             default: break
             }
@@ -266,34 +266,7 @@ extension FixedWidthInteger where Self: SignedInteger {
     init?(javaInteger s: String) { self.init(s, radix: 10) }
 }
 
-extension String {
-    func trimmingWhitespaceForTransforms() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
-    }
-}
 
-extension SchemaType {
-    /// Kafka's `Schema.Type` constant name.
-    var kafkaName: String {
-        switch self {
-        case .int8: "INT8"
-        case .int16: "INT16"
-        case .int32: "INT32"
-        case .int64: "INT64"
-        case .float32: "FLOAT32"
-        case .float64: "FLOAT64"
-        case .boolean: "BOOLEAN"
-        case .string: "STRING"
-        case .bytes: "BYTES"
-        case .array: "ARRAY"
-        case .map: "MAP"
-        case .struct: "STRUCT"
-        }
-    }
-}
 
 private let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 

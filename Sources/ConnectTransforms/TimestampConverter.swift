@@ -29,10 +29,10 @@ public final class TimestampConverter: SidedTransform {
         field = c.string("field") ?? ""
         target = Kind(rawValue: c.string("target.type") ?? "") ?? .timestamp
         let pattern = c.string("format") ?? ""
-        if target == .string && pattern.trimmingWhitespaceForTransforms().isEmpty {
+        if target == .string && pattern.trimmingWhitespace().isEmpty {
             throw ConfigError(key: "format", message: "TimestampConverter requires format option to be specified when using string timestamps")
         }
-        if pattern.trimmingWhitespaceForTransforms().isEmpty {
+        if pattern.trimmingWhitespace().isEmpty {
             format = nil
         } else {
             do { format = try JavaDateFormat(pattern, key: "format") } catch {

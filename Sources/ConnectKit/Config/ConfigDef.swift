@@ -419,7 +419,7 @@ public struct ConfigRecommender: Sendable {
 
 extension String {
     /// The string without leading and trailing ASCII whitespace (Java's `trim()` for config values).
-    func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         let utf8 = self.utf8
         guard let start = utf8.firstIndex(where: { $0 > 0x20 }) else { return "" }
         let end = utf8.lastIndex(where: { $0 > 0x20 })!

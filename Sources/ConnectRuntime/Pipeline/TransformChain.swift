@@ -87,7 +87,7 @@ public struct TransformChain: Sendable {
         for alias in aliases {
             let prefix = "transforms.\(alias)."
             var predicate: (any Predicate)? = nil
-            if let name = config[prefix + "predicate"]?.trimmingCharacters(), !name.isEmpty {
+            if let name = config[prefix + "predicate"]?.trimmingWhitespace(), !name.isEmpty {
                 if let p = predicates[name] {
                     predicate = p
                 } else if !predicateAliases.contains(name) {
@@ -97,7 +97,7 @@ public struct TransformChain: Sendable {
                 }
             }
             var negate = false
-            if let text = config[prefix + "negate"]?.trimmingCharacters(), !text.isEmpty {
+            if let text = config[prefix + "negate"]?.trimmingWhitespace(), !text.isEmpty {
                 switch text.lowercased() {
                 case "true": negate = true
                 case "false": negate = false
@@ -108,7 +108,7 @@ public struct TransformChain: Sendable {
             guard let type = Self.resolve(prefix, config, registry.transformations, kind: "Transformation", into: &problems) else { continue }
             do {
                 let transformation = try type.init(configuration: Self.scoped(config, prefix, dropping: ["type", "predicate", "negate"]))
-                stages.append(Stage(alias: alias, className: config[prefix + "type"]!.trimmingCharacters(), transformation: transformation, predicate: predicate, negate: negate))
+                stages.append(Stage(alias: alias, className: config[prefix + "type"]!.trimmingWhitespace(), transformation: transformation, predicate: predicate, negate: negate))
             } catch {
                 problems += Self.prefixed(error, prefix)
             }
@@ -162,13 +162,13 @@ public struct TransformChain: Sendable {
     }
 
     private static func list(_ text: String?) -> [String] {
-        (text ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty }
+        (text ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     private static func resolve<T>(
         _ prefix: String, _ config: [String: String], _ catalog: PluginRegistry.Catalog<T>, kind: String, into problems: inout [ConfigProblem]
     ) -> T? {
-        guard let className = config[prefix + "type"]?.trimmingCharacters(), !className.isEmpty else {
+        guard let className = config[prefix + "type"]?.trimmingWhitespace(), !className.isEmpty else {
             problems.append(ConfigProblem(key: prefix + "type", message: "Missing required configuration \"\(prefix)type\" which has no default value."))
             return nil
         }

@@ -75,7 +75,7 @@ public struct PluginRegistry: Sendable {
 
         /// The entry for a class name, alias or simple class name.
         public func lookup(_ className: String) -> Entry<Plugin>? {
-            let trimmed = className.trimmingCharacters()
+            let trimmed = className.trimmingWhitespace()
             if let i = byName[trimmed] { return entries[i] }
             if let simple = trimmed.split(separator: ".").last, let i = byName[String(simple)] { return entries[i] }
             return nil

@@ -15,7 +15,7 @@ struct RecordCodec: Sendable {
         var problems: [ConfigProblem] = []
         func pick(_ name: String) -> (className: String, settings: [String: String]) {
             let source = (connector[name]?.isEmpty == false) ? connector : worker
-            let className = source[name]?.trimmingCharacters() ?? ""
+            let className = source[name]?.trimmingWhitespace() ?? ""
             var settings: [String: String] = [:]
             for (k, v) in source where k.hasPrefix(name + ".") { settings[String(k.dropFirst(name.count + 1))] = v }
             return (className, settings)

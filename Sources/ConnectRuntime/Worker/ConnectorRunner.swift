@@ -34,7 +34,7 @@ final class ConnectorRunner: Sendable {
     var isStopped: Bool { state.withLock { $0.stopped } }
     var queues: [DeliveryQueue] { state.withLock { $0.inputs.map(\.queue) } }
     var topics: Set<String> {
-        Set((config["topics"] ?? "").split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty })
+        Set((config["topics"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty })
     }
     var group: String { "connect-\(name)" }
 }
