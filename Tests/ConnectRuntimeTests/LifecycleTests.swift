@@ -208,3 +208,21 @@ extension LifecycleTests {
         try await run.value
     }
 }
+
+extension LifecycleTests {
+    /// `tasks.max` sink tasks share a topic's partitions (partition p → task p % tasks) in both modes.
+    @Test(arguments: [PipelineMode.direct, .topic])
+    func severalSinkTasksSharePartitions(mode: PipelineMode) async throws {
+        let id = "multi-\(mode)"
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": mode.rawValue, "topic.partitions": "4", "offset.flush.interval.ms": "20",
+                                                          "value.converter.schemas.enable": "false"]), registry: statusRegistry(), logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src", "count": "400"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "numbers", "tasks.max": "2"])
+        try await runWorker(worker) { Hub.shared.get(id + "-src").committedRecords.count >= 400 }
+        #expect(worker.status("rec")?.tasks.count == 2)
+        #expect(Hub.shared.get(id).flushed.sorted() == Array(0..<400))
+        let t0 = Hub.shared.get(id + "-t0").delivered, t1 = Hub.shared.get(id + "-t1").delivered
+        #expect(!t0.isEmpty && !t1.isEmpty && t0.count + t1.count == 400)
+        #expect(Set(t0).isDisjoint(with: t1))
+    }
+}

@@ -85,7 +85,7 @@ final class RecordingSink: SinkConnector {
     }
     var taskType: any SinkTask.Type { RecordingSinkTask.self }
     func start(_ config: [String: String]) async throws { self.config = config }
-    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { Array(repeating: config, count: maxTasks) }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { (0..<maxTasks).map { config.merging(["task.index": String($0)]) { $1 } } }
     func stop() async throws {}
 }
 
@@ -97,9 +97,11 @@ final class RecordingSinkTask: SinkTask {
     required init() {}
     var version: String { "test" }
     func initialize(context: any SinkTaskContext) { self.context = context }
+    var taskIndex: String?
     func start(_ config: [String: String]) async throws {
         id = config["hub.id"]!
         mode = config["mode"] ?? "normal"
+        taskIndex = config["task.index"]
     }
     func put(_ records: [SinkRecord]) async throws {
         Hub.shared.update(id) { $0.putCalls += 1 }
@@ -127,6 +129,7 @@ final class RecordingSinkTask: SinkTask {
         }
         buffer += values
         Hub.shared.update(id) { $0.delivered += values }
+        if let index = taskIndex { Hub.shared.update("\(id)-t\(index)") { $0.delivered += values } }
     }
     func flush(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws {
         if mode == "failflush" { throw DataError("disk full") }
