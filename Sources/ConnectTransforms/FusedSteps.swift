@@ -1,4 +1,4 @@
-public import ConnectKit
+package import ConnectKit
 
 /// The parts of a record that fused transformation steps read and change: the value struct's
 /// values (owned, changed in place), the topic and the key.

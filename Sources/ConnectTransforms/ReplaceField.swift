@@ -1,14 +1,17 @@
 public import ConnectKit
 
 /// Kafka's `ReplaceField$Key` / `$Value`: drops (`exclude`), keeps (`include`) and renames
-/// (`renames=old:new,...`) top-level fields. Like Kafka 4, the old `blacklist`/`whitelist` names
-/// (removed in Kafka 4.0) are ignored.
+/// (`renames=old:new,...`) top-level fields. The old `blacklist`/`whitelist` names (Kafka before 4.0)
+/// still work as `exclude`/`include` when those are not given — Kafka 4 silently ignores them, which
+/// would quietly change what an old configuration does.
 public final class ReplaceField: Sendable {
     public static let configDef = ConfigDef()
         .define("exclude", .list, default: "", importance: .medium, documentation: "Fields to exclude. This takes precedence over the fields to include.")
         .define("include", .list, default: "", importance: .medium, documentation: "Fields to include. If specified, only these fields will be used.")
         .define("renames", .list, default: "", importance: .medium, documentation: "Field rename mappings.")
         .define("replace.null.with.default", .boolean, default: true, importance: .medium, documentation: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.")
+        .define("blacklist", .list, default: .null, importance: .low, documentation: "Deprecated (Kafka before 4.0): use exclude.", isInternal: true)
+        .define("whitelist", .list, default: .null, importance: .low, documentation: "Deprecated (Kafka before 4.0): use include.", isInternal: true)
 
     let side: RecordSide
     let exclude: Set<String>
@@ -22,8 +25,8 @@ public final class ReplaceField: Sendable {
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
         self.side = side
         let c = try Self.configDef.parse(configuration)
-        exclude = Set(c.list("exclude") ?? [])
-        include = Set(c.list("include") ?? [])
+        exclude = Set(configuration["exclude"] == nil ? (c.list("blacklist") ?? []) : (c.list("exclude") ?? []))
+        include = Set(configuration["include"] == nil ? (c.list("whitelist") ?? []) : (c.list("include") ?? []))
         var r: [String: String] = [:]
         let mappings = c.list("renames") ?? []
         for m in mappings {
