@@ -134,7 +134,9 @@ public struct TransformChain: Sendable {
             var values = (consume s).intoValues()
             values.reserveCapacity(program.capacity)  // one buffer for every step (a copy if it was shared)
             var state = FusedRecord(values: consume values, topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: offset)
-            for step in program.steps { try step.run(&state) }
+            try program.steps.withUnsafeBufferPointer { steps in
+                for i in steps.indices { try steps[i].run(&state) }
+            }
             out.topic = state.topic
             out.valueSchema = program.output
             out.value = .struct(Struct(unchecked: program.output, values: state.takeValues()))
@@ -213,8 +215,24 @@ final class FusedPrograms: Sendable {
         }
     }
 
+    /// A cached program for one value schema; entries live as long as the chain (at most 64).
+    final class Entry: Sendable {
+        let schema: Schema
+        let sink: Bool
+        let program: Program?
+        init(schema: Schema, sink: Bool, program: Program?) {
+            self.schema = schema
+            self.sink = sink
+            self.program = program
+        }
+    }
+
     private let stages: [any FusableTransformation]
-    private let cache = Mutex<[(schema: Schema, sink: Bool, program: Program?)]>([])
+    private let cache = Mutex<[Entry]>([])
+    /// The entry that answered last (its address), read without a lock: records of a batch nearly
+    /// always share their schema. Entries are never freed while the chain lives, so the address stays valid.
+    private let last = Atomic<UInt>(0)
+    static let maxEntries = 64
 
     init(_ stages: [TransformChain.Stage]) {
         self.stages = stages.map { $0.transformation as! any FusableTransformation }
@@ -223,7 +241,17 @@ final class FusedPrograms: Sendable {
     /// The program for records with this value schema; nil when some stage cannot run fused for it
     /// (then the stages run one by one, with their own errors).
     func program(_ schema: Schema, sinkRecord: Bool) -> Program? {
-        if let hit = cache.withLock({ c in c.first { $0.schema === schema && $0.sink == sinkRecord } }) { return hit.program }
+        let bits = last.load(ordering: .acquiring)
+        if bits != 0 {
+            let hit = Unmanaged<Entry>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)._withUnsafeGuaranteedRef { e in
+                e.schema === schema && e.sink == sinkRecord ? e : nil
+            }
+            if let hit { return hit.program }
+        }
+        if let hit = cache.withLock({ c in c.first { $0.schema === schema && $0.sink == sinkRecord } }) {
+            last.store(UInt(bitPattern: Unmanaged.passUnretained(hit).toOpaque()), ordering: .releasing)
+            return hit.program
+        }
         var steps: [FusedStep] = []
         var current = schema
         var capacity = schema.fields.count
@@ -239,10 +267,13 @@ final class FusedPrograms: Sendable {
         } catch {
             program = nil
         }
-        cache.withLock { c in
-            if c.count >= 16 { c.removeFirst() }
-            c.append((schema, sinkRecord, program))
+        let entry = Entry(schema: schema, sink: sinkRecord, program: program)
+        let kept = cache.withLock { c in
+            guard c.count < Self.maxEntries else { return false }
+            c.append(entry)
+            return true
         }
+        if kept { last.store(UInt(bitPattern: Unmanaged.passUnretained(entry).toOpaque()), ordering: .releasing) }
         return program
     }
 }
