@@ -377,3 +377,73 @@ public struct SchemaAndValue: Sendable, Hashable {
     /// No schema and a null value.
     public static let null = SchemaAndValue(schema: nil, value: .null)
 }
+
+/// What fused transformation chains (ConnectRuntime) need from a record type to rewrite a record
+/// in one step: move the value out when the record's storage is not shared, and set the rewritten
+/// parts — into a new storage holding only what is kept when it is shared (so that nothing is copied
+/// only to be replaced).
+package protocol FusedRewritable {
+    mutating func takeValueForRewrite() -> (value: Value, unique: Bool)
+    mutating func rewrite(topic: String, valueSchema: Schema, value: Value, keySchema: Schema?, key: Value?, unique: Bool)
+    var fusedOffset: Int64? { get }
+}
+
+extension SourceRecord: FusedRewritable {
+    package mutating func takeValueForRewrite() -> (value: Value, unique: Bool) {
+        if isKnownUniquelyReferenced(&storage) {
+            let v = storage.value
+            storage.value = .null
+            return (v, true)
+        }
+        return (storage.value, false)
+    }
+
+    package mutating func rewrite(topic: String, valueSchema: Schema, value: Value, keySchema: Schema?, key: Value?, unique: Bool) {
+        if unique {
+            storage.topic = topic
+            storage.valueSchema = valueSchema
+            storage.value = value
+            if let key {
+                storage.keySchema = keySchema
+                storage.key = key
+            }
+        } else {
+            let old = storage
+            storage = Storage(
+                old.sourcePartition, old.sourceOffset, topic, old.kafkaPartition, key == nil ? old.keySchema : keySchema, key ?? old.key,
+                valueSchema, value, old.timestamp, old.headers)
+        }
+    }
+
+    package var fusedOffset: Int64? { nil }
+}
+
+extension SinkRecord: FusedRewritable {
+    package mutating func takeValueForRewrite() -> (value: Value, unique: Bool) {
+        if isKnownUniquelyReferenced(&storage) {
+            let v = storage.value
+            storage.value = .null
+            return (v, true)
+        }
+        return (storage.value, false)
+    }
+
+    package mutating func rewrite(topic: String, valueSchema: Schema, value: Value, keySchema: Schema?, key: Value?, unique: Bool) {
+        if unique {
+            storage.topic = topic
+            storage.valueSchema = valueSchema
+            storage.value = value
+            if let key {
+                storage.keySchema = keySchema
+                storage.key = key
+            }
+        } else {
+            let old = storage
+            storage = Storage(
+                topic, old.kafkaPartition, old.kafkaOffset, key == nil ? old.keySchema : keySchema, key ?? old.key, valueSchema, value,
+                old.timestamp, old.timestampType, old.headers, old.originalTopic, old.originalKafkaPartition, old.originalKafkaOffset)
+        }
+    }
+
+    package var fusedOffset: Int64? { kafkaOffset }
+}

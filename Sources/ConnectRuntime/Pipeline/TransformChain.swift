@@ -117,6 +117,24 @@ public struct TransformChain: Sendable {
         self.init(stages: stages)
     }
 
+    /// Runs a fused program on a record: the value moves out (or is copied when shared), every step
+    /// works on its values, and the record is rewritten once.
+    private static func runFused<T: FusedRewritable & ConnectRecord>(_ record: inout T, _ program: FusedPrograms.Program) throws {
+        let (value, unique) = record.takeValueForRewrite()
+        guard case .struct(let s) = consume value else { return }
+        var values = (consume s).intoValues()
+        values.reserveCapacity(program.capacity)  // one buffer for every step (a copy if it was shared)
+        var state = FusedRecord(
+            values: consume values, topic: record.topic, kafkaPartition: record.kafkaPartition, timestamp: record.timestamp,
+            offset: record.fusedOffset)
+        try program.steps.withUnsafeBufferPointer { steps in
+            for i in steps.indices { try steps[i].run(&state) }
+        }
+        record.rewrite(
+            topic: state.topic, valueSchema: program.output, value: .struct(Struct(unchecked: program.output, values: state.takeValues())),
+            keySchema: state.keySchema, key: state.key, unique: unique)
+    }
+
     /// Applies every stage in order; `nil` when a stage drops the record.
     @_specialize(exported: false, where R == SourceRecord)
     @_specialize(exported: false, where R == SinkRecord)
@@ -127,13 +145,24 @@ public struct TransformChain: Sendable {
             let program = fused.program(schema, sinkRecord: R.self == SinkRecord.self)
         {
             var out = consume record
+            if R.self == SourceRecord.self {
+                try withUnsafeMutablePointer(to: &out) { p in
+                    try p.withMemoryRebound(to: SourceRecord.self, capacity: 1) { try Self.runFused(&$0.pointee, program) }
+                }
+                return out
+            }
+            if R.self == SinkRecord.self {
+                try withUnsafeMutablePointer(to: &out) { p in
+                    try p.withMemoryRebound(to: SinkRecord.self, capacity: 1) { try Self.runFused(&$0.pointee, program) }
+                }
+                return out
+            }
             let value = out.value
             out.value = .null
             guard case .struct(let s) = consume value else { return nil }
-            let offset = (out as? SinkRecord)?.kafkaOffset
             var values = (consume s).intoValues()
             values.reserveCapacity(program.capacity)  // one buffer for every step (a copy if it was shared)
-            var state = FusedRecord(values: consume values, topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: offset)
+            var state = FusedRecord(values: consume values, topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: nil)
             try program.steps.withUnsafeBufferPointer { steps in
                 for i in steps.indices { try steps[i].run(&state) }
             }
