@@ -10,6 +10,7 @@ extension StandardTransforms {
             ("TimestampConverter$Key", TimestampConverter.Key.self, k + "TimestampConverter$Key"),
             ("TimestampConverter$Value", TimestampConverter.Value.self, k + "TimestampConverter$Value"),
             ("ExtractNewRecordState", ExtractNewRecordState.self, "io.debezium.transforms.ExtractNewRecordState"),
+            ("ByLogicalTableRouter", ByLogicalTableRouter.self, "io.debezium.transforms.ByLogicalTableRouter"),
         ]
     }()
 }

@@ -39,7 +39,7 @@ struct TransformChainIntegrationTests {
             let found = PluginRegistry.standard.transformations.lookup(name)?.name ?? PluginRegistry.standard.predicates.lookup(name)?.name
             #expect(found == entry, "\(name)")
         }
-        #expect(StandardTransforms.transformations.count == 27)  // 16 of Kafka (10 with $Key and $Value) and Debezium's unwrap
+        #expect(StandardTransforms.transformations.count == 28)  // 16 of Kafka (10 with $Key and $Value) and Debezium's unwrap and router
         #expect(StandardTransforms.predicates.count == 3)
     }
 

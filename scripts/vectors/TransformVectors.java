@@ -114,10 +114,14 @@ public class TransformVectors {
     }
 
     static SinkRecord record(String key, String value, boolean headers) {
+        return record("orders", key, value, headers);
+    }
+
+    static SinkRecord record(String topic, String key, String value, boolean headers) {
         SchemaAndValue k = decode(key), v = decode(value);
         ConnectHeaders h = new ConnectHeaders();
         if (headers) for (String[] e : HEADERS) { SchemaAndValue hv = decode(e[1]); h.add(e[0], hv.value(), hv.schema()); }
-        return new SinkRecord("orders", 3, k.schema(), k.value(), v.schema(), v.value(), 1234L, 1700000000999L, TimestampType.CREATE_TIME, h);
+        return new SinkRecord(topic, 3, k.schema(), k.value(), v.schema(), v.value(), 1234L, 1700000000999L, TimestampType.CREATE_TIME, h);
     }
 
     static ObjectNode spec(SinkRecord r) {
@@ -343,6 +347,7 @@ public class TransformVectors {
         predicate(P + "TopicNameMatches", cfg("pattern", "("));
         predicate(P + "TopicNameMatches", cfg());
         DebeziumVectors.run();
+        DebeziumVectors.router();
         out.close();
         System.err.println(count + " transform vectors");
     }
@@ -416,6 +421,58 @@ class DebeziumVectors {
                 SinkRecord r = TransformVectors.record(KEY, ev.getValue(), false);
                 ObjectNode o = TransformVectors.F.objectNode();
                 o.put("id", "ExtractNewRecordState#" + (TransformVectors.count + 1) + ":" + ev.getKey()); o.put("kind", "transform"); o.put("type", type);
+                o.set("config", config);
+                o.set("record", TransformVectors.spec(r));
+                try {
+                    SinkRecord result = t.apply(r);
+                    if (result == null) o.put("dropped", true); else o.set("result", TransformVectors.spec(result));
+                } catch (Exception e) {
+                    o.put("error", TransformVectors.message(e)); o.put("errorClass", e.getClass().getSimpleName());
+                }
+                TransformVectors.emit(o);
+            }
+            t.close();
+        }
+    }
+
+    /** Debezium's ByLogicalTableRouter on change events of a sharded table. */
+    static void router() throws Exception {
+        LinkedHashMap<String, String[]> events = new LinkedHashMap<>();
+        events.put("create", new String[]{KEY, event("null", AFTER, "c", false)});
+        events.put("update", new String[]{KEY, event(BEFORE, AFTER, "u", true)});
+        events.put("delete", new String[]{KEY, event(BEFORE, "null", "d", false)});
+        events.put("tombstone", new String[]{KEY, null});
+        events.put("no-key", new String[]{null, event("null", AFTER, "c", false)});
+        events.put("not-an-envelope", new String[]{KEY, TransformVectors.KEY_STRUCT});
+        String type = "io.debezium.transforms.ByLogicalTableRouter";
+        ObjectNode[] configs = {
+            TransformVectors.cfg("topic.regex", "(.*)customers_shard(.*)", "topic.replacement", "$1customers_all"),
+            TransformVectors.cfg("topic.regex", "(.*)customers_shard(.*)", "topic.replacement", "$1customers_all",
+                "key.field.regex", "(.*)customers_shard(.*)", "key.field.replacement", "shard$2"),
+            TransformVectors.cfg("topic.regex", "(.*)customers_shard(.*)", "topic.replacement", "$1customers_all",
+                "key.enforce.uniqueness", "false"),
+            TransformVectors.cfg("topic.regex", "(.*)customers_shard(.*)", "topic.replacement", "$1customers_all",
+                "key.field.name", "shard_id"),
+            TransformVectors.cfg("topic.regex", "nomatch", "topic.replacement", "x"),
+            TransformVectors.cfg("topic.replacement", "x"),
+            TransformVectors.cfg("topic.regex", "(.*)", "topic.replacement", "x", "key.field.regex", "(.*)"),
+        };
+        for (ObjectNode config : configs) {
+            @SuppressWarnings("unchecked")
+            Transformation<SinkRecord> t = (Transformation<SinkRecord>) Class.forName(type).getDeclaredConstructor().newInstance();
+            try {
+                t.configure(TransformVectors.map(config));
+            } catch (Exception e) {
+                ObjectNode o = TransformVectors.F.objectNode();
+                o.put("id", "ByLogicalTableRouter#" + (TransformVectors.count + 1)); o.put("kind", "config"); o.put("type", type); o.set("config", config);
+                o.put("error", TransformVectors.message(e)); o.put("errorClass", e.getClass().getSimpleName());
+                TransformVectors.emit(o);
+                continue;
+            }
+            for (Map.Entry<String, String[]> ev : events.entrySet()) {
+                SinkRecord r = TransformVectors.record("dbserver1.inventory.customers_shard7", ev.getValue()[0], ev.getValue()[1], false);
+                ObjectNode o = TransformVectors.F.objectNode();
+                o.put("id", "ByLogicalTableRouter#" + (TransformVectors.count + 1) + ":" + ev.getKey()); o.put("kind", "transform"); o.put("type", type);
                 o.set("config", config);
                 o.set("record", TransformVectors.spec(r));
                 try {
