@@ -409,3 +409,18 @@ struct KafkaTransformsInPipelinesTests {
         #expect(records.map { String(decoding: $0.record.value!, as: UTF8.self) } == [#"{"n":0}"#, #"{"n":1}"#, #"{"n":2}"#])
     }
 }
+
+@Test func badWorkerAndErrorKeysAreNamed() throws {
+    let worker = #expect(throws: ConfigError.self) {
+        try WorkerConfig(["pipeline.mode": "fast", "topic.memory.retention.records": "-1", "key.converter": ""])
+    }
+    #expect(worker?.keys.sorted() == ["key.converter", "pipeline.mode", "topic.memory.retention.records"])
+    #expect(worker?.problems.first { $0.key == "pipeline.mode" }?.message == "Invalid value fast for configuration pipeline.mode: String must be one of: direct, topic")
+    let w = try Worker(registry: stagesRegistry(), logger: quiet)
+    let e = #expect(throws: ConfigError.self) {
+        try w.add(["name": "rec", "connector.class": "Recording", "hub.id": "x", "topics": "t", "errors.tolerance": "some",
+                   "errors.retry.timeout": "soon", "errors.deadletterqueue.context.headers.enable": "maybe"])
+    }
+    #expect(e?.keys.sorted() == ["errors.deadletterqueue.context.headers.enable", "errors.retry.timeout", "errors.tolerance"])
+    #expect(e?.problems.first { $0.key == "errors.tolerance" }?.message == "Invalid value some for configuration errors.tolerance: String must be one of: none, all")
+}
