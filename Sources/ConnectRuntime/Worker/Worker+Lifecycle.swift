@@ -176,6 +176,11 @@ extension Worker {
     /// Stops every task gracefully (sinks flush, sources commit) and then the connector instance.
     func stopConnectorInstance(_ runner: ConnectorRunner) async {
         for t in runner.tasks { await t.stop(self) }
+        await stopInstanceOnly(runner)
+    }
+
+    /// Stops the connector instance (not its tasks) on its thread and ends that thread.
+    private func stopInstanceOnly(_ runner: ConnectorRunner) async {
         let (instance, executor) = runner.state.withLock { s in
             defer {
                 s.instance = nil
@@ -251,15 +256,7 @@ extension Worker {
     /// with them, otherwise only `restartTasks`.
     private func restartInstanceLocked(_ runner: ConnectorRunner, restartTasks: Set<Int>) async {
         let oldConfigs = runner.state.withLock { $0.taskConfigs }
-        let (instance, executor) = runner.state.withLock { ($0.instance, $0.executor) }
-        if let instance, let executor {
-            await Task(executorPreference: executor) { try? await instance.value.stop() }.value
-            executor.shutdown()
-        }
-        runner.state.withLock {
-            $0.instance = nil
-            $0.executor = nil
-        }
+        await stopInstanceOnly(runner)
         let name = runner.name
         let executor2 = ThreadExecutor(name: "connector-\(name)")
         let context = connectorContext(runner, logger: logger.with("connector", name))
