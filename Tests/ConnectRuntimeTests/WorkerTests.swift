@@ -120,6 +120,12 @@ final class RecordingSinkTask: SinkTask {
                 continue
             }
             if mode == "throwput", v == 42 { throw DataError("cannot write 42") }
+            if mode == "rewind", v == 5, Hub.shared.get(id).failures == 0 {
+                // Cannot take 5 and what follows yet: ask to be given them again.
+                Hub.shared.update(id) { $0.failures += 1 }
+                context!.offset([TopicPartition(topic: r.topic, partition: r.kafkaPartition ?? 0): r.kafkaOffset])
+                break
+            }
             if mode == "failonce", v == 42, Hub.shared.get(id).failures == 0 {
                 Hub.shared.update(id) { $0.failures += 1 }
                 throw DataError("disk hiccup at 42")

@@ -17,6 +17,9 @@ protocol SinkInput: AnyObject {
     /// A new task instance takes over: what was taken and not committed is delivered again, with
     /// the same offsets.
     func rewind()
+    /// The task asked to continue from these offsets (`SinkTaskContext.offset`); false when this
+    /// input cannot go back.
+    func seek(_ offsets: [TopicPartition: Int64]) -> Bool
 }
 
 /// Direct mode: deliveries from the source tasks' router, numbered per topic-partition.
@@ -82,6 +85,8 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
         held = pending + held
         pending = []
     }
+
+    func seek(_ offsets: [TopicPartition: Int64]) -> Bool { false }
 
     /// Everything not yet acknowledged — taken, held back or still queued — removed from this input.
     func takeUnacknowledged() -> [Delivery] {
@@ -175,6 +180,13 @@ final class TopicSinkInput: SinkInput {
         consumer.rewind()
         positions = [:]
         uncommitted = false
+    }
+
+    func seek(_ offsets: [TopicPartition: Int64]) -> Bool {
+        consumer.seek(offsets)
+        positions.merge(offsets) { $1 }
+        uncommitted = true
+        return true
     }
 }
 

@@ -32,7 +32,7 @@ package struct RuntimeSourceTaskContext: SourceTaskContext {
 final class RuntimeSinkTaskContext: SinkTaskContext {
     let config: [String: String]
     private let assigned: Set<TopicPartition>
-    private let state = Mutex<(paused: Set<TopicPartition>, commitRequested: Bool, timeoutMs: Int64?)>(([], false, nil))
+    private let state = Mutex<(paused: Set<TopicPartition>, commitRequested: Bool, timeoutMs: Int64?, rewinds: [TopicPartition: Int64])>(([], false, nil, [:]))
     let logger: Logger
 
     let reporter: (any ErrantRecordReporter)?
@@ -46,10 +46,17 @@ final class RuntimeSinkTaskContext: SinkTaskContext {
 
     func assignment() -> Set<TopicPartition> { assigned }
 
+    /// A rewind (or skip): honoured before the next batch in topic mode (the consumer seeks); direct
+    /// mode has no log to replay from and reports it.
     func offset(_ offsets: [TopicPartition: Int64]) {
-        // In-memory topics are not durable: records already acknowledged are gone and cannot be
-        // replayed. Kafka mode honours rewinds; here the request can only be reported.
-        logger.warning("offset rewind requested for \(offsets.keys.map(\.description).sorted()) but in-memory topics cannot be replayed")
+        state.withLock { $0.rewinds.merge(offsets) { $1 } }
+    }
+
+    func takeRewinds() -> [TopicPartition: Int64] {
+        state.withLock { s in
+            defer { s.rewinds = [:] }
+            return s.rewinds
+        }
     }
 
     func timeout(milliseconds: Int64) { state.withLock { $0.timeoutMs = milliseconds } }

@@ -288,4 +288,6 @@ final class MemoryConsumer: TransportConsumer, Sendable {
     }
 
     func rewind() { positions.withLock { $0 = [:] } }
+
+    func seek(_ to: [TopicPartition: Int64]) { positions.withLock { $0.merge(to) { $1 } } }
 }

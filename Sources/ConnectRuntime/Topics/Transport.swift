@@ -87,4 +87,6 @@ protocol TransportConsumer: AnyObject, Sendable {
     func commit(_ positions: [TopicPartition: Int64])
     /// Forgets uncommitted positions: the next poll reads from the committed ones.
     func rewind()
+    /// Moves positions (the next offset to read); records no longer held are skipped to the oldest held.
+    func seek(_ positions: [TopicPartition: Int64])
 }

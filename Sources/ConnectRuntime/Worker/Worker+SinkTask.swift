@@ -83,6 +83,10 @@ extension Worker {
                     if !records.isEmpty { try await put(records, task: task, context: context, log: log) }
                     metrics.recordPut(polled.count, sent: records.count, ContinuousClock.now - started)
                 }
+                let rewinds = context.takeRewinds()
+                if !rewinds.isEmpty && !input.seek(rewinds) {
+                    log.warning("offset rewind requested for \(rewinds.keys.map(\.description).sorted()) but direct mode has no log to replay from")
+                }
                 let due = clock.now - lastFlush >= interval
                 let pressure = flushRequested.exchange(false, ordering: .relaxed)
                 if due || pressure || context.takeCommitRequest() { await flush() }
