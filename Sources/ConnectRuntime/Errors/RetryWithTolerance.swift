@@ -83,14 +83,23 @@ final class RetryWithTolerance: Sendable {
     }
 
     /// Runs `operation`; returns its result, or `nil` when it failed and the failure is tolerated.
-    /// Throws ``ToleranceExceededError`` when it is not.
+    /// Throws ``ToleranceExceededError`` when it is not. (Hot paths call the operation themselves and
+    /// come here through ``recover(_:_:_:_:after:)`` only when it failed, to stay synchronous.)
     func execute<T>(
         _ stage: ErrorStage, _ className: String, _ record: @autoclosure () -> FailedRecord, _ operation: () throws -> T
     ) async throws -> T? {
         do { return try operation() } catch { counters.recordFailures.increment() ; return try await retry(stage, className, record(), operation, firstError: error) }
     }
 
-    private func retry<T>(
+    /// The slow path of ``execute(_:_:_:_:)`` once `operation` has thrown `error`.
+    func recover<T>(
+        _ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ operation: () throws -> T, after error: any Error
+    ) async throws -> T? {
+        counters.recordFailures.increment()
+        return try await retry(stage, className, record, operation, firstError: error)
+    }
+
+    func retry<T>(
         _ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ operation: () throws -> T, firstError: any Error
     ) async throws -> T? {
         var error = firstError

@@ -143,31 +143,47 @@ final class TopicSinkInput: SinkInput {
         return records
     }
 
-    /// Key, value and headers through the converters, each stage under the error handler.
+    /// Key, value and headers through the converters, each stage under the error handler (which is
+    /// only entered when a converter throws).
     private func convert(_ c: ConsumedRecord) async throws -> SinkRecord? {
-        let failed = FailedRecord(consumed: c)
         let codec = codec
-        guard let key = try await errors.execute(.keyConverter, codec.keyClass, failed, {
-            try codec.key.toConnectData(topic: c.topic, headers: nil, value: c.record.key)
-        }) else { return nil }
-        guard let value = try await errors.execute(.valueConverter, codec.valueClass, failed, {
-            try codec.value.toConnectData(topic: c.topic, headers: nil, value: c.record.value)
-        }) else { return nil }
+        // The operations are written out twice (direct, then inside the recovery closure) so that the
+        // common path allocates no closure context.
+        let key: SchemaAndValue
+        do { key = try codec.key.toConnectData(topic: c.topic, headers: nil, value: c.record.key) } catch {
+            guard let k = try await errors.recover(.keyConverter, codec.keyClass, FailedRecord(consumed: c), {
+                try codec.key.toConnectData(topic: c.topic, headers: nil, value: c.record.key)
+            }, after: error) else { return nil }
+            key = k
+        }
+        let value: SchemaAndValue
+        do { value = try codec.value.toConnectData(topic: c.topic, headers: nil, value: c.record.value) } catch {
+            guard let v = try await errors.recover(.valueConverter, codec.valueClass, FailedRecord(consumed: c), {
+                try codec.value.toConnectData(topic: c.topic, headers: nil, value: c.record.value)
+            }, after: error) else { return nil }
+            value = v
+        }
         var headers = Headers()
         if !c.record.headers.isEmpty {
-            guard let converted = try await errors.execute(.headerConverter, codec.headerClass, failed, { () throws -> Headers in
-                var h = Headers()
-                for raw in c.record.headers {
-                    let sv = try codec.header.toConnectHeader(topic: c.topic, headerKey: raw.key, value: raw.value)
-                    h.add(Header(key: raw.key, value: sv.value, schema: sv.schema))
-                }
-                return h
-            }) else { return nil }
-            headers = converted
+            do { headers = try Self.convertHeaders(c, codec) } catch {
+                guard let h = try await errors.recover(.headerConverter, codec.headerClass, FailedRecord(consumed: c), {
+                    try Self.convertHeaders(c, codec)
+                }, after: error) else { return nil }
+                headers = h
+            }
         }
         return SinkRecord(
             topic: c.topic, partition: c.partition, keySchema: key.schema, key: key.value, valueSchema: value.schema, value: value.value,
             offset: c.offset, timestamp: c.record.timestamp, timestampType: .createTime, headers: headers)
+    }
+
+    private static func convertHeaders(_ c: ConsumedRecord, _ codec: RecordCodec) throws -> Headers {
+        var h = Headers()
+        for raw in c.record.headers {
+            let sv = try codec.header.toConnectHeader(topic: c.topic, headerKey: raw.key, value: raw.value)
+            h.add(Header(key: raw.key, value: sv.value, schema: sv.schema))
+        }
+        return h
     }
 
     func commit() {

@@ -199,24 +199,37 @@ extension Worker {
         return batch.count
     }
 
-    /// A record's bytes; `nil` when a converter failed and the failure is tolerated.
+    /// A record's bytes; `nil` when a converter failed and the failure is tolerated. The error
+    /// handler is only entered when a converter throws.
     func encode(_ r: SourceRecord, codec: RecordCodec, errors: RetryWithTolerance) async throws -> TopicRecord? {
-        let failed = FailedRecord(source: r)
+        // Each operation is written out twice (direct, then inside the recovery closure) so that the
+        // common path allocates no closure context.
+        func encodeHeaders() throws -> [TopicRecord.Header] {
+            try r.headers.map { h in
+                TopicRecord.Header(key: h.key, value: try codec.header.fromConnectHeader(topic: r.topic, headerKey: h.key, schema: h.schema, value: h.value))
+            }
+        }
         var headers: [TopicRecord.Header] = []
         if !r.headers.isEmpty {
-            guard let h = try await errors.execute(.headerConverter, codec.headerClass, failed, { () throws -> [TopicRecord.Header] in
-                try r.headers.map { h in
-                    TopicRecord.Header(key: h.key, value: try codec.header.fromConnectHeader(topic: r.topic, headerKey: h.key, schema: h.schema, value: h.value))
-                }
-            }) else { return nil }
-            headers = h
+            do { headers = try encodeHeaders() } catch {
+                guard let h = try await errors.recover(.headerConverter, codec.headerClass, FailedRecord(source: r), encodeHeaders, after: error) else { return nil }
+                headers = h
+            }
         }
-        guard let key = try await errors.execute(.keyConverter, codec.keyClass, failed, {
-            try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
-        }) else { return nil }
-        guard let value = try await errors.execute(.valueConverter, codec.valueClass, failed, {
-            try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
-        }) else { return nil }
+        let key: [UInt8]?
+        do { key = try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key) } catch {
+            guard let k = try await errors.recover(.keyConverter, codec.keyClass, FailedRecord(source: r), {
+                try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+            }, after: error) else { return nil }
+            key = k
+        }
+        let value: [UInt8]?
+        do { value = try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value) } catch {
+            guard let v = try await errors.recover(.valueConverter, codec.valueClass, FailedRecord(source: r), {
+                try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
+            }, after: error) else { return nil }
+            value = v
+        }
         return TopicRecord(key: key, value: value, headers: headers, timestamp: r.timestamp)
     }
 }
