@@ -241,3 +241,42 @@ extension LifecycleTests {
         #expect(Hub.shared.get(id).flushed == Array(0..<50))
     }
 }
+
+extension LifecycleTests {
+    /// A stopped sink connector's offsets are its consumer group's positions (topic mode), in Kafka's
+    /// REST form; altering them is checked with Kafka's SinkUtils messages.
+    @Test func sinkOffsetsAreTheConsumerGroupsPositions() async throws {
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20", "offset.flush.timeout.ms": "100",
+                                                          "value.converter.schemas.enable": "false"]), registry: statusRegistry(), logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "so-src", "count": "20"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "so-sink", "mode": "failflush", "topics": "numbers"])
+        let run = Task { try await worker.run() }
+        try await eventually("the sink to get everything") { Hub.shared.get("so-sink").delivered.count >= 20 }
+        #expect(throws: WorkerError.notStopped("rec")) { try worker.alterOffsets("rec", [:]) }
+        try await worker.stopConnector("rec")
+        #expect(try worker.offsets("rec").isEmpty)  // it never flushed: nothing committed
+        #expect(Hub.shared.get("so-src").committedRecords.isEmpty)
+
+        func message(_ partition: [String: Value], _ offset: [String: Value]?) -> String? {
+            do { try worker.alterOffsets("rec", [partition: offset]) } catch { return "\(error)" }
+            return nil
+        }
+        #expect(message(["kafka_topic": "numbers"], ["kafka_offset": .int64(1)])
+            == "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'")
+        #expect(message(["kafka_topic": .int32(1), "kafka_partition": .int32(0)], ["kafka_offset": .int64(1)]) == "Kafka topic names must be valid strings and may not be null")
+        #expect(message(["kafka_topic": "numbers", "kafka_partition": .null], ["kafka_offset": .int64(1)]) == "Kafka partitions must be valid numbers and may not be null")
+        #expect(message(["kafka_topic": "numbers", "kafka_partition": "zero"], ["kafka_offset": .int64(1)])?.hasPrefix("Failed to parse the following Kafka partition value") == true)
+        #expect(message(["kafka_topic": "numbers", "kafka_partition": .int32(0)], ["offset": .int64(1)])
+            == "The offset for a sink connector should either be null or contain the key 'kafka_offset'")
+        #expect(message(["kafka_topic": "numbers", "kafka_partition": .int32(0)], ["kafka_offset": "x"])?.hasPrefix("Failed to parse the following Kafka offset value") == true)
+
+        // Skipping ahead acknowledges what is skipped: the source may commit past it.
+        try worker.alterOffsets("rec", [["kafka_topic": "numbers", "kafka_partition": .int32(0)]: ["kafka_offset": .int64(15)]])
+        #expect(try worker.offsets("rec") == [["kafka_topic": "numbers", "kafka_partition": .int32(0)]: ["kafka_offset": .int64(15)]])
+        try await eventually("the source to commit what was skipped") { Hub.shared.get("so-src").committedRecords.count >= 15 }
+        try worker.resetOffsets("rec")
+        #expect(try worker.offsets("rec").isEmpty)
+        worker.stop()
+        try await run.value
+    }
+}

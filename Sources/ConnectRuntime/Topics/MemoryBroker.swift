@@ -1,4 +1,4 @@
-import ConnectKit
+public import ConnectKit
 import Synchronization
 
 /// Partitioned, ordered, in-memory topics with consumer groups: what topic mode uses when no Kafka
@@ -229,6 +229,25 @@ public final class MemoryBroker: RecordTransport, Sendable {
             }
             return out
         }
+    }
+
+    /// A group's committed positions (what a sink connector's offsets are).
+    public func committed(group: String) -> [TopicPartition: Int64] {
+        state.withLock { $0.groups[group]?.committed ?? [:] }
+    }
+
+    /// Sets (or, with nil, forgets) committed positions of a group — altering or resetting a stopped
+    /// sink connector's offsets. Moving forward acknowledges what is skipped; records already
+    /// dropped from memory cannot be read again.
+    func setCommitted(group: String, _ positions: [TopicPartition: Int64?]) {
+        var forward: [TopicPartition: Int64] = [:]
+        state.withLock { s in
+            guard s.groups[group] != nil else { return }
+            for (tp, pos) in positions {
+                if let pos { forward[tp] = pos } else { s.groups[group]!.committed[tp] = nil }
+            }
+        }
+        if !forward.isEmpty { commit(group: group, forward) }
     }
 
     fileprivate func commit(group: String, _ positions: [TopicPartition: Int64]) {

@@ -305,32 +305,93 @@ extension Worker {
         }
     }
 
-    /// A source connector's committed offsets (`GET /connectors/{c}/offsets`).
+    /// A connector's committed offsets (`GET /connectors/{c}/offsets`), in Kafka's form: for a source
+    /// connector its partitions and offsets; for a sink connector (topic mode) its consumer group's
+    /// positions as `{"kafka_topic","kafka_partition"}` → `{"kafka_offset"}`.
     public func offsets(_ name: String) throws -> SourceOffsets {
-        guard runner(name) != nil else { throw WorkerError.unknownConnector(name) }
-        return try offsetStore.offsets(connector: name)
+        guard let runner = runner(name) else { throw WorkerError.unknownConnector(name) }
+        guard !runner.plugin.isSource else { return try offsetStore.offsets(connector: name) }
+        var out: SourceOffsets = [:]
+        for (tp, offset) in broker.committed(group: runner.group) {
+            out[["kafka_topic": .string(tp.topic), "kafka_partition": .int32(tp.partition)]] = ["kafka_offset": .int64(offset)]
+        }
+        return out
     }
 
-    /// Alters a stopped source connector's offsets (`PATCH /connectors/{c}/offsets`); a `nil`
-    /// offset resets that partition.
+    /// Alters a stopped connector's offsets (`PATCH /connectors/{c}/offsets`); a `nil` offset resets
+    /// that partition. Sink partitions and offsets are checked with Kafka's messages (`SinkUtils`).
     public func alterOffsets(_ name: String, _ offsets: [[String: Value]: [String: Value]?]) throws {
-        try requireStoppedSource(name)
-        try offsetStore.commit(connector: name, offsets: offsets)
+        let runner = try requireStopped(name)
+        if runner.plugin.isSource {
+            try offsetStore.commit(connector: name, offsets: offsets)
+        } else {
+            try requireTopicMode(runner)
+            broker.setCommitted(group: runner.group, try Self.sinkPositions(offsets))
+        }
     }
 
-    /// Resets a stopped source connector's offsets (`DELETE /connectors/{c}/offsets`).
+    /// Resets a stopped connector's offsets (`DELETE /connectors/{c}/offsets`).
     public func resetOffsets(_ name: String) throws {
-        try requireStoppedSource(name)
-        let current = try offsetStore.offsets(connector: name)
-        try offsetStore.commit(connector: name, offsets: current.mapValues { _ in nil })
+        let runner = try requireStopped(name)
+        if runner.plugin.isSource {
+            let current = try offsetStore.offsets(connector: name)
+            try offsetStore.commit(connector: name, offsets: current.mapValues { _ in nil })
+        } else {
+            try requireTopicMode(runner)
+            broker.setCommitted(group: runner.group, broker.committed(group: runner.group).mapValues { _ in nil })
+        }
     }
 
-    private func requireStoppedSource(_ name: String) throws {
+    private func requireStopped(_ name: String) throws -> ConnectorRunner {
         guard let runner = runner(name) else { throw WorkerError.unknownConnector(name) }
         guard runner.isStopped && runner.tasks.isEmpty else { throw WorkerError.notStopped(name) }
-        guard runner.plugin.isSource else {
-            throw WorkerError.unsupported("Sink connector offsets live in the consumer group \(runner.group) and cannot be modified yet")
+        return runner
+    }
+
+    private func requireTopicMode(_ runner: ConnectorRunner) throws {
+        guard config.mode == .topic else {
+            throw WorkerError.unsupported("Sink connector \(runner.name) reads in direct mode: it has no consumer group offsets to modify")
         }
+    }
+
+    /// Kafka's `SinkUtils` parsing of sink offsets, with its messages.
+    static func sinkPositions(_ offsets: [[String: Value]: [String: Value]?]) throws -> [TopicPartition: Int64?] {
+        func integer(_ v: Value) -> Int64? {
+            switch v {
+            case .int8(let x): Int64(x)
+            case .int16(let x): Int64(x)
+            case .int32(let x): Int64(x)
+            case .int64(let x): x
+            case .string(let s): Int64(s)
+            default: nil
+            }
+        }
+        var out: [TopicPartition: Int64?] = [:]
+        for (partition, offset) in offsets {
+            guard let topicValue = partition["kafka_topic"], let partitionValue = partition["kafka_partition"] else {
+                throw WorkerError.unsupported("The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'")
+            }
+            guard case .string(let topic) = topicValue else { throw WorkerError.unsupported("Kafka topic names must be valid strings and may not be null") }
+            if partitionValue.isNull { throw WorkerError.unsupported("Kafka partitions must be valid numbers and may not be null") }
+            guard let p = integer(partitionValue), let p32 = Int32(exactly: p) else {
+                throw WorkerError.unsupported(
+                    "Failed to parse the following Kafka partition value in the provided offsets: '\(partitionValue)'. Partition values for sink connectors need to be integers.")
+            }
+            let tp = TopicPartition(topic: topic, partition: p32)
+            guard let offset else {
+                out[tp] = .some(nil)
+                continue
+            }
+            guard let offsetValue = offset["kafka_offset"] else {
+                throw WorkerError.unsupported("The offset for a sink connector should either be null or contain the key 'kafka_offset'")
+            }
+            guard let o = integer(offsetValue) else {
+                throw WorkerError.unsupported(
+                    "Failed to parse the following Kafka offset value in the provided offsets: '\(offsetValue)'. Offset values for sink connectors need to be integers.")
+            }
+            out[tp] = o
+        }
+        return out
     }
 
     /// The error handler of one task: its connector's `errors.*` policy, with the worker's
