@@ -110,7 +110,12 @@ public final class HarnessSinkContext: SinkTaskContext {
     public func pause(_ partitions: [TopicPartition]) { state.withLock { $0.paused.formUnion(partitions) } }
     public func resume(_ partitions: [TopicPartition]) { state.withLock { $0.paused.subtract(partitions) } }
     public func requestCommit() { state.withLock { $0.commitRequests += 1 } }
-    public var errantRecordReporter: (any ErrantRecordReporter)? { nil }
+    /// Collects what the task reports, like the runtime's reporter with `errors.tolerance=all`.
+    public var errantRecordReporter: (any ErrantRecordReporter)? { reporter }
+    private let reporter = HarnessErrantRecordReporter()
+
+    /// Records the task reported as errant, with the error's text, in order.
+    public var reported: [(record: SinkRecord, error: String)] { reporter.reported }
 
     /// Partitions the task paused.
     public var paused: Set<TopicPartition> { state.withLock { $0.paused } }
@@ -120,4 +125,11 @@ public final class HarnessSinkContext: SinkTaskContext {
     public var commitRequests: Int { state.withLock { $0.commitRequests } }
     /// The last retry timeout the task set.
     public var retryTimeoutMs: Int64? { state.withLock { $0.timeout } }
+}
+
+/// The harness's errant record reporter: keeps what was reported.
+final class HarnessErrantRecordReporter: ErrantRecordReporter {
+    private let state = Mutex<[(record: SinkRecord, error: String)]>([])
+    func report(_ record: SinkRecord, error: any Error) async throws { state.withLock { $0.append((record, "\(error)")) } }
+    var reported: [(record: SinkRecord, error: String)] { state.withLock { $0 } }
 }

@@ -128,3 +128,27 @@ struct FaultAndClockTests {
         #expect(throws: ConfigError.self) { try TransformHarness(["transforms": "up", "transforms.up.type": "Nope"], registry: registry) }
     }
 }
+
+/// A sink under test that reports records it cannot write (values "bad").
+final class ReportingSinkTask: SinkTask {
+    var context: (any SinkTaskContext)?
+    required init() {}
+    var version: String { "1" }
+    func initialize(context: any SinkTaskContext) { self.context = context }
+    func start(_ config: [String: String]) async throws {}
+    func put(_ records: [SinkRecord]) async throws {
+        for r in records where r.value.stringValue == "bad" {
+            try await context?.errantRecordReporter?.report(r, error: DataError("cannot write \(r.kafkaOffset)"))
+        }
+    }
+    func stop() async throws {}
+}
+
+@Test func sinkHarnessCollectsErrantRecords() async throws {
+    let h = SinkTaskHarness(ReportingSinkTask.self, config: ["topics": "rows"])
+    try await h.start()
+    try await h.put(h.records(topic: "rows", values: ["ok", "bad", "ok", "bad"]))
+    #expect(h.contextRequests.reported.map(\.record.kafkaOffset) == [1, 3])
+    #expect(h.contextRequests.reported.first?.error == "cannot write 1")
+    try await h.stop()
+}
