@@ -193,6 +193,7 @@ public final class Cast: Sendable {
         }
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: Cast
         public static var configDef: ConfigDef { Cast.configDef }
@@ -200,6 +201,7 @@ public final class Cast: Sendable {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: Cast
         public static var configDef: ConfigDef { Cast.configDef }

@@ -84,6 +84,7 @@ public final class ExtractField: SidedTransform {
         return side.replace(consume record, schema: fieldSchema, value: current)
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: ExtractField
         public static var configDef: ConfigDef { ExtractField.configDef }
@@ -91,6 +92,7 @@ public final class ExtractField: SidedTransform {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: ExtractField
         public static var configDef: ConfigDef { ExtractField.configDef }

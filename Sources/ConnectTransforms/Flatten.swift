@@ -91,6 +91,7 @@ public final class Flatten: SidedTransform {
         }
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: Flatten
         public static var configDef: ConfigDef { Flatten.configDef }
@@ -98,6 +99,7 @@ public final class Flatten: SidedTransform {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: Flatten
         public static var configDef: ConfigDef { Flatten.configDef }
@@ -168,6 +170,7 @@ public final class HeaderFrom: SidedTransform {
         return side.replace(out, schema: updatedSchema, value: updatedValue)
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: HeaderFrom
         public static var configDef: ConfigDef { HeaderFrom.configDef }
@@ -175,6 +178,7 @@ public final class HeaderFrom: SidedTransform {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: HeaderFrom
         public static var configDef: ConfigDef { HeaderFrom.configDef }

@@ -98,6 +98,7 @@ public final class InsertField: Sendable {
         return try b.build()
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: InsertField
         public static var configDef: ConfigDef { InsertField.configDef }
@@ -105,6 +106,7 @@ public final class InsertField: Sendable {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: InsertField
         public static var configDef: ConfigDef { InsertField.configDef }

@@ -92,6 +92,7 @@ public final class MaskField: Sendable {
         }
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: MaskField
         public static var configDef: ConfigDef { MaskField.configDef }
@@ -99,6 +100,7 @@ public final class MaskField: Sendable {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: MaskField
         public static var configDef: ConfigDef { MaskField.configDef }

@@ -73,6 +73,7 @@ public final class ReplaceField: Sendable {
         return side.replace(consume out, schema: plan.schema, value: .struct(makeStruct(plan.schema, values)))
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: ReplaceField
         public static var configDef: ConfigDef { ReplaceField.configDef }
@@ -80,6 +81,7 @@ public final class ReplaceField: Sendable {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: ReplaceField
         public static var configDef: ConfigDef { ReplaceField.configDef }

@@ -76,6 +76,7 @@ public final class HoistField: SidedTransform {
         return side.replace(consume record, schema: updated, value: .struct(makeStruct(updated, [value])))
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: HoistField
         public static var configDef: ConfigDef { HoistField.configDef }
@@ -83,6 +84,7 @@ public final class HoistField: SidedTransform {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: HoistField
         public static var configDef: ConfigDef { HoistField.configDef }
@@ -134,6 +136,7 @@ public final class SetSchemaMetadata: SidedTransform {
         return side.replace(consume record, schema: updated, value: value)
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: SetSchemaMetadata
         public static var configDef: ConfigDef { SetSchemaMetadata.configDef }
@@ -141,6 +144,7 @@ public final class SetSchemaMetadata: SidedTransform {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: SetSchemaMetadata
         public static var configDef: ConfigDef { SetSchemaMetadata.configDef }

@@ -147,6 +147,7 @@ public final class TimestampConverter: SidedTransform {
         return side.replace(consume record, schema: updated, value: .struct(makeStruct(updated, values)))
     }
 
+    /// The transformation on record keys (Kafka\'s `$Key`).
     public struct Key: Transformation {
         let inner: TimestampConverter
         public static var configDef: ConfigDef { TimestampConverter.configDef }
@@ -154,6 +155,7 @@ public final class TimestampConverter: SidedTransform {
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
+    /// The transformation on record values (Kafka\'s `$Value`).
     public struct Value: Transformation {
         let inner: TimestampConverter
         public static var configDef: ConfigDef { TimestampConverter.configDef }
