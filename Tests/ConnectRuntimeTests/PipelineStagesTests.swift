@@ -424,3 +424,11 @@ struct KafkaTransformsInPipelinesTests {
     #expect(e?.keys.sorted() == ["errors.deadletterqueue.context.headers.enable", "errors.retry.timeout", "errors.tolerance"])
     #expect(e?.problems.first { $0.key == "errors.tolerance" }?.message == "Invalid value some for configuration errors.tolerance: String must be one of: none, all")
 }
+
+@Test func bootstrapServersWithoutAKafkaTransportIsReported() throws {
+    let log = LogBox()
+    var logger = log.logger
+    logger.logLevel = .warning
+    _ = try Worker(config: try WorkerConfig(["bootstrap.servers": "localhost:9092"]), logger: logger)
+    #expect(log.all.contains { $0.contains("bootstrap.servers is set (localhost:9092) but this build has no Kafka transport yet") })
+}

@@ -58,6 +58,9 @@ public final class Worker: Service, Sendable {
         self.registry = registry
         self.logger = logger
         broker = MemoryBroker(partitions: config.topicPartitions, retention: config.topicRetentionRecords)
+        if !config.bootstrapServers.isEmpty {
+            logger.warning("bootstrap.servers is set (\(config.bootstrapServers.joined(separator: ","))) but this build has no Kafka transport yet: topics are in memory")
+        }
         router = Router(partitions: config.topicPartitions)
         let (router, broker, pauseChanged) = (router, broker, pauseChanged)
         clock.onAdvance {

@@ -17,7 +17,7 @@ public import ConnectKit
 /// | `key.converter`, `value.converter` | JsonConverter | converters of topic mode (and of dead-letter records), with their `key.converter.*` settings |
 /// | `header.converter` | SimpleHeaderConverter | header converter of topic mode |
 /// | `topic.memory.retention.records` | 10000 | records an in-memory topic that no sink reads keeps (e.g. a dead-letter queue) |
-/// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory) |
+/// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory, and the worker warns) |
 public struct WorkerConfig: Sendable {
     public var offsetStorageFile: String?
     public var offsetStorageSQLite: String?
@@ -30,6 +30,8 @@ public struct WorkerConfig: Sendable {
     public var topicPartitions: Int
     public var mode: PipelineMode
     public var topicRetentionRecords: Int
+    /// `bootstrap.servers`: not used yet (no Kafka transport); the worker warns when it is set.
+    public var bootstrapServers: [String]
     /// Every key given, including ones this worker does not use.
     public var originals: [String: String]
 
@@ -80,6 +82,7 @@ public struct WorkerConfig: Sendable {
         topicPartitions = Int(c.int("topic.partitions")!)
         mode = PipelineMode(rawValue: c.string("pipeline.mode") ?? "direct") ?? .direct
         topicRetentionRecords = Int(c.int("topic.memory.retention.records")!)
+        bootstrapServers = c.list("bootstrap.servers") ?? []
         originals = properties
     }
 }
