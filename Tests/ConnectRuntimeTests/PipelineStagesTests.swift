@@ -432,3 +432,22 @@ struct KafkaTransformsInPipelinesTests {
     _ = try Worker(config: try WorkerConfig(["bootstrap.servers": "localhost:9092"]), logger: logger)
     #expect(log.all.contains { $0.contains("bootstrap.servers is set (localhost:9092) but this build has no Kafka transport yet") })
 }
+
+/// With two sink connectors reading one in-memory topic, a source's offsets advance only when both
+/// flushed: one that cannot flush holds the acknowledgement (and the records stay in the topic).
+@Test func everyGroupReadingATopicMustCommitBeforeTheSourceDoes() async throws {
+    let store = MemoryOffsetStore()
+    let config = try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20", "offset.flush.timeout.ms": "100",
+                                   "value.converter.schemas.enable": "false"])
+    let worker = try Worker(config: config, registry: stagesRegistry(), offsetStore: store, logger: quiet)
+    try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "two-src", "count": "30"])
+    try worker.add(["name": "good", "connector.class": "Recording", "hub.id": "two-good", "topics": "numbers"])
+    try worker.add(["name": "stuck", "connector.class": "Recording", "hub.id": "two-stuck", "mode": "failflush", "topics": "numbers"])
+    try await runWorker(worker) { Hub.shared.get("two-good").flushed.count >= 30 && Hub.shared.get("two-stuck").delivered.count >= 30 }
+    #expect(Hub.shared.get("two-good").flushed == Array(0..<30))
+    #expect(worker.broker.committed(group: "connect-good", topic: "numbers") == 30)
+    #expect(worker.broker.committed(group: "connect-stuck", topic: "numbers") == nil)
+    #expect(worker.broker.records(topic: "numbers").count == 30)  // still held for the stuck reader
+    #expect(try store.offsets(connector: "count").isEmpty)
+    #expect(Hub.shared.get("two-src").committedRecords.isEmpty)
+}
