@@ -67,19 +67,9 @@ extension CLITests {
             {"name": "file-sink", "config": {"connector.class": "FileStreamSink", "file": "\(path("output.txt"))", "topics": "lines",
              "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "lines-dlq"}}
             """.write(toFile: path("sink.json"), atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = connectBinary()
-        p.arguments = ["standalone", path("worker.properties"), path("source.json"), path("sink.json"), "--log-level", "error"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        func lines() -> [String] { ((try? String(contentsOfFile: path("output.txt"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
-        while lines().count < 1000 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        p.interrupt()  // SIGINT
-        while p.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(p.terminationStatus == 0)
-        #expect(lines() == (0..<1000).map { "line \($0)" })
+        let (status, lines) = try await runStandaloneUntil(in: dir, lines: 1000)
+        #expect(status == 0)
+        #expect(lines == (0..<1000).map { "line \($0)" })
         let offsets = try String(contentsOfFile: path("connect.offsets"), encoding: .utf8)
         #expect(offsets.contains(#""position":"#) && offsets.contains("file-source"))
     }
@@ -110,18 +100,26 @@ extension CLITests {
             """.write(toFile: path("source.json"), atomically: true, encoding: .utf8)
         try #"{"name": "out", "config": {"connector.class": "FileStreamSink", "file": "\#(path("output.txt"))", "topics": "shop.lines"}}"#
             .write(toFile: path("sink.json"), atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = connectBinary()
-        p.arguments = ["standalone", path("worker.properties"), path("source.json"), path("sink.json"), "--log-level", "error"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        func lines() -> [String] { ((try? String(contentsOfFile: path("output.txt"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
-        while lines().count < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        p.interrupt()
-        while p.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(p.terminationStatus == 0)
-        #expect(lines() == ["Struct{line=alpha,origin=file}", "Struct{line=beta,origin=file}", "Struct{line=gamma,origin=file}"])
+        let (status, lines) = try await runStandaloneUntil(in: dir, lines: 3)
+        #expect(status == 0)
+        #expect(lines == ["Struct{line=alpha,origin=file}", "Struct{line=beta,origin=file}", "Struct{line=gamma,origin=file}"])
     }
+}
+
+/// Runs `connect standalone worker.properties source.json sink.json` in `dir` until `output.txt` has
+/// `lines` lines (or 20 s), then sends SIGINT; returns the exit status and the output lines.
+func runStandaloneUntil(in dir: URL, lines count: Int) async throws -> (status: Int32, lines: [String]) {
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    let p = Process()
+    p.executableURL = connectBinary()
+    p.arguments = ["standalone", path("worker.properties"), path("source.json"), path("sink.json"), "--log-level", "error"]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let deadline = ContinuousClock.now + .seconds(20)
+    func lines() -> [String] { ((try? String(contentsOfFile: path("output.txt"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+    while lines().count < count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    p.interrupt()  // SIGINT: a clean stop with offsets committed
+    while p.isRunning && ContinuousClock.now < deadline + .seconds(10) { try await Task.sleep(for: .milliseconds(10)) }
+    return (p.isRunning ? -1 : p.terminationStatus, lines())
 }
