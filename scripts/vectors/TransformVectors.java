@@ -405,34 +405,9 @@ class DebeziumVectors {
             TransformVectors.cfg("delete.tombstone.handling.mode", "rewrite", "add.fields", "op,source.ts_ms"),
             TransformVectors.cfg("delete.tombstone.handling.mode", "nope"),
         };
-        for (ObjectNode config : configs) {
-            @SuppressWarnings("unchecked")
-            Transformation<SinkRecord> t = (Transformation<SinkRecord>) Class.forName(type).getDeclaredConstructor().newInstance();
-            try {
-                t.configure(TransformVectors.map(config));
-            } catch (Exception e) {
-                ObjectNode o = TransformVectors.F.objectNode();
-                o.put("id", "ExtractNewRecordState#" + (TransformVectors.count + 1)); o.put("kind", "config"); o.put("type", type); o.set("config", config);
-                o.put("error", TransformVectors.message(e)); o.put("errorClass", e.getClass().getSimpleName());
-                TransformVectors.emit(o);
-                continue;
-            }
-            for (Map.Entry<String, String> ev : events.entrySet()) {
-                SinkRecord r = TransformVectors.record(KEY, ev.getValue(), false);
-                ObjectNode o = TransformVectors.F.objectNode();
-                o.put("id", "ExtractNewRecordState#" + (TransformVectors.count + 1) + ":" + ev.getKey()); o.put("kind", "transform"); o.put("type", type);
-                o.set("config", config);
-                o.set("record", TransformVectors.spec(r));
-                try {
-                    SinkRecord result = t.apply(r);
-                    if (result == null) o.put("dropped", true); else o.set("result", TransformVectors.spec(result));
-                } catch (Exception e) {
-                    o.put("error", TransformVectors.message(e)); o.put("errorClass", e.getClass().getSimpleName());
-                }
-                TransformVectors.emit(o);
-            }
-            t.close();
-        }
+        LinkedHashMap<String, String[]> cases = new LinkedHashMap<>();
+        for (Map.Entry<String, String> ev : events.entrySet()) cases.put(ev.getKey(), new String[]{"orders", KEY, ev.getValue()});
+        emitCases(type, "ExtractNewRecordState", configs, cases);
     }
 
     /** Debezium's ByLogicalTableRouter on change events of a sharded table. */
@@ -457,6 +432,13 @@ class DebeziumVectors {
             TransformVectors.cfg("topic.replacement", "x"),
             TransformVectors.cfg("topic.regex", "(.*)", "topic.replacement", "x", "key.field.regex", "(.*)"),
         };
+        LinkedHashMap<String, String[]> cases = new LinkedHashMap<>();
+        for (Map.Entry<String, String[]> ev : events.entrySet()) cases.put(ev.getKey(), new String[]{"dbserver1.inventory.customers_shard7", ev.getValue()[0], ev.getValue()[1]});
+        emitCases(type, "ByLogicalTableRouter", configs, cases);
+    }
+
+    /** Every configuration of a transformation on every case (topic, key JSON, value JSON). */
+    static void emitCases(String type, String name, ObjectNode[] configs, LinkedHashMap<String, String[]> cases) throws Exception {
         for (ObjectNode config : configs) {
             @SuppressWarnings("unchecked")
             Transformation<SinkRecord> t = (Transformation<SinkRecord>) Class.forName(type).getDeclaredConstructor().newInstance();
@@ -464,15 +446,15 @@ class DebeziumVectors {
                 t.configure(TransformVectors.map(config));
             } catch (Exception e) {
                 ObjectNode o = TransformVectors.F.objectNode();
-                o.put("id", "ByLogicalTableRouter#" + (TransformVectors.count + 1)); o.put("kind", "config"); o.put("type", type); o.set("config", config);
+                o.put("id", name + "#" + (TransformVectors.count + 1)); o.put("kind", "config"); o.put("type", type); o.set("config", config);
                 o.put("error", TransformVectors.message(e)); o.put("errorClass", e.getClass().getSimpleName());
                 TransformVectors.emit(o);
                 continue;
             }
-            for (Map.Entry<String, String[]> ev : events.entrySet()) {
-                SinkRecord r = TransformVectors.record("dbserver1.inventory.customers_shard7", ev.getValue()[0], ev.getValue()[1], false);
+            for (Map.Entry<String, String[]> c : cases.entrySet()) {
+                SinkRecord r = TransformVectors.record(c.getValue()[0], c.getValue()[1], c.getValue()[2], false);
                 ObjectNode o = TransformVectors.F.objectNode();
-                o.put("id", "ByLogicalTableRouter#" + (TransformVectors.count + 1) + ":" + ev.getKey()); o.put("kind", "transform"); o.put("type", type);
+                o.put("id", name + "#" + (TransformVectors.count + 1) + ":" + c.getKey()); o.put("kind", "transform"); o.put("type", type);
                 o.set("config", config);
                 o.set("record", TransformVectors.spec(r));
                 try {
