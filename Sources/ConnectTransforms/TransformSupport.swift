@@ -126,17 +126,6 @@ extension MapValue {
     func get(_ name: String) -> ConnectKit.Value? { self[.string(name)] }
 }
 
-/// Parses a transformation's configuration with its ConfigDef, rethrowing Kafka-style problems.
-func parse(_ def: ConfigDef, _ configuration: [String: String]) throws(ConfigError) -> ParsedConfig {
-    try def.parse(configuration)
-}
-
-/// Kafka's `NonEmptyListValidator`.
-let nonEmptyList = ConfigValidator(description: "non-empty list") { name, v in
-    if case .list(let l) = v, !l.isEmpty { return nil }
-    return "__NONEMPTY__"
-}
-
 /// Builds a struct value positionally without re-validating (values come from valid structs).
 func makeStruct(_ schema: Schema, _ values: [ConnectKit.Value]) -> Struct { Struct(unchecked: schema, values: values) }
 
@@ -172,16 +161,8 @@ func defaultedFields(_ schema: Schema) -> [Int] {
 }
 
 extension Struct {
-    /// The values as Kafka's `get(field)` returns them (defaults for nulls where the schema has one).
-    func valuesWithDefaults(_ defaulted: [Int], replace: Bool) -> [Value] {
-        var values = self.values
-        if replace {
-            for i in defaulted where values[i].isNull { values[i] = schema.fields[i].schema.defaultValue! }
-        }
-        return values
-    }
-
-    /// Like `valuesWithDefaults`, moving the values out of the struct (no copy if it was the only holder).
+    /// The values as Kafka's `get(field)` returns them (defaults for nulls where the schema has one),
+    /// moved out of the struct (no copy if it was the only holder).
     consuming func takeValues(_ defaulted: [Int], replace: Bool) -> [Value] {
         let schema = self.schema
         var values = (consume self).intoValues()

@@ -101,12 +101,6 @@ public struct SourceRecord: ConnectRecord {
         return storage
     }
 
-    /// Whether no other copy shares this record's storage (diagnostics for copy-free pipelines).
-    package mutating func isUniquelyStored() -> Bool { isKnownUniquelyReferenced(&storage) }
-
-    /// The identity of the storage box (diagnostics: the same identity means no copy was made).
-    package var storageID: ObjectIdentifier { ObjectIdentifier(storage) }
-
     /// Identifies the source partition (e.g. `["table": "orders"]`).
     public var sourcePartition: [String: Value] {
         get { storage.sourcePartition }

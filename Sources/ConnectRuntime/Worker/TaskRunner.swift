@@ -29,7 +29,6 @@ final class TaskRunner: Sendable {
         self.kind = kind
     }
 
-    var isSource: Bool { if case .source = kind { return true }; return false }
     var isRunning: Bool { state.withLock { $0.running } }
 
     /// Starts the task if it is not running.

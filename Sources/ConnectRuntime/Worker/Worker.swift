@@ -247,26 +247,6 @@ public final class Worker: Service, Sendable {
     }
 }
 
-/// Counts down to zero; waiters wake when it gets there.
-final class Countdown: Sendable {
-    private let count: Atomic<Int>
-    private let reachedZero = AsyncSignal()
-
-    init(_ count: Int) { self.count = Atomic(count) }
-
-    func countDown() {
-        if count.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { reachedZero.signal() }
-    }
-
-    func waitForZero(until deadline: ContinuousClock.Instant) async {
-        while ContinuousClock.now < deadline && !Task.isCancelled {
-            let g = reachedZero.generation
-            if count.load(ordering: .acquiring) <= 0 { return }
-            await reachedZero.wait(after: g, timeout: min(.milliseconds(200), deadline - ContinuousClock.now))
-        }
-    }
-}
-
 /// Carries a non-Sendable value out of the task that created it (only ever used by one task at a time).
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
