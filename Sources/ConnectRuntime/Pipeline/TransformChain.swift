@@ -139,39 +139,20 @@ public struct TransformChain: Sendable {
     @_specialize(exported: false, where R == SourceRecord)
     @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
-        // Fast path: every stage works on the value struct's values, prepared once per schema; the
-        // record and its values are changed in place, once.
-        if let fused, let schema = record.valueSchema, schema.type == .struct, case .struct = record.value,
-            let program = fused.program(schema, sinkRecord: R.self == SinkRecord.self)
+        // Fast path for the runtime's record types: every stage works on the value struct's values,
+        // prepared once per schema; the record and its values are changed in place, once. Other
+        // record types run stage by stage (same result).
+        let sink = R.self == SinkRecord.self
+        if let fused, sink || R.self == SourceRecord.self, let schema = record.valueSchema, schema.type == .struct,
+            case .struct = record.value, let program = fused.program(schema, sinkRecord: sink)
         {
             var out = consume record
-            if R.self == SourceRecord.self {
-                try withUnsafeMutablePointer(to: &out) { p in
+            try withUnsafeMutablePointer(to: &out) { p in
+                if sink {
+                    try p.withMemoryRebound(to: SinkRecord.self, capacity: 1) { try Self.runFused(&$0.pointee, program) }
+                } else {
                     try p.withMemoryRebound(to: SourceRecord.self, capacity: 1) { try Self.runFused(&$0.pointee, program) }
                 }
-                return out
-            }
-            if R.self == SinkRecord.self {
-                try withUnsafeMutablePointer(to: &out) { p in
-                    try p.withMemoryRebound(to: SinkRecord.self, capacity: 1) { try Self.runFused(&$0.pointee, program) }
-                }
-                return out
-            }
-            let value = out.value
-            out.value = .null
-            guard case .struct(let s) = consume value else { return nil }
-            var values = (consume s).intoValues()
-            values.reserveCapacity(program.capacity)  // one buffer for every step (a copy if it was shared)
-            var state = FusedRecord(values: consume values, topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: nil)
-            try program.steps.withUnsafeBufferPointer { steps in
-                for i in steps.indices { try steps[i].run(&state) }
-            }
-            out.topic = state.topic
-            out.valueSchema = program.output
-            out.value = .struct(Struct(unchecked: program.output, values: state.takeValues()))
-            if let key = state.key {
-                out.keySchema = state.keySchema
-                out.key = key
             }
             return out
         }
