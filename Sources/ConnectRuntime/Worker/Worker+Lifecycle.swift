@@ -395,12 +395,10 @@ extension Worker {
     }
 
     /// The error handler of one task: its connector's `errors.*` policy, with the worker's
-    /// in-memory topics as the dead-letter destination.
-    func errorHandler(connector: String, config: [String: String], task: Int, logger: Logger) throws -> RetryWithTolerance {
-        let policy = try ErrorPolicy(config: config)
-        let codec = try RecordCodec(worker: self.config.originals, connector: config, registry: registry)
-        return RetryWithTolerance(
-            policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec),
+    /// in-memory topics as the dead-letter destination, written with the task's own `codec`.
+    func errorHandler(connector: String, config: [String: String], task: Int, codec: RecordCodec, logger: Logger) throws -> RetryWithTolerance {
+        RetryWithTolerance(
+            policy: try ErrorPolicy(config: config), connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec),
             counters: taskMetrics(connector, task).errors, sleep: { [clock] in try await clock.sleep(for: $0) })
     }
 

@@ -37,13 +37,13 @@ extension Worker {
         }
 
         do {
-            let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, logger: log)
+            let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
+            let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
             let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: String(reflecting: plan.type))
             let context = RuntimeSinkTaskContext(config: plan.config, assigned: [], logger: log, reporter: reporter)
             if let direct = plan.direct {
                 input = direct
             } else if let consumer = plan.consumer {
-                let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
                 input = TopicSinkInput(consumer: consumer, codec: codec, errors: errors, reporter: reporter)
             }
             guard let input else { return }

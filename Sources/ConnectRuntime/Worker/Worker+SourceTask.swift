@@ -46,9 +46,9 @@ extension Worker {
         }
 
         do {
-            let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, logger: log)
+            let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
+            let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
-            let codec = transport == nil ? nil : try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector)))
             try await task.start(plan.config)
@@ -85,7 +85,7 @@ extension Worker {
                 if !admitted { break }
                 // Ask the sinks to flush before the source has to wait, so both keep moving.
                 if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
-                if let transport, let codec {
+                if let transport {
                     metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport))
                 } else if chain.isEmpty {
                     let count = records.count
