@@ -24,6 +24,9 @@ final class ConnectorRunner: Sendable {
     }
     let state = Mutex(State())
 
+    /// `tasks.max` (validated when the connector was created; 1 when absent).
+    var tasksMax: Int { Int(config["tasks.max"] ?? "1") ?? 1 }
+
     init(name: String, config: [String: String], plugin: ConnectorPlugin) {
         self.name = name
         self.config = config

@@ -61,40 +61,41 @@ extension Worker {
     /// Starts the connector instance and creates its task runners — and, for a sink, its queues or
     /// consumer group, so that no record is routed before the sink is known — without starting them.
     func prepareConnectorLocked(_ runner: ConnectorRunner) async {
-        let name = runner.name
-        let log = logger.with("connector", name)
         runner.state.withLock { $0.stopped = false }
-        let executor = ThreadExecutor(name: "connector-\(name)")
+        guard let (instance, taskConfigs) = await launchInstanceLocked(runner) else { return }
+        createTasks(runner, instance: instance, configs: taskConfigs)
+        board.connector(runner.name, runningState(runner.name))
+        logger.with("connector", runner.name).info("started connector with \(taskConfigs.count) task(s)")
+    }
+
+    /// Starts a new connector instance on its own executor, asks it for task configurations and
+    /// keeps it in the runner's state. A failure marks the connector FAILED with its trace and
+    /// returns nil.
+    private func launchInstanceLocked(_ runner: ConnectorRunner) async -> (any Connector, [[String: String]])? {
+        let log = logger.with("connector", runner.name)
+        let executor = ThreadExecutor(name: "connector-\(runner.name)")
         let context = connectorContext(runner, logger: log)
-        let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
+        let (plugin, config, tasksMax) = (runner.plugin, runner.config, runner.tasksMax)
         do {
-            let (instance, taskConfigs) = try await Self.startInstance(runner.plugin, config: runner.config, tasksMax: tasksMax, context: context, executor: executor)
+            let box = try await Task(executorPreference: executor) { () -> UncheckedBox<(any Connector, [[String: String]])> in
+                let instance = plugin.instantiate()
+                instance.initialize(context: context)
+                try await instance.start(config)
+                let configs = try await instance.taskConfigs(maxTasks: tasksMax)
+                return UncheckedBox((instance, configs))
+            }.value
             runner.state.withLock {
-                $0.instance = instance
+                $0.instance = UncheckedBox(box.value.0)
                 $0.executor = executor
                 $0.context = context
             }
-            createTasks(runner, instance: instance.value, configs: taskConfigs)
-            board.connector(name, runningState(name))
-            log.info("started connector with \(taskConfigs.count) task(s)")
+            return box.value
         } catch {
             log.error("connector failed to start: \(error)")
-            board.connector(name, .failed, trace: failureTrace(error))
+            board.connector(runner.name, .failed, trace: failureTrace(error))
             executor.shutdown()
+            return nil
         }
-    }
-
-    private static func startInstance(
-        _ plugin: ConnectorPlugin, config: [String: String], tasksMax: Int, context: RuntimeConnectorContext, executor: ThreadExecutor
-    ) async throws -> (UncheckedBox<any Connector>, [[String: String]]) {
-        let box = try await Task(executorPreference: executor) { () -> UncheckedBox<(any Connector, [[String: String]])> in
-            let instance = plugin.instantiate()
-            instance.initialize(context: context)
-            try await instance.start(config)
-            let configs = try await instance.taskConfigs(maxTasks: tasksMax)
-            return UncheckedBox((instance, configs))
-        }.value
-        return (UncheckedBox(box.value.0), box.value.1)
     }
 
     /// Creates task runners for the task configurations.
@@ -159,7 +160,7 @@ extension Worker {
     func reconfigureLocked(_ runner: ConnectorRunner) async {
         let (instance, executor, old) = runner.state.withLock { ($0.instance, $0.executor, $0.taskConfigs) }
         guard let instance, let executor, !runner.isStopped, !isStopping else { return }
-        let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
+        let tasksMax = runner.tasksMax
         do {
             let configs = try await Task(executorPreference: executor) { try await instance.value.taskConfigs(maxTasks: tasksMax) }.value
             guard configs != old else { return }
@@ -257,30 +258,16 @@ extension Worker {
     private func restartInstanceLocked(_ runner: ConnectorRunner, restartTasks: Set<Int>) async {
         let oldConfigs = runner.state.withLock { $0.taskConfigs }
         await stopInstanceOnly(runner)
-        let name = runner.name
-        let executor2 = ThreadExecutor(name: "connector-\(name)")
-        let context = connectorContext(runner, logger: logger.with("connector", name))
-        do {
-            let tasksMax = Int(runner.config["tasks.max"] ?? "1") ?? 1
-            let (newInstance, configs) = try await Self.startInstance(runner.plugin, config: runner.config, tasksMax: tasksMax, context: context, executor: executor2)
-            runner.state.withLock {
-                $0.instance = newInstance
-                $0.executor = executor2
-                $0.context = context
-            }
-            board.connector(name, runningState(name))
-            if configs != oldConfigs || runner.tasks.isEmpty {
-                for t in runner.tasks { await t.stop(self) }
-                board.clearTasks(name)
-                createTasks(runner, instance: newInstance.value, configs: configs)
-                for t in runner.tasks { t.start(self) }
-            } else {
-                let tasks = runner.tasks
-                for id in restartTasks where id < tasks.count { tasks[id].restart(self) }
-            }
-        } catch {
-            board.connector(name, .failed, trace: failureTrace(error))
-            executor2.shutdown()
+        guard let (instance, configs) = await launchInstanceLocked(runner) else { return }
+        board.connector(runner.name, runningState(runner.name))
+        if configs != oldConfigs || runner.tasks.isEmpty {
+            for t in runner.tasks { await t.stop(self) }
+            board.clearTasks(runner.name)
+            createTasks(runner, instance: instance, configs: configs)
+            for t in runner.tasks { t.start(self) }
+        } else {
+            let tasks = runner.tasks
+            for id in restartTasks where id < tasks.count { tasks[id].restart(self) }
         }
     }
 
