@@ -135,16 +135,24 @@ public struct TransformChain: Sendable {
             keySchema: state.keySchema, key: state.key, unique: unique)
     }
 
+    /// Whether the value is a struct of this schema (checked here so that no reference to the
+    /// struct outlives the check: the fused path changes a uniquely held struct in place).
+    private static func isStruct(_ value: ConnectKit.Value, of schema: Schema) -> Bool {
+        guard case .struct(let s) = value else { return false }
+        return s.schema === schema || s.schema == schema
+    }
+
     /// Applies every stage in order; `nil` when a stage drops the record.
     @_specialize(exported: false, where R == SourceRecord)
     @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         // Fast path for the runtime's record types: every stage works on the value struct's values,
         // prepared once per schema; the record and its values are changed in place, once. Other
-        // record types run stage by stage (same result).
+        // record types run stage by stage (same result), and so do records whose struct has another
+        // schema than the record's (the steps read values by the record's schema).
         let sink = R.self == SinkRecord.self
         if let fused, sink || R.self == SourceRecord.self, let schema = record.valueSchema, schema.type == .struct,
-            case .struct = record.value, let program = fused.program(schema, sinkRecord: sink)
+            Self.isStruct(record.value, of: schema), let program = fused.program(schema, sinkRecord: sink)
         {
             var out = consume record
             try withUnsafeMutablePointer(to: &out) { p in
