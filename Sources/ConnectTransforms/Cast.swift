@@ -73,7 +73,7 @@ public final class Cast: Sendable {
             return side.replace(consume record, schema: updated, value: cast)
         }
         var out = consume record
-        let s = try takeStruct(side.take(&out), Self.purpose)
+        let s = try takeStruct(side.take(&out), Self.purpose).conforming(to: schema)
         let fields = s.schema.fields
         var values = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
         for (i, t) in plan.targets { values[i] = try Self.cast(take(&values[i]), schema: fields[i].schema, to: t) }

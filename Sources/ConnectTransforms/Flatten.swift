@@ -25,7 +25,7 @@ public final class Flatten: SidedTransform {
             try flatten(try Require.map(value, Self.purpose), "", &out)
             return side.replace(consume record, schema: nil, value: .map(out))
         }
-        let s: Struct? = value.isNull ? nil : try Require.struct(value, Self.purpose)
+        let s: Struct? = value.isNull ? nil : try Require.struct(value, Self.purpose).conforming(to: schema)
         let updated = try cache.get(schema) { () throws(DataError) -> Schema in
             var b = copyBasics(schema, .struct())
             if schema.isOptional { b = b.optional() }
@@ -147,7 +147,7 @@ public final class HeaderFrom: SidedTransform {
             }
             return side.replace(out, schema: nil, value: .map(m))
         }
-        let s = try Require.struct(value, purpose)
+        let s = try Require.struct(value, purpose).conforming(to: schema)
         var updatedSchema = schema
         var updatedValue = value
         if move {

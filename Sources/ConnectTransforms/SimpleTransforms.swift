@@ -34,7 +34,7 @@ public struct ValueToKey: Transformation {
             out.key = .map(key)
             return out
         }
-        let s = try Require.struct(record.value, Self.purpose)
+        let s = try Require.struct(record.value, Self.purpose).conforming(to: schema)
         let plan = try cache.get(schema) { () throws(DataError) -> (schema: Schema, sources: [Int]) in
             var b = SchemaBuilder.struct()
             var sources: [Int] = []
@@ -130,7 +130,8 @@ public final class SetSchemaMetadata: SidedTransform {
             return try b.build()
         }
         var value = side.value(record)
-        if case .struct(let s) = value {
+        if case .struct(let original) = value {
+            let s = try original.conforming(to: schema)
             value = .struct(makeStruct(updated, s.schema.fields.map { replaceNullWithDefault ? s.get($0) : s.values[$0.index] }))
         }
         return side.replace(consume record, schema: updated, value: value)

@@ -129,7 +129,7 @@ public final class TimestampConverter: SidedTransform {
             let from = try kind(of: schema)
             return side.replace(consume record, schema: typeSchema(optional: schema.isOptional), value: try convert(value, from: from))
         }
-        let s: Struct? = value.isNull ? nil : try Require.struct(value, Self.purpose)
+        let s: Struct? = value.isNull ? nil : try Require.struct(value, Self.purpose).conforming(to: schema)
         let updated = try cache.get(schema) { () throws(DataError) -> Schema in
             guard schema.type == .struct else { throw DataError("Cannot list fields on non-struct type") }
             var b = copyBasics(schema, .struct())

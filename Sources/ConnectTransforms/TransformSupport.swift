@@ -173,6 +173,20 @@ extension Struct {
     }
 }
 
+extension Struct {
+    /// This struct as a struct of `schema`, the record's schema, which transformations index by
+    /// position: itself when it has that schema; otherwise (a connector's mistake) its values read
+    /// by name, as Kafka's `Struct.get(String)` reads them, so that a field it lacks fails with
+    /// Kafka's error instead of an index past its values.
+    func conforming(to schema: Schema) throws(DataError) -> Struct {
+        if self.schema === schema || self.schema == schema { return self }
+        var values: [Value] = []
+        values.reserveCapacity(schema.fields.count)
+        for f in schema.fields { values.append(try getWithoutDefault(f.name)) }
+        return Struct(unchecked: schema, values: values)
+    }
+}
+
 /// The struct inside a value, moved out of it (Kafka's `requireStruct`).
 func takeStruct(_ v: consuming Value, _ purpose: String) throws(DataError) -> Struct {
     switch consume v {

@@ -166,3 +166,35 @@ extension FusedChainTests {
         }
     }
 }
+
+/// Transformations that plan by the record's schema read a struct with another schema (a
+/// connector's mistake) by name, as Kafka's `Struct.get(String)` does: a field it lacks is a clear
+/// error naming the field, not an index past its values; a struct with more fields gives the
+/// record's fields.
+@Test(arguments: [
+    ("Cast$Value", ["spec": "id:string"]), ("ValueToKey", ["fields": "id"]),
+    ("HeaderFrom$Value", ["fields": "id", "headers": "h", "operation": "move"]),
+    ("SetSchemaMetadata$Value", ["schema.name": "renamed"]), ("TimestampConverter$Value", ["field": "created_at", "target.type": "unix"]),
+    ("Flatten$Value", [:]),
+])
+func aStructWithAnotherSchemaThanItsRecordsIsReadByName(type: String, config: [String: String]) throws {
+    let t = try #require(PluginRegistry.standard.transformations.lookup(type)).plugin.init(configuration: config)
+    let narrow = try SchemaBuilder.struct().field("id", .int64).build()
+    let lacking = SinkRecord(topic: "orders", partition: 0, valueSchema: DataGen.ordersSchema,
+                             value: .struct(try Struct(narrow, ["id": .int64(7)])), offset: 3, timestamp: 1)
+    let error = #expect(throws: DataError.self, "\(type)") { try t.apply(lacking) }
+    #expect(error?.message == "customer is not a valid field name", "\(type)")
+
+    // The full order in a struct whose schema is not the record's (no name): the record's view of it.
+    var wider = SchemaBuilder.struct()
+    for f in DataGen.ordersSchema.fields { wider = wider.field(f.name, f.schema) }
+    wider = wider.field("extra", .optionalString)
+    let order = try #require(DataGen.order(5).structValue)
+    let widened = Struct(unchecked: try wider.build(), values: order.values + [.string("x")])
+    func record(_ value: Struct) -> SinkRecord {
+        SinkRecord(topic: "orders", partition: 0, valueSchema: DataGen.ordersSchema, value: .struct(value), offset: 3, timestamp: 1)
+    }
+    let a = try #require(try t.apply(record(widened))), b = try #require(try t.apply(record(order)))
+    #expect(a.key == b.key && a.keySchema == b.keySchema && a.headers == b.headers, "\(type)")
+    if type != "ValueToKey" { #expect(a.value == b.value && a.valueSchema == b.valueSchema, "\(type)") }  // ValueToKey keeps the value as it was
+}
