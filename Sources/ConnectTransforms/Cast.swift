@@ -16,7 +16,8 @@ public final class Cast: Sendable {
     let castByName: [String: SchemaType]
     let wholeValue: SchemaType?
     let replaceNullWithDefault: Bool
-    let cache = PlanCache<(schema: Schema, targets: [(Int, SchemaType)], defaulted: [Int])>()
+    let cache = SchemaCache()
+    let steps = PlanCache<FusedStep>()
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
         self.side = side
@@ -57,11 +58,7 @@ public final class Cast: Sendable {
             for field in javaHashOrder(casts.map(\.field)) { m.put(.string(field), try Self.cast(m.get(field) ?? .null, schema: nil, to: castByName[field]!)) }
             return side.replace(consume record, schema: nil, value: .map(m))
         }
-        let plan = try cache.get(schema) { () throws(DataError) -> (schema: Schema, targets: [(Int, SchemaType)], defaulted: [Int]) in
-            (try makeSchema(schema), schema.type == .struct ? schema.fields.compactMap { f in castByName[f.name].map { (f.index, $0) } } : [],
-             schema.type == .struct ? defaultedFields(schema) : [])
-        }
-        let updated = plan.schema
+        let updated = try cache.get(schema) { () throws(DataError) -> Schema in try makeSchema(schema) }
         if let wholeValue {
             let cast = try Self.cast(side.value(record), schema: schema, to: wholeValue)
             // Kafka keeps the schema's name: a Date/Time/Timestamp/Decimal name on the cast value,
@@ -72,12 +69,7 @@ public final class Cast: Sendable {
             }
             return side.replace(consume record, schema: updated, value: cast)
         }
-        var out = consume record
-        let s = try takeStruct(side.take(&out), Self.purpose).conforming(to: schema)
-        let fields = s.schema.fields
-        var values = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
-        for (i, t) in plan.targets { values[i] = try Self.cast(take(&values[i]), schema: fields[i].schema, to: t) }
-        return side.replace(consume out, schema: updated, value: .struct(makeStruct(updated, values)))
+        return try side.runStep(consume record, Self.purpose, cache: steps, conformingTo: schema) { schema throws(DataError) in try step(schema) }
     }
 
     func makeSchema(_ schema: Schema) throws(DataError) -> Schema {

@@ -36,6 +36,28 @@ package struct FusedStep: Sendable {
     package let output: Schema
 }
 
+extension RecordSide {
+    /// The struct branch of `apply` for a transformation with a fused step: the step, made once per
+    /// struct schema, runs on the struct's values (moved out, changed in place) — the same work a
+    /// fused chain does. `conformingTo` reads the struct as a struct of the record's schema first
+    /// (for transformations that, like Kafka's, plan by the record's schema); `keepingRecordSchema`
+    /// leaves the record's schema on the record (MaskField's `newRecord`).
+    func runStep<R: ConnectRecord>(
+        _ record: consuming R, _ purpose: String, cache: PlanCache<FusedStep>, offset: Int64? = nil,
+        conformingTo: Schema? = nil, keepingRecordSchema: Bool = false, _ make: (Schema) throws(DataError) -> FusedStep
+    ) throws -> R {
+        var out = consume record
+        let recordSchema = schema(out)
+        var s = try takeStruct(take(&out), purpose)
+        if let conformingTo { s = try s.conforming(to: conformingTo) }
+        let structSchema = s.schema
+        let step = try cache.get(structSchema) { () throws(DataError) in try make(structSchema) }
+        var r = FusedRecord(values: (consume s).intoValues(), topic: out.topic, kafkaPartition: out.kafkaPartition, timestamp: out.timestamp, offset: offset)
+        try step.run(&r)
+        return replace(consume out, schema: keepingRecordSchema ? recordSchema : step.output, value: .struct(makeStruct(step.output, r.takeValues())))
+    }
+}
+
 /// A transformation that can run as a fused step (value-side, struct values). `nil` from
 /// `fusedStep` means "use `apply` for this schema".
 package protocol FusableTransformation: Transformation {
@@ -43,8 +65,8 @@ package protocol FusableTransformation: Transformation {
 }
 
 extension InsertField {
-    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
-        guard side == .value, schema.type == .struct, offsetField == nil || sinkRecord else { return nil }
+    /// The insertion on a struct of this schema (`offset.field` reads the offset of a sink record).
+    func step(_ schema: Schema) throws(DataError) -> FusedStep {
         let updated = try makeSchema(schema)
         let defaulted = replaceNullWithDefault ? defaultedFields(schema) : []
         let defaults = defaulted.map { schema.fields[$0].schema.defaultValue! }
@@ -67,8 +89,8 @@ extension InsertField {
 }
 
 extension ReplaceField {
-    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
-        guard side == .value, schema.type == .struct else { return nil }
+    /// The replacement on a struct of this schema.
+    func step(_ schema: Schema) throws(DataError) -> FusedStep {
         var b = copyBasics(schema, .struct())
         var sources: [Int] = []
         for f in schema.fields where keep(f.name) {
@@ -90,8 +112,8 @@ extension ReplaceField {
 }
 
 extension MaskField {
-    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
-        guard side == .value, schema.type == .struct else { return nil }
+    /// The masking on a struct of this schema.
+    func step(_ schema: Schema) -> FusedStep {
         let maskedFields = schema.fields.filter { fieldSet.contains($0.name) }.map(\.index)
         let fieldSchemas = schema.fields.map(\.schema)
         let defaulted = replaceNullWithDefault ? defaultedFields(schema) : []
@@ -104,8 +126,8 @@ extension MaskField {
 }
 
 extension Cast {
-    func fusedStep(valueSchema schema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
-        guard side == .value, schema.type == .struct, wholeValue == nil else { return nil }
+    /// The field casts on a struct of this schema (not for a whole-value cast).
+    func step(_ schema: Schema) throws(DataError) -> FusedStep {
         let updated = try makeSchema(schema)
         let targets = schema.fields.compactMap { f in castByName[f.name].map { (f.index, $0) } }
         let fieldSchemas = schema.fields.map(\.schema)
@@ -153,14 +175,23 @@ extension ValueToKey: FusableTransformation {
 }
 
 extension InsertField.Value: FusableTransformation {
-    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        guard valueSchema.type == .struct, inner.offsetField == nil || sinkRecord else { return nil }
+        return try inner.step(valueSchema)
+    }
 }
 extension ReplaceField.Value: FusableTransformation {
-    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        valueSchema.type == .struct ? try inner.step(valueSchema) : nil
+    }
 }
 extension MaskField.Value: FusableTransformation {
-    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        valueSchema.type == .struct ? inner.step(valueSchema) : nil
+    }
 }
 extension Cast.Value: FusableTransformation {
-    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? { try inner.fusedStep(valueSchema: valueSchema, sinkRecord: sinkRecord) }
+    package func fusedStep(valueSchema: Schema, sinkRecord: Bool) throws(DataError) -> FusedStep? {
+        valueSchema.type == .struct && inner.wholeValue == nil ? try inner.step(valueSchema) : nil
+    }
 }

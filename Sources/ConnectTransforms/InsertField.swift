@@ -35,7 +35,7 @@ public final class InsertField: Sendable {
     let topicField, partitionField, offsetField, timestampField, staticField: Spec?
     let staticValue: String?
     let replaceNullWithDefault: Bool
-    let cache = PlanCache<(schema: Schema, defaulted: [Int])>()
+    let steps = PlanCache<FusedStep>()
     static let purpose = "field insertion"
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
@@ -68,23 +68,7 @@ public final class InsertField: Sendable {
             return side.replace(consume record, schema: nil, value: .map(m))
         }
         let offset = offsetField == nil ? nil : try Require.sinkRecord(record, Self.purpose).kafkaOffset
-        var out = consume record
-        let s = try takeStruct(side.take(&out), Self.purpose)
-        let original = s.schema
-        let plan = try cache.get(original) { () throws(DataError) -> (schema: Schema, defaulted: [Int]) in (try makeSchema(original), defaultedFields(original)) }
-        let updated = plan.schema
-        var values = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
-        values.reserveCapacity(updated.fields.count)
-        if topicField != nil { values.append(.string(out.topic)) }
-        if partitionField != nil { values.append(out.kafkaPartition.map { .int32($0) } ?? .null) }
-        if let offset { values.append(.int64(offset)) }
-        if timestampField != nil { values.append(out.timestamp.map { .timestamp($0) } ?? .null) }
-        if staticField != nil { values.append(staticValue.map { .string($0) } ?? .null) }
-        // A required inserted field must have a value (what Kafka's Struct validation rejects).
-        for f in updated.fields[original.fields.count...] where values[f.index].isNull && !f.schema.isOptional {
-            throw DataError("Invalid value: null used for required field: \"\(f.name)\", schema type: \(f.schema.type)")
-        }
-        return side.replace(consume out, schema: updated, value: .struct(makeStruct(updated, values)))
+        return try side.runStep(consume record, Self.purpose, cache: steps, offset: offset) { schema throws(DataError) in try step(schema) }
     }
 
     func makeSchema(_ schema: Schema) throws(DataError) -> Schema {

@@ -16,7 +16,7 @@ public final class MaskField: Sendable {
     let fieldSet: Set<String>
     let replacement: String?
     let replaceNullWithDefault: Bool
-    let cache = PlanCache<(masked: [Int], defaulted: [Int])>()
+    let steps = PlanCache<FusedStep>()
     static let purpose = "mask fields"
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
@@ -31,20 +31,12 @@ public final class MaskField: Sendable {
     }
 
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
-        guard let schema = side.schema(record) else {
+        guard side.schema(record) != nil else {
             var m = try Require.map(side.value(record), Self.purpose)
             for f in javaHashOrder(fields) { m.put(.string(f), try masked(m.get(f) ?? .null, schema: nil)) }
             return side.replace(consume record, schema: nil, value: .map(m))
         }
-        var out = consume record
-        let s = try takeStruct(side.take(&out), Self.purpose)
-        let structSchema = s.schema
-        let plan = try cache.get(structSchema) { () throws(DataError) -> (masked: [Int], defaulted: [Int]) in
-            (structSchema.fields.filter { fieldSet.contains($0.name) }.map(\.index), defaultedFields(structSchema))
-        }
-        var values = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
-        for i in plan.masked { values[i] = try masked(take(&values[i]), schema: structSchema.fields[i].schema) }
-        return side.replace(consume out, schema: schema, value: .struct(makeStruct(structSchema, values)))
+        return try side.runStep(consume record, Self.purpose, cache: steps, keepingRecordSchema: true) { step($0) }
     }
 
     func masked(_ v: ConnectKit.Value, schema: Schema?) throws(DataError) -> ConnectKit.Value {

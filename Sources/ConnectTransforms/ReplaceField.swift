@@ -19,7 +19,7 @@ public final class ReplaceField: Sendable {
     let renames: [String: String]
     let reverse: [String: String]
     let replaceNullWithDefault: Bool
-    let cache = PlanCache<(schema: Schema, sources: [Int], defaulted: [Int])>()
+    let steps = PlanCache<FusedStep>()
     static let purpose = "field replacement"
 
     init(side: RecordSide, configuration: [String: String]) throws(ConfigError) {
@@ -54,23 +54,7 @@ public final class ReplaceField: Sendable {
             }
             return side.replace(consume record, schema: nil, value: .map(out))
         }
-        var out = consume record
-        let s = try takeStruct(side.take(&out), Self.purpose)
-        let original = s.schema
-        let plan = try cache.get(original) { () throws(DataError) -> (schema: Schema, sources: [Int], defaulted: [Int]) in
-            var b = copyBasics(original, .struct())
-            var sources: [Int] = []
-            for f in original.fields where keep(f.name) {
-                b = b.field(renames[f.name] ?? f.name, f.schema)
-                sources.append(f.index)
-            }
-            return (try b.build(), sources, defaultedFields(original))
-        }
-        var old = s.takeValues(plan.defaulted, replace: replaceNullWithDefault)
-        var values: [ConnectKit.Value] = []
-        values.reserveCapacity(plan.sources.count)
-        for i in plan.sources { values.append(take(&old[i])) }
-        return side.replace(consume out, schema: plan.schema, value: .struct(makeStruct(plan.schema, values)))
+        return try side.runStep(consume record, Self.purpose, cache: steps) { schema throws(DataError) in try step(schema) }
     }
 
     /// The transformation on record keys (Kafka\'s `$Key`).

@@ -161,19 +161,6 @@ func defaultedFields(_ schema: Schema) -> [Int] {
 }
 
 extension Struct {
-    /// The values as Kafka's `get(field)` returns them (defaults for nulls where the schema has one),
-    /// moved out of the struct (no copy if it was the only holder).
-    consuming func takeValues(_ defaulted: [Int], replace: Bool) -> [Value] {
-        let schema = self.schema
-        var values = (consume self).intoValues()
-        if replace {
-            for i in defaulted where values[i].isNull { values[i] = schema.fields[i].schema.defaultValue! }
-        }
-        return values
-    }
-}
-
-extension Struct {
     /// This struct as a struct of `schema`, the record's schema, which transformations index by
     /// position: itself when it has that schema; otherwise (a connector's mistake) its values read
     /// by name, as Kafka's `Struct.get(String)` reads them, so that a field it lacks fails with
