@@ -28,11 +28,12 @@ let package = Package(
         // Kafka Connect's single message transformations and predicates (pure Swift, on ConnectKit).
         .target(name: "ConnectTransforms", dependencies: ["ConnectKit"], swiftSettings: strict),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Runs pipelines: task threads, acknowledgements, offset stores, built-in connectors.
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectKit", "ConnectTransforms", "CSQLite",
+                "ConnectKit", "ConnectTransforms", "CSQLite", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

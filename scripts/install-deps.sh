@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ConnectKit builds against, only those that are missing. Idempotent.
 set -euo pipefail
-packages=(pkg-config libsqlite3-dev librdkafka-dev libcurl4-openssl-dev)
+packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -125,8 +125,16 @@ struct LifecycleTests {
         #expect(worker.status("rec") == nil)
         #expect(worker.connectorNames == ["count"])
         await #expect(throws: WorkerError.unknownConnector("rec")) { try await worker.removeConnector("rec") }
-        // With its only sink gone, the source's records are acknowledged and its offsets advance.
+        // With its only sink gone, the records it had not flushed are held for the topic (as Kafka
+        // keeps them in the topic): not acknowledged, and the source says so in its status.
+        try await eventually("the source to say it waits") { worker.status("count")?.tasks.first?.waiting.isEmpty == false }
+        #expect(worker.status("count")?.tasks.first?.waiting.first?.contains("topic 'numbers' has no reader in this worker") == true)
+        #expect(Hub.shared.get("dyn-src").committedRecords.count < 300)
+        // A new sink for the topic receives them, and the source's offsets advance.
+        try worker.add(["name": "rec2", "connector.class": "Recording", "hub.id": "dyn-sink2", "topics": "numbers"])
         try await eventually("all offsets committed") { Hub.shared.get("dyn-src").committedRecords.count >= 300 }
+        try await eventually("the new sink to flush them") { Set(Hub.shared.get("dyn-sink2").flushed) == Set(0..<300) }
+        try await eventually("the source to stop waiting") { worker.status("count")?.tasks.first?.waiting == [] }
         worker.stop()
         try await run.value
     }
@@ -192,8 +200,9 @@ extension LifecycleTests {
     @Test func aConnectorCanAskForNewTasksAndRaiseErrors() async throws {
         var registry = statusRegistry()
         registry.register(.source(ElasticSource.self), name: "Elastic")
-        let worker = try Worker(registry: registry, logger: quiet)
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
         try worker.add(["name": "elastic", "connector.class": "Elastic", "hub.id": "elastic", "tasks.max": "4"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "elastic-sink", "topics": "numbers"])
         let run = Task { try await worker.run() }
         try await eventually("one task") { worker.status("elastic")?.tasks.map(\.state) == [.running] }
         Hub.shared.update("elastic") { $0.starts = 3 }

@@ -171,7 +171,8 @@ struct PipelineStagesTests {
     @Test func conversionFailures() async throws {
         for tolerate in [true, false] {
             let id = "conv-\(tolerate)"
-            let config = try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20", "value.converter.schemas.enable": "false"])
+            let config = try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20", "value.converter.schemas.enable": "false",
+                                           "local.topics.dir": try temporaryDirectory("dlq").path])
             let worker = try Worker(config: config, registry: stagesRegistry(), logger: quiet)
             for text in ["1", "2", "oops", "4"] { worker.broker.produce(topic: "raw", TopicRecord(key: nil, value: Array(text.utf8))) }
             try worker.add([
@@ -184,7 +185,7 @@ struct PipelineStagesTests {
             }
             if tolerate {
                 #expect(Hub.shared.get(id).flushed == [1, 2, 4])
-                let dlq = worker.broker.records(topic: "dlq")
+                let dlq = try worker.localTopics().records(topic: "dlq")
                 #expect(dlq.count == 1)
                 #expect(dlq.first?.record.value == Array("oops".utf8))  // the bytes as they were read
                 let d = try #require(dlq.first)
@@ -208,7 +209,7 @@ struct PipelineStagesTests {
                 #expect(task.trace?.contains("VALUE_CONVERTER") == true)
                 #expect(task.trace?.contains("offset=2") == true)
                 #expect((worker.broker.committed(group: "connect-rec", topic: "raw") ?? 0) <= 2)  // never past the bad record
-                #expect(worker.broker.records(topic: "dlq").isEmpty)
+                #expect(try worker.localTopics().records(topic: "dlq").isEmpty)
             }
         }
     }
@@ -288,13 +289,14 @@ struct PipelineStagesTests {
     @Test func putFailures() async throws {
         // Tolerated: reported records go to the DLQ.
         let store = MemoryOffsetStore()
-        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: stagesRegistry(), offsetStore: store, logger: quiet)
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20", "local.topics.dir": try temporaryDirectory("dlq").path]),
+                                registry: stagesRegistry(), offsetStore: store, logger: quiet)
         try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "put-src", "count": "50"])
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "put-sink", "mode": "report", "topics": "numbers",
                         "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "dlq", "errors.deadletterqueue.context.headers.enable": "true"])
         try await runWorker(worker) { Hub.shared.get("put-src").committedRecords.count >= 50 }
         #expect(Hub.shared.get("put-sink").flushed == (0..<50).filter { $0 % 10 != 0 })
-        let dlq = worker.broker.records(topic: "dlq")
+        let dlq = try worker.localTopics().records(topic: "dlq")
         #expect(dlq.map { String(decoding: $0.record.value!, as: UTF8.self) }
             == (0..<5).map { #"{"schema":{"type":"int64","optional":false},"payload":\#($0 * 10)}"# })
         #expect(dlq.allSatisfy { headerText($0, "__connect.errors.stage") == "TASK_PUT" })
@@ -335,10 +337,13 @@ struct CapturingLogHandler: LogHandler {
 
 final class LogBox: Sendable {
     let lines = Mutex<[String]>([])
-    var logger: Logger {
-        let handler = CapturingLogHandler(box: self)
+    /// A logger that captures `level` and above (errors by default).
+    func logger(_ level: Logger.Level) -> Logger {
+        var handler = CapturingLogHandler(box: self)
+        handler.logLevel = level
         return Logger(label: "capture") { _ in handler }
     }
+    var logger: Logger { logger(.error) }
     var all: [String] { lines.withLock { $0 } }
 }
 
@@ -373,7 +378,9 @@ struct KafkaTransformsInPipelinesTests {
     @Test func aFailingKafkaTransformGoesThroughTheErrorHandler() async throws {
         for tolerate in [true, false] {
             let id = "kt-\(tolerate)"
-            let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20"]), registry: stagesRegistry(), logger: quiet)
+            let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20",
+                                                              "local.topics.dir": try temporaryDirectory("dlq").path]),
+                                    registry: stagesRegistry(), logger: quiet)
             try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id, "count": "10"])
             try worker.add([
                 "name": "rec", "connector.class": "Recording", "hub.id": id + "-sink", "topics": "numbers",
@@ -383,10 +390,10 @@ struct KafkaTransformsInPipelinesTests {
                 "errors.deadletterqueue.context.headers.enable": "true",
             ])
             try await runWorker(worker, timeout: .seconds(5)) {
-                tolerate ? worker.broker.records(topic: "dlq").count >= 10 : worker.status("rec")?.tasks.first?.state == .failed
+                tolerate ? ((try? worker.localTopics().records(topic: "dlq").count) ?? 0) >= 10 : worker.status("rec")?.tasks.first?.state == .failed
             }
             if tolerate {
-                let dlq = worker.broker.records(topic: "dlq")
+                let dlq = try worker.localTopics().records(topic: "dlq")
                 #expect(dlq.count == 10)
                 #expect(dlq.allSatisfy { headerText($0, "__connect.errors.stage") == "TRANSFORMATION" })
                 #expect(headerText(dlq[0], "__connect.errors.class.name") == "org.apache.kafka.connect.transforms.ExtractField$Value")

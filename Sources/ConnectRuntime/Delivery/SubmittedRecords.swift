@@ -12,16 +12,23 @@ final class PendingRecord: @unchecked Sendable {
     /// A transformation dropped it or the error handler skipped it (`commitRecord` gets no metadata).
     let dropped: Bool
     let size: Int
+    /// When the runtime took the record (ms since the epoch): its timestamp on the way to sinks
+    /// when the source gave none, as Kafka's producer stamps `CreateTime`.
+    let producedAt: Int64
     let tracker: SubmittedRecords
     private let remaining: Atomic<Int>
     /// Guarded by the tracker's lock.
     fileprivate var acked = false
 
-    init(record: SourceRecord, original: SourceRecord? = nil, dropped: Bool = false, size: Int, receivers: Int, tracker: SubmittedRecords) {
+    init(
+        record: SourceRecord, original: SourceRecord? = nil, dropped: Bool = false, size: Int, receivers: Int, producedAt: Int64 = 0,
+        tracker: SubmittedRecords
+    ) {
         self.record = record
         self.original = original
         self.dropped = dropped
         self.size = size
+        self.producedAt = producedAt
         self.tracker = tracker
         remaining = Atomic(receivers)
     }
@@ -32,6 +39,16 @@ final class PendingRecord: @unchecked Sendable {
     }
 
     var isUnreceived: Bool { remaining.load(ordering: .relaxed) == 0 }
+
+    /// Receivers that still have to flush the record.
+    var receiversLeft: Int { remaining.load(ordering: .acquiring) }
+
+    /// A record held for a topic nobody read (one placeholder receiver) is handed to `count`
+    /// receivers: the placeholder becomes the first of them.
+    func handOver(to count: Int) {
+        precondition(count > 0)
+        if count > 1 { remaining.add(count - 1, ordering: .acquiringAndReleasing) }
+    }
 
     /// Acknowledges records whose last receiver is done, grouped by source task: one lock per
     /// group, not per record.
@@ -82,14 +99,16 @@ final class SubmittedRecords: Sendable {
     /// Registers a batch of records (with their sizes and receiver counts) in order. The records
     /// move into the pending records (no copies).
     func submit(
-        _ records: consuming [SourceRecord], sizes: [Int], receivers: [Int], originals: [SourceRecord]? = nil, dropped: [Bool]? = nil
+        _ records: consuming [SourceRecord], sizes: [Int], receivers: [Int], originals: [SourceRecord]? = nil, dropped: [Bool]? = nil,
+        producedAt: Int64 = wallClockMilliseconds()
     ) -> [PendingRecord] {
         var pending: [PendingRecord] = []
         pending.reserveCapacity(records.count)
         var i = 0
         for r in consume records {
             pending.append(PendingRecord(
-                record: r, original: originals?[i], dropped: dropped?[i] ?? false, size: sizes[i], receivers: receivers[i], tracker: self))
+                record: r, original: originals?[i], dropped: dropped?[i] ?? false, size: sizes[i], receivers: receivers[i],
+                producedAt: producedAt, tracker: self))
             i += 1
         }
         state.withLock { s in
@@ -109,7 +128,8 @@ final class SubmittedRecords: Sendable {
             }
             s.outstanding += pending.count
         }
-        // Records that no sink subscribes to are acknowledged at once.
+        // Records that need no receiver (dropped by a transformation, or skipped by the error
+        // handler) are acknowledged at once.
         let unreceived = pending.filter(\.isUnreceived)
         if !unreceived.isEmpty { acknowledge(unreceived) }
         return pending

@@ -63,13 +63,13 @@ final class RetryWithTolerance: Sendable {
     let counters: ErrorCounters
     /// Where sink connectors' dead-letter records go, and how to serialize a record that has no
     /// consumed bytes (direct mode).
-    let deadLetter: (transport: any RecordTransport, codec: RecordCodec)?
+    let deadLetter: (queue: DeadLetterQueue, codec: RecordCodec)?
     let sleep: @Sendable (Duration) async throws -> Void
 
     static let minimumDelayMs: Int64 = 300
 
     init(
-        policy: ErrorPolicy, connector: String, taskID: Int, logger: Logger, deadLetter: (any RecordTransport, RecordCodec)? = nil,
+        policy: ErrorPolicy, connector: String, taskID: Int, logger: Logger, deadLetter: (DeadLetterQueue, RecordCodec)? = nil,
         counters: ErrorCounters = ErrorCounters(),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
@@ -141,9 +141,23 @@ final class RetryWithTolerance: Sendable {
                 raw = Self.serialize(r, codec: deadLetter.codec)
             }
             if policy.deadLetterContextHeaders { raw.headers += contextHeaders(stage, className, record, error) }
-            deadLetter.transport.produce([OutgoingRecord(topic: topic, partition: nil, record: raw, acknowledgement: nil)])
+            do { try deadLetter.queue.send(raw, topic: topic) } catch {
+                counters.deadLetterFailures.increment()
+                logger.error("Could not produce message to dead letter queue. topic=\(topic): \(error)")
+                throw DeadLetterQueueError(topic: topic, cause: "\(error)")
+            }
         }
         counters.recordsSkipped.increment()
+    }
+
+    /// Makes the dead-letter records written so far durable; called before offsets are committed
+    /// past the records that failed.
+    func syncDeadLetters() throws {
+        guard let deadLetter else { return }
+        do { try deadLetter.queue.sync() } catch {
+            counters.deadLetterFailures.increment()
+            throw DeadLetterQueueError(topic: policy.deadLetterTopic ?? "", cause: "\(error)")
+        }
     }
 
     private static func asSinkRecord(_ r: SourceRecord) -> SinkRecord {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The time a worker decides by: when to flush sinks and commit offsets
 /// (`offset.flush.interval.ms`) and how long to back off before a retry.
 ///
@@ -24,4 +30,12 @@ public struct SystemPipelineClock: PipelineClock {
     public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
 
     public func onAdvance(_ body: @escaping @Sendable () -> Void) {}
+}
+
+/// Wall-clock time in milliseconds since the epoch (what Kafka's producer stamps on a record that
+/// has no timestamp).
+func wallClockMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }

@@ -7,6 +7,10 @@ import Synchronization
 /// Each in-memory topic has `partitions` partitions; a record goes to the partition it names, else
 /// to its key's hash, else round-robin. Within a sink connector, partition `p` of every topic goes
 /// to task `p % tasks`.
+///
+/// A record for a topic that no sink connector reads is *held* (as Kafka would keep it in the
+/// topic): it stays unacknowledged, so its source offset is not committed and the source's
+/// in-flight limit bounds how many wait; a sink connector added later for that topic receives them.
 final class Router: Sendable {
     struct SinkTarget: Sendable {
         let connector: String
@@ -19,23 +23,38 @@ final class Router: Sendable {
         var targets: [SinkTarget] = []
         /// Receivers per topic-partition, computed once per set of targets.
         var receivers: [TopicPartition: [DeliveryQueue]] = [:]
+        /// Records of topics no target reads, in the order they came, by topic.
+        var held: [String: [Delivery]] = [:]
     }
 
     let partitions: Int32
     private let state = Mutex(State())
     private let roundRobin = Atomic<Int>(0)
+    /// What is held, per source task and topic.
+    let held: HeldRecords
 
-    init(partitions: Int) {
+    init(partitions: Int, held: HeldRecords = HeldRecords()) {
         self.partitions = Int32(max(1, partitions))
+        self.held = held
     }
 
     /// Adds a sink connector's queues, or replaces them (a restart with a new number of tasks).
+    /// Records held for topics it reads are handed to it.
     func setTarget(_ target: SinkTarget) {
-        state.withLock { s in
+        let released = state.withLock { s -> [Delivery] in
             s.targets.removeAll { $0.connector == target.connector }
             s.targets.append(target)
             s.receivers = [:]
+            var out: [Delivery] = []
+            for topic in s.held.keys.sorted() where Self.reads(target, topic) {
+                for d in s.held.removeValue(forKey: topic) ?? [] {
+                    held.release(d.tracker, topic: topic)
+                    out.append(d)
+                }
+            }
+            return out
         }
+        if !released.isEmpty { deliver(released, to: [target]) }
     }
 
     /// Stops routing to a sink connector (it was deleted).
@@ -52,7 +71,8 @@ final class Router: Sendable {
         return (try? regex.wholeMatch(in: topic)) != nil
     }
 
-    /// Picks the record's partition (written into the record) and the queues that must receive it.
+    /// Picks the record's partition (written into the record) and the queues that must receive it;
+    /// none when no sink connector reads the topic (then ``hold(_:)`` the record).
     func route(_ record: inout SourceRecord) -> [DeliveryQueue] {
         let p: Int32
         if let explicit = record.kafkaPartition {
@@ -65,14 +85,64 @@ final class Router: Sendable {
             p = Int32(roundRobin.add(1, ordering: .relaxed).newValue % Int(partitions))
         }
         record.kafkaPartition = p
-        let tp = TopicPartition(topic: record.topic, partition: p)
-        return state.withLock { s in
+        return receivers(TopicPartition(topic: record.topic, partition: p))
+    }
+
+    private func receivers(_ tp: TopicPartition) -> [DeliveryQueue] {
+        state.withLock { s in
             if let cached = s.receivers[tp] { return cached }
             var out: [DeliveryQueue] = []
-            for t in s.targets where Self.reads(t, tp.topic) { out.append(t.queues[Int(p) % t.queues.count]) }
+            for t in s.targets where Self.reads(t, tp.topic) { out.append(t.queues[Int(tp.partition) % t.queues.count]) }
             s.receivers[tp] = out
             return out
         }
+    }
+
+    /// Keeps records (submitted with one placeholder receiver) of topics that no sink connector
+    /// reads until one does. A target that appeared meanwhile gets them at once.
+    func hold(_ deliveries: [Delivery]) {
+        let (late, targets) = state.withLock { s -> ([Delivery], [SinkTarget]) in
+            var late: [Delivery] = []
+            for d in deliveries {
+                if s.targets.contains(where: { Self.reads($0, d.record.topic) }) {
+                    late.append(d)
+                } else {
+                    s.held[d.record.topic, default: []].append(d)
+                    held.add(d.tracker, topic: d.record.topic)
+                }
+            }
+            return (late, s.targets)
+        }
+        if !late.isEmpty { deliver(late, to: targets) }
+    }
+
+    /// Records that a deleted sink connector was the last to have to receive: routed to the sink
+    /// connectors that read their topics now, else held.
+    func rehome(_ deliveries: [Delivery]) {
+        hold(deliveries)
+    }
+
+    /// Whether a sink connector reads the topic.
+    func hasReaders(_ topic: String) -> Bool {
+        state.withLock { s in s.targets.contains { Self.reads($0, topic) } }
+    }
+
+    /// Hands held records (one placeholder receiver each) to the targets that read their topics.
+    private func deliver(_ deliveries: [Delivery], to targets: [SinkTarget]) {
+        var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
+        var orphans: [Delivery] = []
+        for d in deliveries {
+            let p = Int(d.record.kafkaPartition ?? 0)
+            let queues = targets.filter { Self.reads($0, d.record.topic) }.map { $0.queues[p % $0.queues.count] }
+            guard !queues.isEmpty else {
+                orphans.append(d)
+                continue
+            }
+            d.handOver(to: queues.count)
+            for q in queues { byQueue[ObjectIdentifier(q), default: (q, [])].1.append(d) }
+        }
+        for (_, (q, ds)) in byQueue { q.send(ds) }
+        if !orphans.isEmpty { hold(orphans) }
     }
 
     /// Wakes every sink so that it notices a flush request.

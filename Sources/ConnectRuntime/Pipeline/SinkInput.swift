@@ -65,7 +65,8 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
             next += 1
             records.append(SinkRecord(
                 topic: d.record.topic, partition: partition, keySchema: d.record.keySchema, key: d.record.key, valueSchema: d.record.valueSchema,
-                value: d.record.value, offset: offset, timestamp: d.record.timestamp, timestampType: .createTime, headers: d.record.headers))
+                value: d.record.value, offset: offset, timestamp: d.record.timestamp ?? d.producedAt, timestampType: .createTime,
+                headers: d.record.headers))
         }
         if let current { positions[current] = next }
         pending.append(contentsOf: batch)

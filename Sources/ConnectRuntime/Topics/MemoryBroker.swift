@@ -7,8 +7,10 @@ import Synchronization
 /// Not durable — so it never acknowledges a record to its source before every consumer group that
 /// reads the topic has committed past it (each sink flushed it). A source's committed offset therefore
 /// never runs ahead of what its sinks flushed, across the topic, and a crash loses nothing.
-/// Records are dropped from memory once every group is past them; a topic nobody reads keeps its
-/// last `retention` records (e.g. a dead-letter queue to inspect) and acknowledges at once.
+/// Records are dropped from memory once every group is past them. A record of a topic that no group
+/// reads is held, unacknowledged, until a group that reads the topic appears (the source's in-flight
+/// limit bounds how many wait); records produced without an acknowledgement (``produce(topic:partition:_:)``)
+/// to such a topic are kept up to `retention` records.
 public final class MemoryBroker: RecordTransport, Sendable {
     private struct Log {
         /// Offset of `records[head]`.
@@ -32,6 +34,17 @@ public final class MemoryBroker: RecordTransport, Sendable {
                 records.removeFirst(head)
                 acks.removeFirst(head)
                 head = 0
+            }
+        }
+
+        /// Nobody reads this log: drops its oldest records beyond `limit` while they carry no
+        /// acknowledgement (records that a source waits for are never dropped).
+        mutating func dropUnacknowledged(over limit: Int) {
+            var n = 0
+            while end - start - Int64(n) > Int64(limit), acks[head + n] == nil { n += 1 }
+            if n > 0 {
+                var none: [PendingRecord] = []
+                drop(below: start + Int64(n), into: &none)
             }
         }
     }
@@ -63,6 +76,8 @@ public final class MemoryBroker: RecordTransport, Sendable {
     private let appended = AsyncSignal()
     public let defaultPartitions: Int
     public let retention: Int
+    /// What is held for topics no group reads, per source task and topic.
+    let held = HeldRecords()
 
     /// - Parameters:
     ///   - partitions: partitions of a topic created on first use.
@@ -112,11 +127,14 @@ public final class MemoryBroker: RecordTransport, Sendable {
         state.withLock { s in
             if s.groups[group] == nil { s.groups[group] = Group(topics: topics, pattern: pattern) }
             for t in s.topicOrder where s.groups[group]!.reads(t) && !(s.readers[t] ?? []).contains(group) {
+                if (s.readers[t] ?? []).isEmpty { held.releaseAll(topic: t) }
                 s.readers[t, default: []].append(group)
             }
         }
     }
 
+    /// Forgets a group (its connector was deleted). Records it was the last to have to read are
+    /// held again, unacknowledged, until another group reads their topic.
     func removeGroup(_ group: String) {
         var acked: [PendingRecord] = []
         state.withLock { s in
@@ -125,17 +143,42 @@ public final class MemoryBroker: RecordTransport, Sendable {
                 guard var readers = s.readers[t], let i = readers.firstIndex(of: group) else { continue }
                 readers.remove(at: i)
                 s.readers[t] = readers
+                guard !readers.isEmpty else {
+                    // Nobody reads the topic now: what is left in it is held for its sources.
+                    for log in s.topics[t]! { for case let a? in log.acks[log.head...] { held.add(a.tracker, topic: t) } }
+                    continue
+                }
                 var logs = s.topics[t]!
                 for p in logs.indices {
                     let tp = TopicPartition(topic: t, partition: Int32(p))
-                    let low = readers.isEmpty ? logs[p].end : readers.map { s.groups[$0]?.committed[tp] ?? 0 }.min()!
-                    logs[p].drop(below: low, into: &acked)
+                    logs[p].drop(below: readers.map { s.groups[$0]?.committed[tp] ?? 0 }.min()!, into: &acked)
                 }
                 s.topics[t] = logs
             }
         }
         Self.complete(acked)
     }
+
+    /// Whether a consumer group reads the topic.
+    func hasReaders(_ topic: String) -> Bool {
+        state.withLock { s in
+            if let r = s.readers[topic] { return !r.isEmpty }
+            return s.groups.values.contains { $0.reads(topic) }
+        }
+    }
+
+    /// Topics that hold records no group reads, with how many they hold.
+    public var unreadTopics: [String: Int] {
+        state.withLock { s in
+            var out: [String: Int] = [:]
+            for t in s.topicOrder where (s.readers[t] ?? []).isEmpty {
+                let n = s.topics[t]!.reduce(0) { $0 + Int($1.end - $1.start) }
+                if n > 0 { out[t] = n }
+            }
+            return out
+        }
+    }
+
 
     /// Appends records to their topics (created on first use); records of topics nobody reads are
     /// acknowledged at once.
@@ -145,7 +188,6 @@ public final class MemoryBroker: RecordTransport, Sendable {
 
     func produce(_ batch: [OutgoingRecord]) {
         guard !batch.isEmpty else { return }
-        var acked: [PendingRecord] = []
         state.withLock { s in
             for r in batch {
                 Self.ensure(&s, r.topic, defaultPartitions)
@@ -163,15 +205,13 @@ public final class MemoryBroker: RecordTransport, Sendable {
                 }
                 let unread = s.readers[r.topic]?.isEmpty ?? true
                 s.topics[r.topic]![p].records.append(r.record)
-                s.topics[r.topic]![p].acks.append(unread ? nil : r.acknowledgement)
+                s.topics[r.topic]![p].acks.append(r.acknowledgement)
                 if unread {
-                    if let a = r.acknowledgement { acked.append(a) }
-                    let log = s.topics[r.topic]![p]
-                    if log.end - log.start > Int64(retention) { s.topics[r.topic]![p].drop(below: log.end - Int64(retention), into: &acked) }
+                    if let a = r.acknowledgement { held.add(a.tracker, topic: r.topic) }
+                    s.topics[r.topic]![p].dropUnacknowledged(over: retention)
                 }
             }
         }
-        Self.complete(acked)
         appended.signal()
     }
 

@@ -18,6 +18,22 @@ public struct TaskStatus: Sendable, Hashable {
     public var workerID: String
     /// The failure, for a FAILED task.
     public var trace: String?
+    /// What the task is waiting on while it runs — a file that does not exist yet, a topic no sink
+    /// connector reads — each said once in the log too. ConnectKit's addition: Kafka's status has
+    /// no such field (and ``ConnectorStatus/json`` leaves it out).
+    public var waiting: [String] = []
+    /// Waiting reasons by what they are about (one per file, topic, …).
+    var waitingByKey: [String: String] = [:] {
+        didSet { waiting = waitingByKey.keys.sorted().map { waitingByKey[$0]! } }
+    }
+
+    public init(id: Int, state: ConnectorState, workerID: String, trace: String? = nil, waiting: [String] = []) {
+        self.id = id
+        self.state = state
+        self.workerID = workerID
+        self.trace = trace
+        self.waiting = waiting
+    }
 }
 
 /// The status of a connector and its tasks (`GET /connectors/{name}/status`).
@@ -75,6 +91,8 @@ final class StatusBoard: Sendable {
             if let i = s.tasks.firstIndex(where: { $0.id == id }) {
                 s.tasks[i].state = state
                 s.tasks[i].trace = trace
+                // A task that no longer runs waits on nothing.
+                if state != .running && state != .paused { s.tasks[i].waitingByKey = [:] }
             } else {
                 s.tasks.append(TaskStatus(id: id, state: state, workerID: workerID, trace: trace))
                 s.tasks.sort { $0.id < $1.id }
@@ -89,6 +107,14 @@ final class StatusBoard: Sendable {
             b[name]?.state = .stopped
             b[name]?.trace = nil
             b[name]?.tasks = []
+        }
+    }
+
+    /// Sets (or clears, with nil) one thing a task waits on.
+    func setWaiting(_ name: String, _ id: Int, key: String, _ message: String?) {
+        board.withLock { b in
+            guard let i = b[name]?.tasks.firstIndex(where: { $0.id == id }) else { return }
+            b[name]!.tasks[i].waitingByKey[key] = message
         }
     }
 

@@ -272,7 +272,8 @@ extension Worker {
     }
 
     /// Removes a connector (`DELETE /connectors/{c}`): stops it and forgets its status. Records
-    /// that only it still had to receive are acknowledged to their sources.
+    /// that only it still had to receive go to the sink connectors that read their topics now, or
+    /// are held unacknowledged until one does (on Kafka they would stay in the topic).
     public func removeConnector(_ name: String) async throws(WorkerError) {
         guard let runner = runner(name) else { throw .unknownConnector(name) }
         await lifecycle(runner) {
@@ -281,7 +282,9 @@ extension Worker {
             if case .sink = runner.plugin {
                 self.router.removeTarget(name)
                 let leftover = runner.state.withLock { $0.inputs }.flatMap { $0.takeUnacknowledged() }
-                PendingRecord.acknowledgeAll(leftover.filter { $0.receiverDone() })
+                let onlyHere = leftover.filter { $0.receiversLeft == 1 }
+                PendingRecord.acknowledgeAll(leftover.filter { $0.receiversLeft > 1 && $0.receiverDone() })
+                self.router.rehome(onlyHere)
                 self.broker.removeGroup(runner.group)
             }
             self.connectors.withLock {
@@ -384,8 +387,10 @@ extension Worker {
     /// The error handler of one task: its connector's `errors.*` policy, with the worker's
     /// in-memory topics as the dead-letter destination, written with the task's own `codec`.
     func errorHandler(connector: String, config: [String: String], task: Int, codec: RecordCodec, logger: Logger) throws -> RetryWithTolerance {
-        RetryWithTolerance(
-            policy: try ErrorPolicy(config: config), connector: connector, taskID: task, logger: logger, deadLetter: (broker, codec),
+        let policy = try ErrorPolicy(config: config)
+        let queue = try policy.deadLetterTopic.map { _ in DeadLetterQueue(logs: try localTopics(), broker: self.config.mode == .topic ? broker : nil) }
+        return RetryWithTolerance(
+            policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: queue.map { ($0, codec) },
             counters: taskMetrics(connector, task).errors, sleep: { [clock] in try await clock.sleep(for: $0) })
     }
 

@@ -14,6 +14,7 @@ extension Worker {
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         var input: (any SinkInput)? = nil
+        var outerErrors: RetryWithTolerance? = nil
         let metrics = taskMetrics(plan.connector, plan.index)
 
         func flush() async {
@@ -26,6 +27,7 @@ extension Worker {
             do {
                 let started = ContinuousClock.now
                 _ = try await task.preCommit(offsets)
+                try outerErrors?.syncDeadLetters()  // dead-letter records are durable before offsets pass them
                 input.commit()
                 metrics.recordCommit(ContinuousClock.now - started)
                 lastFlush = clock.now
@@ -39,6 +41,7 @@ extension Worker {
         do {
             let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
+            outerErrors = errors
             let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: String(reflecting: plan.type))
             let context = RuntimeSinkTaskContext(config: plan.config, assigned: [], logger: log, reporter: reporter)
             if let direct = plan.direct {

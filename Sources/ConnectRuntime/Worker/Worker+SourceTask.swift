@@ -16,7 +16,26 @@ extension Worker {
         let transport: (any RecordTransport)? = config.mode == .topic ? broker : nil
         let metrics = taskMetrics(plan.connector, plan.index)
 
+        // Topics this task produced to that no sink connector reads: their records are held, and the
+        // task says so once (log and status) until a reader takes them.
+        var unread: Set<String> = []
+        func checkHeld() {
+            let now = Set(heldTopics(of: tracker).keys)
+            guard now != unread else { return }
+            for topic in now.subtracting(unread).sorted() {
+                let message = unreadTopicMessage(topic, connector: plan.connector)
+                log.warning("\(message)")
+                board.setWaiting(plan.connector, plan.index, key: "topic:" + topic, message)
+            }
+            for topic in unread.subtracting(now).sorted() {
+                log.info("topic '\(topic)' has a reader now: its held records are delivered")
+                board.setWaiting(plan.connector, plan.index, key: "topic:" + topic, nil)
+            }
+            unread = now
+        }
+
         func drainAcks() async {
+            checkHeld()
             let (records, offsets) = tracker.drainCommittable()
             pendingOffsets.merge(offsets) { $1 }
             metrics.setActive(tracker.outstanding)
@@ -104,6 +123,7 @@ extension Worker {
                     sendDirect(&records, sizes: sizes, dropped: dropped, originals: originals, tracker: tracker, router: router)
                     metrics.written.increment(by: dropped.count { !$0 })
                 }
+                checkHeld()
             }
         } catch {
             log.error("source task failed: \(error)")
@@ -112,15 +132,22 @@ extension Worker {
         runner.polling.store(false, ordering: .releasing)
 
         // Wait for the sinks to acknowledge what is in flight, then commit the final offsets.
+        // Records held for a topic nobody reads will not be acknowledged: no need to wait for them.
         let deadline = ContinuousClock.now + .milliseconds(config.offsetFlushTimeoutMs)
-        while tracker.outstanding > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
+        while tracker.outstanding > heldTopics(of: tracker).values.reduce(0, +) && ContinuousClock.now < deadline && !Task.isCancelled {
             let g = tracker.acknowledged.generation
             await drainAcks()
             if tracker.outstanding == 0 { break }
             await tracker.acknowledged.wait(after: g, timeout: .milliseconds(50))
         }
         await commitOffsets()
-        if tracker.outstanding > 0 { log.warning("\(tracker.outstanding) record(s) were not acknowledged before shutdown; they will be delivered again") }
+        if tracker.outstanding > 0 {
+            let heldCount = heldTopics(of: tracker).values.reduce(0, +)
+            let reason = heldCount > 0 ? " (\(heldCount) of them for topics no sink connector reads: \(unread.sorted().joined(separator: ", ")))" : ""
+            log.warning("\(tracker.outstanding) record(s) were not acknowledged before shutdown\(reason); their source offsets are not committed and they will be delivered again")
+        }
+        for topic in unread { board.setWaiting(plan.connector, plan.index, key: "topic:" + topic, nil) }
+        (config.mode == .topic ? broker.held : router.held).forget(tracker)
         tracker.reset()
         chain.close()
         do { try await task.stop() } catch { log.warning("source task stop failed: \(error)") }
@@ -130,8 +157,31 @@ extension Worker {
         log.info("source task stopped")
     }
 
+    /// The topics (with counts) whose records from a source task wait because no sink connector reads them.
+    func heldTopics(of tracker: SubmittedRecords) -> [String: Int] {
+        (config.mode == .topic ? broker.held : router.held).topics(of: tracker)
+    }
+
+    /// What the worker says when a source connector's records go to a topic nobody reads here.
+    func unreadTopicMessage(_ topic: String, connector: String) -> String {
+        let read = sinkTopicsDescription
+        return "topic '\(topic)' has no reader in this worker: the records of connector '\(connector)' for it are held in memory, "
+            + "and its source offsets are not committed past them, until a sink connector reads '\(topic)' "
+            + (read.isEmpty ? "(no sink connector runs here)" : "(sink connectors here read: \(read))")
+    }
+
+    /// The topics (and patterns) the sink connectors of this worker read, for messages.
+    var sinkTopicsDescription: String {
+        allRunnersInOrder.compactMap { r -> String? in
+            guard !r.plugin.isSource else { return nil }
+            if let pattern = r.config["topics.regex"], !pattern.isEmpty { return "/\(pattern)/ (\(r.name))" }
+            return r.topics.sorted().map { "'\($0)'" }.joined(separator: ", ") + " (\(r.name))"
+        }.joined(separator: "; ")
+    }
+
     /// Direct mode: routes records to the sink queues subscribed to their topics. Dropped records
-    /// (filtered by a transformation or failed and tolerated) are acknowledged at once.
+    /// (filtered by a transformation, or failed and tolerated) are acknowledged at once; records of
+    /// a topic no sink reads are held by the router, unacknowledged.
     private func sendDirect(
         _ records: inout [SourceRecord], sizes: [Int], dropped: [Bool], originals: [SourceRecord]?, tracker: SubmittedRecords, router: Router
     ) {
@@ -141,8 +191,10 @@ extension Worker {
         {
             let queues = router.route(&records[0])
             for i in records.indices.dropFirst() { records[i].kafkaPartition = 0 }
-            let pending = tracker.submit(records, sizes: sizes, receivers: Array(repeating: queues.count, count: records.count), originals: originals)
+            let receivers = Array(repeating: max(queues.count, 1), count: records.count)
+            let pending = tracker.submit(records, sizes: sizes, receivers: receivers, originals: originals)
             records = []
+            if queues.isEmpty { return router.hold(pending) }
             for q in queues { q.send(pending) }
             return
         }
@@ -165,13 +217,21 @@ extension Worker {
             lastTopic = records[i].topic
             receivers.append(lastReceivers)
         }
-        let pending = tracker.submit(records, sizes: sizes, receivers: receivers.map(\.count), originals: originals, dropped: dropped.isEmpty ? nil : dropped)
+        // A record nobody reads has one placeholder receiver: the router's hold.
+        let counts = receivers.indices.map { i in (!dropped.isEmpty && dropped[i]) ? 0 : max(receivers[i].count, 1) }
+        let pending = tracker.submit(records, sizes: sizes, receivers: counts, originals: originals, dropped: dropped.isEmpty ? nil : dropped)
         records = []
         var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
+        var held: [Delivery] = []
         for (i, queues) in receivers.enumerated() {
+            if queues.isEmpty {
+                if counts[i] > 0 { held.append(pending[i]) }
+                continue
+            }
             for q in queues { byQueue[ObjectIdentifier(q), default: (q, [])].1.append(pending[i]) }
         }
         for (_, (q, deliveries)) in byQueue { q.send(deliveries) }
+        if !held.isEmpty { router.hold(held) }
     }
 
     /// Topic mode: transforms, converts (headers, key, value — Kafka's order) and produces each
@@ -188,11 +248,15 @@ extension Worker {
             out[i] = r
             encoded[i] = try await encode(r, codec: codec, errors: errors)
         }
-        let pending = tracker.submit(records, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 }, dropped: encoded.map { $0 == nil })
+        let now = wallClockMilliseconds()
+        let pending = tracker.submit(
+            records, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 }, dropped: encoded.map { $0 == nil }, producedAt: now)
         var batch: [OutgoingRecord] = []
         batch.reserveCapacity(records.count)
         for i in out.indices {
-            guard let e = encoded[i] else { continue }
+            guard var e = encoded[i] else { continue }
+            // As Kafka's producer does, a record without a timestamp gets the time it is produced.
+            if e.timestamp == nil { e.timestamp = now }
             batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, acknowledgement: pending[i]))
         }
         transport.produce(batch)

@@ -38,6 +38,7 @@ public final class Worker: Service, Sendable {
     let pauseChanged = AsyncSignal()
     let metrics = Mutex<[TaskID: TaskMetrics]>([:])
     let metricsFactory: any MetricsFactory
+    private let localTopicLogs = Mutex<LocalTopicLogs?>(nil)
     /// Decides flush intervals and retry back-off.
     public let clock: any PipelineClock
 
@@ -96,6 +97,7 @@ public final class Worker: Service, Sendable {
         if isSink, (config["topics"] ?? "").isEmpty, (config["topics.regex"] ?? "").isEmpty {
             problems.append(ConfigProblem(key: "topics", message: "Must configure one of topics or topics.regex"))
         }
+        if isSink { problems += deadLetterQueueProblems(config) }
         if let entry {
             let instance = entry.plugin.instantiate()
             problems += instance.validate(config).error?.problems ?? []
@@ -117,8 +119,49 @@ public final class Worker: Service, Sendable {
         }
     }
 
+    /// The durable local topic logs (created on first use), where dead-letter queues go without Kafka.
+    /// - Throws: ``LocalTopicLogError`` when the directory cannot be created; ``ConfigError`` when
+    ///   offsets are kept in memory and no `local.topics.dir` is set.
+    public func localTopics() throws -> LocalTopicLogs {
+        try localTopicLogs.withLock { logs in
+            if let logs { return logs }
+            guard let dir = config.localTopicsDirectory else {
+                throw ConfigError([ConfigProblem(key: "local.topics.dir", message: "no directory for durable local topics: set local.topics.dir or offset.storage.file.filename")], context: "worker")
+            }
+            let created = try LocalTopicLogs(directory: dir)
+            logs = created
+            return created
+        }
+    }
+
+    /// The dead-letter queue checks of a sink connector: Kafka's (`SinkConnectorConfig.validate`, a
+    /// legal topic name) and ConnectKit's (without Kafka the records need a durable directory).
+    private func deadLetterQueueProblems(_ config: [String: String]) -> [ConfigProblem] {
+        let key = "errors.deadletterqueue.topic.name"
+        let dlq = (config[key] ?? "").trimmingWhitespace()
+        guard !dlq.isEmpty else { return [] }
+        var problems: [ConfigProblem] = []
+        if let message = LocalTopicLogs.invalidTopicMessage(dlq) { problems.append(ConfigProblem(key: key, message: message)) }
+        let topicsList = (config["topics"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+        if topicsList.contains(dlq) {
+            problems.append(ConfigProblem(key: "topics", message:
+                "The DLQ topic '\(dlq)' may not be included in the list of topics ('topics=[\(topicsList.joined(separator: ", "))]') consumed by the connector"))
+        }
+        if let pattern = config["topics.regex"], !pattern.trimmingWhitespace().isEmpty, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: dlq)) != nil {
+            problems.append(ConfigProblem(key: "topics.regex", message:
+                "The DLQ topic '\(dlq)' may not be included in the regex matching the topics ('topics.regex=\(pattern)') consumed by the connector"))
+        }
+        if self.config.localTopicsDirectory == nil {
+            problems.append(ConfigProblem(key: key, message:
+                "without Kafka, dead-letter records are kept in a durable local topic log, and this worker has no directory for one: set local.topics.dir (or offset.storage.file.filename) in the worker configuration"))
+        } else if problems.isEmpty {
+            do { _ = try localTopics() } catch { problems.append(ConfigProblem(key: key, message: "\(error)")) }
+        }
+        return problems
+    }
+
     func runner(_ name: String) -> ConnectorRunner? { connectors.withLock { $0.byName[name] } }
-    private var allRunners: [ConnectorRunner] { connectors.withLock { c in c.order.compactMap { c.byName[$0] } } }
+    var allRunnersInOrder: [ConnectorRunner] { connectors.withLock { c in c.order.compactMap { c.byName[$0] } } }
 
     // MARK: Status and control
 
@@ -204,7 +247,7 @@ public final class Worker: Service, Sendable {
     private func runUntilStopped() async throws {
         running.store(true, ordering: .releasing)
         // Every connector first (so sinks are known before any source sends), then every task.
-        let initial = allRunners
+        let initial = allRunnersInOrder
         for runner in initial { await lifecycle(runner) { await self.prepareConnectorLocked(runner) } }
         for runner in initial { for t in runner.tasks { t.start(self) } }
         while !isStopping {
@@ -213,7 +256,7 @@ public final class Worker: Service, Sendable {
             await stopSignal.wait(after: g, timeout: .seconds(1))
         }
 
-        let runners = allRunners
+        let runners = allRunnersInOrder
         let tasks = runners.flatMap(\.tasks)
         let shutdownTimeout = Duration.milliseconds(config.taskShutdownTimeoutMs)
         let deadline = ContinuousClock.now + shutdownTimeout

@@ -17,6 +17,7 @@ public import ConnectKit
 /// | `key.converter`, `value.converter` | JsonConverter | converters of topic mode (and of dead-letter records), with their `key.converter.*` settings |
 /// | `header.converter` | SimpleHeaderConverter | header converter of topic mode |
 /// | `topic.memory.retention.records` | 10000 | records an in-memory topic that no sink reads keeps (e.g. a dead-letter queue) |
+/// | `local.topics.dir` | `<offset file>.topics` | directory of the durable local topic logs that hold dead-letter queues when no Kafka is configured |
 /// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory, and the worker warns) |
 public struct WorkerConfig: Sendable {
     public var offsetStorageFile: String?
@@ -30,6 +31,10 @@ public struct WorkerConfig: Sendable {
     public var topicPartitions: Int
     public var mode: PipelineMode
     public var topicRetentionRecords: Int
+    /// Where durable local topic logs (dead-letter queues without Kafka) are kept: `local.topics.dir`,
+    /// else the offsets file's (or SQLite database's) path followed by `.topics`; nil when offsets
+    /// are kept in memory and no directory is given.
+    public var localTopicsDirectory: String?
     /// `bootstrap.servers`: not used yet (no Kafka transport); the worker warns when it is set.
     public var bootstrapServers: [String]
     /// Every key given, including ones this worker does not use.
@@ -65,6 +70,8 @@ public struct WorkerConfig: Sendable {
                 documentation: "Converter class for header values in topic mode.")
         .define("topic.memory.retention.records", .int, default: 10000, importance: .low,
                 documentation: "Records kept by an in-memory topic that no sink reads.", validator: .atLeast(0))
+        .define("local.topics.dir", .string, default: .null, importance: .medium,
+                documentation: "Directory of the durable local topic logs that keep dead-letter queues when no Kafka is configured. Default: the offsets file's path followed by .topics.")
         .define("bootstrap.servers", .list, default: "", importance: .high,
                 documentation: "Kafka brokers. Without them, topics live in memory.")
 
@@ -82,6 +89,8 @@ public struct WorkerConfig: Sendable {
         topicPartitions = Int(c.int("topic.partitions")!)
         mode = PipelineMode(rawValue: c.string("pipeline.mode") ?? "direct") ?? .direct
         topicRetentionRecords = Int(c.int("topic.memory.retention.records")!)
+        localTopicsDirectory = c.string("local.topics.dir").flatMap { $0.isEmpty ? nil : $0 }
+            ?? (offsetStorageSQLite ?? offsetStorageFile).map { $0 + ".topics" }
         bootstrapServers = c.list("bootstrap.servers") ?? []
         originals = properties
     }
