@@ -6,23 +6,15 @@ import Foundation
 import Glibc
 #endif
 public import Logging
-import ServiceLifecycle
+import Synchronization
 
 @main
 struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connect",
         abstract: "Run Kafka Connect connectors in-process.",
-        subcommands: [Standalone.self, Validate.self, Plugins.self, Demo.self],
+        subcommands: [Standalone.self, Validate.self, Topics.self, Plugins.self, Demo.self],
         defaultSubcommand: Demo.self)
-}
-
-/// Reads a connector file: Kafka Connect JSON (`{"name":…,"config":{…}}` or a bare map) or properties.
-func readConnectorFile(_ path: String) throws -> ConnectorConfigFile {
-    let text = try String(contentsOfFile: path, encoding: .utf8)
-    let trimmed = text.drop { $0.isWhitespace }
-    if path.hasSuffix(".json") || trimmed.first == "{" { return try ConnectorConfigFile.parseJSON(text) }
-    return try ConnectorConfigFile.parseProperties(text)
 }
 
 func bootstrapLogging(_ level: Logger.Level) {
@@ -35,7 +27,14 @@ func bootstrapLogging(_ level: Logger.Level) {
 
 struct Standalone: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run connectors like Kafka's connect-standalone: a worker properties file and connector files (JSON or properties).")
+        abstract: "Run connectors like Kafka's connect-standalone: a worker properties file and connector files (JSON or properties).",
+        discussion: """
+            The worker file must set offset.storage.file.filename (or offset.storage.sqlite.filename). Every file is \
+            checked before anything starts; each problem is printed with the file it comes from. SIGINT or SIGTERM \
+            stops gracefully (sinks flush, offsets are committed) within task.shutdown.graceful.timeout.ms + \
+            offset.flush.timeout.ms; a second signal exits at once (records not yet acknowledged are delivered again \
+            on restart).
+            """)
 
     @Argument(help: "The worker properties file (offset.storage.file.filename, offset.flush.interval.ms, key.converter, ...). pipeline.mode defaults to topic here.")
     var workerProperties: String
@@ -49,22 +48,30 @@ struct Standalone: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(logLevel)
         let logger = Logger(label: "connect")
-        let workerText = try String(contentsOfFile: workerProperties, encoding: .utf8)
-        var workerProps = try ConfigTransformer.standard.transform(try JavaProperties.parseDictionary(workerText))
         // Like connect-standalone, records go through (in-memory) topics and the worker's converters.
-        if workerProps["pipeline.mode"] == nil { workerProps["pipeline.mode"] = "topic" }
-        let worker = try Worker(config: try WorkerConfig(workerProps), logger: logger)
-        for file in connectorFiles {
-            let c = try readConnectorFile(file)
-            try worker.add(try ConfigTransformer.standard.transform(c.config))
+        let loaded = LoadedConfiguration(
+            workerFile: workerProperties, connectorFiles: connectorFiles, requireOffsetStorage: true, defaults: ["pipeline.mode": "topic"],
+            logger: logger)
+        guard loaded.problems.isEmpty, let worker = loaded.worker else {
+            for p in loaded.problems { printError("\(p)") }
+            throw ExitCode(1)
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let signals = StopSignals { count in
+            if count == 1 {
+                printError("stopping: sinks flush and offsets are committed (a second signal exits at once)")
+                worker.stop()
+            } else {
+                let p = worker.progress
+                printError("second signal: exiting now; \(p.recordsInFlight) record(s) in flight are not acknowledged and will be delivered again on restart")
+                Glibc.exit(130)
+            }
+        }
+        defer { signals.cancel() }
         let progress = isatty(STDERR_FILENO) == 1 ? Task { await showProgress(worker) } : nil
         defer { progress?.cancel() }
-        try await group.run()
-        if progress != nil { FileHandle.standardError.write(Data("\n".utf8)) }
+        try await worker.run()
+        if progress != nil { printError("") }
+        if !worker.abandoned.isEmpty { printError("abandoned at shutdown (still running after the timeouts): \(worker.abandoned.joined(separator: ", "))") }
     }
 
     /// Rewrites one status line on the terminal every second: records/s in and out, lag, errors.
@@ -75,33 +82,55 @@ struct Standalone: AsyncParsableCommand {
             try? await Task.sleep(for: .seconds(1))
             let now = ContinuousClock.now
             let current = worker.progress
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + current.line(since: previous, elapsed: now - last)).utf8))
+            printError("\r\u{1B}[K" + current.line(since: previous, elapsed: now - last), newline: false)
             previous = current
             last = now
         }
     }
 }
 
+/// SIGINT and SIGTERM handled by the process: `handler` gets the number of signals so far.
+/// (`sources` is only touched by `init` and `cancel`.)
+final class StopSignals: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ handler: @escaping @Sendable (Int) -> Void) {
+        let count = Mutex(0)
+        sources = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                let n = count.withLock { c in
+                    c += 1
+                    return c
+                }
+                handler(n)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { for s in sources { s.cancel() } }
+}
+
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Validate connector files; print every error at once.")
+    static let configuration = CommandConfiguration(
+        abstract: "Validate connector files as standalone would (config providers resolved); print every error at once.")
+
+    @Option(help: "A worker properties file: its converters and settings are used (and checked) too.")
+    var worker: String?
 
     @Argument(help: "Connector configuration files (.json or .properties).")
     var connectorFiles: [String]
 
     func run() throws {
-        var failed = false
-        for file in connectorFiles {
-            do {
-                let c = try readConnectorFile(file)
-                let worker = try Worker()
-                try worker.add(c.config)
-                print("\(file): \(c.name) is valid")
-            } catch let e as ConfigError {
-                failed = true
-                print("\(file): \(e)")
-            }
-        }
-        if failed { throw ExitCode(1) }
+        var logger = Logger(label: "connect") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        let loaded = LoadedConfiguration(workerFile: worker, connectorFiles: connectorFiles, requireOffsetStorage: false, logger: logger)
+        for c in loaded.connectors { print("\(c.file): \(c.config["name"] ?? "") is valid") }
+        for p in loaded.problems { printError("\(p)") }
+        if !loaded.problems.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -77,3 +77,29 @@ struct NothingLostTests {
         try await run.value
     }
 }
+
+extension NothingLostTests {
+    /// A sink stuck in `put` (a blocking call that ignores cancellation) cannot hold shutdown
+    /// forever: after `task.shutdown.graceful.timeout.ms` + `offset.flush.timeout.ms` the worker
+    /// gives up on it, says which task it abandoned, and returns; nothing it took is acknowledged.
+    @Test func shutdownIsBoundedAndSaysWhatItAbandoned() async throws {
+        let log = LogBox()
+        let store = MemoryOffsetStore()
+        let worker = try Worker(config: try WorkerConfig(["task.shutdown.graceful.timeout.ms": "300", "offset.flush.timeout.ms": "200",
+                                                          "offset.flush.interval.ms": "20"]),
+                                registry: testRegistry(), offsetStore: store, logger: log.logger(.warning))
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "hang-src", "count": "10"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "hang-sink", "mode": "hang", "topics": "numbers"])
+        let run = Task { try await worker.run() }
+        try await eventually("the sink to hang in put") { Hub.shared.get("hang-sink").putCalls >= 1 }
+        let stopping = ContinuousClock.now
+        worker.stop()
+        try await run.value
+        let took = ContinuousClock.now - stopping
+        Hub.shared.update("hang-sink") { $0.failures = 1 }  // let the stuck thread go
+        #expect(took < .seconds(2), "shutdown took \(took)")
+        #expect(worker.abandoned == ["rec-0"])
+        #expect(log.all.contains { $0.contains("Graceful stop of rec-0 failed") && $0.contains("abandoned") })
+        #expect(try store.offsets(connector: "count").isEmpty)
+    }
+}

@@ -108,6 +108,10 @@ final class RecordingSinkTask: SinkTask {
         if mode == "block" {
             usleep(1_500_000)  // a blocking C call holding this task's thread
         }
+        if mode == "hang" {
+            // Stuck in a blocking call that ignores cancellation (a driver that never returns).
+            for _ in 0..<40 where Hub.shared.get(id).failures == 0 { usleep(100_000) }
+        }
         if mode == "stall" {
             while !Task.isCancelled && Hub.shared.get(id).putCalls < 1_000_000 { usleep(10_000) }
         }

@@ -68,3 +68,34 @@ final class AsyncSignal: Sendable {
         c?.resume()
     }
 }
+
+extension AsyncSignal {
+    /// Waits until `condition` holds, re-checking after every signal, at most until `deadline`.
+    /// Returns whether the condition held.
+    func wait(until deadline: ContinuousClock.Instant, for condition: () -> Bool) async -> Bool {
+        while true {
+            let g = generation
+            if condition() { return true }
+            let now = ContinuousClock.now
+            if now >= deadline || Task.isCancelled { return condition() }
+            await wait(after: g, timeout: deadline - now)
+        }
+    }
+}
+
+/// Runs `body` in a new task (on `executor` when given) and waits for its result at most until
+/// `deadline`: nil when it did not finish in time (the task is then cancelled and left behind).
+func runBounded<T: Sendable>(
+    until deadline: ContinuousClock.Instant, on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async -> T
+) async -> T? {
+    let result = Mutex<T?>(nil)
+    let done = AsyncSignal()
+    let task = Task(executorPreference: executor) {
+        let value = await body()
+        result.withLock { $0 = value }
+        done.signal()
+    }
+    if await done.wait(until: deadline, for: { result.withLock { $0 != nil } }) { return result.withLock { $0 } }
+    task.cancel()
+    return nil
+}

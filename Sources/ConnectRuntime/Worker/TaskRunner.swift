@@ -16,6 +16,8 @@ final class TaskRunner: Sendable {
     let abort = Atomic<Bool>(false)
     /// A source run that has not yet stopped polling.
     let polling = Atomic<Bool>(false)
+    /// Signalled when `polling` or the running state changes.
+    let changed = AsyncSignal()
     private struct State {
         var running = false
         var restartPending = false
@@ -65,11 +67,13 @@ final class TaskRunner: Sendable {
                     self.polling.store(true, ordering: .releasing)
                     await worker.runSourceTask(plan, runner: self)
                     self.polling.store(false, ordering: .releasing)
+                    self.changed.signal()
                 case .sink(let plan):
                     await worker.runSinkTask(plan, runner: self)
                 }
             } while self.continueAfterRun(worker)
             executor.shutdown()
+            self.changed.signal()
         }
         state.withLock { $0.handle = handle }
     }
@@ -86,23 +90,28 @@ final class TaskRunner: Sendable {
         }
     }
 
-    /// Asks the current run to end (gracefully) and waits for it.
-    func stop(_ worker: Worker) async {
-        let handle = state.withLock { s -> Task<Void, Never>? in
-            s.restartPending = false
-            return s.running ? s.handle : nil
-        }
+    /// Asks the current run to end (gracefully) and waits for it until `deadline`; after that the
+    /// run is cancelled and abandoned. Returns false when it was abandoned.
+    @discardableResult
+    func stop(_ worker: Worker, until deadline: ContinuousClock.Instant) async -> Bool {
+        state.withLock { $0.restartPending = false }
         abort.store(true, ordering: .releasing)
         wake(worker)
-        await handle?.value
+        return await finish(until: deadline)
     }
 
-    /// Waits for the current run to end, cancelling it after `deadline`.
-    func finish(until deadline: ContinuousClock.Instant) async {
-        guard let handle = state.withLock({ $0.running ? $0.handle : nil }) else { return }
-        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        if isRunning { handle.cancel() }
-        await handle.value
+    /// Waits for the current run to end until `deadline`; then cancels it and gives up on it (a task
+    /// stuck in a blocking call cannot be stopped). Returns false when it was abandoned.
+    func finish(until deadline: ContinuousClock.Instant) async -> Bool {
+        if await changed.wait(until: deadline, for: { !isRunning }) { return true }
+        state.withLock { $0.handle }?.cancel()
+        // A task that notices cancellation gets a moment to end.
+        return await changed.wait(until: ContinuousClock.now + .milliseconds(100), for: { !isRunning })
+    }
+
+    /// Waits until the source run stopped polling, at most until `deadline`.
+    func waitUntilNotPolling(_ deadline: ContinuousClock.Instant) async -> Bool {
+        await changed.wait(until: deadline) { !polling.load(ordering: .acquiring) }
     }
 
     private func wake(_ worker: Worker) {

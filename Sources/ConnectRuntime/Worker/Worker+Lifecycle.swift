@@ -164,7 +164,7 @@ extension Worker {
         do {
             let configs = try await Task(executorPreference: executor) { try await instance.value.taskConfigs(maxTasks: tasksMax) }.value
             guard configs != old else { return }
-            for t in runner.tasks { await t.stop(self) }
+            await stopTasks(runner.tasks)
             board.clearTasks(runner.name)
             createTasks(runner, instance: instance.value, configs: configs)
             for t in runner.tasks { t.start(self) }
@@ -174,14 +174,32 @@ extension Worker {
         }
     }
 
-    /// Stops every task gracefully (sinks flush, sources commit) and then the connector instance.
-    func stopConnectorInstance(_ runner: ConnectorRunner) async {
-        for t in runner.tasks { await t.stop(self) }
-        await stopInstanceOnly(runner)
+    /// How long a graceful stop of a task may take: `task.shutdown.graceful.timeout.ms` plus
+    /// `offset.flush.timeout.ms` (a source waits that long for its last acknowledgements).
+    var taskStopDeadline: ContinuousClock.Instant {
+        ContinuousClock.now + .milliseconds(config.taskShutdownTimeoutMs + config.offsetFlushTimeoutMs)
     }
 
-    /// Stops the connector instance (not its tasks) on its thread and ends that thread.
-    private func stopInstanceOnly(_ runner: ConnectorRunner) async {
+    /// Stops tasks gracefully (sinks flush, sources commit), each within ``taskStopDeadline``; one
+    /// that does not stop in time is abandoned, and said so.
+    func stopTasks(_ tasks: [TaskRunner]) async {
+        for t in tasks where await !t.stop(self, until: taskStopDeadline) {
+            logger.with("connector", t.connector).warning(
+                "Graceful stop of task \(t.connector)-\(t.index) failed: still running after \(config.taskShutdownTimeoutMs + config.offsetFlushTimeoutMs) ms, abandoned; records it had not flushed are not acknowledged and will be delivered again")
+        }
+    }
+
+    /// Stops every task gracefully (sinks flush, sources commit) and then the connector instance.
+    func stopConnectorInstance(_ runner: ConnectorRunner) async {
+        await stopTasks(runner.tasks)
+        if await !stopInstanceOnly(runner, until: taskStopDeadline) {
+            logger.with("connector", runner.name).warning("Graceful stop of connector \(runner.name) failed: its stop() did not return in time, abandoned")
+        }
+    }
+
+    /// Stops the connector instance (not its tasks) on its thread and ends that thread; gives up at
+    /// `deadline` (returns false).
+    func stopInstanceOnly(_ runner: ConnectorRunner, until deadline: ContinuousClock.Instant) async -> Bool {
         let (instance, executor) = runner.state.withLock { s in
             defer {
                 s.instance = nil
@@ -189,11 +207,14 @@ extension Worker {
             }
             return (s.instance, s.executor)
         }
-        guard let instance, let executor else { return }
-        await Task(executorPreference: executor) {
-            do { try await instance.value.stop() } catch { self.logger.with("connector", runner.name).warning("connector stop failed: \(error)") }
-        }.value
+        guard let instance, let executor else { return true }
+        let log = logger.with("connector", runner.name)
+        let stopped = await runBounded(until: deadline, on: executor) {
+            do { try await instance.value.stop() } catch { log.warning("connector stop failed: \(error)") }
+            return true
+        }
         executor.shutdown()
+        return stopped != nil
     }
 
     // MARK: Public control surface (what Kafka Connect's REST API needs)
@@ -257,11 +278,11 @@ extension Worker {
     /// with them, otherwise only `restartTasks`.
     private func restartInstanceLocked(_ runner: ConnectorRunner, restartTasks: Set<Int>) async {
         let oldConfigs = runner.state.withLock { $0.taskConfigs }
-        await stopInstanceOnly(runner)
+        _ = await stopInstanceOnly(runner, until: taskStopDeadline)
         guard let (instance, configs) = await launchInstanceLocked(runner) else { return }
         board.connector(runner.name, runningState(runner.name))
         if configs != oldConfigs || runner.tasks.isEmpty {
-            for t in runner.tasks { await t.stop(self) }
+            await stopTasks(runner.tasks)
             board.clearTasks(runner.name)
             createTasks(runner, instance: instance, configs: configs)
             for t in runner.tasks { t.start(self) }

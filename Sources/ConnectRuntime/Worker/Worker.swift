@@ -39,6 +39,11 @@ public final class Worker: Service, Sendable {
     let metrics = Mutex<[TaskID: TaskMetrics]>([:])
     let metricsFactory: any MetricsFactory
     private let localTopicLogs = Mutex<LocalTopicLogs?>(nil)
+    private let abandonedAtShutdown = Mutex<[String]>([])
+
+    /// The tasks (`connector-task`) and connectors that did not stop within the shutdown timeouts
+    /// at the last shutdown and were left behind.
+    public var abandoned: [String] { abandonedAtShutdown.withLock { $0 } }
     /// Decides flush intervals and retry back-off.
     public let clock: any PipelineClock
 
@@ -62,6 +67,11 @@ public final class Worker: Service, Sendable {
         if !config.bootstrapServers.isEmpty {
             logger.warning("bootstrap.servers is set (\(config.bootstrapServers.joined(separator: ","))) but this build has no Kafka transport yet: topics are in memory")
         }
+        // The worker's converters are the worker file's: their errors are the worker's, not a connector's.
+        do { _ = try RecordCodec(worker: config.originals, connector: [:], registry: registry) } catch {
+            throw ConfigError(error.problems, context: "worker")
+        }
+        for unused in UnusedConfig.worker(config.originals, registry: registry) { logger.warning("\(unused)") }
         router = Router(partitions: config.topicPartitions)
         let (router, broker, pauseChanged) = (router, broker, pauseChanged)
         clock.onAdvance {
@@ -94,8 +104,13 @@ public final class Worker: Service, Sendable {
         let isSink = entry.map { !$0.plugin.isSource } ?? false
         let common = isSink ? ConnectorConfigKeys.sink : ConnectorConfigKeys.common
         problems += common.validate(config).error?.problems ?? []
-        if isSink, (config["topics"] ?? "").isEmpty, (config["topics.regex"] ?? "").isEmpty {
-            problems.append(ConfigProblem(key: "topics", message: "Must configure one of topics or topics.regex"))
+        if isSink {
+            // Kafka's SinkConnectorConfig.validate: exactly one of the two, both keys named.
+            let hasTopics = !(config["topics"] ?? "").trimmingWhitespace().isEmpty
+            let hasRegex = !(config["topics.regex"] ?? "").trimmingWhitespace().isEmpty
+            let message = hasTopics && hasRegex ? "topics and topics.regex are mutually exclusive options, but both are set."
+                : !hasTopics && !hasRegex ? "Must configure one of topics or topics.regex" : nil
+            if let message { problems += ["topics", "topics.regex"].map { ConfigProblem(key: $0, message: message) } }
         }
         if isSink { problems += deadLetterQueueProblems(config) }
         if let entry {
@@ -108,6 +123,7 @@ public final class Worker: Service, Sendable {
             problems.append(ConfigProblem(key: "name", message: "Connector \(name) already exists"))
         }
         if !problems.isEmpty { throw ConfigError(problems, context: name.isEmpty ? nil : name) }
+        for unused in unusedKeys(connector: config) { logger.with("connector", name).warning("\(unused)") }
         let runner = ConnectorRunner(name: name, config: config, plugin: entry!.plugin)
         connectors.withLock {
             $0.byName[name] = runner
@@ -118,6 +134,17 @@ public final class Worker: Service, Sendable {
             Task { await self.startConnector(runner) }
         }
     }
+
+    /// The keys of a connector configuration that nothing uses (logged when it is added): typos,
+    /// and Kafka Connect keys this build does not use yet. Empty for an unknown connector class.
+    public func unusedKeys(connector config: [String: String]) -> [UnusedConfigKey] {
+        guard let entry = registry.connector(config["connector.class"] ?? "") else { return [] }
+        return UnusedConfig.connector(
+            config, definition: entry.plugin.instantiate().configDef, isSink: !entry.plugin.isSource, worker: self.config.originals, registry: registry)
+    }
+
+    /// The keys of this worker's configuration that nothing uses (logged when the worker is created).
+    public var unusedWorkerKeys: [UnusedConfigKey] { UnusedConfig.worker(config.originals, registry: registry) }
 
     /// The durable local topic logs (created on first use), where dead-letter queues go without Kafka.
     /// - Throws: ``LocalTopicLogError`` when the directory cannot be created; ``ConfigError`` when
@@ -149,7 +176,7 @@ public final class Worker: Service, Sendable {
         }
         if let pattern = config["topics.regex"], !pattern.trimmingWhitespace().isEmpty, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: dlq)) != nil {
             problems.append(ConfigProblem(key: "topics.regex", message:
-                "The DLQ topic '\(dlq)' may not be included in the regex matching the topics ('topics.regex=\(pattern)') consumed by the connector"))
+                "The DLQ topic '\(dlq)' may not be matched by the regex for the topics ('topics.regex=\(pattern)') consumed by the connector"))
         }
         if self.config.localTopicsDirectory == nil {
             problems.append(ConfigProblem(key: key, message:
@@ -258,25 +285,28 @@ public final class Worker: Service, Sendable {
 
         let runners = allRunnersInOrder
         let tasks = runners.flatMap(\.tasks)
+        // Kafka's task.shutdown.graceful.timeout.ms is the total for every task, not per task.
         let shutdownTimeout = Duration.milliseconds(config.taskShutdownTimeoutMs)
         let deadline = ContinuousClock.now + shutdownTimeout
-        while tasks.contains(where: { $0.polling.load(ordering: .acquiring) }) && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        if ContinuousClock.now >= deadline {
-            logger.warning("a source task did not stop polling within \(shutdownTimeout); its unacknowledged records will be delivered again")
+        for t in tasks where await !t.waitUntilNotPolling(deadline) {
+            logger.warning("source task \(t.connector)-\(t.index) did not stop polling within \(config.taskShutdownTimeoutMs) ms")
         }
         // End the sink streams: sinks drain, flush and acknowledge, then sources commit.
         for r in runners { for q in r.queues { q.close() } }
         broker.close()
-        let finalDeadline = ContinuousClock.now + shutdownTimeout + .milliseconds(config.offsetFlushTimeoutMs)
-        for t in tasks { await t.finish(until: finalDeadline) }
+        let finalDeadline = deadline + .milliseconds(config.offsetFlushTimeoutMs)
+        var abandoned: [String] = []
+        for t in tasks where await !t.finish(until: finalDeadline) { abandoned.append("\(t.connector)-\(t.index)") }
         for r in runners {
             await lifecycle(r) {
-                await self.stopConnectorInstance(r)
+                if await !self.stopInstanceOnly(r, until: finalDeadline + .milliseconds(500)) { abandoned.append(r.name) }
                 if self.board.status(r.name)?.state != .failed && !r.isStopped { self.board.connector(r.name, .unassigned) }
             }
         }
+        if !abandoned.isEmpty {
+            logger.warning("Graceful stop of \(abandoned.joined(separator: ", ")) failed: still running after task.shutdown.graceful.timeout.ms + offset.flush.timeout.ms (\(config.taskShutdownTimeoutMs + config.offsetFlushTimeoutMs) ms), abandoned; records they had not flushed are not acknowledged and will be delivered again")
+        }
+        abandonedAtShutdown.withLock { $0 = abandoned }
         running.store(false, ordering: .releasing)
     }
 

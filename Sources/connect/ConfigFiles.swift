@@ -1,0 +1,117 @@
+import ConnectKit
+import ConnectRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// A problem found in one of the files given on the command line, printed as `<file>: <message>`.
+struct FileProblem: Error, CustomStringConvertible {
+    var file: String
+    var message: String
+    var description: String { "\(file): \(message)" }
+}
+
+/// Reads a whole text file with POSIX calls, so that a failure reads like `cannot read: No such file
+/// or directory` instead of a Foundation error dump.
+func readTextFile(_ path: String) throws(FileProblem) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw FileProblem(file: path, message: "cannot read: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw FileProblem(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
+        }
+        if n == 0 { break }
+        bytes.append(contentsOf: chunk[..<n])
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else { throw FileProblem(file: path, message: "is not UTF-8 text") }
+    return text
+}
+
+/// Reads a connector file: Kafka Connect JSON (`{"name":…,"config":{…}}` or a bare map) or properties.
+func readConnectorFile(_ path: String) throws(FileProblem) -> ConnectorConfigFile {
+    let text = try readTextFile(path)
+    let trimmed = text.drop { $0.isWhitespace }
+    do {
+        if path.hasSuffix(".json") || trimmed.first == "{" { return try ConnectorConfigFile.parseJSON(text) }
+        return try ConnectorConfigFile.parseProperties(text)
+    } catch {
+        throw FileProblem(file: path, message: "\(error)")
+    }
+}
+
+/// The worker and connector files of a `standalone` or `validate` command, loaded and checked the
+/// same way by both: `${file:…}`, `${directory:…}` and `${env:…}` resolved, every file checked
+/// (not only up to the first bad one), each problem attributed to its file.
+struct LoadedConfiguration {
+    /// The worker, when the worker file is valid (a stand-in for checking connectors otherwise).
+    var worker: Worker?
+    /// Connector configurations by file, in the order given; only the valid ones.
+    var connectors: [(file: String, config: [String: String])] = []
+    var problems: [FileProblem] = []
+
+    /// - Parameters:
+    ///   - workerFile: the worker properties; nil for defaults.
+    ///   - requireOffsetStorage: `standalone` needs `offset.storage.file.filename` (or the SQLite one),
+    ///     as Kafka's `connect-standalone` does.
+    ///   - defaults: worker keys used when the file does not set them.
+    init(workerFile: String?, connectorFiles: [String], requireOffsetStorage: Bool, defaults: [String: String] = [:], logger: Logger) {
+        var workerProps: [String: String] = [:]
+        var workerValid = true
+        if let workerFile {
+            do {
+                let text = try readTextFile(workerFile)
+                workerProps = try ConfigTransformer.standard.transform(try JavaProperties.parseDictionary(text))
+            } catch let p as FileProblem {
+                problems.append(p)
+                workerValid = false
+            } catch {
+                problems.append(FileProblem(file: workerFile, message: "\(error)"))
+                workerValid = false
+            }
+            if workerValid, requireOffsetStorage, workerProps["offset.storage.file.filename"] == nil, workerProps["offset.storage.sqlite.filename"] == nil {
+                problems.append(FileProblem(file: workerFile, message: "Missing required configuration \"offset.storage.file.filename\" which has no default value."))
+            }
+        }
+        for (k, v) in defaults where workerProps[k] == nil { workerProps[k] = v }
+        do {
+            worker = try Worker(config: try WorkerConfig(workerProps), logger: logger)
+        } catch {
+            problems.append(FileProblem(file: workerFile ?? "worker", message: "\(error)"))
+            workerValid = false
+            // Still check every connector file, against a worker without the bad keys.
+            let bad = Set((error as? ConfigError)?.keys ?? [])
+            worker = try? Worker(config: try WorkerConfig(workerProps.filter { !bad.contains($0.key) }), logger: logger)
+        }
+        for file in connectorFiles {
+            do {
+                let parsed = try readConnectorFile(file)
+                let config: [String: String]
+                do { config = try ConfigTransformer.standard.transform(parsed.config) } catch { throw FileProblem(file: file, message: "\(error)") }
+                try worker?.add(config)
+                connectors.append((file, config))
+            } catch let p as FileProblem {
+                problems.append(p)
+            } catch {
+                problems.append(FileProblem(file: file, message: "\(error)"))
+            }
+        }
+        if !workerValid { worker = nil }
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String, newline: Bool = true) {
+    let bytes = Array((newline ? line + "\n" : line).utf8)
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + written, bytes.count - written) }
+        if n <= 0 { if errno == EINTR { continue } else { return } }
+        written += n
+    }
+}
