@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectKitTestingTests",
-            dependencies: ["ConnectKitTesting", "ConnectKit", "ConnectRuntime"],
+            dependencies: ["ConnectKitTesting", "ConnectKit", "ConnectRuntime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

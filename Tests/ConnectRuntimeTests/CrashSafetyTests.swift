@@ -15,8 +15,8 @@ struct CrashSafetyTests {
     /// `connect standalone` (topic mode: JsonConverter in, JsonConverter out) copies a 200k-line file
     /// through an in-memory topic into another file and
     /// is killed with SIGKILL at random moments, ten times, and restarted each time. In the end the
-    /// output holds every input line in order; lines repeat only right after a restart (the window
-    /// whose offsets had not been committed yet).
+    /// output holds every input line in order, none torn; lines repeat only after a restart (the
+    /// window whose offsets had not been committed yet).
     @Test(arguments: ["file", "sqlite"])
     func killNineTenTimesLosesNothing(offsetStore: String) async throws {
         let binary = connectBinary()
@@ -106,10 +106,20 @@ struct CrashSafetyTests {
             }
         }
         #expect(next == total)
+        // A restart cuts what the sink wrote after its last flush, then the source repeats what it had
+        // not committed: each repeat starts at or before the output length when a kill happened, and
+        // each kill accounts for at most one repeat, in order.
+        var kills = restartBoundaries.makeIterator()
         for r in rewinds {
-            #expect(restartBoundaries.contains(r), "repeat at output line \(r) is not where a restart began (\(restartBoundaries))")
+            var matched = false
+            while let b = kills.next() {
+                if r <= b {
+                    matched = true
+                    break
+                }
+            }
+            #expect(matched, "repeat at output line \(r) is not explained by a restart (\(restartBoundaries))")
         }
-        #expect(rewinds.count <= restartBoundaries.count)
         print("crash test (\(offsetStore) offsets): \(lines.count - total) duplicate line(s) over \(rewinds.count) restart window(s); boundaries \(restartBoundaries)")
     }
 }

@@ -1,6 +1,7 @@
 import ConnectKit
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import ConnectRuntime
@@ -102,4 +103,155 @@ extension NothingLostTests {
         #expect(log.all.contains { $0.contains("Graceful stop of rec-0 failed") && $0.contains("abandoned") })
         #expect(try store.offsets(connector: "count").isEmpty)
     }
+}
+
+@Suite("FileStreamSink keeps what is in its file")
+struct FileStreamSinkTests {
+    func record(_ text: String, offset: Int64) -> SinkRecord {
+        SinkRecord(topic: "t", partition: 0, valueSchema: .string, value: .string(text), offset: offset)
+    }
+
+    /// An existing file is appended to, as Kafka does: a last line without a newline, or a
+    /// one-line file, keeps its content.
+    @Test(arguments: ["a\nb", "only", "x\ny\n", ""])
+    func existingContentIsKept(existing: String) async throws {
+        let dir = try temporaryDirectory("fss")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("out.txt").path
+        try existing.write(toFile: file, atomically: true, encoding: .utf8)
+        for _ in 0..<2 {  // a restart must not touch it either
+            let task = FileStreamSinkTask()
+            try await task.start(["file": file])
+            try await task.put([record("new", offset: 0)])
+            _ = try await task.preCommit([:])
+            try await task.stop()
+        }
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == existing + "new\nnew\n")
+    }
+
+    /// Lines are written on put (visible before any flush); after a crash, only what this sink
+    /// wrote after its last flush is cut (it will be delivered again) — and nothing when the file
+    /// was replaced meanwhile.
+    @Test func aCrashCutsOnlyWhatThisSinkWroteAfterItsLastFlush() async throws {
+        let dir = try temporaryDirectory("fss-crash")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("out.txt").path
+        try "before\n".write(toFile: file, atomically: false, encoding: .utf8)
+        let first = FileStreamSinkTask()
+        try await first.start(["file": file])
+        try await first.put([record("one", offset: 0), record("two", offset: 1)])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "before\none\ntwo\n", "written on put")
+        _ = try await first.preCommit([:])
+        try await first.put([record("three", offset: 2)])
+        // A crash: no flush, no stop. The next instance cuts "three" (not acknowledged).
+        let second = FileStreamSinkTask()
+        try await second.start(["file": file])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "before\none\ntwo\n")
+        try await second.put([record("three", offset: 2)])
+        _ = try await second.preCommit([:])
+        try await second.stop()
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "before\none\ntwo\nthree\n")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".out.txt.connect-flushed").path))
+
+        // The file rewritten by someone else (same inode, other content, longer): not this sink's to cut.
+        try "someone else's\nfile with more lines than before\n".write(toFile: file, atomically: false, encoding: .utf8)
+        let third = FileStreamSinkTask()
+        try await third.start(["file": file])
+        try await third.stop()
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "someone else's\nfile with more lines than before\n")
+        // And a new file in its place.
+        try FileManager.default.removeItem(atPath: file)
+        try "a new file, longer than what was flushed\n".write(toFile: file, atomically: false, encoding: .utf8)
+        let fourth = FileStreamSinkTask()
+        try await fourth.start(["file": file])
+        try await fourth.stop()
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "a new file, longer than what was flushed\n")
+    }
+}
+
+extension NothingLostTests {
+    /// A source file that does not exist yet: the task says so once (log and status) and keeps
+    /// trying, as Kafka's does; once the file appears, its lines flow and the wait ends.
+    @Test func aMissingSourceFileIsSaidOnceAndInTheStatus() async throws {
+        let dir = try temporaryDirectory("missing")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("later.txt").path
+        let output = dir.appendingPathComponent("out.txt").path
+        let log = LogBox()
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), logger: log.logger(.warning))
+        try worker.add(["name": "src", "connector.class": "FileStreamSource", "file": input, "topic": "t"])
+        try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": output, "topics": "t"])
+        let run = Task { try await worker.run() }
+        try await eventually("the source to say it waits") { worker.status("src")?.tasks.first?.waiting.isEmpty == false }
+        #expect(worker.status("src")?.tasks.first?.waiting == ["Couldn't find file \(input) for FileStreamSourceTask, sleeping to wait for it to be created"])
+        try await Task.sleep(for: .milliseconds(2500))  // two more attempts: still said once
+        #expect(log.all.filter { $0.contains("Couldn't find file") }.count == 1)
+        try "hello\n".write(toFile: input, atomically: true, encoding: .utf8)
+        try await eventually("the line to arrive") { (try? String(contentsOfFile: output, encoding: .utf8)) == "hello\n" }
+        try await eventually("the wait to end") { worker.status("src")?.tasks.first?.waiting == [] }
+        worker.stop()
+        try await run.value
+    }
+
+    /// A record produced without a timestamp gets the time it was produced (`CreateTime`), as
+    /// Kafka's producer stamps it, in both modes: sink-side TimestampRouter and InsertField's
+    /// timestamp.field work.
+    @Test(arguments: [PipelineMode.direct, .topic])
+    func recordsWithoutATimestampGetTheProduceTime(mode: PipelineMode) async throws {
+        let dir = try temporaryDirectory("stamp-\(mode)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.txt").path
+        try "a\nb\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        var registry = PluginRegistry.standard
+        registry.register(.sink(StampSink.self), name: "Stamps")
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20", "pipeline.mode": mode.rawValue,
+                                                          "value.converter.schemas.enable": "false"]), registry: registry, logger: quiet)
+        try worker.add(["name": "src", "connector.class": "FileStreamSource", "file": input, "topic": "t"])
+        try worker.add([
+            "name": "dst", "connector.class": "Stamps", "topics": "t", "id": "stamp-\(mode)",
+            "transforms": "wrap,stamp,route",
+            "transforms.wrap.type": "HoistField$Value", "transforms.wrap.field": "line",
+            "transforms.stamp.type": "InsertField$Value", "transforms.stamp.timestamp.field": "ts",
+            "transforms.route.type": "TimestampRouter", "transforms.route.topic.format": "${topic}-${timestamp}",
+            "transforms.route.timestamp.format": "yyyy",
+        ])
+        try await runWorker(worker) { StampSink.seen.withLock { $0["stamp-\(mode)"]?.count ?? 0 } >= 2 }
+        let after = Int64(Date().timeIntervalSince1970 * 1000)
+        let seen = try #require(StampSink.seen.withLock { $0["stamp-\(mode)"] })
+        #expect(seen.count == 2)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let year = calendar.component(.year, from: Date(timeIntervalSince1970: Double(before) / 1000))
+        for r in seen {
+            let ts = try #require(r.timestamp)
+            #expect(ts >= before && ts <= after)
+            #expect(r.timestampType == .createTime)
+            #expect(r.topic == "t-\(year)", "TimestampRouter routed by the record's timestamp")
+            let field: Value? = mode == .direct ? r.value.structValue?["ts"] : r.value.mapValue?[.string("ts")]
+            #expect(field == (mode == .direct ? .timestamp(ts) : .int64(ts)), "InsertField's timestamp.field is the record's timestamp")
+        }
+    }
+}
+
+/// Keeps the sink records it is given (by the connector's `id`).
+final class StampSink: SinkConnector {
+    static let seen = Mutex<[String: [SinkRecord]]>([:])
+    var config: [String: String] = [:]
+    required init() {}
+    var version: String { "test" }
+    var configDef: ConfigDef { ConfigDef().define("id", .string, importance: .high, documentation: "") }
+    var taskType: any SinkTask.Type { StampSinkTask.self }
+    func start(_ config: [String: String]) async throws { self.config = config }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
+    func stop() async throws {}
+}
+
+final class StampSinkTask: SinkTask {
+    var id = ""
+    required init() {}
+    var version: String { "test" }
+    func start(_ config: [String: String]) async throws { id = config["id"]! }
+    func put(_ records: [SinkRecord]) async throws { StampSink.seen.withLock { $0[id, default: []] += records } }
+    func stop() async throws {}
 }

@@ -146,6 +146,16 @@ public protocol SourceTaskContext: Sendable {
     var offsetStorageReader: any OffsetStorageReader { get }
     /// Present when the connector defines its own transaction boundaries (exactly-once sources).
     var transactionContext: (any TransactionContext)? { get }
+    /// Says that the task is waiting on something that is not there — a file not yet created, a
+    /// table, an unreachable server — or, with `nil`, that it no longer is. The runtime logs the
+    /// reason once, as a warning, and shows it in the task's status (`TaskStatus.waiting`) until it
+    /// is cleared. (Kafka's connectors log such waits; Kafka Connect has no API for them.)
+    /// The default does nothing.
+    func reportWaiting(_ reason: String?)
+}
+
+extension SourceTaskContext {
+    public func reportWaiting(_ reason: String?) {}
 }
 
 /// Reads committed source offsets (`org.apache.kafka.connect.storage.OffsetStorageReader`).
@@ -257,9 +267,14 @@ public protocol SinkTaskContext: Sendable {
     func requestCommit()
     /// Reports bad records without failing the task, when the connector's error tolerance allows.
     var errantRecordReporter: (any ErrantRecordReporter)? { get }
+    /// Says that the task is waiting on something that is not there (or, with `nil`, no longer is);
+    /// logged once and shown in the task's status, as ``SourceTaskContext/reportWaiting(_:)``.
+    /// The default does nothing.
+    func reportWaiting(_ reason: String?)
 }
 
 extension SinkTaskContext {
+    public func reportWaiting(_ reason: String?) {}
     public func offset(_ partition: TopicPartition, _ offset: Int64) { self.offset([partition: offset]) }
 }
 

@@ -65,11 +65,16 @@ public final class FileStreamSourceTask: SourceTask {
     private func openIfNeeded() throws -> Bool {
         if fd >= 0 { return true }
         guard let filename else { return false }
-        let f = open(filename, O_RDONLY)
+        let f = open(filename, O_RDONLY | O_CLOEXEC)
         if f < 0 {
-            if errno == ENOENT { return false }  // not there yet: keep polling, as Kafka does
+            if errno == ENOENT {
+                // Not there yet: keep polling, as Kafka does — and say so (once, and in the status).
+                context?.reportWaiting("Couldn't find file \(filename) for FileStreamSourceTask, sleeping to wait for it to be created")
+                return false
+            }
             throw RetriableError("Couldn't open \(filename): \(String(cString: strerror(errno)))")
         }
+        context?.reportWaiting(nil)
         if position > 0, lseek(f, off_t(position), SEEK_SET) < 0 {
             close(f)
             throw RetriableError("Couldn't seek to \(position) in \(filename)")
@@ -124,9 +129,15 @@ public final class FileStreamSourceTask: SourceTask {
     }
 }
 
-/// Kafka's `FileStreamSinkConnector`: writes each record's value as a line to a file (or standard
-/// output when `file` is empty). Lines are written and `fsync`ed when the runtime flushes, so
-/// everything acknowledged is on disk.
+/// Kafka's `FileStreamSinkConnector`: appends each record's value as a line to a file (or standard
+/// output when `file` is empty). Like Kafka's, lines are written on `put` and flushed on `flush`;
+/// here a flush also `fsync`s, so everything acknowledged is on disk.
+///
+/// An existing file is appended to, never cut — except for what this sink itself wrote after its
+/// last flush before a crash: those lines were not acknowledged and will be delivered again. The
+/// sink knows how far it flushed from a small state file beside the output,
+/// `.<file name>.connect-flushed` (the flushed length and the file's identity); without it, or when
+/// the file was replaced, nothing is cut.
 public final class FileStreamSinkConnector: SinkConnector {
     private var config: [String: String] = [:]
     public required init() {}
@@ -150,58 +161,120 @@ public final class FileStreamSinkConnector: SinkConnector {
 public final class FileStreamSinkTask: SinkTask {
     private var fd: Int32 = 1
     private var path: String?
-    private var pending: [UInt8] = []
+    private var state: FlushedLength?
+    private var buffer: [UInt8] = []
+    private var dirty = false
 
     public required init() {}
     public var version: String { ConnectKitVersion.current }
 
     public func start(_ config: [String: String]) async throws {
-        if let f = config["file"], !f.isEmpty {
-            path = f
-            fd = posixOpen(f, O_RDWR | O_CREAT | O_APPEND, 0o644)
-            if fd < 0 { throw DataError("Couldn't find or create file '\(f)' for FileStreamSinkTask: \(String(cString: strerror(errno)))") }
-            try dropIncompleteLastLine(f)
-        }
+        guard let f = config["file"], !f.isEmpty else { return }
+        path = f
+        fd = posixOpen(f, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd < 0 { throw DataError("Couldn't find or create file '\(f)' for FileStreamSinkTask: \(String(cString: strerror(errno)))") }
+        let state = try FlushedLength(output: f, fd: fd)
+        self.state = state
+        try state.cutUnflushedTail()
     }
 
-    /// A crash in the middle of a flush can leave a partial last line. That flush was never
-    /// acknowledged, so its records will be delivered again: cut the fragment off.
-    private func dropIncompleteLastLine(_ f: String) throws {
-        let size = lseek(fd, 0, SEEK_END)
-        guard size > 0 else { return }
-        var tail = [UInt8](repeating: 0, count: Int(min(size, 1 << 20)))
-        let start = size - off_t(tail.count)
-        let n = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, start) }
-        guard n == tail.count, tail.last != 0x0A else { return }
-        let keep = tail.lastIndex(of: 0x0A).map { start + off_t($0 + 1) } ?? (start == 0 ? 0 : size)
-        guard keep < size else { return }
-        if ftruncate(fd, keep) != 0 { throw DataError("Couldn't truncate the incomplete last line of '\(f)': \(String(cString: strerror(errno)))") }
-    }
-
+    /// Writes the batch's lines at once (Kafka's task prints them on `put`).
     public func put(_ records: [SinkRecord]) async throws {
+        buffer.removeAll(keepingCapacity: true)
         for r in records {
-            pending.append(contentsOf: r.value.description.utf8)
-            pending.append(0x0A)
+            buffer.append(contentsOf: r.value.description.utf8)
+            buffer.append(0x0A)
         }
-    }
-
-    public func flush(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws {
         var written = 0
-        while written < pending.count {
-            let n = pending.withUnsafeBytes { write(fd, $0.baseAddress! + written, pending.count - written) }
+        while written < buffer.count {
+            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, buffer.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw RetriableError("Couldn't write to \(path ?? "stdout"): \(String(cString: strerror(errno)))")
             }
             written += n
         }
-        pending.removeAll(keepingCapacity: true)
-        if path != nil { _ = fsync(fd) }
+        dirty = dirty || !records.isEmpty
+    }
+
+    /// Makes what was written durable, then records how far the file is flushed.
+    public func flush(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws {
+        guard let state, dirty else { return }
+        if fsync(fd) != 0 { throw RetriableError("Couldn't flush \(state.output): \(String(cString: strerror(errno)))") }
+        try state.record()
+        dirty = false
     }
 
     public func stop() async throws {
         if path != nil, fd >= 0 { posixClose(fd) }
         fd = -1
+    }
+}
+
+/// How far a FileStreamSink flushed its output, kept in `.<name>.connect-flushed` beside it: one
+/// fixed-width line `<length> <device> <inode> <crc32>` — the CRC-32 of the (up to) 4 KiB before
+/// that length, so that a replaced file is recognized even when it got the same inode — rewritten
+/// in place and `fdatasync`ed after each flush. A line that does not parse (torn by a crash) means
+/// "unknown": nothing is cut then.
+final class FlushedLength {
+    let output: String
+    let statePath: String
+    private let fd: Int32
+    private let stateFD: Int32
+
+    init(output: String, fd: Int32) throws {
+        self.output = output
+        self.fd = fd
+        let slash = output.lastIndex(of: "/")
+        let dir = slash.map { String(output[...$0]) } ?? ""
+        let name = slash.map { String(output[output.index(after: $0)...]) } ?? output
+        statePath = dir + "." + name + ".connect-flushed"
+        stateFD = posixOpen(statePath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if stateFD < 0 { throw DataError("Couldn't open '\(statePath)' for FileStreamSinkTask: \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { posixClose(stateFD) }
+
+    private func identity() -> (size: Int64, device: UInt64, inode: UInt64)? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return (Int64(st.st_size), UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// Cuts what this sink wrote to this very file after its last recorded flush.
+    func cutUnflushedTail() throws {
+        var line = [UInt8](repeating: 0, count: 64)
+        let n = line.withUnsafeMutableBytes { pread(stateFD, $0.baseAddress!, 64, 0) }
+        guard n > 0, let text = String(validating: line[..<n], as: UTF8.self) else { return }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
+        guard parts.count == 4, let id = identity(), parts[1] == id.device, parts[2] == id.inode,
+            Int64(parts[0]) < id.size, let crc = tailChecksum(below: Int64(parts[0])), UInt64(crc) == parts[3]
+        else { return }
+        if ftruncate(fd, off_t(parts[0])) != 0 {
+            throw DataError("Couldn't cut the lines written to '\(output)' after its last flush: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The CRC-32 of the (up to) 4 KiB of the output before `length`.
+    private func tailChecksum(below length: Int64) -> UInt32? {
+        let count = Int(min(length, 4096))
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(length) - off_t(count)) }
+        return n == count ? LocalTopicLogs.crc32(bytes[...]) : nil
+    }
+
+    /// Records the file's current (flushed) length.
+    func record() throws {
+        guard let id = identity(), let crc = tailChecksum(below: id.size) else {
+            throw RetriableError("Couldn't read back \(output): \(String(cString: strerror(errno)))")
+        }
+        var text = "\(id.size) \(id.device) \(id.inode) \(crc)"
+        text += String(repeating: " ", count: max(0, 63 - text.utf8.count)) + "\n"
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { pwrite(stateFD, $0.baseAddress!, $0.count, 0) }
+        if n != bytes.count || fdatasync(stateFD) != 0 {
+            throw RetriableError("Couldn't record the flushed length of \(output) in \(statePath): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

@@ -21,10 +21,49 @@ package struct RuntimeSourceTaskContext: SourceTaskContext {
     package let config: [String: String]
     package let offsetStorageReader: any OffsetStorageReader
     package var transactionContext: (any TransactionContext)? { nil }
+    let waiting: WaitingReporter?
 
     package init(config: [String: String], offsetStorageReader: any OffsetStorageReader) {
+        self.init(config: config, offsetStorageReader: offsetStorageReader, waiting: nil)
+    }
+
+    init(config: [String: String], offsetStorageReader: any OffsetStorageReader, waiting: WaitingReporter?) {
         self.config = config
         self.offsetStorageReader = offsetStorageReader
+        self.waiting = waiting
+    }
+
+    package func reportWaiting(_ reason: String?) { waiting?.report(reason) }
+}
+
+/// A task's `reportWaiting`: logs a new reason once (a warning) and its end (info), and keeps it in
+/// the task's status.
+final class WaitingReporter: Sendable {
+    private let current = Mutex<String?>(nil)
+    private let logger: Logger
+    private let board: StatusBoard
+    private let connector: String
+    private let task: Int
+
+    init(logger: Logger, board: StatusBoard, connector: String, task: Int) {
+        self.logger = logger
+        self.board = board
+        self.connector = connector
+        self.task = task
+    }
+
+    func report(_ reason: String?) {
+        let previous = current.withLock { c in
+            defer { c = reason }
+            return c
+        }
+        guard previous != reason else { return }
+        if let reason {
+            logger.warning("\(reason)")
+        } else if let previous {
+            logger.info("no longer waiting: \(previous)")
+        }
+        board.setWaiting(connector, task, key: "task", reason)
     }
 }
 
@@ -36,13 +75,20 @@ final class RuntimeSinkTaskContext: SinkTaskContext {
     let logger: Logger
 
     let reporter: (any ErrantRecordReporter)?
+    let waiting: WaitingReporter?
 
-    init(config: [String: String], assigned: Set<TopicPartition>, logger: Logger, reporter: (any ErrantRecordReporter)? = nil) {
+    init(
+        config: [String: String], assigned: Set<TopicPartition>, logger: Logger, reporter: (any ErrantRecordReporter)? = nil,
+        waiting: WaitingReporter? = nil
+    ) {
         self.config = config
         self.assigned = assigned
         self.logger = logger
         self.reporter = reporter
+        self.waiting = waiting
     }
+
+    func reportWaiting(_ reason: String?) { waiting?.report(reason) }
 
     func assignment() -> Set<TopicPartition> { assigned }
 

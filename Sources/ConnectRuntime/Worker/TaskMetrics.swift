@@ -51,6 +51,8 @@ final class TaskMetrics: Sendable {
     private let batchSize: Recorder
     private let active: Gauge
     private let activeCount = Atomic<Int>(0)
+    /// Turns of the task's loop (each poll of its input or source): what an idle task costs.
+    let wakeUps = Atomic<Int>(0)
 
     init(connector: String, task: Int, factory: any MetricsFactory) {
         let d = [("connector", connector), ("task", String(task))]

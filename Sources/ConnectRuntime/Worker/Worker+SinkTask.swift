@@ -20,7 +20,10 @@ extension Worker {
         func flush() async {
             guard let input, !failed else { return }
             guard input.hasUncommitted else {
+                // Nothing to commit is a commit done: the next one is due an interval from now (an
+                // idle sink must not wake up every millisecond).
                 metrics.commitsSkipped.increment()
+                lastFlush = clock.now
                 return
             }
             let offsets = input.positions.mapValues { OffsetAndMetadata(offset: $0) }
@@ -43,7 +46,9 @@ extension Worker {
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
             outerErrors = errors
             let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: String(reflecting: plan.type))
-            let context = RuntimeSinkTaskContext(config: plan.config, assigned: [], logger: log, reporter: reporter)
+            let context = RuntimeSinkTaskContext(
+                config: plan.config, assigned: [], logger: log, reporter: reporter,
+                waiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index))
             if let direct = plan.direct {
                 input = direct
             } else if let consumer = plan.consumer {
@@ -64,6 +69,7 @@ extension Worker {
                     await pauseChanged.wait(after: g, timeout: .milliseconds(200))
                     continue
                 }
+                metrics.wakeUps.add(1, ordering: .relaxed)
                 let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (clock.now - lastFlush)))
                 guard let polled = try await input.poll(max: config.maxPollRecords, timeout: wait, paused: context.paused) else { break }
                 if !polled.isEmpty {

@@ -69,7 +69,8 @@ extension Worker {
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
             task.initialize(context: RuntimeSourceTaskContext(
-                config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector)))
+                config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector),
+                waiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index)))
             try await task.start(plan.config)
             board.task(plan.connector, plan.index, runningState(plan.connector))
             log.info("source task started")
@@ -82,6 +83,7 @@ extension Worker {
                 if shouldEnd(runner) { break }
                 await drainAcks()
                 if clock.now - lastCommit >= interval { await commitOffsets() }
+                metrics.wakeUps.add(1, ordering: .relaxed)
                 var records: [SourceRecord]
                 do {
                     let started = ContinuousClock.now
