@@ -322,6 +322,16 @@ public struct ConfigValidator: Sendable, CustomStringConvertible {
         ConfigValidator(description: description, check: check)
     }
 
+    /// The text of a string-like value — a string, a class name or a password (validators see a
+    /// password's real value; their messages never include it).
+    public static func text(_ v: ConfigValue) -> String? {
+        switch v {
+        case .string(let s), .className(let s): s
+        case .password(let p): p.value
+        default: nil
+        }
+    }
+
     private static func number(_ v: ConfigValue) -> Double? {
         switch v {
         case .int(let i): Double(i)
@@ -362,7 +372,7 @@ public struct ConfigValidator: Sendable, CustomStringConvertible {
     /// One of the given strings (case-sensitive), Kafka's `ValidString`.
     public static func validString(_ allowed: [String]) -> ConfigValidator {
         ConfigValidator(description: "[" + allowed.joined(separator: ", ") + "]") { _, v in
-            if case .string(let s) = v, allowed.contains(s) { return nil }
+            if let s = text(v), allowed.contains(s) { return nil }
             return "String must be one of: " + allowed.joined(separator: ", ")
         }
     }
@@ -371,14 +381,14 @@ public struct ConfigValidator: Sendable, CustomStringConvertible {
     public static func caseInsensitiveValidString(_ allowed: [String]) -> ConfigValidator {
         let lower = Set(allowed.map { $0.lowercased() })
         return ConfigValidator(description: "(case insensitive) [" + allowed.joined(separator: ", ") + "]") { _, v in
-            if case .string(let s) = v, lower.contains(s.lowercased()) { return nil }
+            if let s = text(v), lower.contains(s.lowercased()) { return nil }
             return "String must be one of (case insensitive): " + allowed.joined(separator: ", ")
         }
     }
 
     /// A non-empty string, Kafka's `NonEmptyString`.
     public static let nonEmptyString = ConfigValidator(description: "non-empty string") { _, v in
-        if case .string(let s) = v, !s.isEmpty { return nil }
+        if let s = text(v), !s.isEmpty { return nil }
         return "String must be non-empty"
     }
 

@@ -1,6 +1,10 @@
 /// A parsed, validated configuration (Kafka's `AbstractConfig`): typed values for every defined key
 /// plus the original strings, unknown keys included.
-public struct ParsedConfig: Sendable, CustomStringConvertible {
+///
+/// Every printed and reflected form — `description`, `debugDescription`, `dump`, mirrors — shows
+/// `[hidden]` for password keys (and unknown keys whose name suggests a secret); read a secret
+/// with ``password(_:)``.
+public struct ParsedConfig: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let definition: ConfigDef
     /// Typed values of the defined keys (defaults applied).
     public let values: [String: ConfigValue]
@@ -72,8 +76,29 @@ public struct ParsedConfig: Sendable, CustomStringConvertible {
         return lines.joined(separator: "\n")
     }
 
-    static func looksSecret(_ key: String) -> Bool {
+    public var debugDescription: String { "ParsedConfig(\n" + description + "\n)" }
+
+    /// The originals with every secret masked.
+    public var maskedOriginals: [String: String] { ParsedConfig.masked(originals, definition: definition) }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["values": values, "originals": maskedOriginals], displayStyle: .struct)
+    }
+
+    /// Whether an undefined key's name suggests a secret: `password`, `secret`, `token`,
+    /// `credential`, `jaas` (Kafka's `sasl.jaas.config`), `user.info` (Schema Registry's basic auth),
+    /// an access key.
+    public static func looksSecret(_ key: String) -> Bool {
         let k = key.lowercased()
-        return k.contains("password") || k.contains("secret") || k.hasSuffix(".key") && k.contains("access")
+        return ["password", "secret", "token", "credential", "jaas", "user.info"].contains { k.contains($0) }
+            || k.hasSuffix(".key") && k.contains("access")
+    }
+
+    /// A configuration with every value of a secret key (by `definition`'s password type or by its
+    /// name) replaced by `[hidden]`.
+    public static func masked(_ config: [String: String], definition: ConfigDef? = nil) -> [String: String] {
+        var out = config
+        for k in config.keys where definition?[k]?.type == .password || looksSecret(k) { out[k] = Password.hidden }
+        return out
     }
 }

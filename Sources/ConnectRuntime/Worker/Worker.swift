@@ -18,7 +18,7 @@ import Synchronization
 /// flushed it (end-to-end acknowledgement), so a crash at any moment loses nothing; records after
 /// the last committed offset are delivered again on restart (at-least-once). At graceful shutdown
 /// sources stop polling, sinks drain and flush, then the final offsets are committed.
-public final class Worker: Service, Sendable {
+public final class Worker: Service, Sendable, CustomReflectable {
     public let config: WorkerConfig
     public let registry: PluginRegistry
     public let offsetStore: any OffsetStore
@@ -123,7 +123,10 @@ public final class Worker: Service, Sendable {
             problems.append(ConfigProblem(key: "name", message: "Connector \(name) already exists"))
         }
         if !problems.isEmpty { throw ConfigError(problems, context: name.isEmpty ? nil : name) }
-        for unused in unusedKeys(connector: config) { logger.with("connector", name).warning("\(unused)") }
+        let log = logger.with("connector", name)
+        for unused in unusedKeys(connector: config) { log.warning("\(unused)") }
+        // Like Kafka's "ConnectorConfig values:" at start; secrets print [hidden].
+        log.debug("connector configuration:\n\(ParsedConfig.masked(config, definition: entry?.plugin.instantiate().configDef).sorted { $0.key < $1.key }.map { "\t\($0.key) = \($0.value)" }.joined(separator: "\n"))")
         let runner = ConnectorRunner(name: name, config: config, plugin: entry!.plugin)
         connectors.withLock {
             $0.byName[name] = runner
@@ -185,6 +188,12 @@ public final class Worker: Service, Sendable {
             do { _ = try localTopics() } catch { problems.append(ConfigProblem(key: key, message: "\(error)")) }
         }
         return problems
+    }
+
+    /// `dump(worker)` shows its (masked) configuration and connector names, never a connector's
+    /// configuration values (they may hold secrets).
+    public var customMirror: Mirror {
+        Mirror(self, children: ["config": config, "connectors": connectorNames], displayStyle: .class)
     }
 
     func runner(_ name: String) -> ConnectorRunner? { connectors.withLock { $0.byName[name] } }

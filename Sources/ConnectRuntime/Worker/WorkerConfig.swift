@@ -19,7 +19,7 @@ public import ConnectKit
 /// | `topic.memory.retention.records` | 10000 | records an in-memory topic that no sink reads keeps (e.g. a dead-letter queue) |
 /// | `local.topics.dir` | `<offset file>.topics` | directory of the durable local topic logs that hold dead-letter queues when no Kafka is configured |
 /// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory, and the worker warns) |
-public struct WorkerConfig: Sendable {
+public struct WorkerConfig: Sendable, CustomReflectable {
     public var offsetStorageFile: String?
     public var offsetStorageSQLite: String?
     public var offsetFlushIntervalMs: Int64
@@ -93,6 +93,18 @@ public struct WorkerConfig: Sendable {
             ?? (offsetStorageSQLite ?? offsetStorageFile).map { $0 + ".topics" }
         bootstrapServers = c.list("bootstrap.servers") ?? []
         originals = properties
+    }
+}
+
+extension WorkerConfig {
+    /// `dump` and other reflection show ``originals`` with secrets (`sasl.jaas.config`,
+    /// `ssl.*.password`, …) masked.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "offsetStorageFile": offsetStorageFile as Any, "offsetStorageSQLite": offsetStorageSQLite as Any, "mode": mode,
+            "localTopicsDirectory": localTopicsDirectory as Any, "bootstrapServers": bootstrapServers,
+            "originals": ParsedConfig.masked(originals, definition: WorkerConfig.configDef),
+        ], displayStyle: .struct)
     }
 }
 
