@@ -6,8 +6,13 @@ import Synchronization
 /// over every task instance of the connector, so a fault fires once: a task restarted after it
 /// carries on.
 public enum Fault: Sendable {
-    /// The Nth `put` throws `error` (a non-retriable error fails the task, like a crash).
-    case throwOnPut(call: Int, error: any Error & Sendable)
+    /// The `put` whose batch holds the Nth record (counted from 1 over every record given to `put`)
+    /// throws `error` (a non-retriable error fails the task, like a crash).
+    case throwOnPut(record: Int, error: any Error & Sendable)
+    /// The Nth `put` call throws `error`. A call is a batch: up to `consumer.max.poll.records`
+    /// (500) records, so a small input makes few calls — ``throwOnPut(record:error:)`` is usually
+    /// what a test means.
+    case throwOnPutCall(Int, error: any Error & Sendable)
     /// The Nth `put` throws a ``RetriableError``; the runtime retries the same batch.
     case retriableOnPut(call: Int)
     /// The Nth flush (`preCommit`) throws: nothing since the last flush is acknowledged.
@@ -31,11 +36,15 @@ final class FaultBook: Sendable {
     func set(_ id: String, _ list: [Fault]) { faults.withLock { $0[id] = list } }
     func get(_ id: String?) -> [Fault] { id.flatMap { id in faults.withLock { $0[id] } } ?? [] }
     /// Counts a call of `kind` for a connector; returns its number (from 1).
-    func count(_ id: String?, _ kind: String) -> Int {
+    func count(_ id: String?, _ kind: String) -> Int { count(id, kind, by: 1).upperBound }
+
+    /// Counts `n` more of `kind` for a connector; returns their numbers (from 1).
+    func count(_ id: String?, _ kind: String, by n: Int) -> ClosedRange<Int> {
         calls.withLock { c in
             let key = (id ?? "") + "/" + kind
-            c[key, default: 0] += 1
-            return c[key]!
+            let first = c[key, default: 0] + 1
+            c[key, default: 0] += n
+            return first...max(first, c[key]!)
         }
     }
 }
@@ -74,9 +83,11 @@ final class FaultySinkTask<Inner: SinkTask>: SinkTask {
     func open(_ partitions: [TopicPartition]) async throws { try await inner.open(partitions) }
     func put(_ records: [SinkRecord]) async throws {
         let puts = FaultBook.shared.count(id, "put")
+        let numbers = records.isEmpty ? nil : FaultBook.shared.count(id, "put-records", by: records.count)
         for f in faults {
             switch f {
-            case .throwOnPut(let n, let error) where n == puts: throw error
+            case .throwOnPut(let n, let error) where numbers?.contains(n) == true: throw error
+            case .throwOnPutCall(let n, let error) where n == puts: throw error
             case .retriableOnPut(let n) where n == puts: throw RetriableError("injected retriable failure on put #\(n)")
             default: break
             }

@@ -7,18 +7,18 @@ import Testing
 /// What the collecting sink wrote (on flush), by `store` name.
 let written = Mutex<[String: [String]]>([:])
 
-final class CollectingSink: SinkConnector {
+final class StoreSink: SinkConnector {
     var config: [String: String] = [:]
     required init() {}
     var version: String { "1" }
     var configDef: ConfigDef { ConfigDef().define("store", .string, importance: .high, documentation: "") }
-    var taskType: any SinkTask.Type { CollectingSinkTask.self }
+    var taskType: any SinkTask.Type { StoreSinkTask.self }
     func start(_ config: [String: String]) async throws { self.config = config }
     func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
     func stop() async throws {}
 }
 
-final class CollectingSinkTask: SinkTask {
+final class StoreSinkTask: SinkTask {
     var store = ""
     var buffer: [String] = []
     required init() {}
@@ -42,7 +42,7 @@ struct Uppercase: Transformation {
 func rowsAndCollector() -> PipelineHarness {
     let pipeline = PipelineHarness(clock: ManualClock())
     pipeline.registry.register(.source(RowsSource.self), name: "Rows")
-    pipeline.registry.register(.sink(CollectingSink.self), name: "Collect")
+    pipeline.registry.register(.sink(StoreSink.self), name: "Collect")
     return pipeline
 }
 
@@ -52,7 +52,7 @@ struct FaultAndClockTests {
         let clock = ManualClock()
         let pipeline = PipelineHarness(workerProperties: ["offset.flush.interval.ms": "60000", "pipeline.mode": "topic"], clock: clock)
         pipeline.registry.register(.source(RowsSource.self), name: "Rows")
-        pipeline.registry.register(.sink(CollectingSink.self), name: "Collect")
+        pipeline.registry.register(.sink(StoreSink.self), name: "Collect")
         pipeline.add(["name": "rows", "connector.class": "Rows", "count": "20"])
         pipeline.add(["name": "out", "connector.class": "Collect", "store": "clock", "topics": "rows"])
         let worker = try pipeline.start()
@@ -73,12 +73,12 @@ struct FaultAndClockTests {
         pipeline.workerProperties["consumer.max.poll.records"] = "3"
         pipeline.add(["name": "rows", "connector.class": "Rows", "count": "30"])
         pipeline.add(["name": "out", "connector.class": "Collect", "store": "crash", "topics": "rows"],
-                     faults: [.throwOnPut(call: 3, error: InjectedFault("disk gone"))])
+                     faults: [.throwOnPutCall(3, error: InjectedFault("disk gone"))])
         let worker = try pipeline.start()
         try await pipeline.wait { worker.status("out")?.tasks.first?.state == .failed }
         #expect(worker.status("out")?.tasks.first?.trace?.contains("injected fault: disk gone") == true)
         #expect(try pipeline.offsetStore.offsets(connector: "rows").isEmpty)  // nothing was flushed
-        try worker.restartTask("out", 0)
+        try await worker.restartTask("out", 0)
         try await pipeline.wait { worker.metrics(connector: "out", task: 0)?.sinkRecordSendTotal ?? 0 >= 30 + 6 }
         let clock = pipeline.clock as! ManualClock
         clock.advance(by: .seconds(60))

@@ -32,13 +32,13 @@ struct LifecycleTests {
         try await eventually("the sink task to fail") { worker.status("rec")?.tasks.first?.state == .failed }
         #expect(worker.status("rec")?.tasks.first?.trace?.contains("disk hiccup at 42") == true)
         #expect(!Hub.shared.get(id).flushed.contains(42))
-        try worker.restartTask("rec", 0)
+        try await worker.restartTask("rec", 0)
         try await eventually("every record flushed") { Hub.shared.get(id).flushed.count >= 100 }
         #expect(worker.status("rec")?.tasks.first?.state == .running)
         #expect(Hub.shared.get(id).flushed == Array(0..<100))  // in order, none lost, none twice
         #expect(Hub.shared.get(id).offsetMismatches == 0)  // re-delivered with their original offsets
-        #expect(throws: WorkerError.unknownTask("rec", 3)) { try worker.restartTask("rec", 3) }
-        #expect(throws: WorkerError.unknownConnector("nope")) { try worker.restartTask("nope", 0) }
+        await #expect(throws: WorkerError.unknownTask("rec", 3)) { try await worker.restartTask("rec", 3) }
+        await #expect(throws: WorkerError.unknownConnector("nope")) { try await worker.restartTask("nope", 0) }
         worker.stop()
         try await run.value
     }

@@ -16,8 +16,16 @@ final class TaskRunner: Sendable {
     let abort = Atomic<Bool>(false)
     /// A source run that has not yet stopped polling.
     let polling = Atomic<Bool>(false)
-    /// Signalled when `polling` or the running state changes.
+    /// Signalled when `polling`, the running state or `runsStarted` changes.
     let changed = AsyncSignal()
+    /// Runs that got through `start` (or failed in it).
+    let runsStarted = Atomic<UInt64>(0)
+
+    /// The current run's task started (or failed to).
+    func didStart() {
+        runsStarted.add(1, ordering: .acquiringAndReleasing)
+        changed.signal()
+    }
     private struct State {
         var running = false
         var restartPending = false

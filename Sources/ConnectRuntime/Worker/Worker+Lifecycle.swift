@@ -264,14 +264,20 @@ extension Worker {
     }
 
     /// Restarts one task (`POST /connectors/{c}/tasks/{t}/restart`): a running task stops gracefully
-    /// first; a failed one starts again. In direct mode a sink's records taken and not flushed are
-    /// delivered again to the new instance, with the same offsets.
-    public func restartTask(_ name: String, _ task: Int) throws(WorkerError) {
+    /// first; a failed one starts again. Returns once the new instance has started (its `start`
+    /// returned or failed; the status then says RUNNING or FAILED), or after the task shutdown
+    /// timeouts plus 30 s. Records a sink had taken and not flushed are delivered again to the new
+    /// instance, with the same offsets.
+    /// - Throws: ``WorkerError/unknownConnector(_:)``, ``WorkerError/unknownTask(_:_:)``.
+    public func restartTask(_ name: String, _ task: Int) async throws(WorkerError) {
         guard let runner = runner(name) else { throw .unknownConnector(name) }
         let tasks = runner.tasks
         guard task >= 0 && task < tasks.count else { throw .unknownTask(name, task) }
+        let t = tasks[task]
+        let before = t.runsStarted.load(ordering: .acquiring)
         board.task(name, task, .restarting, trace: board.status(name)?.tasks.first { $0.id == task }?.trace)
-        tasks[task].restart(self)
+        t.restart(self)
+        _ = await t.changed.wait(until: taskStopDeadline + .seconds(30)) { t.runsStarted.load(ordering: .acquiring) > before }
     }
 
     /// Restarts the connector instance; when its new task configurations differ, every task restarts

@@ -6,6 +6,7 @@ extension Worker {
     /// `offset.flush.interval.ms`, on request and under pressure; a flush acknowledges what was put.
     func runSinkTask(_ plan: SinkTaskPlan, runner: TaskRunner) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
+        var started = false
         let task = plan.type.init()
         var opened: [TopicPartition] = []
         var openedSet: Set<TopicPartition> = []
@@ -41,6 +42,21 @@ extension Worker {
             }
         }
 
+        // Flushes on offset.flush.interval.ms, when a source is under pressure, when the task asks
+        // (requestCommit), and when the worker is asked to (commitOffsets()).
+        var servedFlush = flushRequests.load(ordering: .acquiring)
+        var servedRound = commitRequests.load(ordering: .acquiring)
+        func flushIfDue(requested: Bool) async {
+            let pressure = flushRequests.load(ordering: .acquiring)
+            let round = commitRequests.load(ordering: .acquiring)
+            if requested || clock.now - lastFlush >= interval || pressure != servedFlush || round != servedRound { await flush() }
+            servedFlush = pressure
+            if round != servedRound {
+                servedRound = round
+                served(runner, round)
+            }
+        }
+
         do {
             let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
@@ -60,12 +76,14 @@ extension Worker {
             task.initialize(context: context)
             try await task.start(plan.config)
             board.task(plan.connector, plan.index, runningState(plan.connector))
+            started = true
+            runner.didStart()
             log.info("sink task started")
             while !runner.abort.load(ordering: .acquiring) {
                 if isPaused(plan.connector) && !input.isClosed {
                     // Paused: take no new records, but keep flushing what was taken.
                     let g = pauseChanged.generation
-                    if clock.now - lastFlush >= interval || flushRequested.exchange(false, ordering: .relaxed) { await flush() }
+                    await flushIfDue(requested: false)
                     await pauseChanged.wait(after: g, timeout: .milliseconds(200))
                     continue
                 }
@@ -96,14 +114,13 @@ extension Worker {
                 if !rewinds.isEmpty && !input.seek(rewinds) {
                     log.warning("offset rewind requested for \(rewinds.keys.map(\.description).sorted()) but direct mode has no log to replay from")
                 }
-                let due = clock.now - lastFlush >= interval
-                let pressure = flushRequested.exchange(false, ordering: .relaxed)
-                if due || pressure || context.takeCommitRequest() { await flush() }
+                await flushIfDue(requested: context.takeCommitRequest())
             }
         } catch {
             failed = true
             log.error("sink task failed: \(error)")
             board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
+            if !started { runner.didStart() }
             // Nothing taken since the last flush is acknowledged: a restarted task gets it again.
         }
         await flush()

@@ -6,6 +6,7 @@ extension Worker {
     /// and commit the offsets of what every receiver acknowledged.
     func runSourceTask(_ plan: SourceTaskPlan, runner: TaskRunner) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
+        var started = false
         let limiter = InFlightLimiter(maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes)
         let tracker = SubmittedRecords(limiter: limiter)
         let task = plan.type.init()
@@ -48,6 +49,21 @@ extension Worker {
             }
         }
 
+        // Commits on offset.flush.interval.ms, and when the worker is asked to (commitOffsets()).
+        var servedRound = commitRequests.load(ordering: .acquiring)
+        func commitIfDue() async {
+            let round = commitRequests.load(ordering: .acquiring)
+            if clock.now - lastCommit >= interval || round != servedRound {
+                await commitOffsets()
+            } else {
+                await drainAcks()
+            }
+            if round != servedRound {
+                servedRound = round
+                served(runner, round)
+            }
+        }
+
         func commitOffsets() async {
             await drainAcks()
             lastCommit = clock.now
@@ -73,16 +89,14 @@ extension Worker {
                 waiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index)))
             try await task.start(plan.config)
             board.task(plan.connector, plan.index, runningState(plan.connector))
+            started = true
+            runner.didStart()
             log.info("source task started")
             var backoff = Duration.milliseconds(100)
             while !shouldEnd(runner) {
-                await waitWhilePaused(plan.connector, runner: runner) {
-                    await drainAcks()
-                    if clock.now - lastCommit >= interval { await commitOffsets() }
-                }
+                await waitWhilePaused(plan.connector, runner: runner) { await commitIfDue() }
                 if shouldEnd(runner) { break }
-                await drainAcks()
-                if clock.now - lastCommit >= interval { await commitOffsets() }
+                await commitIfDue()
                 metrics.wakeUps.add(1, ordering: .relaxed)
                 var records: [SourceRecord]
                 do {
@@ -100,12 +114,11 @@ extension Worker {
                 let sizes = records.map(\.approximateSize)
                 let total = sizes.reduce(0, +)
                 let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { self.shouldEnd(runner) }) {
-                    self.flushRequested.store(true, ordering: .relaxed)
-                    self.wakeSinks()
+                    self.requestFlush()
                 }
                 if !admitted { break }
                 // Ask the sinks to flush before the source has to wait, so both keep moving.
-                if limiter.isUnderPressure { flushRequested.store(true, ordering: .relaxed) }
+                if limiter.isUnderPressure { flushRequests.add(1, ordering: .relaxed) }
                 if let transport {
                     metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport))
                 } else if chain.isEmpty {
@@ -130,6 +143,7 @@ extension Worker {
         } catch {
             log.error("source task failed: \(error)")
             board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
+            if !started { runner.didStart() }
         }
         runner.polling.store(false, ordering: .releasing)
 

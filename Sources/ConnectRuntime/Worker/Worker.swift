@@ -32,7 +32,13 @@ public final class Worker: Service, Sendable, CustomReflectable {
     private let stopSignal = AsyncSignal()
     /// Direct mode: routes source records to sink queues.
     let router: Router
-    let flushRequested = Atomic<Bool>(false)
+    /// Sinks flush when this changes (a source under pressure asks them to, before it has to wait).
+    let flushRequests = Atomic<UInt64>(0)
+    /// Every task flushes (sinks) or commits (sources) when this changes: ``commitOffsets()``.
+    let commitRequests = Atomic<UInt64>(0)
+    /// The last commit request each task runner served.
+    let commitsServed = Mutex<[ObjectIdentifier: UInt64]>([:])
+    let commitServed = AsyncSignal()
     let board: StatusBoard
     let pausedConnectors = Mutex<Set<String>>([])
     let pauseChanged = AsyncSignal()
@@ -198,6 +204,43 @@ public final class Worker: Service, Sendable, CustomReflectable {
 
     func runner(_ name: String) -> ConnectorRunner? { connectors.withLock { $0.byName[name] } }
     var allRunnersInOrder: [ConnectorRunner] { connectors.withLock { c in c.order.compactMap { c.byName[$0] } } }
+
+    // MARK: Commit requests
+
+    /// Asks every sink to flush now (a source is under pressure).
+    func requestFlush() {
+        flushRequests.add(1, ordering: .relaxed)
+        wakeSinks()
+    }
+
+    /// A task runner served commit request `round`.
+    func served(_ runner: TaskRunner, _ round: UInt64) {
+        commitsServed.withLock { $0[ObjectIdentifier(runner)] = round }
+        commitServed.signal()
+    }
+
+    /// Flushes every sink task and then commits every source task's offsets now — what
+    /// `offset.flush.interval.ms` does on a timer — and returns once each running task has done so
+    /// (or after `timeout`; then false). Tests use it instead of waiting for the interval.
+    @discardableResult
+    public func commitOffsets(timeout: Duration = .seconds(30)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var done = true
+        for sinks in [true, false] {
+            let round = commitRequests.add(1, ordering: .acquiringAndReleasing).newValue
+            wakeSinks()
+            pauseChanged.signal()
+            let runners = allRunnersInOrder.filter { $0.plugin.isSource != sinks }.flatMap(\.tasks)
+            done = await commitServed.wait(until: deadline) {
+                runners.allSatisfy { r in
+                    let state = board.status(r.connector)?.tasks.first { $0.id == r.index }?.state
+                    guard r.isRunning, state == .running || state == .paused else { return true }
+                    return commitsServed.withLock { ($0[ObjectIdentifier(r)] ?? 0) >= round }
+                }
+            } && done
+        }
+        return done
+    }
 
     // MARK: Status and control
 
