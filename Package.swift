@@ -56,6 +56,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Example connectors written against the ConnectKit API only (see Examples/README.md).
+        .target(name: "ExampleConnectors", dependencies: ["ConnectKit"], path: "Examples/ExampleConnectors", swiftSettings: strict),
+        .testTarget(
+            name: "ExampleConnectorsTests",
+            dependencies: ["ExampleConnectors", "ConnectKit", "ConnectKitTesting", "ConnectRuntime"],
+            path: "Examples/Tests",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ConnectKitTests",
             dependencies: ["ConnectKit"],

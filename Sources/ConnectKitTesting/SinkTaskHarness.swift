@@ -110,6 +110,10 @@ public final class HarnessSinkContext: SinkTaskContext {
     public func pause(_ partitions: [TopicPartition]) { state.withLock { $0.paused.formUnion(partitions) } }
     public func resume(_ partitions: [TopicPartition]) { state.withLock { $0.paused.subtract(partitions) } }
     public func requestCommit() { state.withLock { $0.commitRequests += 1 } }
+    public func reportWaiting(_ reason: String?) { waitingReason.withLock { $0 = reason } }
+    private let waitingReason = Mutex<String?>(nil)
+    /// What the task last said it waits on (`reportWaiting`), nil when nothing.
+    public var waiting: String? { waitingReason.withLock { $0 } }
     /// Collects what the task reports, like the runtime's reporter with `errors.tolerance=all`.
     public var errantRecordReporter: (any ErrantRecordReporter)? { reporter }
     private let reporter = HarnessErrantRecordReporter()

@@ -22,6 +22,9 @@ public final class SourceTaskHarness<Task: SourceTask>: @unchecked Sendable {
     private var unacknowledged: [SourceRecord] = []
     /// Every record polled, across restarts, in order.
     public private(set) var polled: [SourceRecord] = []
+    private let waitingReason = Mutex<String?>(nil)
+    /// What the task last said it waits on (`reportWaiting`), nil when nothing.
+    public var waiting: String? { waitingReason.withLock { $0 } }
     /// Records passed to `commitRecord`, in order.
     public private(set) var committedRecords: [SourceRecord] = []
 
@@ -44,7 +47,9 @@ public final class SourceTaskHarness<Task: SourceTask>: @unchecked Sendable {
 
     /// Creates, initializes and starts a new task instance.
     public func start() async throws {
-        let context = RuntimeSourceTaskContext(config: config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: connectorName))
+        let context = RuntimeSourceTaskContext(
+            config: config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: connectorName),
+            onWaiting: { [weak self] reason in self?.waitingReason.withLock { $0 = reason } })
         let config = self.config
         let box = try await _Concurrency.Task(executorPreference: executor) { () -> UncheckedTaskBox<Task> in
             let t = Task()

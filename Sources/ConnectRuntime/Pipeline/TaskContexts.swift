@@ -21,19 +21,15 @@ package struct RuntimeSourceTaskContext: SourceTaskContext {
     package let config: [String: String]
     package let offsetStorageReader: any OffsetStorageReader
     package var transactionContext: (any TransactionContext)? { nil }
-    let waiting: WaitingReporter?
+    let onWaiting: @Sendable (String?) -> Void
 
-    package init(config: [String: String], offsetStorageReader: any OffsetStorageReader) {
-        self.init(config: config, offsetStorageReader: offsetStorageReader, waiting: nil)
-    }
-
-    init(config: [String: String], offsetStorageReader: any OffsetStorageReader, waiting: WaitingReporter?) {
+    package init(config: [String: String], offsetStorageReader: any OffsetStorageReader, onWaiting: @escaping @Sendable (String?) -> Void = { _ in }) {
         self.config = config
         self.offsetStorageReader = offsetStorageReader
-        self.waiting = waiting
+        self.onWaiting = onWaiting
     }
 
-    package func reportWaiting(_ reason: String?) { waiting?.report(reason) }
+    package func reportWaiting(_ reason: String?) { onWaiting(reason) }
 }
 
 /// A task's `reportWaiting`: logs a new reason once (a warning) and its end (info), and keeps it in

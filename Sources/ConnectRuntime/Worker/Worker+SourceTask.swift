@@ -86,7 +86,7 @@ extension Worker {
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector),
-                waiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index)))
+                onWaiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index).report))
             try await task.start(plan.config)
             board.task(plan.connector, plan.index, runningState(plan.connector))
             started = true
