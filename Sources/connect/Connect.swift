@@ -89,22 +89,26 @@ struct Standalone: AsyncParsableCommand {
     }
 }
 
-/// SIGINT and SIGTERM handled by the process: `handler` gets the number of signals so far.
-/// (`sources` is only touched by `init` and `cancel`.)
+/// SIGINT and SIGTERM handled by the process: `handler` gets the number of signals so far. Signals
+/// within 300 ms of the first count as one (tools like `timeout` signal a process and then its
+/// group; a person pressing Ctrl-C again is slower). (`sources` is only touched by `init` and `cancel`.)
 final class StopSignals: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
     init(_ handler: @escaping @Sendable (Int) -> Void) {
-        let count = Mutex(0)
+        let state = Mutex<(count: Int, first: ContinuousClock.Instant?)>((0, nil))
         sources = [SIGINT, SIGTERM].map { sig in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                let n = count.withLock { c in
-                    c += 1
-                    return c
+                let n = state.withLock { s -> Int? in
+                    let now = ContinuousClock.now
+                    if let first = s.first, now - first < .milliseconds(300) { return nil }
+                    s.count += 1
+                    if s.first == nil { s.first = now }
+                    return s.count
                 }
-                handler(n)
+                if let n { handler(n) }
             }
             source.resume()
             return source

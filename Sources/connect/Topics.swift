@@ -14,17 +14,25 @@ struct Topics: ParsableCommand {
     /// The local topic logs of the worker file, or nil when its directory does not exist yet.
     static func logs(_ workerFile: String) throws -> (directory: String, logs: LocalTopicLogs?) {
         let props: [String: String]
-        do { props = try ConfigTransformer.standard.transform(try JavaProperties.parseDictionary(try readTextFile(workerFile))) } catch {
-            throw ValidationError("\(error)")
+        do { props = try ConfigTransformer.standard.transform(try JavaProperties.parseDictionary(try readTextFile(workerFile))) } catch let p as FileProblem {
+            throw fail("\(p)")
+        } catch {
+            throw fail("\(workerFile): \(error)")
         }
         let config: WorkerConfig
-        do { config = try WorkerConfig(props) } catch { throw ValidationError("\(workerFile): \(error)") }
+        do { config = try WorkerConfig(props) } catch { throw fail("\(workerFile): \(error)") }
         guard let dir = config.localTopicsDirectory else {
-            throw ValidationError("\(workerFile): no local topics: set local.topics.dir or offset.storage.file.filename")
+            throw fail("\(workerFile): no local topics: set local.topics.dir or offset.storage.file.filename")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else { return (dir, nil) }
-        return (dir, try LocalTopicLogs(directory: dir))
+        do { return (dir, try LocalTopicLogs(directory: dir)) } catch { throw fail("\(error)") }
+    }
+
+    /// Prints a problem on stderr; the command exits with status 1.
+    static func fail(_ message: String) -> ExitCode {
+        printError(message)
+        return ExitCode(1)
     }
 
     struct List: ParsableCommand {
@@ -67,7 +75,9 @@ struct Topics: ParsableCommand {
 
         func run() throws {
             let (dir, logs) = try Topics.logs(workerProperties)
-            guard let logs, try logs.topics().contains(topic) else { throw ValidationError("no local topic '\(topic)' in \(dir)") }
+            guard let logs, try logs.topics().contains(topic) else {
+                throw Topics.fail("no local topic '\(topic)' in \(dir): nothing was written to it (yet)")
+            }
             for r in try logs.records(topic: topic, from: fromOffset, max: maxRecords) {
                 print(json ? Self.json(r) : Self.text(r))
             }

@@ -84,6 +84,7 @@ extension CLITests {
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         try "alpha\nbeta\ngamma\n".write(toFile: path("input.txt"), atomically: true, encoding: .utf8)
         try "offset.storage.file.filename=\(path("offsets"))\noffset.flush.interval.ms=100\n".write(toFile: path("worker.properties"), atomically: true, encoding: .utf8)
+        // (Below, also with the README quick start's worker: values without schemas.)
         try """
             {"name": "lines", "config": {
               "connector.class": "FileStreamSource", "file": "\(path("input.txt"))", "topic": "lines",
@@ -103,6 +104,19 @@ extension CLITests {
         let (status, lines) = try await runStandaloneUntil(in: dir, lines: 3)
         #expect(status == 0)
         #expect(lines == ["Struct{line=alpha,origin=file}", "Struct{line=beta,origin=file}", "Struct{line=gamma,origin=file}"])
+
+        try FileManager.default.removeItem(atPath: path("output.txt"))
+        try FileManager.default.removeItem(atPath: path("offsets"))
+        try """
+            offset.storage.file.filename=\(path("offsets"))
+            offset.flush.interval.ms=1000
+            key.converter=org.apache.kafka.connect.storage.StringConverter
+            value.converter=org.apache.kafka.connect.json.JsonConverter
+            value.converter.schemas.enable=false
+            """.write(toFile: path("worker.properties"), atomically: true, encoding: .utf8)
+        let (status2, schemaless) = try await runStandaloneUntil(in: dir, lines: 3)
+        #expect(status2 == 0)
+        #expect(schemaless == ["{line=alpha, origin=file}", "{line=beta, origin=file}", "{line=gamma, origin=file}"])
     }
 }
 
