@@ -26,7 +26,11 @@ struct ConverterTests {
         let trailing = #expect(throws: DataError.self) { try c.toConnectData(topic: "t", value: Array("{} x".utf8)) }
         #expect(trailing?.byteOffset == 3)
         let badUTF8 = #expect(throws: DataError.self) { try c.toConnectData(topic: "t", value: [0x22, 0xFF, 0x22]) }
-        #expect(badUTF8?.message.contains("UTF-8") == true)
+        #expect(badUTF8?.cause?.contains("UTF-8") == true)
+        // Kafka's message (what the dead-letter headers carry); the explanation is the cause.
+        #expect(badUTF8?.message == "Converting byte[] to Kafka Connect data failed due to serialization error: ")
+        #expect(badUTF8?.javaClassName == "org.apache.kafka.connect.errors.DataException")
+        #expect(badUTF8?.description.contains("Invalid UTF-8 in string") == true)
         let deep = Array(repeating: UInt8(ascii: "["), count: 5000)
         #expect(throws: DataError.self) { try c.toConnectData(topic: "t", value: deep) }
         #expect(try c.toConnectData(topic: "t", value: []) == .null)

@@ -82,12 +82,12 @@ struct StatusTests {
 
         let start = worker.status("bad-start")!
         #expect(start.state == .failed)
-        #expect(start.trace == "DataError: cannot reach the database")
+        #expect(start.trace == "org.apache.kafka.connect.errors.DataException: cannot reach the database")
         #expect(start.tasks.isEmpty)
         let poll = worker.status("bad-poll")!
         #expect(poll.state == .running)
         #expect(poll.tasks.first?.state == .failed)
-        #expect(poll.tasks.first?.trace == "DataError: table orders was dropped")
+        #expect(poll.tasks.first?.trace == "org.apache.kafka.connect.errors.DataException: table orders was dropped")
         // The other pipeline is unaffected.
         #expect(Hub.shared.get("fail-sink").flushed == Array(0..<10))
         #expect(!worker.statuses.map { $0.json.description }.joined().contains("s3cret"))

@@ -160,7 +160,7 @@ let quiet: Logger = {
 func testRegistry() -> PluginRegistry {
     var r = PluginRegistry.standard
     r.register(.source(CountingSource.self), name: "Counting")
-    r.register(.sink(RecordingSink.self), name: "Recording")
+    r.register(.sink(RecordingSink.self), name: "Recording", aliases: ["com.example.RecordingSinkConnector"])
     return r
 }
 

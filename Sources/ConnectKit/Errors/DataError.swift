@@ -4,21 +4,26 @@
 /// The message names what is wrong (the field, the expected and actual type); converters add the
 /// topic and, for malformed input, the byte offset at which decoding failed.
 public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What went wrong, in words.
+    /// What went wrong, in words — Kafka's `DataException` message where Kafka has one.
     public var message: String
+    /// The underlying problem, when `message` is Kafka's general text (e.g. the JSON syntax error
+    /// behind "Converting byte[] to Kafka Connect data failed due to serialization error: ").
+    public var cause: String?
     /// The topic whose record failed, when a converter raised the error.
     public var topic: String?
     /// Offset of the offending byte in the input, for decoding errors.
     public var byteOffset: Int?
 
-    public init(_ message: String, topic: String? = nil, byteOffset: Int? = nil) {
+    public init(_ message: String, cause: String? = nil, topic: String? = nil, byteOffset: Int? = nil) {
         self.message = message
+        self.cause = cause
         self.topic = topic
         self.byteOffset = byteOffset
     }
 
     public var description: String {
         var s = message
+        if let cause { s += (s.hasSuffix(" ") ? "" : ": ") + cause }
         if let topic { s += " (topic \"\(topic)\"" + (byteOffset.map { ", byte offset \($0))" } ?? ")") }
         else if let byteOffset { s += " (byte offset \(byteOffset))" }
         return s

@@ -21,8 +21,18 @@ package struct JSONReader {
 
     @inline(__always) package var atEnd: Bool { pos >= count }
 
+    /// A problem with what the JSON means (a converter's schema check).
     package func error(_ message: String, at offset: Int? = nil) -> DataError {
         DataError(message, byteOffset: offset ?? pos)
+    }
+
+    /// Kafka's `JsonConverter` message for bytes that are not JSON (Jackson's text is its cause;
+    /// here the cause says what and where).
+    package static let serializationFailure = "Converting byte[] to Kafka Connect data failed due to serialization error: "
+
+    /// Bytes that are not JSON: Kafka's message, this reader's explanation as the cause.
+    func syntax(_ message: String, at offset: Int? = nil) -> DataError {
+        DataError(JSONReader.serializationFailure, cause: message, byteOffset: offset ?? pos)
     }
 
     private func describe(_ byte: UInt8) -> String {
@@ -31,8 +41,8 @@ package struct JSONReader {
     }
 
     func unexpected(_ expected: String) -> DataError {
-        if atEnd { return error("Unexpected end of input: expected \(expected)") }
-        return error("Unexpected character \(describe(base[pos])): expected \(expected)")
+        if atEnd { return syntax("Unexpected end of input: expected \(expected)") }
+        return syntax("Unexpected character \(describe(base[pos])): expected \(expected)")
     }
 
     @inline(__always)
@@ -66,7 +76,7 @@ package struct JSONReader {
     /// Ensures only whitespace follows the value.
     package mutating func expectEnd() throws(DataError) {
         skipWhitespace()
-        if pos < count { throw error("Unexpected trailing content \(describe(base[pos])) after the JSON value") }
+        if pos < count { throw syntax("Unexpected trailing content \(describe(base[pos])) after the JSON value") }
     }
 
     package mutating func expectLiteral(_ literal: StaticString) throws(DataError) {
@@ -74,11 +84,11 @@ package struct JSONReader {
         let n = literal.utf8CodeUnitCount
         let p = literal.utf8Start
         for i in 0..<n where pos + i >= count || base[pos + i] != p[i] {
-            throw error("Unrecognized token: expected '\(literal)'", at: start)
+            throw syntax("Unrecognized token: expected '\(literal)'", at: start)
         }
         pos += n
         if pos < count, isIdentifierByte(base[pos]) {
-            throw error("Unrecognized token: expected '\(literal)'", at: start)
+            throw syntax("Unrecognized token: expected '\(literal)'", at: start)
         }
     }
 
@@ -103,10 +113,10 @@ package struct JSONReader {
                 return s
             }
             if c == 0x5C { return try readEscapedString(start) }
-            if c < 0x20 { throw error("Illegal unquoted control character (code \(c)) in string: must be escaped") }
+            if c < 0x20 { throw syntax("Illegal unquoted control character (code \(c)) in string: must be escaped") }
             pos += 1
         }
-        throw error("Unexpected end of input in a string", at: start - 1)
+        throw syntax("Unexpected end of input in a string", at: start - 1)
     }
 
     /// Compares the next string with `expected` without allocating when it has no escapes.
@@ -128,10 +138,10 @@ package struct JSONReader {
                 pos = save
                 return nil
             }
-            if c < 0x20 { throw error("Illegal unquoted control character (code \(c)) in string: must be escaped") }
+            if c < 0x20 { throw syntax("Illegal unquoted control character (code \(c)) in string: must be escaped") }
             pos += 1
         }
-        throw error("Unexpected end of input in a string", at: start - 1)
+        throw syntax("Unexpected end of input in a string", at: start - 1)
     }
 
     /// A string from bytes inside the input (validated UTF-8).
@@ -144,7 +154,7 @@ package struct JSONReader {
         let buf = UnsafeBufferPointer(start: base + start, count: end - start)
         if JSONReader.isASCII(buf) { return String(decoding: buf, as: UTF8.self) }
         guard let s = String(validating: buf, as: UTF8.self) else {
-            throw error("Invalid UTF-8 in string", at: start)
+            throw syntax("Invalid UTF-8 in string", at: start)
         }
         return s
     }
@@ -175,10 +185,10 @@ package struct JSONReader {
             let c = base[pos]
             if c == 0x22 {
                 pos += 1
-                guard let s = String(validating: bytes, as: UTF8.self) else { throw error("Invalid UTF-8 in string", at: start) }
+                guard let s = String(validating: bytes, as: UTF8.self) else { throw syntax("Invalid UTF-8 in string", at: start) }
                 return s
             }
-            if c < 0x20 { throw error("Illegal unquoted control character (code \(c)) in string: must be escaped") }
+            if c < 0x20 { throw syntax("Illegal unquoted control character (code \(c)) in string: must be escaped") }
             if c != 0x5C {
                 bytes.append(c)
                 pos += 1
@@ -220,14 +230,14 @@ package struct JSONReader {
                 }
                 appendUTF8(&bytes, scalar)
             default:
-                throw error("Unrecognized character escape \(describe(e))", at: escapeAt)
+                throw syntax("Unrecognized character escape \(describe(e))", at: escapeAt)
             }
         }
-        throw error("Unexpected end of input in a string", at: start - 1)
+        throw syntax("Unexpected end of input in a string", at: start - 1)
     }
 
     private mutating func readHex4() throws(DataError) -> UInt32 {
-        guard pos + 4 <= count else { throw error("Unexpected end of input in a \\u escape") }
+        guard pos + 4 <= count else { throw syntax("Unexpected end of input in a \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
             let c = base[pos]
@@ -236,7 +246,7 @@ package struct JSONReader {
             case 0x30...0x39: d = UInt32(c - 0x30)
             case 0x41...0x46: d = UInt32(c - 0x41 + 10)
             case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw error("Unexpected character \(describe(c)) in a \\u escape: expected a hex digit")
+            default: throw syntax("Unexpected character \(describe(c)) in a \\u escape: expected a hex digit")
             }
             v = v << 4 | d
             pos += 1
@@ -285,7 +295,7 @@ package struct JSONReader {
             pos += 1
             let f = pos
             while pos < count, base[pos] >= 0x30, base[pos] <= 0x39 { pos += 1 }
-            if pos == f { throw error("Unexpected character after decimal point: expected a digit") }
+            if pos == f { throw syntax("Unexpected character after decimal point: expected a digit") }
         }
         if pos < count, base[pos] == 0x65 || base[pos] == 0x45 {
             integral = false
@@ -293,10 +303,10 @@ package struct JSONReader {
             if pos < count, base[pos] == 0x2B || base[pos] == 0x2D { pos += 1 }
             let e = pos
             while pos < count, base[pos] >= 0x30, base[pos] <= 0x39 { pos += 1 }
-            if pos == e { throw error("Unexpected character in exponent: expected a digit") }
+            if pos == e { throw syntax("Unexpected character in exponent: expected a digit") }
         }
         if pos < count, isIdentifierByte(base[pos]) || base[pos] == 0x2E {
-            throw error("Unexpected character \(describe(base[pos])) in a number")
+            throw syntax("Unexpected character \(describe(base[pos])) in a number")
         }
         return NumberToken(start: start, end: pos, isIntegral: integral)
     }
@@ -404,7 +414,7 @@ package struct JSONReader {
 
     /// Skips one complete value (validating it).
     package mutating func skipValue(depth: Int = 0) throws(DataError) {
-        guard depth < 1000 else { throw error("JSON nested too deeply") }
+        guard depth < 1000 else { throw syntax("JSON nested too deeply") }
         guard let c = peek() else { throw unexpected("a value") }
         switch c {
         case 0x7B:
@@ -431,7 +441,7 @@ package struct JSONReader {
 
     /// Parses one value into a ``JSONValue`` tree.
     package mutating func readValue(depth: Int = 0) throws(DataError) -> JSONValue {
-        guard depth < 1000 else { throw error("JSON nested too deeply") }
+        guard depth < 1000 else { throw syntax("JSON nested too deeply") }
         guard let c = peek() else { throw unexpected("a value") }
         switch c {
         case 0x7B:

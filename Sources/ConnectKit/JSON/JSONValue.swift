@@ -13,11 +13,16 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a complete JSON document; throws a ``DataError`` with the byte offset of the problem.
     public static func parse(_ bytes: [UInt8]) throws(DataError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { (buf) throws(DataError) -> JSONValue in
-            var r = JSONReader(buf)
-            let v = try r.readValue()
-            try r.expectEnd()
-            return v
+        do {
+            return try bytes.withUnsafeBufferPointer { (buf) throws(DataError) -> JSONValue in
+                var r = JSONReader(buf)
+                let v = try r.readValue()
+                try r.expectEnd()
+                return v
+            }
+        } catch {
+            // Outside a converter, what is wrong is the message (not Kafka's converter text).
+            throw DataError(error.cause ?? error.message, byteOffset: error.byteOffset)
         }
     }
 

@@ -65,16 +65,31 @@ public enum ErrorStage: String, Sendable, Hashable {
     case kafkaConsume = "KAFKA_CONSUME"
 }
 
-/// A record failed and `errors.tolerance` is `none` (Kafka: "Tolerance exceeded in error handler").
-/// The task fails with this error; the record is not acknowledged.
-public struct ToleranceExceededError: Error, Sendable, CustomStringConvertible {
+/// A record failed and `errors.tolerance` is `none` (Kafka's `ConnectException` "Tolerance exceeded
+/// in error handler", caused by the record's error). The task fails with this error; the record is
+/// not acknowledged.
+public struct ToleranceExceededError: Error, Sendable, CustomStringConvertible, JavaException {
     public let stage: ErrorStage
     public let className: String
     /// Where the record was: topic/partition/offset or the source record.
     public let record: String
+    /// The record's error, as text.
     public let underlying: String
+    /// The Java class and message of the record's error (Kafka's cause).
+    public let cause: (className: String, message: String)
+
+    public init(stage: ErrorStage, className: String, record: String, underlying: any Error) {
+        self.stage = stage
+        self.className = className
+        self.record = record
+        self.underlying = "\(underlying)"
+        cause = javaException(of: underlying)
+    }
 
     public var description: String {
         "Tolerance exceeded in error handler: executing stage '\(stage.rawValue)' with class '\(className)' on \(record) failed: \(underlying)"
     }
+
+    public var javaClassName: String { "org.apache.kafka.connect.errors.ConnectException" }
+    public var javaMessage: String { "Tolerance exceeded in error handler" }
 }

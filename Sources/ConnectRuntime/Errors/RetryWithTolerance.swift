@@ -128,7 +128,7 @@ final class RetryWithTolerance: Sendable {
     func failed(_ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ error: any Error) async throws {
         counters.recordErrors.increment()
         guard policy.toleratesAll else {
-            throw ToleranceExceededError(stage: stage, className: className, record: record.describe(includeMessages: false), underlying: "\(error)")
+            throw ToleranceExceededError(stage: stage, className: className, record: record.describe(includeMessages: false), underlying: error)
         }
         if policy.logEnabled {
             counters.errorsLogged.increment()
@@ -185,9 +185,12 @@ final class RetryWithTolerance: Sendable {
             out += [h("topic", s.originalTopic), h("partition", String(s.originalKafkaPartition)), h("offset", String(s.originalKafkaOffset))]
         }
         out += [h("connector.name", connector), h("task.id", String(taskID)), h("stage", stage.rawValue), h("class.name", className)]
-        out.append(h("exception.class.name", String(reflecting: type(of: error))))
-        out.append(h("exception.message", "\(error)"))
-        out.append(h("exception.stacktrace", "\(String(reflecting: type(of: error))): \(error)\n\tat \(stage.rawValue)(\(className))"))
+        // In Kafka's terms: the Java exception a Kafka worker would have reported, and its message;
+        // ConnectKit's extra context (byte offsets, fields) stays in the logs.
+        let (javaClass, message) = javaException(of: error)
+        out.append(h("exception.class.name", javaClass))
+        out.append(h("exception.message", message))
+        out.append(h("exception.stacktrace", javaStackTrace(error)))
         return out
     }
 }

@@ -71,14 +71,16 @@ public struct TransformChain: Sendable {
         var problems: [ConfigProblem] = []
         let aliases = Self.list(config["transforms"])
         let predicateAliases = Self.list(config["predicates"])
-        if Set(aliases).count != aliases.count { problems.append(ConfigProblem(key: "transforms", message: "Duplicate alias provided.")) }
-        if Set(predicateAliases).count != predicateAliases.count { problems.append(ConfigProblem(key: "predicates", message: "Duplicate alias provided.")) }
+        // Kafka's ConnectorConfig checks, with its messages.
+        for (key, list) in [("transforms", aliases), ("predicates", predicateAliases)] where Set(list).count != list.count {
+            problems.append(ConfigProblem(key: key, message: "Invalid value [\(list.joined(separator: ", "))] for configuration \(key): Duplicate alias provided."))
+        }
 
         var predicates: [String: any Predicate] = [:]
         for alias in predicateAliases {
             let prefix = "predicates.\(alias)."
-            guard let type = Self.resolve(prefix, config, registry.predicates, kind: "Predicate", into: &problems) else { continue }
-            do { predicates[alias] = try type.init(configuration: Self.scoped(config, prefix)) } catch {
+            guard let entry = Self.resolve(prefix, config, registry.predicates, kind: "Predicate", into: &problems) else { continue }
+            do { predicates[alias] = try entry.plugin.init(configuration: Self.scoped(config, prefix)) } catch {
                 problems += Self.prefixed(error, prefix)
             }
         }
@@ -97,6 +99,12 @@ public struct TransformChain: Sendable {
                 }
             }
             var negate = false
+            if config[prefix + "negate"] != nil, (config[prefix + "predicate"] ?? "").trimmingWhitespace().isEmpty {
+                // Kafka reports it on the alias's type key.
+                problems.append(ConfigProblem(
+                    key: prefix + "type",
+                    message: "Config '\(prefix)negate' was provided but there is no config '\(prefix)predicate' defining a predicate to be negated."))
+            }
             if let text = config[prefix + "negate"]?.trimmingWhitespace(), !text.isEmpty {
                 switch text.lowercased() {
                 case "true": negate = true
@@ -105,10 +113,10 @@ public struct TransformChain: Sendable {
                     problems.append(ConfigProblem(key: prefix + "negate", message: "Invalid value \(text) for configuration \(prefix)negate: Expected value to be either true or false"))
                 }
             }
-            guard let type = Self.resolve(prefix, config, registry.transformations, kind: "Transformation", into: &problems) else { continue }
+            guard let entry = Self.resolve(prefix, config, registry.transformations, kind: "Transformation", into: &problems) else { continue }
             do {
-                let transformation = try type.init(configuration: Self.scoped(config, prefix, dropping: ["type", "predicate", "negate"]))
-                stages.append(Stage(alias: alias, className: config[prefix + "type"]!.trimmingWhitespace(), transformation: transformation, predicate: predicate, negate: negate))
+                let transformation = try entry.plugin.init(configuration: Self.scoped(config, prefix, dropping: ["type", "predicate", "negate"]))
+                stages.append(Stage(alias: alias, className: entry.javaClassName, transformation: transformation, predicate: predicate, negate: negate))
             } catch {
                 problems += Self.prefixed(error, prefix)
             }
@@ -187,7 +195,7 @@ public struct TransformChain: Sendable {
 
     private static func resolve<T>(
         _ prefix: String, _ config: [String: String], _ catalog: PluginRegistry.Catalog<T>, kind: String, into problems: inout [ConfigProblem]
-    ) -> T? {
+    ) -> PluginRegistry.Entry<T>? {
         guard let className = config[prefix + "type"]?.trimmingWhitespace(), !className.isEmpty else {
             problems.append(ConfigProblem(key: prefix + "type", message: "Missing required configuration \"\(prefix)type\" which has no default value."))
             return nil
@@ -197,7 +205,7 @@ public struct TransformChain: Sendable {
                 key: prefix + "type", message: "Invalid value \(className) for configuration \(prefix)type: Class \(className) could not be found."))
             return nil
         }
-        return entry.plugin
+        return entry
     }
 
     private static func scoped(_ config: [String: String], _ prefix: String, dropping: Set<String> = ["type"]) -> [String: String] {

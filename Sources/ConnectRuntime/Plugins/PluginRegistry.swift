@@ -60,6 +60,10 @@ public struct PluginRegistry: Sendable {
         public var name: String
         public var aliases: [String]
         public var plugin: Plugin
+
+        /// The Java class name a Kafka worker would report for this plugin (in dead-letter headers,
+        /// logs and traces): the first of its names that is a qualified class name, else its name.
+        public var javaClassName: String { ([name] + aliases).first { $0.contains(".") } ?? name }
     }
 
     /// The registered types of one kind, in registration order.

@@ -7,6 +7,7 @@ struct RecordCodec: Sendable {
     let key: any Converter
     let value: any Converter
     let header: any HeaderConverter
+    /// The converters' Java class names (what Kafka reports in dead-letter headers and logs).
     let keyClass: String
     let valueClass: String
     let headerClass: String
@@ -27,7 +28,7 @@ struct RecordCodec: Sendable {
                 problems.append(ConfigProblem(key: name, message: "Invalid value \(chosen) for configuration \(name): Class \(chosen) could not be found."))
                 return nil
             }
-            do { return (try entry.plugin.make(settings, isKey: isKey), chosen) } catch {
+            do { return (try entry.plugin.make(settings, isKey: isKey), entry.javaClassName) } catch {
                 problems += error.problems.map { ConfigProblem(key: "\(name).\($0.key)", message: $0.message) }
                 return nil
             }
@@ -38,7 +39,7 @@ struct RecordCodec: Sendable {
         let (headerClassName, headerSettings) = pick("header.converter")
         let chosen = headerClassName.isEmpty ? "org.apache.kafka.connect.storage.SimpleHeaderConverter" : headerClassName
         if let entry = registry.headerConverters.lookup(chosen) {
-            do { h = (try entry.plugin.make(headerSettings), chosen) } catch {
+            do { h = (try entry.plugin.make(headerSettings), entry.javaClassName) } catch {
                 problems += error.problems.map { ConfigProblem(key: "header.converter.\($0.key)", message: $0.message) }
             }
         } else {

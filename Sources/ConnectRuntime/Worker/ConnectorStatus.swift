@@ -132,7 +132,26 @@ final class StatusBoard: Sendable {
     }
 }
 
-/// A readable failure trace for the status API; never includes configuration values.
+/// The failure trace of a FAILED connector or task, as Kafka's status shows a Java stack trace: the
+/// first line is the Java exception a Kafka worker would report (`class: message`), then — where
+/// Kafka would list frames — what ConnectKit knows (the stage and record, the error in full), and
+/// `Caused by:` for a record's error under "Tolerance exceeded". Never includes configuration values.
 func failureTrace(_ error: any Error) -> String {
-    "\(type(of: error)): \(error)"
+    let (javaClass, message) = javaException(of: error)
+    var lines = ["\(javaClass): \(message)"]
+    if let t = error as? ToleranceExceededError {
+        lines.append("\texecuting stage '\(t.stage.rawValue)' with class '\(t.className)' on \(t.record)")
+        lines.append("Caused by: \(t.cause.className): \(t.cause.message)")
+        if t.underlying != t.cause.message { lines.append("\t\(t.underlying)") }
+    } else if "\(error)" != message {
+        lines.append("\t\(error)")
+    }
+    return lines.joined(separator: "\n")
+}
+
+/// The `__connect.errors.exception.stacktrace` of a dead-letter record: the Java exception as Kafka
+/// would name it, without ConnectKit's context.
+func javaStackTrace(_ error: any Error) -> String {
+    let (javaClass, message) = javaException(of: error)
+    return "\(javaClass): \(message)"
 }

@@ -33,6 +33,8 @@ extension Worker {
         let connector: String
         let index: Int
         let type: any SinkTask.Type
+        /// The task's Java class name, as Kafka reports the class of a TASK_PUT failure.
+        let taskClassName: String
         let config: [String: String]
         let connectorConfig: [String: String]
         /// Direct mode: the input the router fills (kept across restarts).
@@ -111,6 +113,7 @@ extension Worker {
             }
         case .sink:
             let taskType = (instance as! any SinkConnector).taskType
+            let taskClassName = javaTaskClassName(runner, taskType: taskType)
             var inputs: [DirectSinkInput] = []
             if config.mode == .topic {
                 broker.declareGroup(runner.group, topics: runner.topics, pattern: runner.config["topics.regex"])
@@ -120,7 +123,7 @@ extension Worker {
             for (i, tc) in configs.enumerated() {
                 let consumer = config.mode == .topic ? broker.consumer(group: runner.group, member: i, members: configs.count) : nil
                 tasks.append(TaskRunner(connector: name, index: i, kind: .sink(SinkTaskPlan(
-                    connector: name, index: i, type: taskType, config: tc.merging(runner.config) { a, _ in a }, connectorConfig: runner.config,
+                    connector: name, index: i, type: taskType, taskClassName: taskClassName, config: tc.merging(runner.config) { a, _ in a }, connectorConfig: runner.config,
                     direct: inputs.isEmpty ? nil : inputs[i], consumer: consumer))))
             }
         }
@@ -129,6 +132,16 @@ extension Worker {
             $0.tasks = tasks
         }
         for i in configs.indices { board.task(name, i, .unassigned) }
+    }
+
+    /// The Java class name Kafka would report for a connector's task: for a connector registered
+    /// under a Java class name ending in `Connector` (Kafka's convention), the same name ending in
+    /// `Task` (`org.apache.kafka.connect.file.FileStreamSinkConnector` →
+    /// `org.apache.kafka.connect.file.FileStreamSinkTask`); else the Swift type's name.
+    func javaTaskClassName(_ runner: ConnectorRunner, taskType: Any.Type) -> String {
+        let java = registry.connector(runner.config["connector.class"] ?? "")?.javaClassName ?? ""
+        if java.contains("."), java.hasSuffix("Connector") { return String(java.dropLast("Connector".count)) + "Task" }
+        return String(reflecting: taskType)
     }
 
     /// Direct mode: the sink's inputs, kept across restarts. When the number of tasks changes,

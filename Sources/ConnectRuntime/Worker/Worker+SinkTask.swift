@@ -61,7 +61,7 @@ extension Worker {
             let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
             outerErrors = errors
-            let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: String(reflecting: plan.type))
+            let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: plan.taskClassName)
             let context = RuntimeSinkTaskContext(
                 config: plan.config, assigned: [], logger: log, reporter: reporter,
                 waiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index))
