@@ -186,7 +186,7 @@ public struct ConfigDef: Sendable {
 
     /// Kafka's `ConfigException(name, value, message)` text; passwords print `[hidden]`.
     static func invalidValue(_ name: String, _ value: ConfigValue, _ reason: String) -> String {
-        "Invalid value \(value) for configuration \(name): \(reason)"
+        "Invalid value \(value.javaText) for configuration \(name): \(reason)"
     }
 
     static func parseType(_ name: String, _ text: String, _ type: ValueType) throws(ParseFailure) -> ConfigValue {
@@ -270,6 +270,13 @@ public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
         case .className(let c): c
         case .password: Password.hidden
         }
+    }
+
+    /// The value as Java's `toString` prints it in Kafka's `ConfigException` messages (a list as
+    /// `[a, b]`); passwords print `[hidden]`.
+    public var javaText: String {
+        if case .list(let l) = self { return "[" + l.joined(separator: ", ") + "]" }
+        return description
     }
 }
 
@@ -388,8 +395,27 @@ public struct ConfigValidator: Sendable, CustomStringConvertible {
 
     /// A non-empty string, Kafka's `NonEmptyString`.
     public static let nonEmptyString = ConfigValidator(description: "non-empty string") { _, v in
+        if v.isNull { return nil }  // as Kafka's: only an empty string is refused
         if let s = text(v), !s.isEmpty { return nil }
         return "String must be non-empty"
+    }
+
+    /// A non-empty string without ISO control characters, Kafka's `NonEmptyStringWithoutControlChars`
+    /// (connector names).
+    public static let nonEmptyStringWithoutControlChars = ConfigValidator(description: "non-empty string without ISO control characters") { _, v in
+        guard let s = text(v) else { return "String may not be empty" }
+        if s.isEmpty { return "String may not be empty" }
+        let controls = s.unicodeScalars.filter { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }.map { String($0.value) }
+        return controls.isEmpty ? nil : "String may not contain control sequences but had the following ASCII chars: " + controls.joined(separator: ", ")
+    }
+
+    /// A list without repeated entries — Kafka's check of `transforms`, `predicates` and
+    /// `topic.creation.groups` aliases ("Duplicate alias provided.").
+    public static func uniqueAliases(_ what: String) -> ConfigValidator {
+        ConfigValidator(description: "unique \(what)") { _, v in
+            guard case .list(let items) = v else { return nil }
+            return Set(items).count == items.count ? nil : "Duplicate alias provided."
+        }
     }
 
     /// A list whose every element is one of `allowed`, Kafka's `ValidList`.
@@ -402,6 +428,11 @@ public struct ConfigValidator: Sendable, CustomStringConvertible {
             }
             return nil
         }
+    }
+
+    /// `validator`, or no value at all (a key whose default is null).
+    public static func nullOr(_ validator: ConfigValidator) -> ConfigValidator {
+        ConfigValidator(description: validator.description) { name, v in v.isNull ? nil : validator.check(name, v) }
     }
 
     /// Runs several validators; the first failure wins.

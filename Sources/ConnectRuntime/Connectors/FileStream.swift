@@ -29,6 +29,22 @@ public final class FileStreamSourceConnector: SourceConnector {
 
     public func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }  // one file, one task
     public func stop() async throws {}
+
+    /// Kafka's checks of an offsets change: a `{"filename": …}` partition and a non-negative
+    /// `{"position": <long>}` offset (or nil), and no changes when reading standard input.
+    public func alterOffsets(_ config: [String: String], offsets: [[String: Value]: [String: Value]?]) async throws -> Bool {
+        guard let file = config["file"], !file.isEmpty else {
+            throw ConnectError("Offsets cannot be modified if the 'file' configuration is unspecified. This is because stdin is used for input and offsets are not tracked.")
+        }
+        for (partition, offset) in offsets {
+            guard let offset else { continue }
+            guard let position = offset["position"] else { throw ConnectError("Offset objects should either be null or contain the key 'position'") }
+            guard case .int64(let p) = position else { throw ConnectError("The value for the 'position' key in the offset is expected to be a Long value") }
+            guard p >= 0 else { throw ConnectError("The value for the 'position' key in the offset should be a non-negative value") }
+            guard partition["filename"] != nil else { throw ConnectError("Partition objects should contain the key 'filename'") }
+        }
+        return true  // the offsets are the framework's: nothing else to change
+    }
 }
 
 public final class FileStreamSourceTask: SourceTask {
@@ -156,6 +172,9 @@ public final class FileStreamSinkConnector: SinkConnector {
 
     public func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
     public func stop() async throws {}
+
+    /// A file sink keeps no offsets of its own: any change is fine (as Kafka's).
+    public func alterOffsets(_ config: [String: String], offsets: [TopicPartition: Int64?]) async throws -> Bool { true }
 }
 
 public final class FileStreamSinkTask: SinkTask {

@@ -171,15 +171,26 @@ public struct PluginRegistry: Sendable {
 /// The keys every connector configuration has (Kafka's `ConnectorConfig`, `SinkConnectorConfig`).
 public enum ConnectorConfigKeys {
     public static let common = ConfigDef()
-        .define("name", .string, importance: .high, documentation: "Globally unique name of the connector.", validator: .nonEmptyString)
+        .define("name", .string, importance: .high, documentation: "Globally unique name of the connector.",
+                validator: .nonEmptyStringWithoutControlChars)
         .define("connector.class", .string, importance: .high, documentation: "Class or short name of the connector.", validator: .nonEmptyString)
+        .define("connector.plugin.version", .string, default: .null, importance: .low,
+                documentation: "Version of the connector (accepted; one version of each plugin is compiled in).")
         .define("tasks.max", .int, default: 1, importance: .high, documentation: "Maximum number of tasks.", validator: .atLeast(1))
+        .define("tasks.max.enforce", .boolean, default: true, importance: .low,
+                documentation: "(Deprecated in Kafka) Whether to enforce that the tasks.max property is respected by the connector.")
         .define("key.converter", .class, default: .null, importance: .low,
                 documentation: "Converter for record keys in topic mode; overrides the worker's key.converter.")
         .define("value.converter", .class, default: .null, importance: .low,
                 documentation: "Converter for record values in topic mode; overrides the worker's value.converter.")
         .define("header.converter", .class, default: .null, importance: .low,
                 documentation: "Converter for header values in topic mode; overrides the worker's header.converter.")
+        .define("key.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the key converter (accepted).")
+        .define("value.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the value converter (accepted).")
+        .define("header.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the header converter (accepted).")
+        .define("config.action.reload", .string, default: "restart", importance: .low,
+                documentation: "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties.",
+                validator: .validString(["none", "restart"]))
         .define("transforms", .list, default: "", importance: .low, documentation: "Aliases of the transformations to apply to records, in order.")
         .define("predicates", .list, default: "", importance: .low, documentation: "Aliases of the predicates used by the transformations.")
         .define("errors.retry.timeout", .long, default: 0, importance: .medium,
@@ -193,6 +204,21 @@ public enum ConnectorConfigKeys {
                 documentation: "If true, write each error and the details of the failed operation and problematic record to the Connect application log.")
         .define("errors.log.include.messages", .boolean, default: false, importance: .medium,
                 documentation: "Whether to include in the log the Connect record that resulted in a failure.")
+
+    /// Kafka's `SourceConnectorConfig` keys on top of the common ones.
+    public static let source = common
+        .define("topic.creation.groups", .list, default: "", importance: .low,
+                documentation: "Groups of configurations for topics created by source connectors.", validator: .uniqueAliases("topic creation groups"))
+        .define("exactly.once.support", .string, default: "requested", importance: .medium,
+                documentation: "Whether the connector must provide exactly-once semantics (required) or only should (requested).",
+                validator: .caseInsensitiveValidString(["REQUIRED", "REQUESTED"]))
+        .define("transaction.boundary", .string, default: "poll", importance: .medium,
+                documentation: "Where producer transactions of exactly-once sources begin and end.",
+                validator: .caseInsensitiveValidString(["INTERVAL", "POLL", "CONNECTOR"]))
+        .define("transaction.boundary.interval.ms", .long, default: .null, importance: .low,
+                documentation: "With transaction.boundary=interval, how often transactions are committed.", validator: .nullOr(.atLeast(0)))
+        .define("offsets.storage.topic", .string, default: .null, importance: .low,
+                documentation: "A separate offsets topic for this connector.", validator: .nonEmptyString)
 
     public static let sink = common
         .define("topics", .list, default: "", importance: .high, documentation: "Topics to consume.")

@@ -31,10 +31,7 @@ enum UnusedConfig {
     ]
 
     /// Kafka Connect connector keys this build accepts but does not use yet.
-    static let kafkaConnectorKeys: Set<String> = [
-        "config.action.reload", "tasks.max.enforce", "exactly.once.support", "transaction.boundary", "transaction.boundary.interval.ms",
-        "offsets.storage.topic", "topic.creation.groups",
-    ]
+    static let kafkaConnectorKeys: Set<String> = []
     static let kafkaConnectorPrefixes = ["producer.override.", "consumer.override.", "admin.override.", "topic.creation."]
 
     /// The unused keys of a worker configuration.
@@ -63,7 +60,7 @@ enum UnusedConfig {
     static func connector(
         _ config: [String: String], definition: ConfigDef, isSink: Bool, worker: [String: String], registry: PluginRegistry
     ) -> [UnusedConfigKey] {
-        var known = Set((isSink ? ConnectorConfigKeys.sink : ConnectorConfigKeys.common).keys.map(\.name))
+        var known = Set((isSink ? ConnectorConfigKeys.sink : ConnectorConfigKeys.source).keys.map(\.name))
         known.formUnion(definition.keys.map(\.name))
         let transforms = aliases(config["transforms"])
         let predicates = aliases(config["predicates"])

@@ -53,6 +53,7 @@ final class TaskRunner: Sendable {
 
     /// Restarts the task: a running one is stopped first; a failed or stopped one starts again.
     func restart(_ worker: Worker) {
+        guard worker.isAcceptingWork else { return }
         let launch = state.withLock { s -> Bool in
             if s.running {
                 s.restartPending = true

@@ -6,7 +6,10 @@ public enum WorkerError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownConnector(String)
     case unknownTask(String, Int)
     case notStopped(String)
-    case unsupported(String)
+    /// The request is malformed (Kafka answers 400 Bad Request with this message).
+    case badRequest(String)
+    /// The worker is not running (not started yet, or stopped): nothing can be started.
+    case notRunning
 
     public var description: String {
         switch self {
@@ -14,7 +17,8 @@ public enum WorkerError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownTask(let c, let t): "Unknown task: \(c)-\(t)"
         case .notStopped(let c):
             "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/\(c)/stop' endpoint"
-        case .unsupported(let m): m
+        case .badRequest(let m): m
+        case .notRunning: "The worker is not running"
         }
     }
 }
@@ -56,6 +60,7 @@ extension Worker {
     /// Starts the connector instance on its own thread, asks it for task configurations and starts
     /// the tasks. A failure marks the connector FAILED with its trace.
     func startConnectorLocked(_ runner: ConnectorRunner) async {
+        guard isAcceptingWork else { return }
         await prepareConnectorLocked(runner)
         for t in runner.tasks { t.start(self) }
     }
@@ -255,6 +260,7 @@ extension Worker {
     @discardableResult
     public func restartConnector(_ name: String, includeTasks: Bool = false, onlyFailed: Bool = false) throws(WorkerError) -> ConnectorStatus {
         guard let runner = runner(name), var status = board.status(name) else { throw .unknownConnector(name) }
+        guard isAcceptingWork else { throw .notRunning }
         let restartConnector = !onlyFailed || status.state == .failed
         let taskIDs = status.tasks.filter { includeTasks && (!onlyFailed || $0.state == .failed) }.map(\.id)
         if restartConnector {
@@ -286,6 +292,7 @@ extension Worker {
         guard let runner = runner(name) else { throw .unknownConnector(name) }
         let tasks = runner.tasks
         guard task >= 0 && task < tasks.count else { throw .unknownTask(name, task) }
+        guard isAcceptingWork else { throw .notRunning }
         let t = tasks[task]
         let before = t.runsStarted.load(ordering: .acquiring)
         board.task(name, task, .restarting, trace: board.status(name)?.tasks.first { $0.id == task }?.trace)
@@ -296,6 +303,9 @@ extension Worker {
     /// Restarts the connector instance; when its new task configurations differ, every task restarts
     /// with them, otherwise only `restartTasks`.
     private func restartInstanceLocked(_ runner: ConnectorRunner, restartTasks: Set<Int>) async {
+        // The worker may have begun to stop while this restart waited for the connector's lock:
+        // an instance started now would never be stopped.
+        guard isAcceptingWork else { return }
         let oldConfigs = runner.state.withLock { $0.taskConfigs }
         _ = await stopInstanceOnly(runner, until: taskStopDeadline)
         guard let (instance, configs) = await launchInstanceLocked(runner) else { return }
@@ -349,26 +359,98 @@ extension Worker {
     }
 
     /// Alters a stopped connector's offsets (`PATCH /connectors/{c}/offsets`); a `nil` offset resets
-    /// that partition. Sink partitions and offsets are checked with Kafka's messages (`SinkUtils`).
-    public func alterOffsets(_ name: String, _ offsets: [[String: Value]: [String: Value]?]) throws {
+    /// that partition. As Kafka's worker does, the offsets are checked (source offsets may hold only
+    /// primitive values; sink partitions and offsets with Kafka's `SinkUtils` messages), then the
+    /// connector's own ``SourceConnector/alterOffsets(_:offsets:)`` (or the sink's) is called on a
+    /// fresh instance with the connector's configuration — it may refuse with an error — and only
+    /// then are the offsets written. Returns Kafka's message: whether the connector handled the
+    /// change itself or only the framework's offsets were altered.
+    /// - Throws: ``WorkerError`` (unknown, not stopped, bad request), the format's `DataError`, or
+    ///   the connector's own error (e.g. FileStreamSource: "The value for the 'position' key in the
+    ///   offset is expected to be a Long value").
+    @discardableResult
+    public func alterOffsets(_ name: String, _ offsets: [[String: Value]: [String: Value]?]) async throws -> String {
         let runner = try requireStopped(name)
+        guard !offsets.isEmpty else { throw WorkerError.badRequest("The offsets to be altered may not be null or empty") }
+        let handled: Bool
         if runner.plugin.isSource {
+            for (partition, offset) in offsets {
+                try Self.validateOffsetFormat(partition)
+                if let offset { try Self.validateOffsetFormat(offset) }
+            }
+            handled = try await connectorAltersOffsets(runner, source: offsets, sink: nil)
             try offsetStore.commit(connector: name, offsets: offsets)
         } else {
             try requireTopicMode(runner)
-            broker.setCommitted(group: runner.group, try Self.sinkPositions(offsets))
+            let positions = try Self.sinkPositions(offsets)
+            handled = try await connectorAltersOffsets(runner, source: nil, sink: positions)
+            broker.setCommitted(group: runner.group, positions)
+        }
+        return Self.offsetsMessage(handled: handled, verb: "altered")
+    }
+
+    /// Resets a stopped connector's offsets (`DELETE /connectors/{c}/offsets`), after the connector's
+    /// own `alterOffsets` hook accepted every partition reset to nil. Returns Kafka's message.
+    @discardableResult
+    public func resetOffsets(_ name: String) async throws -> String {
+        let runner = try requireStopped(name)
+        let handled: Bool
+        if runner.plugin.isSource {
+            let current = try offsetStore.offsets(connector: name).mapValues { _ -> [String: Value]? in nil }
+            handled = try await connectorAltersOffsets(runner, source: current, sink: nil)
+            try offsetStore.commit(connector: name, offsets: current)
+        } else {
+            try requireTopicMode(runner)
+            let current = broker.committed(group: runner.group).mapValues { _ -> Int64? in nil }
+            handled = try await connectorAltersOffsets(runner, source: nil, sink: current)
+            broker.setCommitted(group: runner.group, current)
+        }
+        return Self.offsetsMessage(handled: handled, verb: "reset")
+    }
+
+    /// Kafka's answer to an offsets change.
+    static func offsetsMessage(handled: Bool, verb: String) -> String {
+        handled ? "The offsets for this connector have been \(verb) successfully"
+            : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
+    }
+
+    /// Kafka's `OffsetUtils.validateFormat`: partitions and offsets hold only primitive values.
+    static func validateOffsetFormat(_ map: [String: Value]) throws(DataError) {
+        for (key, value) in map {
+            switch value {
+            case .array: throw DataError("Offsets may only contain primitive types as values, but field \(key) contains ARRAY")
+            case .map: throw DataError("Offsets may only contain primitive types as values, but field \(key) contains MAP")
+            case .struct: throw DataError("Offsets may only contain primitive types as values, but field \(key) contains STRUCT")
+            default: continue
+            }
         }
     }
 
-    /// Resets a stopped connector's offsets (`DELETE /connectors/{c}/offsets`).
-    public func resetOffsets(_ name: String) throws {
-        let runner = try requireStopped(name)
-        if runner.plugin.isSource {
-            let current = try offsetStore.offsets(connector: name)
-            try offsetStore.commit(connector: name, offsets: current.mapValues { _ in nil })
-        } else {
-            try requireTopicMode(runner)
-            broker.setCommitted(group: runner.group, broker.committed(group: runner.group).mapValues { _ in nil })
+    /// Calls the connector's `alterOffsets` on a fresh instance, on its own thread, with the
+    /// connector's configuration (Kafka's worker does the same before writing offsets); at most
+    /// 90 s. Returns whether the connector handled the change.
+    private func connectorAltersOffsets(
+        _ runner: ConnectorRunner, source: [[String: Value]: [String: Value]?]?, sink: [TopicPartition: Int64?]?
+    ) async throws -> Bool {
+        let executor = ThreadExecutor(name: "offsets-\(runner.name)")
+        defer { executor.shutdown() }
+        let (plugin, config) = (runner.plugin, runner.config)
+        let result = await runBounded(until: .now + .seconds(90), on: executor) { () -> Result<Bool, ErrorBox> in
+            do {
+                switch plugin {
+                case .source(let type): return .success(try await type.init().alterOffsets(config, offsets: source ?? [:]))
+                case .sink(let type): return .success(try await type.init().alterOffsets(config, offsets: sink ?? [:]))
+                }
+            } catch {
+                return .failure(ErrorBox(error))
+            }
+        }
+        guard let result else {
+            throw ConnectError("Timed out while calling the 'alterOffsets' method for \(plugin.isSource ? "source" : "sink") connector \(runner.name)")
+        }
+        switch result {
+        case .success(let handled): return handled
+        case .failure(let box): throw box.error
         }
     }
 
@@ -380,7 +462,7 @@ extension Worker {
 
     private func requireTopicMode(_ runner: ConnectorRunner) throws {
         guard config.mode == .topic else {
-            throw WorkerError.unsupported("Sink connector \(runner.name) reads in direct mode: it has no consumer group offsets to modify")
+            throw WorkerError.badRequest("Sink connector \(runner.name) reads in direct mode: it has no consumer group offsets to modify")
         }
     }
 
@@ -399,12 +481,12 @@ extension Worker {
         var out: [TopicPartition: Int64?] = [:]
         for (partition, offset) in offsets {
             guard let topicValue = partition["kafka_topic"], let partitionValue = partition["kafka_partition"] else {
-                throw WorkerError.unsupported("The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'")
+                throw WorkerError.badRequest("The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'")
             }
-            guard case .string(let topic) = topicValue else { throw WorkerError.unsupported("Kafka topic names must be valid strings and may not be null") }
-            if partitionValue.isNull { throw WorkerError.unsupported("Kafka partitions must be valid numbers and may not be null") }
+            guard case .string(let topic) = topicValue else { throw WorkerError.badRequest("Kafka topic names must be valid strings and may not be null") }
+            if partitionValue.isNull { throw WorkerError.badRequest("Kafka partitions must be valid numbers and may not be null") }
             guard let p = integer(partitionValue), let p32 = Int32(exactly: p) else {
-                throw WorkerError.unsupported(
+                throw WorkerError.badRequest(
                     "Failed to parse the following Kafka partition value in the provided offsets: '\(partitionValue)'. Partition values for sink connectors need to be integers.")
             }
             let tp = TopicPartition(topic: topic, partition: p32)
@@ -413,10 +495,10 @@ extension Worker {
                 continue
             }
             guard let offsetValue = offset["kafka_offset"] else {
-                throw WorkerError.unsupported("The offset for a sink connector should either be null or contain the key 'kafka_offset'")
+                throw WorkerError.badRequest("The offset for a sink connector should either be null or contain the key 'kafka_offset'")
             }
             guard let o = integer(offsetValue) else {
-                throw WorkerError.unsupported(
+                throw WorkerError.badRequest(
                     "Failed to parse the following Kafka offset value in the provided offsets: '\(offsetValue)'. Offset values for sink connectors need to be integers.")
             }
             out[tp] = o

@@ -108,7 +108,7 @@ public final class Worker: Service, Sendable, CustomReflectable {
             problems.append(ConfigProblem(key: "connector.class", message: "Failed to find any class that implements Connector and which name matches \(className)"))
         }
         let isSink = entry.map { !$0.plugin.isSource } ?? false
-        let common = isSink ? ConnectorConfigKeys.sink : ConnectorConfigKeys.common
+        let common = entry == nil ? ConnectorConfigKeys.common : isSink ? ConnectorConfigKeys.sink : ConnectorConfigKeys.source
         problems += common.validate(config).error?.problems ?? []
         if isSink {
             // Kafka's SinkConnectorConfig.validate: exactly one of the two, both keys named.
@@ -304,6 +304,9 @@ public final class Worker: Service, Sendable, CustomReflectable {
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
+    /// Whether connectors and tasks may be started: the worker runs and is not stopping.
+    var isAcceptingWork: Bool { running.load(ordering: .acquiring) && !isStopping }
+
     // MARK: Running
 
     /// Runs every connector — and those added later — until graceful shutdown or `stop()`.
@@ -370,6 +373,12 @@ public final class Worker: Service, Sendable, CustomReflectable {
     private func startConnector(_ runner: ConnectorRunner) async {
         await lifecycle(runner) { await self.startConnectorLocked(runner) }
     }
+}
+
+/// An error carried across tasks (errors thrown by connectors need not be Sendable).
+struct ErrorBox: Error, @unchecked Sendable {
+    let error: any Error
+    init(_ error: any Error) { self.error = error }
 }
 
 /// Carries a non-Sendable value out of the task that created it (only ever used by one task at a time).
