@@ -59,7 +59,7 @@ public struct ByLogicalTableRouter: Transformation {
 
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let oldTopic = record.topic
-        guard let newTopic = topicRegex.replaceIfWholeMatch(oldTopic, with: topicReplacement), !newTopic.isEmpty else { return record }
+        guard let newTopic = try topicRegex.replaceFirstIfWholeMatch(oldTopic, with: topicReplacement), !newTopic.isEmpty else { return record }
         var out = consume record
         if !out.key.isNull {
             let oldKey = try Require.struct(out.key, "Updating schema")
@@ -70,7 +70,8 @@ public struct ByLogicalTableRouter: Transformation {
             }
             var values = oldKey.schema.fields.map { oldKey.get($0) }
             if enforceUniqueness {
-                values.append(.string(keyFieldRegex.flatMap { $0.replaceIfWholeMatch(oldTopic, with: keyFieldReplacement) } ?? oldTopic))
+                let field = try keyFieldRegex.map { r throws(JavaRuntimeError) in try r.replaceFirstIfWholeMatch(oldTopic, with: keyFieldReplacement) } ?? nil
+                values.append(.string(field ?? oldTopic))
             }
             out.keySchema = keySchema
             out.key = .struct(makeStruct(keySchema, values))

@@ -1,51 +1,6 @@
 import ConnectKit
 import Synchronization
 
-/// A regular expression with Java's `Pattern` syntax for the patterns connector configs use, and
-/// `Matcher.replaceFirst` replacement syntax (`$1`, `$0`, `\$`).
-struct JavaRegex: @unchecked Sendable {
-    let source: String
-    // Regex is not Sendable; every use makes its own copy (Regex is a value type).
-    private let regex: Regex<AnyRegexOutput>
-
-    init(_ pattern: String, key: String) throws(ConfigError) {
-        source = pattern
-        do { regex = try Regex(pattern) } catch {
-            throw ConfigError(key: key, message: "Invalid value \(pattern) for configuration \(key): Invalid regex: \(error)")
-        }
-    }
-
-    func matchesWhole(_ text: String) -> Bool { (try? regex.wholeMatch(in: text)) != nil }
-
-    /// The replacement when the whole text matches, else nil.
-    func replaceIfWholeMatch(_ text: String, with replacement: String) -> String? {
-        guard let m = try? regex.wholeMatch(in: text) else { return nil }
-        var out = ""
-        var chars = Array(replacement)
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if c == "\\", i + 1 < chars.count {
-                out.append(chars[i + 1])
-                i += 2
-            } else if c == "$", i + 1 < chars.count, let d = chars[i + 1].wholeNumberValue {
-                var n = d
-                i += 2
-                while i < chars.count, let more = chars[i].wholeNumberValue, n * 10 + more < m.output.count {
-                    n = n * 10 + more
-                    i += 1
-                }
-                if n < m.output.count, let sub = m.output[n].substring { out += sub }
-            } else {
-                out.append(c)
-                i += 1
-            }
-        }
-        chars.removeAll()
-        return out
-    }
-}
-
 /// Java's `SimpleDateFormat` for formatting and parsing in UTC with the pattern letters connector
 /// configs use: `y M d H h m s S E a Z X z` and quoted literals.
 struct JavaDateFormat: Sendable {

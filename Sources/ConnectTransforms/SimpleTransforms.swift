@@ -177,7 +177,7 @@ public struct RegexRouter: Transformation {
     }
 
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
-        guard let renamed = pattern.replaceIfWholeMatch(record.topic, with: replacement) else { return record }
+        guard let renamed = try pattern.replaceFirstIfWholeMatch(record.topic, with: replacement) else { return record }
         var out = consume record
         out.topic = renamed
         return out

@@ -97,6 +97,7 @@ public class JsonConverterVectors {
         if (v instanceof Double) { ObjectNode o = typed("float64"); o.put("bits", Long.toString(Double.doubleToRawLongBits((Double) v))); return o; }
         if (v instanceof Boolean) { ObjectNode o = typed("boolean"); o.put("v", (Boolean) v); return o; }
         if (v instanceof String) { ObjectNode o = typed("string"); o.put("v", (String) v); return o; }
+        if (v instanceof java.util.Date) { ObjectNode o = typed("javadate"); o.put("ms", Long.toString(((java.util.Date) v).getTime())); return o; }
         if (v instanceof byte[]) { ObjectNode o = typed("bytes"); o.put("b64", Base64.getEncoder().encodeToString((byte[]) v)); return o; }
         if (v instanceof List) {
             ObjectNode o = typed("array"); ArrayNode a = F.arrayNode();

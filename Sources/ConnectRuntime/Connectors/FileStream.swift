@@ -54,7 +54,7 @@ public final class FileStreamSourceTask: SourceTask {
     private var topic = ""
     private var batchSize = 2000
     private var position: Int64 = 0
-    private var buffer: [UInt8] = []
+    private var lines = LineSplitter()
     private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
 
     public required init() {}
@@ -108,15 +108,12 @@ public final class FileStreamSourceTask: SourceTask {
         var reachedEnd = false
         while records.count < batchSize {
             // Emit complete lines from the buffer first.
-            if let nl = buffer.firstIndex(of: 0x0A) {
-                var line = buffer[..<nl]
-                if line.last == 0x0D { line = line.dropLast() }
-                position += Int64(nl + 1)
+            if let (line, consumed) = lines.next() {
+                position += Int64(consumed)
                 records.append(
                     SourceRecord(
                         sourcePartition: partition, sourceOffset: filename == nil ? [:] : ["position": .int64(position)],
-                        topic: topic, valueSchema: .string, value: .string(String(decoding: line, as: UTF8.self))))
-                buffer.removeSubrange(...nl)
+                        topic: topic, valueSchema: .string, value: .string(JavaUTF8.decode(line))))
                 continue
             }
             if filename == nil {
@@ -133,7 +130,7 @@ public final class FileStreamSourceTask: SourceTask {
                 reachedEnd = true
                 break
             }
-            buffer.append(contentsOf: chunk[..<n])
+            lines.append(chunk[..<n])
         }
         if records.isEmpty && reachedEnd { try await Task.sleep(for: .milliseconds(200)) }
         return records
@@ -142,6 +139,67 @@ public final class FileStreamSourceTask: SourceTask {
     public func stop() async throws {
         if fd > 0 { close(fd) }
         fd = -1
+    }
+}
+
+/// Splits bytes into lines as Kafka's `FileStreamSourceTask` does: a line ends at `\n`, `\r` or
+/// `\r\n`; a `\r` that is the last byte read waits for the next byte (it may start `\r\n`), and a
+/// last line without a terminator waits for more data — Kafka emits neither until the file grows.
+struct LineSplitter {
+    private var buffer: [UInt8] = []
+    private var head = 0
+
+    mutating func append(_ bytes: ArraySlice<UInt8>) {
+        if head > 0 && head * 2 >= buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete line (without its terminator) and the bytes it took, terminator included.
+    mutating func next() -> (line: ArraySlice<UInt8>, consumed: Int)? {
+        var i = head
+        while i < buffer.count {
+            let b = buffer[i]
+            if b == 0x0A || b == 0x0D {
+                var end = i + 1
+                if b == 0x0D {
+                    guard i + 1 < buffer.count else { return nil }  // \r or \r\n: wait for the next byte
+                    if buffer[i + 1] == 0x0A { end = i + 2 }
+                }
+                let line = buffer[head..<i]
+                let consumed = end - head
+                head = end
+                return (line, consumed)
+            }
+            i += 1
+        }
+        return nil
+    }
+}
+
+/// UTF-8 decoding with Java's replacement of malformed input (one U+FFFD per malformed sequence
+/// as Java's decoder delimits it). It differs from Swift's only for encoded surrogates (`ED A0…BF`):
+/// Java replaces the whole three-byte sequence (or the first two bytes when the third is not a
+/// continuation byte) with one U+FFFD.
+enum JavaUTF8 {
+    static func decode(_ bytes: ArraySlice<UInt8>) -> String {
+        var start = bytes.startIndex
+        var i = start
+        var out = ""
+        while i < bytes.endIndex {
+            if bytes[i] == 0xED, i + 1 < bytes.endIndex, bytes[i + 1] >= 0xA0, bytes[i + 1] <= 0xBF {
+                out += String(decoding: bytes[start..<i], as: UTF8.self)
+                out.unicodeScalars.append("\u{FFFD}")
+                let thirdIsContinuation = i + 2 < bytes.endIndex && bytes[i + 2] & 0xC0 == 0x80
+                i += thirdIsContinuation ? 3 : 2
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        return out + String(decoding: bytes[start...], as: UTF8.self)
     }
 }
 
