@@ -390,6 +390,9 @@ class DebeziumVectors {
         events.put("delete", event(BEFORE, "null", "d", false));
         events.put("tombstone", null);
         events.put("not-an-envelope", TransformVectors.KEY_STRUCT);
+        // A truncate event has neither before nor after; so has a delete without before.
+        events.put("truncate", event("null", "null", "t", false));
+        events.put("delete-without-before", event("null", "null", "d", false));
         String type = "io.debezium.transforms.ExtractNewRecordState";
         ObjectNode[] configs = {
             TransformVectors.cfg(),
@@ -404,6 +407,19 @@ class DebeziumVectors {
             TransformVectors.cfg("add.headers", "op,table", "add.headers.prefix", "cdc."),
             TransformVectors.cfg("delete.tombstone.handling.mode", "rewrite", "add.fields", "op,source.ts_ms"),
             TransformVectors.cfg("delete.tombstone.handling.mode", "nope"),
+            TransformVectors.cfg("delete.tombstone.handling.mode", "delete-to-tombstone"),
+            TransformVectors.cfg("delete.tombstone.handling.mode", "DROP "),
+            // Names Debezium does not find are skipped; renames keep the prefix; unqualified names
+            // go to the transaction block, the envelope or the source struct.
+            TransformVectors.cfg("add.fields", "op,table,source.ts_ms,ts_ms,id,transaction.id,total_order,nonexistent,source.nonexistent,source.op,op:OPERATION,lsn,version:V"),
+            TransformVectors.cfg("add.headers", "op,table,nonexistent,source.nonexistent,op:OP,name,data_collection_order"),
+            TransformVectors.cfg("add.fields", "op:,source.table.extra", "add.fields.prefix", ""),
+            TransformVectors.cfg("delete.tombstone.handling.mode", "rewrite-with-tombstone", "add.headers", "op,table,source.op"),
+            TransformVectors.cfg("add.fields", "op,op"),
+            TransformVectors.cfg("add.fields", "foo.bar"),
+            TransformVectors.cfg("add.fields", "op:a:b"),
+            TransformVectors.cfg("route.by.field", "first_name"),
+            TransformVectors.cfg("delete.tombstone.handling.mode", "rewrite", "route.by.field", "first_name", "add.fields", "op"),
         };
         LinkedHashMap<String, String[]> cases = new LinkedHashMap<>();
         for (Map.Entry<String, String> ev : events.entrySet()) cases.put(ev.getKey(), new String[]{"orders", KEY, ev.getValue()});
