@@ -62,7 +62,7 @@ public final class Flatten: SidedTransform {
             case .map:
                 throw DataError("Flatten transformation does not support MAP for record with schemas (for field \(n)).")
             default:
-                var fb = f.schema.type == .array ? SchemaBuilder.array(f.schema.valueSchema!) : SchemaBuilder(type: f.schema.type)
+                var fb = f.schema.type == .array ? SchemaBuilder.array(f.schema.valueSchema) : SchemaBuilder(type: f.schema.type)
                 fb = copyBasics(f.schema, fb)
                 if isOptional { fb = fb.optional() }
                 if let d = fieldDefault, !d.isNull { fb = fb.defaultValue(d) }

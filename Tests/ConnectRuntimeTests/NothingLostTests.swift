@@ -23,7 +23,7 @@ struct NothingLostTests {
         let offsetsFile = dir.appendingPathComponent("offsets.json").path
         try (0..<50).map { "line \($0)" }.joined(separator: "\n").appending("\n").write(toFile: input, atomically: true, encoding: .utf8)
         let config = try WorkerConfig(["offset.storage.file.filename": offsetsFile, "offset.flush.interval.ms": "20",
-                                       "offset.flush.timeout.ms": "3000", "pipeline.mode": mode.rawValue])
+                                       "offset.flush.timeout.ms": "30000", "pipeline.mode": mode.rawValue])
         let source = ["name": "src", "connector.class": "FileStreamSource", "file": input, "topic": "t"]
         @Sendable func lines() -> [String] { ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 
@@ -34,7 +34,8 @@ struct NothingLostTests {
             if withSink { try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": output, "topics": "T"]) }
             let started = ContinuousClock.now
             try await runWorker(worker) { worker.status("src")?.tasks.first?.waiting.isEmpty == false }
-            #expect(ContinuousClock.now - started < .seconds(3), "shutdown does not wait for records nobody will acknowledge")
+            // Waiting for acknowledgements would take the whole offset.flush.timeout.ms (30 s).
+            #expect(ContinuousClock.now - started < .seconds(15), "shutdown does not wait for records nobody will acknowledge")
             let waiting = try #require(worker.status("src")?.tasks.first).waiting
             // At the end the task stopped and waits on nothing; the message was in the status while it ran.
             #expect(waiting.isEmpty)

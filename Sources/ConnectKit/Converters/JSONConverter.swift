@@ -218,13 +218,14 @@ public final class JSONConverter: Converter, HeaderConverter {
         case .string: w.raw("\"string\"")
         case .bytes: w.raw("\"bytes\"")
         case .array:
+            // Kafka writes an element schema it does not have as null.
             w.raw("\"array\",\"items\":")
-            try writeSchema(schema.valueSchema!, &w)
+            if let element = schema.valueSchema { try writeSchema(element, &w) } else { w.raw("null") }
         case .map:
             w.raw("\"map\",\"keys\":")
-            try writeSchema(schema.keySchema!, &w)
+            if let key = schema.keySchema { try writeSchema(key, &w) } else { w.raw("null") }
             w.raw(",\"values\":")
-            try writeSchema(schema.valueSchema!, &w)
+            if let value = schema.valueSchema { try writeSchema(value, &w) } else { w.raw("null") }
         case .struct:
             w.raw("\"struct\",\"fields\":[")
             for (i, f) in schema.fields.enumerated() {

@@ -109,8 +109,8 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
         if let parameters, !parameters.isEmpty { s += " \(parameters)" }
         switch type {
         case .struct: s += " {" + fields.map { "\($0.name): \($0.schema.debugDescription)" }.joined(separator: ", ") + "}"
-        case .array: s += "<\(valueSchema!.debugDescription)>"
-        case .map: s += "<\(keySchema!.debugDescription), \(valueSchema!.debugDescription)>"
+        case .array: s += "<\(valueSchema?.debugDescription ?? "?")>"
+        case .map: s += "<\(keySchema?.debugDescription ?? "?"), \(valueSchema?.debugDescription ?? "?")>"
         default: break
         }
         if let defaultValue { s += " = \(defaultValue)" }
@@ -163,9 +163,9 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
     public static let timestamp = SchemaBuilder.timestamp().buildUnchecked()
 
     /// An array of `element`.
-    public static func array(_ element: Schema) -> Schema { SchemaBuilder.array(element).buildUnchecked() }
+    public static func array(_ element: Schema?) -> Schema { SchemaBuilder.array(element).buildUnchecked() }
     /// A map from `key` to `value`.
-    public static func map(_ key: Schema, _ value: Schema) -> Schema { SchemaBuilder.map(key, value).buildUnchecked() }
+    public static func map(_ key: Schema?, _ value: Schema?) -> Schema { SchemaBuilder.map(key, value).buildUnchecked() }
 }
 
 /// A field of a struct schema: its name, position and schema.

@@ -40,15 +40,17 @@ public struct SchemaBuilder: Sendable {
     public static func bytes() -> SchemaBuilder { SchemaBuilder(type: .bytes) }
     public static func `struct`() -> SchemaBuilder { SchemaBuilder(type: .struct) }
 
-    /// A builder for an array of `element`.
-    public static func array(_ element: Schema) -> SchemaBuilder {
+    /// A builder for an array of `element`; nil for an array whose elements have no common schema
+    /// (Kafka allows it: `Values.parseString` infers such arrays for mixed elements or `[]`).
+    public static func array(_ element: Schema?) -> SchemaBuilder {
         var b = SchemaBuilder(type: .array)
         b.valueSchema = element
         return b
     }
 
-    /// A builder for a map from `key` to `value`.
-    public static func map(_ key: Schema, _ value: Schema) -> SchemaBuilder {
+    /// A builder for a map from `key` to `value`; nil where entries have no common schema (as
+    /// Kafka's `Values.parseString` infers for `{}` or mixed entries).
+    public static func map(_ key: Schema?, _ value: Schema?) -> SchemaBuilder {
         var b = SchemaBuilder(type: .map)
         b.keySchema = key
         b.valueSchema = value
