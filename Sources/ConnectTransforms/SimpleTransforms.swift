@@ -232,7 +232,7 @@ public struct TimestampRouter: Transformation {
             rest = rest[next.upperBound...]
         }
         self.parts = parts
-        format = try JavaDateFormat(c.string("timestamp.format") ?? "yyyyMMdd", key: "timestamp.format")
+        format = try JavaDateFormat(utcPattern: c.string("timestamp.format") ?? "yyyyMMdd", key: "timestamp.format")
     }
 
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {

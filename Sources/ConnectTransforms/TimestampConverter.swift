@@ -1,7 +1,8 @@
 public import ConnectKit
 
 /// Kafka's `TimestampConverter$Key` / `$Value`: converts a field (or the whole key/value) between
-/// `string` (with a `SimpleDateFormat` pattern, UTC), `unix` (`unix.precision`), `Date`, `Time` and
+/// `string` (with a `SimpleDateFormat` pattern in UTC — every letter Java knows, week years and
+/// Julian dates included, parsed leniently as Java parses), `unix` (`unix.precision`), `Date`, `Time` and
 /// `Timestamp`.
 public final class TimestampConverter: SidedTransform {
     public static let configDef = ConfigDef()
@@ -35,8 +36,10 @@ public final class TimestampConverter: SidedTransform {
         if pattern.trimmingWhitespace().isEmpty {
             format = nil
         } else {
-            do { format = try JavaDateFormat(pattern, key: "format") } catch {
-                throw ConfigError(key: "format", message: "TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: \(pattern)")
+            do { format = try JavaDateFormat(pattern, zone: .utc, locale: .us) } catch {
+                // Kafka's own text: it passes its message as the ConfigException's name and the
+                // IllegalArgumentException as the value.
+                throw ConfigError(key: "format", message: "Invalid value \(error) for configuration TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: \(pattern)")
             }
         }
         precision = c.string("unix.precision") ?? "milliseconds"

@@ -80,3 +80,18 @@ extension JavaDateVectorTests {
         #expect(failures.isEmpty, "\(failures.count) of \(vectors.count) differ:\n\(failures.prefix(30).joined(separator: "\n"))")
     }
 }
+
+extension JavaDateVectorTests {
+    /// The two-digit-year window: the JDK's `Calendar.add(YEAR, -80)` from the moment a format is made.
+    @Test func theTwoDigitYearWindowStartsEightyYearsBackAsTheJDKCounts() {
+        let vectors = JavaDateVectors.of("minus80")
+        #expect(vectors.count >= 100)
+        var failures: [String] = []
+        for v in vectors {
+            let zoneID = v["zone"] as! String, millis = JavaDateVectors.int64(v["millis"])!
+            let ours = JavaDateFormat.eightyYearsBefore(millis, zone: JavaTimeZone(id: zoneID)!)
+            if ours != JavaDateVectors.int64(v["result"])! { failures.append("\(zoneID) \(millis): JDK \(v["result"]!) ours \(ours)") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of \(vectors.count) differ:\n\(failures.prefix(25).joined(separator: "\n"))")
+    }
+}

@@ -7,6 +7,7 @@
 //   {"kind":"patternError","pattern","error"}                               IllegalArgumentException
 //   {"kind":"parse","pattern","zone","locale","text","millis"|null,"errorOffset"?}   SimpleDateFormat.parse (lenient)
 //   {"kind":"toString","zone","millis","text"}                              Date.toString in that default zone
+//   {"kind":"minus80","zone","millis","result"}                             Calendar.add(YEAR, -80): the two-digit-year window
 // The first line is {"kind":"meta","defaultCenturyStart":ms}: the two-digit-year window's start that
 // the parse cases were made with (SimpleDateFormat sets it to "now" minus 80 years).
 
@@ -167,6 +168,17 @@ public class JavaDateVectors {
             f.setTimeZone(TimeZone.getTimeZone(zone));
             String text = f.format(new Date(instant()));
             parse(p, zone, l, R.nextInt(4) == 0 ? perturb(text) : text);
+        }
+        // SimpleDateFormat's two-digit-year window starts at Calendar.add(YEAR, -80) of the time it was made.
+        for (int i = 0; i < 200; i++) {
+            String zone = pick(ZONES);
+            long millis = i < 20 ? 951_782_400_000L + i * 3_600_000L : instant();   // around 2000-02-29
+            GregorianCalendar c = new GregorianCalendar(TimeZone.getTimeZone(zone), Locale.US);
+            c.setTimeInMillis(millis);
+            c.add(Calendar.YEAR, -80);
+            ObjectNode o = F.objectNode();
+            o.put("kind", "minus80"); o.put("zone", zone); o.put("millis", millis); o.put("result", c.getTimeInMillis());
+            emit(o);
         }
         for (int i = 0; i < 400; i++) {
             String zone = R.nextInt(4) == 0 ? "UTC" : pick(ZONES);

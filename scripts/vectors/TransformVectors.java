@@ -85,6 +85,7 @@ public class TransformVectors {
     };
 
     static final LinkedHashMap<String, String> VALUES = new LinkedHashMap<>();
+    static long recordTimestamp = 1700000000999L;
     static final LinkedHashMap<String, String> KEYS = new LinkedHashMap<>();
     static {
         VALUES.put("struct", ORDER);
@@ -121,7 +122,7 @@ public class TransformVectors {
         SchemaAndValue k = decode(key), v = decode(value);
         ConnectHeaders h = new ConnectHeaders();
         if (headers) for (String[] e : HEADERS) { SchemaAndValue hv = decode(e[1]); h.add(e[0], hv.value(), hv.schema()); }
-        return new SinkRecord(topic, 3, k.schema(), k.value(), v.schema(), v.value(), 1234L, 1700000000999L, TimestampType.CREATE_TIME, h);
+        return new SinkRecord(topic, 3, k.schema(), k.value(), v.schema(), v.value(), 1234L, recordTimestamp, TimestampType.CREATE_TIME, h);
     }
 
     static ObjectNode spec(SinkRecord r) {
@@ -164,6 +165,41 @@ public class TransformVectors {
     @SuppressWarnings({"unchecked", "rawtypes"})
     static Transformation<SinkRecord> make(String type) throws Exception {
         return (Transformation<SinkRecord>) Class.forName(type).getDeclaredConstructor().newInstance();
+    }
+
+    static String timestampValue(long ms) {
+        return "{\"schema\":{\"type\":\"int64\",\"optional\":false,\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1},\"payload\":" + ms + "}";
+    }
+
+    static String stringValue(String s) {
+        return "{\"schema\":{\"type\":\"string\",\"optional\":false},\"payload\":\"" + s + "\"}";
+    }
+
+    /** SimpleDateFormat's corners through Kafka's TimestampConverter and TimestampRouter: week years
+     *  (2023-12-31 is in week 1 of 2024), the Julian calendar, BC, lenient parsing's roll-over. */
+    static void calendarEdges() throws Exception {
+        LinkedHashMap<String, String> saved = new LinkedHashMap<>(VALUES);
+        long[] instants = {1703980800000L, -12219292800001L, -62135596800001L, 1704067199999L};
+        VALUES.clear();
+        for (long ms : instants) VALUES.put("ts-" + ms, timestampValue(ms));
+        VALUES.put("week-text", stringValue("2024-W01"));
+        VALUES.put("rolling-text", stringValue("2023-02-30 25:61:00"));
+        VALUES.put("trailing-text", stringValue("2023-12-31 10:00:00 and more"));
+        String ts = T + "TimestampConverter$Value";
+        for (String format : List.of("YYYY-'W'ww", "YYYY-ww u", "G yyyy-MM-dd EEE D F W", "yyyy-MM-dd HH:mm:ss", "yy-M-d h:mm a", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"))
+            for (String target : List.of("string", "Timestamp", "unix"))
+                transform(ts, cfg("target.type", target, "format", format));
+        transform(ts, cfg("target.type", "string", "format", "yyyy-bb"));
+        VALUES.clear();
+        VALUES.put("struct", ORDER);
+        for (long ms : instants) {
+            recordTimestamp = ms;
+            for (String format : List.of("YYYY-ww", "yyyyMMdd", "G-yyyy-DDD", "YYYY-'W'ww-u"))
+                transform(T + "TimestampRouter", cfg("timestamp.format", format));
+        }
+        recordTimestamp = 1700000000999L;
+        VALUES.clear();
+        VALUES.putAll(saved);
     }
 
     /** Runs a transformation config over every input record (values, or keys for $Key variants). */
@@ -338,6 +374,7 @@ public class TransformVectors {
         transform(T + "InsertHeader", cfg("header", "h6", "value.literal", "{\"a\":true}"));
         transform(T + "InsertHeader", cfg("header", "h7"));
         transform(T + "Filter", cfg());
+        calendarEdges();
         String P = T + "predicates.";
         predicate(P + "HasHeaderKey", cfg("name", "h1"));
         predicate(P + "HasHeaderKey", cfg("name", "zzz"));

@@ -23,10 +23,10 @@ extension JavaDateFormat {
     }
 
     /// `SimpleDateFormat.parse(String, ParsePosition)`.
-    /// - Parameter defaultCenturyStart: the start of the two-digit-year window (ms); Java sets it to
-    ///   the time the format was made minus 80 years.
+    /// - Parameter defaultCenturyStart: the start of the two-digit-year window (ms) when not the
+    ///   format's own (``defaultCenturyStart``).
     package func parse(_ text: String, from start: Int, defaultCenturyStart: Int64? = nil) -> ParseResult {
-        let centuryStart = defaultCenturyStart ?? (wallClockMillisecondsNow() - 80 * 31_556_952_000)
+        let centuryStart = defaultCenturyStart ?? self.defaultCenturyStart
         var parser = DateParser(text: Array(text.utf16), format: self, centuryStart: centuryStart)
         return parser.run(from: start)
     }

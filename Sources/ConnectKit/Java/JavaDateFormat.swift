@@ -15,6 +15,9 @@ package struct JavaDateFormat: Sendable {
     package let tokens: [Token]
     package let zone: JavaTimeZone
     package let locale: JavaLocale
+    /// Where the 100 years that two-digit years (`yy`) parse into start, in milliseconds since the
+    /// epoch: as Java sets it, the moment the format was made less 80 years.
+    package let defaultCenturyStart: Int64
 
     /// The letters `SimpleDateFormat` knows.
     static let letters: Set<Character> = Set("GyMdkHmsSEDFwWahKzZYuXL")
@@ -26,6 +29,7 @@ package struct JavaDateFormat: Sendable {
         self.pattern = pattern
         self.zone = zone
         self.locale = locale
+        defaultCenturyStart = Self.eightyYearsBefore(wallClockMillisecondsNow(), zone: zone)
         var tokens: [Token] = []
         let chars = Array(pattern)
         var i = 0
@@ -83,6 +87,20 @@ package struct JavaDateFormat: Sendable {
             if case .field(let c, _) = t { return "GyYMLdDEFuwW".contains(c) }
             return true
         }
+    }
+
+    /// `Calendar.add(YEAR, -80)`: the same wall-clock time 80 years earlier (the 29th of February
+    /// becomes the 28th when that year has none).
+    static func eightyYearsBefore(_ millis: Int64, zone: JavaTimeZone) -> Int64 {
+        let f = JavaCalendarFields(millis: millis, zone: zone, locale: .us)
+        let year = (f.era == 1 ? f.year : 1 - f.year) - 80
+        let month = Int64(f.month) + 1
+        let length = JavaCalendar.fixed(year: year, month: month + 1, day: 1) - JavaCalendar.fixed(year: year, month: month, day: 1)
+        let fixed = JavaCalendar.fixed(year: year, month: month, day: min(Int64(f.dayOfMonth), length))
+        let msOfDay = Int64(((f.hourOfDay * 60 + f.minute) * 60 + f.second) * 1000 + f.millisecond)
+        let local = (fixed - JavaCalendar.epochFixed) * 86_400_000 + msOfDay
+        let (raw, dst) = zone.offsets(atWall: local)
+        return local - Int64(raw + dst)
     }
 
     // MARK: Formatting
