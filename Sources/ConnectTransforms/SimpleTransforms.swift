@@ -274,7 +274,10 @@ public struct InsertHeader: Transformation {
     public init(configuration: [String: String]) throws(ConfigError) {
         let c = try Self.configDef.parse(configuration)
         name = c.string("header") ?? ""
-        value = ValueText.parse(c.string("value.literal") ?? "")
+        let literal = c.string("value.literal") ?? ""
+        do { value = try ValueText.parse(literal) } catch {
+            throw ConfigError(key: "value.literal", message: "Invalid value \(literal) for configuration value.literal: \(error.message)")
+        }
     }
 
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {

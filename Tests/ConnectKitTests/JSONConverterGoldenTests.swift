@@ -51,8 +51,8 @@ func decodeSchema(_ spec: Any?) throws -> Schema? {
     case "boolean": b = .bool()
     case "string": b = .string()
     case "bytes": b = .bytes()
-    case "array": b = .array(try decodeSchema(o["items"])!)
-    case "map": b = .map(try decodeSchema(o["keys"])!, try decodeSchema(o["values"])!)
+    case "array": b = .array(try decodeSchema(o["items"]))
+    case "map": b = .map(try decodeSchema(o["keys"]), try decodeSchema(o["values"]))
     case "struct":
         b = .struct()
         for f in o["fields"] as! [[String: Any]] { b = b.field(f["name"] as! String, try decodeSchema(f["schema"])!) }
@@ -66,6 +66,11 @@ func decodeSchema(_ spec: Any?) throws -> Schema? {
     if let d = o["default"], !(d is NSNull) {
         let s = try b.build()
         b = b.defaultValue(decodeValue(d, s))
+    }
+    // Kafka's parser makes arrays and maps without element schemas (SchemaBuilder.arrayOfNull),
+    // which a builder only makes unchecked.
+    if (type == "array" && o["items"] is NSNull) || (type == "map" && (o["keys"] is NSNull || o["values"] is NSNull)) {
+        return b.buildUnchecked()
     }
     return try b.build()
 }
@@ -94,6 +99,8 @@ func decodeValue(_ spec: Any?, _ schema: Schema?) -> Value {
     case "date": return .date(Int32(s("v"))!)
     case "time": return .time(Int32(s("v"))!)
     case "timestamp": return .timestamp(Int64(s("v"))!)
+    // A java.util.Date without a logical schema to read it by.
+    case "javadate": return .timestamp(Int64(s("ms"))!)
     default: fatalError("unknown value kind \(t)")
     }
 }

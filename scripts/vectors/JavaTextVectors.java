@@ -7,6 +7,9 @@
 //       RegexRouter: Pattern.matcher(topic).matches() then replaceFirst(replacement); result null = unchanged.
 //   {"kind":"fileSource","hex","lines":[{"line","position"}]}
 //       FileStreamSourceTask.poll over a file with these bytes (batch.size 10000).
+//   {"kind":"toString","json","text"}
+//       String.valueOf of the value JsonConverter (schemas.enable) reads from json: what FileStreamSinkTask
+//       prints (Struct.toString, HashMap order, java.util.Date.toString in UTC, Java's number texts).
 //
 // Reuses the schema/value spec writers of JsonConverterVectors.
 
@@ -143,6 +146,114 @@ public class JavaTextVectors {
         } catch (Throwable e) {
             o.put("error", e.getClass().getName() + ": " + e.getMessage());
         }
+        emit(o);
+    }
+
+    // ------------------------------------------------------------------ toString (FileStreamSink)
+
+    static final org.apache.kafka.connect.json.JsonConverter JSON = new org.apache.kafka.connect.json.JsonConverter();
+
+    static String text() {
+        return pick(List.of("a", "b", "id", "name", "x y", "é", "日本", "Aa", "BB", "", "key" + R.nextInt(100), "\u00df", "k" + R.nextInt(10), "Struct{", "null", "😀"));
+    }
+
+    static Schema schema(int depth) {
+        SchemaBuilder b;
+        switch (R.nextInt(depth > 2 ? 12 : 16)) {
+            case 0: b = SchemaBuilder.int8(); break;
+            case 1: b = SchemaBuilder.int16(); break;
+            case 2: b = SchemaBuilder.int32(); break;
+            case 3: b = SchemaBuilder.int64(); break;
+            case 4: b = SchemaBuilder.float32(); break;
+            case 5: b = SchemaBuilder.float64(); break;
+            case 6: b = SchemaBuilder.bool(); break;
+            case 7: case 8: b = SchemaBuilder.string(); break;
+            case 9: b = Decimal.builder(R.nextInt(5)); break;
+            case 10: b = pick(List.of(org.apache.kafka.connect.data.Date.builder(), Time.builder(), Timestamp.builder())); break;
+            case 11: b = SchemaBuilder.string(); break;
+            case 12: b = SchemaBuilder.array(schema(depth + 1)); break;
+            case 13: b = SchemaBuilder.map(pick(List.of(Schema.STRING_SCHEMA, Schema.STRING_SCHEMA, Schema.INT32_SCHEMA, Schema.INT64_SCHEMA, Schema.INT8_SCHEMA, Schema.BOOLEAN_SCHEMA)), schema(depth + 1)); break;
+            default: {
+                b = SchemaBuilder.struct().name("S" + R.nextInt(3));
+                int n = 1 + R.nextInt(4);
+                Set<String> used = new HashSet<>();
+                for (int i = 0; i < n; i++) { String f = "f" + R.nextInt(8); if (used.add(f)) b.field(f, schema(depth + 1)); }
+            }
+        }
+        if (depth > 0 && R.nextInt(3) == 0) b.optional();
+        return b.build();
+    }
+
+    static Object value(Schema s, int depth) {
+        if (s.isOptional() && R.nextInt(4) == 0) return null;
+        if (s.name() != null) {
+            switch (s.name()) {
+                case Decimal.LOGICAL_NAME: return new java.math.BigDecimal(java.math.BigInteger.valueOf(R.nextLong() % 10_000_000L), Integer.parseInt(s.parameters().get("scale")));
+                case org.apache.kafka.connect.data.Date.LOGICAL_NAME: return new java.util.Date((long) (R.nextInt(40000) - 10000) * 86_400_000L);
+                case Time.LOGICAL_NAME: return new java.util.Date(R.nextInt(86_400_000));
+                case Timestamp.LOGICAL_NAME: return new java.util.Date(R.nextLong() % 5_000_000_000_000L);
+                default: break;
+            }
+        }
+        switch (s.type()) {
+            case INT8: return (byte) R.nextInt();
+            case INT16: return (short) R.nextInt();
+            case INT32: return R.nextInt(3) == 0 ? R.nextInt(100) : R.nextInt();
+            case INT64: return R.nextInt(3) == 0 ? (long) R.nextInt(100) : R.nextLong();
+            case FLOAT32: return pick(List.of(R.nextFloat() * 1000, (float) R.nextInt(100), 1.0E10f, 1.0E-5f, -0.0f));
+            case FLOAT64: return pick(List.of(R.nextDouble() * 1e6, (double) R.nextInt(100), 1.0E21, 1.0E-4, R.nextGaussian()));
+            case BOOLEAN: return R.nextBoolean();
+            case STRING: return text();
+            case ARRAY: {
+                List<Object> l = new ArrayList<>();
+                int n = R.nextInt(4);
+                for (int i = 0; i < n; i++) l.add(value(s.valueSchema(), depth + 1));
+                return l;
+            }
+            case MAP: {
+                Map<Object, Object> m = new LinkedHashMap<>();
+                int n = R.nextInt(14);
+                for (int i = 0; i < n; i++) {
+                    Object k;
+                    switch (s.keySchema().type()) {
+                        case INT32: k = R.nextInt(3) == 0 ? R.nextInt(64) : R.nextInt(); break;
+                        case INT64: k = R.nextInt(3) == 0 ? (long) R.nextInt(64) : R.nextLong(); break;
+                        case INT8: k = (byte) R.nextInt(); break;
+                        case BOOLEAN: k = R.nextBoolean(); break;
+                        default: k = text();
+                    }
+                    m.put(k, value(s.valueSchema(), depth + 1));
+                }
+                return m;
+            }
+            default: {
+                Struct st = new Struct(s);
+                for (Field f : s.fields()) st.put(f, value(f.schema(), depth + 1));
+                return st;
+            }
+        }
+    }
+
+    static Object schemalessValue(int depth) {
+        switch (R.nextInt(depth > 1 ? 5 : 7)) {
+            case 0: return R.nextInt(3) == 0 ? (long) R.nextInt(100) : R.nextLong();
+            case 1: return R.nextDouble() * 100;
+            case 2: return text();
+            case 3: return R.nextBoolean();
+            case 4: return null;
+            case 5: { List<Object> l = new ArrayList<>(); int n = R.nextInt(4); for (int i = 0; i < n; i++) l.add(schemalessValue(depth + 1)); return l; }
+            default: { Map<Object, Object> m = new LinkedHashMap<>(); int n = R.nextInt(20); for (int i = 0; i < n; i++) m.put(text(), schemalessValue(depth + 1)); return m; }
+        }
+    }
+
+    static void valueText(Schema s, Object v) throws Exception {
+        byte[] json = JSON.fromConnectData("t", s, v);
+        if (json == null) return;  // a null value: no record text
+        SchemaAndValue back = JSON.toConnectData("t", json);
+        ObjectNode o = JsonConverterVectors.F.objectNode();
+        o.put("kind", "toString");
+        o.put("json", new String(json, StandardCharsets.UTF_8));
+        o.put("text", String.valueOf(back.value()));
         emit(o);
     }
 
@@ -309,6 +420,13 @@ public class JavaTextVectors {
 
         for (int i = 0; i < 300; i++) fileSource(fileBytes());
         fileSource("a\rb\r\nc\n".getBytes(StandardCharsets.UTF_8));
+
+        JSON.configure(Map.of("schemas.enable", "true", "decimal.format", "NUMERIC"), false);
+        for (int i = 0; i < 600; i++) {
+            boolean schemaless = R.nextInt(4) == 0;
+            if (schemaless) valueText(null, schemalessValue(0));
+            else { Schema sc = schema(0); valueText(sc, value(sc, 0)); }
+        }
 
         out.close();
         System.err.println("wrote " + count + " vectors to " + args[0]);

@@ -93,16 +93,9 @@ public struct Struct: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `Struct{id=1,customer=ada}`, with null fields left out, as Kafka prints structs.
-    public var description: String {
-        var parts: [String] = []
-        for f in schema.fields {
-            let v = values[f.index]
-            if case .null = v { continue }
-            parts.append("\(f.name)=\(v)")
-        }
-        return "Struct{" + parts.joined(separator: ",") + "}"
-    }
+    /// `Struct{id=1,customer=ada}`, with null fields left out, as Kafka prints structs (field values
+    /// as ``Value/description`` prints them).
+    public var description: String { JavaObjectText.string(.struct(self), zone: .default) }
 }
 
 // MARK: - Validation (ConnectSchema.validateValue)

@@ -171,29 +171,12 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Expres
 extension Value: CustomStringConvertible {
     /// Readable text for logs: strings unquoted at the top level, structs as `Struct{a=1,b=x}`
     /// (null fields omitted, as Kafka prints them), bytes as hex.
-    public var description: String {
-        switch self {
-        case .null: return "null"
-        case .int8(let v): return String(v)
-        case .int16(let v): return String(v)
-        case .int32(let v): return String(v)
-        case .int64(let v): return String(v)
-        case .float32(let v): return JavaNumberFormat.string(v)
-        case .float64(let v): return JavaNumberFormat.string(v)
-        case .boolean(let v): return String(v)
-        case .string(let v): return v
-        case .bytes(let v):
-            let hex = "0123456789abcdef".map { $0 }
-            return "0x" + String(v.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] })
-        case .array(let v): return "[" + v.map(\.description).joined(separator: ", ") + "]"
-        case .map(let m): return "{" + m.entries.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "}"
-        case .struct(let s): return s.description
-        case .decimal(let d): return d.description
-        case .date(let d): return "Date(\(d) days)"
-        case .time(let t): return "Time(\(t) ms)"
-        case .timestamp(let t): return "Timestamp(\(t) ms)"
-        }
-    }
+    /// Java's `String.valueOf` of the value as a Kafka sink task holds it — the text Kafka's
+    /// FileStreamSink writes: `Struct{id=1,name=ada}`, `[1, 2]`, `{k=v}` in `java.util.HashMap`
+    /// order, dates as `java.util.Date.toString()` in the JVM's default zone (`TZ`, else the
+    /// system's: `Mon Jan 01 00:00:00 UTC 2024`), Java's number texts; bytes as `0x…` hex (Java
+    /// prints an identity such as `[B@1b6d3586`).
+    public var description: String { JavaObjectText.string(self, zone: .default) }
 }
 
 /// One entry of a ``MapValue``.
