@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "ConnectKit", targets: ["ConnectKit"]),
         .library(name: "ConnectTransforms", targets: ["ConnectTransforms"]),
         .library(name: "ConnectRuntime", targets: ["ConnectRuntime"]),
+        .library(name: "ConnectFile", targets: ["ConnectFile"]),
+        .library(name: "ConnectPlugins", targets: ["ConnectPlugins"]),
+        .library(name: "ConnectSQLiteDriver", targets: ["ConnectSQLiteDriver"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
@@ -29,17 +32,23 @@ let package = Package(
         .target(name: "ConnectTransforms", dependencies: ["ConnectKit"], swiftSettings: strict),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The one SQLite wrapper: a connection owning its handle, cached statements, typed errors.
+        .target(name: "ConnectSQLiteDriver", dependencies: ["CSQLite"], swiftSettings: strict),
         // Runs pipelines: task threads, acknowledgements, offset stores, built-in connectors.
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectKit", "ConnectTransforms", "CSQLite", "CZlib",
+                "ConnectKit", "ConnectTransforms", "ConnectSQLiteDriver", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        // Kafka's connect/file: FileStreamSource and FileStreamSink.
+        .target(name: "ConnectFile", dependencies: ["ConnectKit", "ConnectRuntime"], swiftSettings: strict),
+        // Every module's plugins assembled (PluginRegistry.standard): what the connect executable knows.
+        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile"], swiftSettings: strict),
         // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
         .target(
             name: "ConnectKitTesting",
@@ -49,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "connect",
             dependencies: [
-                "ConnectKit", "ConnectRuntime",
+                "ConnectKit", "ConnectRuntime", "ConnectPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -60,7 +69,7 @@ let package = Package(
         .target(name: "ExampleConnectors", dependencies: ["ConnectKit"], path: "Examples/ExampleConnectors", swiftSettings: strict),
         .testTarget(
             name: "ExampleConnectorsTests",
-            dependencies: ["ExampleConnectors", "ConnectKit", "ConnectKitTesting", "ConnectRuntime"],
+            dependencies: ["ExampleConnectors", "ConnectKit", "ConnectKitTesting", "ConnectRuntime", "ConnectPlugins"],
             path: "Examples/Tests",
             swiftSettings: strict
         ),
@@ -72,24 +81,26 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectTransformsTests",
-            dependencies: ["ConnectTransforms", "ConnectKit", "ConnectRuntime"],
+            dependencies: ["ConnectTransforms", "ConnectKit", "ConnectRuntime", "ConnectPlugins"],
             exclude: ["Vectors"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ConnectKitTestingTests",
-            dependencies: ["ConnectKitTesting", "ConnectKit", "ConnectRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ConnectKitTesting", "ConnectKit", "ConnectRuntime", "ConnectPlugins", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ConnectRuntimeTests",
             dependencies: [
-                "ConnectRuntime", "ConnectKit", .product(name: "Logging", package: "swift-log"),
+                "ConnectRuntime", "ConnectKit", "ConnectFile", "ConnectPlugins", "ConnectKitTesting", .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "ConnectFileTests", dependencies: ["ConnectFile", "ConnectRuntime", "ConnectKit"], swiftSettings: strict),
+        .testTarget(name: "ConnectSQLiteDriverTests", dependencies: ["ConnectSQLiteDriver"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

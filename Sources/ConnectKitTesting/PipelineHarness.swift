@@ -15,7 +15,7 @@ import Logging
 /// ``CollectingSink`` is registered: ``flushed(_:)`` is what such a sink flushed.
 ///
 /// ```swift
-/// let pipeline = PipelineHarness()
+/// let pipeline = PipelineHarness(registry: .standard)  // import ConnectPlugins for FileStream
 /// pipeline.add(["name": "in", "connector.class": "FileStreamSource", "file": input, "topic": "lines"])
 /// pipeline.add(["name": "out", "connector.class": "CollectingSink", "topics": "lines"],
 ///              faults: [.throwOnPut(record: 700, error: InjectedFault("disk"))])
@@ -40,10 +40,11 @@ public final class PipelineHarness: @unchecked Sendable {
     private var faultyCount = 0
     private let id = UUID().uuidString
 
-    /// A harness with the standard connectors and ``CollectingSink``, topic mode, a 50 ms flush
-    /// interval and quiet logs.
+    /// A harness with `registry` (the runtime's own plugins by default; `ConnectPlugins`'s
+    /// `.standard` has every module's) plus ``CollectingSink``, topic mode, a 50 ms flush interval
+    /// and quiet logs.
     public init(
-        registry: PluginRegistry = .standard, workerProperties: [String: String] = ["offset.flush.interval.ms": "50", "pipeline.mode": "topic"],
+        registry: PluginRegistry = .core, workerProperties: [String: String] = ["offset.flush.interval.ms": "50", "pipeline.mode": "topic"],
         clock: any PipelineClock = SystemPipelineClock()
     ) {
         var registry = registry

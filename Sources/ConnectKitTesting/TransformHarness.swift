@@ -15,7 +15,7 @@ public struct TransformHarness: Sendable {
     public let chain: TransformChain
 
     /// Builds the chain; configuration problems throw a `ConfigError` naming each full key.
-    public init(_ config: [String: String], registry: PluginRegistry = .standard) throws(ConfigError) {
+    public init(_ config: [String: String], registry: PluginRegistry = .core) throws(ConfigError) {
         chain = try TransformChain(config: config, registry: registry)
     }
 

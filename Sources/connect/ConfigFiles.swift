@@ -1,5 +1,6 @@
 import ConnectKit
 import ConnectRuntime
+import ConnectPlugins
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,13 +81,13 @@ struct LoadedConfiguration {
         }
         for (k, v) in defaults where workerProps[k] == nil { workerProps[k] = v }
         do {
-            worker = try Worker(config: try WorkerConfig(workerProps), logger: logger)
+            worker = try Worker(config: try WorkerConfig(workerProps), registry: .standard, logger: logger)
         } catch {
             problems.append(FileProblem(file: workerFile ?? "worker", message: "\(error)"))
             workerValid = false
             // Still check every connector file, against a worker without the bad keys.
             let bad = Set((error as? ConfigError)?.keys ?? [])
-            worker = try? Worker(config: try WorkerConfig(workerProps.filter { !bad.contains($0.key) }), logger: logger)
+            worker = try? Worker(config: try WorkerConfig(workerProps.filter { !bad.contains($0.key) }), registry: .standard, logger: logger)
         }
         for file in connectorFiles {
             do {

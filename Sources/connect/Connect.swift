@@ -1,6 +1,7 @@
 public import ArgumentParser
 import ConnectKit
 import ConnectRuntime
+import ConnectPlugins
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -181,7 +182,7 @@ struct Demo: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let output = dir.appendingPathComponent("orders.txt").path
         let offsets = dir.appendingPathComponent("offsets.json").path
-        let worker = try Worker(config: try WorkerConfig(["offset.storage.file.filename": offsets, "offset.flush.interval.ms": "100"]))
+        let worker = try Worker(config: try WorkerConfig(["offset.storage.file.filename": offsets, "offset.flush.interval.ms": "100"]), registry: .standard)
         try worker.add([
             "name": "orders-datagen", "connector.class": "DataGen", "kafka.topic": "orders", "iterations": "10000",
             "transforms": "mask,rename,source",

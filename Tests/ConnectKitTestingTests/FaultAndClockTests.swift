@@ -1,5 +1,6 @@
 import ConnectKit
 import ConnectKitTesting
+import ConnectPlugins
 import ConnectRuntime
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import ConnectKit
 import ConnectKitTesting
+import ConnectPlugins
 import ConnectRuntime
 import Foundation
 import Testing
@@ -96,7 +97,7 @@ struct HarnessTests {
         let out = dir.appendingPathComponent("rows.txt").path
         @Sendable func lines() -> [String] { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 
-        let pipeline = PipelineHarness()
+        let pipeline = PipelineHarness(registry: .standard)
         pipeline.registry.register(.source(RowsSource.self), name: "Rows")
         pipeline.add(["name": "rows", "connector.class": "Rows", "count": "10"])
         pipeline.add(["name": "file", "connector.class": "FileStreamSink", "file": out, "topics": "rows"])

@@ -14,7 +14,7 @@ func anIdleSinkDoesNotBusyPoll(mode: PipelineMode) async throws {
     let clock = ManualClock()
     var logger = Logger(label: "idle")
     logger.logLevel = .critical
-    let worker = try Worker(config: try WorkerConfig(["pipeline.mode": mode.rawValue]), logger: logger, clock: clock)
+    let worker = try Worker(config: try WorkerConfig(["pipeline.mode": mode.rawValue]), registry: .standard, logger: logger, clock: clock)
     try worker.add(["name": "idle", "connector.class": "FileStreamSink", "topics": "nothing-arrives"])
     let run = Task { try await worker.run() }
     defer { worker.stop() }

@@ -1,5 +1,6 @@
 import ConnectKit
 import ConnectKitTesting
+import ConnectPlugins
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
     let input = FileManager.default.temporaryDirectory.appendingPathComponent("in-\(UUID()).txt").path
     try (1...1000).map { "line \($0)" }.joined(separator: "\n").appending("\n").write(toFile: input, atomically: true, encoding: .utf8)
 
-    let pipeline = PipelineHarness()  // the real worker, in-memory topics, JSON converter
+    let pipeline = PipelineHarness(registry: .standard)  // the real worker, in-memory topics, JSON converter
     pipeline.add(["name": "in", "connector.class": "FileStreamSource", "file": input, "topic": "lines"])
     pipeline.add(["name": "out", "connector.class": "CollectingSink", "topics": "lines"],
                  faults: [.throwOnPut(record: 700, error: InjectedFault("disk"))])  // the put holding record 700 throws

@@ -1,4 +1,6 @@
 import ConnectKit
+import ConnectFile
+import ConnectPlugins
 import Foundation
 import Synchronization
 import Testing
@@ -27,7 +29,7 @@ final class CountedSource: SourceConnector {
 @Suite("Kafka's validations", .serialized)
 struct KafkaValidationTests {
     @Test func connectorConfigKeysAreCheckedAsKafkaDoes() throws {
-        let worker = try Worker(logger: quiet)
+        let worker = try Worker(registry: .standard, logger: quiet)
         let e = #expect(throws: ConfigError.self) {
             try worker.add(["name": "a\u{1}b", "connector.class": "FileStreamSource", "topic": "t", "config.action.reload": "maybe",
                             "exactly.once.support": "maybe", "transaction.boundary": "never", "transaction.boundary.interval.ms": "-1",
@@ -63,7 +65,7 @@ struct KafkaValidationTests {
         let file = dir.appendingPathComponent("in.txt").path
         try "a\nb\n".write(toFile: file, atomically: true, encoding: .utf8)
         let store = MemoryOffsetStore()
-        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), offsetStore: store, logger: quiet)
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: .standard, offsetStore: store, logger: quiet)
         try worker.add(["name": "src", "connector.class": "FileStreamSource", "file": file, "topic": "t"])
         try worker.add(["name": "stdin", "connector.class": "FileStreamSource", "topic": "t"])
         try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": dir.appendingPathComponent("out.txt").path, "topics": "t"])

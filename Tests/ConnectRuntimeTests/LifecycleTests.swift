@@ -1,4 +1,6 @@
 import ConnectKit
+import ConnectFile
+import ConnectPlugins
 import Foundation
 import MetricsTestKit
 import Testing

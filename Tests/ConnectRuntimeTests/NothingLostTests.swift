@@ -1,4 +1,6 @@
 import ConnectKit
+import ConnectFile
+import ConnectPlugins
 import Foundation
 import Logging
 import Synchronization
@@ -29,7 +31,7 @@ struct NothingLostTests {
 
         for withSink in [true, false] {
             let log = LogBox()
-            let worker = try Worker(config: config, logger: log.logger(.warning))
+            let worker = try Worker(config: config, registry: .standard, logger: log.logger(.warning))
             try worker.add(source)
             if withSink { try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": output, "topics": "T"]) }
             let started = ContinuousClock.now
@@ -48,7 +50,7 @@ struct NothingLostTests {
         }
 
         // The typo fixed: every line arrives, and only now the offsets advance.
-        let worker = try Worker(config: config, logger: quiet)
+        let worker = try Worker(config: config, registry: .standard, logger: quiet)
         try worker.add(source)
         try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": output, "topics": "t"])
         try await runWorker(worker) { lines().count >= 50 }
@@ -179,7 +181,7 @@ extension NothingLostTests {
         let input = dir.appendingPathComponent("later.txt").path
         let output = dir.appendingPathComponent("out.txt").path
         let log = LogBox()
-        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), logger: log.logger(.warning))
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: .standard, logger: log.logger(.warning))
         try worker.add(["name": "src", "connector.class": "FileStreamSource", "file": input, "topic": "t"])
         try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": output, "topics": "t"])
         let run = Task { try await worker.run() }

@@ -1,4 +1,6 @@
 import ConnectKit
+import ConnectFile
+import ConnectPlugins
 import Foundation
 import Logging
 import Synchronization
@@ -442,7 +444,7 @@ struct KafkaTransformsInPipelinesTests {
     let log = LogBox()
     var logger = log.logger
     logger.logLevel = .warning
-    _ = try Worker(config: try WorkerConfig(["bootstrap.servers": "localhost:9092"]), logger: logger)
+    _ = try Worker(config: try WorkerConfig(["bootstrap.servers": "localhost:9092"]), registry: .standard, logger: logger)
     #expect(log.all.contains { $0.contains("bootstrap.servers is set (localhost:9092) but this build has no Kafka transport yet") })
 }
 

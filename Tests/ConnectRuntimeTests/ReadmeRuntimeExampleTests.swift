@@ -1,4 +1,6 @@
 import ConnectKit
+import ConnectFile
+import ConnectPlugins
 import ConnectRuntime
 import Foundation
 import Logging
@@ -14,7 +16,7 @@ import Testing
     try "a\nb\nc\n".write(toFile: input, atomically: true, encoding: .utf8)
     let logger = quiet
 
-    let worker = try Worker(config: WorkerConfig(["offset.storage.file.filename": dir.appendingPathComponent("offsets.json").path, "offset.flush.interval.ms": "50"]), logger: logger)
+    let worker = try Worker(config: WorkerConfig(["offset.storage.file.filename": dir.appendingPathComponent("offsets.json").path, "offset.flush.interval.ms": "50"]), registry: .standard, logger: logger)
     try worker.add(["name": "orders-in", "connector.class": "FileStreamSource", "file": input, "topic": "orders"])
     try worker.add(["name": "orders-out", "connector.class": "FileStreamSink", "file": copy, "topics": "orders"])
     let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm], logger: logger)

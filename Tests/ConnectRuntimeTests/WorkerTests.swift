@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import ConnectKit
+import ConnectFile
+import ConnectPlugins
 import Foundation
 import Logging
 import Synchronization
@@ -186,7 +188,7 @@ struct WorkerTests {
         ])
         @Sendable func lines() -> [String] { ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
         for round in 0..<2 {
-            let worker = try Worker(config: workerConfig, logger: quiet)
+            let worker = try Worker(config: workerConfig, registry: .standard, logger: quiet)
             try worker.add(["name": "src", "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "file": input, "topic": "t"])
             try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": output, "topics": "t"])
             let expected = round == 0 ? 500 : 800
@@ -267,7 +269,7 @@ struct WorkerTests {
     }
 
     @Test func invalidConnectorConfigsReportEveryProblem() throws {
-        let worker = try Worker()
+        let worker = try Worker(registry: .standard)
         let e = #expect(throws: ConfigError.self) {
             try worker.add(["name": "x", "connector.class": "FileStreamSource", "tasks.max": "zero", "batch.size": "0"])
         }
@@ -322,7 +324,7 @@ struct DataGenTests {
 
     @Test func invalidSettingsAreReported() throws {
         let e = #expect(throws: ConfigError.self) {
-            try Worker(logger: quiet).add(["name": "g", "connector.class": "DataGen", "rate": "-1", "iterations": "-5", "batch.size": "x"])
+            try Worker(registry: .standard, logger: quiet).add(["name": "g", "connector.class": "DataGen", "rate": "-1", "iterations": "-5", "batch.size": "x"])
         }
         #expect(e?.keys.sorted() == ["batch.size", "iterations", "rate"])
     }

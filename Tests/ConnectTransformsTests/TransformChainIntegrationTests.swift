@@ -1,5 +1,6 @@
 import ConnectKit
 import Foundation
+import ConnectPlugins
 import ConnectRuntime
 import ConnectTransforms
 import Testing
@@ -23,7 +24,7 @@ struct TransformChainIntegrationTests {
         #expect(byKey["transforms.ts.target.type"] == "Invalid value nope for configuration transforms.ts.target.type: String must be one of: string, unix, Date, Time, Timestamp")
         #expect(error!.context == "orders-sink")
         // The worker refuses the connector: nothing starts.
-        let worker = try Worker()
+        let worker = try Worker(registry: .standard)
         #expect(throws: ConfigError.self) {
             try worker.add(["name": "x", "connector.class": "FileStreamSink", "file": "/tmp/x", "topics": "t",
                             "transforms": "c", "transforms.c.type": "Cast$Value", "transforms.c.spec": "bad"])

@@ -1,4 +1,5 @@
 import ConnectKit
+import ConnectPlugins
 import ConnectRuntime
 import ConnectTransforms
 import Foundation

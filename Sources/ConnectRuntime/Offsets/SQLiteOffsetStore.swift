@@ -1,57 +1,36 @@
-import CSQLite
 public import ConnectKit
-import Synchronization
+import ConnectSQLiteDriver
 
 /// Offsets in a SQLite database (`offset.storage.sqlite.filename`): one row per connector and
 /// source partition, partition and offset stored as Kafka's offset-topic JSON. Each commit is one
 /// transaction in WAL mode with `synchronous=FULL`, so it is durable when `commit` returns and a
 /// crash leaves either the old or the new offsets.
 ///
-/// The connection is used by one caller at a time (a lock around it); callers are task threads,
-/// which may block.
+/// Calls block (SQLite I/O); the runtime makes them from task threads and the herder's blocking
+/// executor, never from Swift's cooperative pool.
 public final class SQLiteOffsetStore: OffsetStore {
     public let path: String
-    private let db: Mutex<OpaquePointer?>
+    private let db: SQLiteConnection
     private let json = JSONConverter(schemasEnabled: false)
 
+    /// Opens (or creates) the database and its `connect_offsets` table.
+    /// - Throws: ``OffsetStoreError`` naming the file, with SQLite's error as the message.
     public init(path: String) throws {
         self.path = path
-        var handle: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil)
-        guard rc == SQLITE_OK, let handle else {
-            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite3_close(handle)
-            throw OffsetStoreError(path: path, message: "cannot open database: \(message)")
-        }
-        db = Mutex(handle)
-        try execute("""
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=FULL;
-            CREATE TABLE IF NOT EXISTS connect_offsets (
-                connector TEXT NOT NULL,
-                partition TEXT NOT NULL,
-                offset TEXT NOT NULL,
-                PRIMARY KEY (connector, partition)
-            );
-            """)
-    }
-
-    deinit {
-        db.withLock { _ = sqlite3_close($0) }
-    }
-
-    private func error(_ handle: OpaquePointer?, _ what: String) -> OffsetStoreError {
-        OffsetStoreError(path: path, message: "\(what): \(handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection")")
-    }
-
-    private func execute(_ sql: String) throws {
-        try db.withLock { handle throws(OffsetStoreError) in
-            var message: UnsafeMutablePointer<CChar>?
-            if sqlite3_exec(handle, sql, nil, nil, &message) != SQLITE_OK {
-                let text = message.map { String(cString: $0) } ?? "unknown error"
-                sqlite3_free(message)
-                throw OffsetStoreError(path: path, message: text)
-            }
+        do {
+            db = try SQLiteConnection(path: path)
+            try db.execute("""
+                PRAGMA journal_mode=WAL;
+                PRAGMA synchronous=FULL;
+                CREATE TABLE IF NOT EXISTS connect_offsets (
+                    connector TEXT NOT NULL,
+                    partition TEXT NOT NULL,
+                    offset TEXT NOT NULL,
+                    PRIMARY KEY (connector, partition)
+                );
+                """)
+        } catch {
+            throw OffsetStoreError(path: path, message: "cannot open database: \(error.message) (\(error.codeName))")
         }
     }
 
@@ -68,52 +47,34 @@ public final class SQLiteOffsetStore: OffsetStore {
     }
 
     public func offsets(connector: String) throws -> SourceOffsets {
-        let rows = try db.withLock { handle throws -> [(String, String)] in
-            var stmt: OpaquePointer?
-            guard sqlite3_prepare_v2(handle, "SELECT partition, offset FROM connect_offsets WHERE connector = ?", -1, &stmt, nil) == SQLITE_OK else {
-                throw error(handle, "cannot read offsets")
-            }
-            defer { sqlite3_finalize(stmt) }
-            sqlite3_bind_text(stmt, 1, connector, -1, csqlite_transient())
-            var out: [(String, String)] = []
-            while true {
-                let rc = sqlite3_step(stmt)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else { throw error(handle, "cannot read offsets") }
-                out.append((String(cString: sqlite3_column_text(stmt, 0)), String(cString: sqlite3_column_text(stmt, 1))))
-            }
-            return out
+        let rows: SQLiteRows
+        do { rows = try db.query("SELECT partition, offset FROM connect_offsets WHERE connector = ?1", [.text(connector)]) } catch {
+            throw OffsetStoreError(path: path, message: "cannot read offsets: \(error)")
         }
         var result: SourceOffsets = [:]
-        for (p, o) in rows { result[try decode(p)] = try decode(o) }
+        for row in rows.rows {
+            guard let p = row[0].text, let o = row[1].text else { throw OffsetStoreError(path: path, message: "corrupt offset row: \(row)") }
+            result[try decode(p)] = try decode(o)
+        }
         return result
     }
 
     public func commit(connector: String, offsets: [[String: Value]: [String: Value]?]) throws {
         let rows = try offsets.map { (try encode($0.key), try $0.value.map(encode)) }
-        try db.withLock { handle throws in
-            func run(_ sql: String) throws {
-                if sqlite3_exec(handle, sql, nil, nil, nil) != SQLITE_OK { throw error(handle, "cannot commit offsets") }
-            }
-            try run("BEGIN IMMEDIATE")
-            do {
+        do {
+            try db.transaction { s in
                 for (partition, offset) in rows {
-                    var stmt: OpaquePointer?
-                    let sql = offset == nil
-                        ? "DELETE FROM connect_offsets WHERE connector = ?1 AND partition = ?2"
-                        : "INSERT INTO connect_offsets (connector, partition, offset) VALUES (?1, ?2, ?3) ON CONFLICT (connector, partition) DO UPDATE SET offset = excluded.offset"
-                    guard sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) == SQLITE_OK else { throw error(handle, "cannot commit offsets") }
-                    defer { sqlite3_finalize(stmt) }
-                    sqlite3_bind_text(stmt, 1, connector, -1, csqlite_transient())
-                    sqlite3_bind_text(stmt, 2, partition, -1, csqlite_transient())
-                    if let offset { sqlite3_bind_text(stmt, 3, offset, -1, csqlite_transient()) }
-                    guard sqlite3_step(stmt) == SQLITE_DONE else { throw error(handle, "cannot commit offsets") }
+                    if let offset {
+                        try s.run(
+                            "INSERT INTO connect_offsets (connector, partition, offset) VALUES (?1, ?2, ?3) ON CONFLICT (connector, partition) DO UPDATE SET offset = excluded.offset",
+                            [.text(connector), .text(partition), .text(offset)])
+                    } else {
+                        try s.run("DELETE FROM connect_offsets WHERE connector = ?1 AND partition = ?2", [.text(connector), .text(partition)])
+                    }
                 }
-                try run("COMMIT")
-            } catch {
-                sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
-                throw error
             }
+        } catch {
+            throw OffsetStoreError(path: path, message: "cannot commit offsets: \(error)")
         }
     }
 }

@@ -130,15 +130,48 @@ public struct PluginRegistry: Sendable {
         plugin.instantiate().version
     }
 
-    /// The connectors, converters, transformations and predicates that ship with ConnectKit.
-    public static var standard: PluginRegistry {
-        var r = PluginRegistry()
-        r.register(
-            .source(FileStreamSourceConnector.self), name: "FileStreamSource",
-            aliases: ["FileStreamSourceConnector", "org.apache.kafka.connect.file.FileStreamSourceConnector"])
-        r.register(
-            .sink(FileStreamSinkConnector.self), name: "FileStreamSink",
-            aliases: ["FileStreamSinkConnector", "org.apache.kafka.connect.file.FileStreamSinkConnector"])
+    /// A registry of what `providers` contribute, in order (a later provider's name wins over an
+    /// earlier one's).
+    public init(providers: [any PluginProvider.Type]) {
+        self.init()
+        for p in providers { p.register(in: &self) }
+    }
+
+    /// This registry with what `providers` contribute added.
+    public func including(_ providers: any PluginProvider.Type...) -> PluginRegistry {
+        var r = self
+        for p in providers { p.register(in: &r) }
+        return r
+    }
+
+    /// The runtime's own plugins: Kafka's converters and header converters, the standard
+    /// transformations and predicates (ConnectTransforms) and the DataGen demo source. Connector
+    /// families live in their modules (FileStream in ConnectFile, …); `ConnectPlugins`'s
+    /// `PluginRegistry.standard` assembles every module's.
+    public static var core: PluginRegistry { PluginRegistry(providers: [RuntimePlugins.self]) }
+}
+
+/// What a module contributes to the plugins a worker knows: its connectors, converters,
+/// transformations and predicates, each under a short name and the Kafka/Confluent/Debezium class
+/// names a Kafka Connect configuration uses for it. Each connector family module has one; the
+/// `connect` executable (and `ConnectPlugins`) assemble them:
+///
+/// ```swift
+/// public enum MyPlugins: PluginProvider {
+///     public static func register(in registry: inout PluginRegistry) {
+///         registry.register(.sink(MySinkConnector.self), name: "MySink", aliases: ["com.example.MySinkConnector"])
+///     }
+/// }
+/// let worker = try Worker(registry: .core.including(MyPlugins.self))
+/// ```
+public protocol PluginProvider {
+    /// Registers the module's plugins in `registry`.
+    static func register(in registry: inout PluginRegistry)
+}
+
+/// The runtime's plugins (see ``PluginRegistry/core``).
+public enum RuntimePlugins: PluginProvider {
+    public static func register(in r: inout PluginRegistry) {
         r.register(
             .source(DataGenConnector.self), name: "DataGen",
             aliases: ["DatagenConnector", "DataGenConnector", "io.confluent.kafka.connect.datagen.DatagenConnector"])
@@ -164,7 +197,6 @@ public struct PluginRegistry: Sendable {
             r.register(headerConverter: HeaderConverterPlugin(NumberConverter.self, presets: ["number.kind": kind.rawValue]), name: name,
                        aliases: ["org.apache.kafka.connect.converters.\(name)"])
         }
-        return r
     }
 }
 

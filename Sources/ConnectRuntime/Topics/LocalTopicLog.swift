@@ -237,7 +237,8 @@ public final class LocalTopicLogs: Sendable {
         UInt32(d[i]) << 24 | UInt32(d[i + 1]) << 16 | UInt32(d[i + 2]) << 8 | UInt32(d[i + 3])
     }
 
-    static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    /// CRC-32 (zlib's) of the bytes.
+    package static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBufferPointer { b in UInt32(CZlib.crc32(0, b.baseAddress, uInt(b.count))) }
     }
 

@@ -8,7 +8,9 @@ import Synchronization
 /// tasks and the in-memory topics between them, each task on its own thread.
 ///
 /// ```swift
-/// let worker = try Worker(config: WorkerConfig(["offset.storage.file.filename": "/var/lib/app/offsets.json"]))
+/// import ConnectPlugins  // PluginRegistry.standard: every module's connectors (FileStream here)
+///
+/// let worker = try Worker(config: WorkerConfig(["offset.storage.file.filename": "/var/lib/app/offsets.json"]), registry: .standard)
 /// try worker.add(["name": "in", "connector.class": "FileStreamSource", "file": "in.txt", "topic": "lines"])
 /// try worker.add(["name": "out", "connector.class": "FileStreamSink", "file": "out.txt", "topics": "lines"])
 /// try await worker.run()   // or run it as a Service in a ServiceGroup
@@ -59,7 +61,7 @@ public final class Worker: Service, Sendable, CustomReflectable {
     }
 
     public init(
-        config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .standard, offsetStore: (any OffsetStore)? = nil,
+        config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .core, offsetStore: (any OffsetStore)? = nil,
         logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone",
         metricsFactory: (any MetricsFactory)? = nil, clock: any PipelineClock = SystemPipelineClock()
     ) throws {

@@ -2,7 +2,8 @@ import ConnectKit
 import Foundation
 import Testing
 
-@testable import ConnectRuntime
+@testable import ConnectFile
+import ConnectRuntime
 
 /// Kafka 4.3's FileStreamSourceTask on random files (Tests/ConnectKitTests/Vectors/java-text.jsonl,
 /// kind "fileSource"): the same lines — `\n`, `\r` and `\r\n` end a line, a trailing `\r` or an

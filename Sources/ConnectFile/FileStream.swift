@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 public import ConnectKit
+public import ConnectRuntime
 
 /// Kafka's `FileStreamSourceConnector`: each line of a file (or standard input when `file` is
 /// empty) becomes a string record. The source partition is `{"filename": file}` and the offset
@@ -355,11 +356,6 @@ final class FlushedLength {
     }
 }
 
-/// The version reported by built-in plugins.
-public enum ConnectKitVersion {
-    public static let current = "0.1.0"
-}
-
 /// `open(2)`, under a name that sink tasks' `open(_:)` does not shadow.
 func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 { open(path, flags, mode) }
 
@@ -368,3 +364,15 @@ func posixPoll(_ p: inout pollfd, _ timeoutMs: Int32) -> Int32 { poll(&p, 1, tim
 
 /// `close(2)`, under a name that sink tasks' `close(_:)` does not shadow.
 func posixClose(_ fd: Int32) { _ = close(fd) }
+
+/// The FileStream connectors, under Kafka's class names (`connect/file`).
+public enum FileStreamPlugins: PluginProvider {
+    public static func register(in r: inout PluginRegistry) {
+        r.register(
+            .source(FileStreamSourceConnector.self), name: "FileStreamSource",
+            aliases: ["FileStreamSourceConnector", "org.apache.kafka.connect.file.FileStreamSourceConnector"])
+        r.register(
+            .sink(FileStreamSinkConnector.self), name: "FileStreamSink",
+            aliases: ["FileStreamSinkConnector", "org.apache.kafka.connect.file.FileStreamSinkConnector"])
+    }
+}

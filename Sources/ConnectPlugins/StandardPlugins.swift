@@ -1,0 +1,15 @@
+public import ConnectRuntime
+import ConnectFile
+
+/// Every plugin that ships with ConnectKit, assembled from the modules that contribute them — what
+/// the `connect` executable knows. A host that embeds only some modules assembles its own registry
+/// from their providers instead (``PluginRegistry/core`` `.including(...)`).
+public enum StandardPlugins {
+    /// The providers, in registration order.
+    public static var providers: [any PluginProvider.Type] { [FileStreamPlugins.self, RuntimePlugins.self] }
+}
+
+extension PluginRegistry {
+    /// Every connector, converter, transformation and predicate of every ConnectKit module.
+    public static var standard: PluginRegistry { PluginRegistry(providers: StandardPlugins.providers) }
+}
