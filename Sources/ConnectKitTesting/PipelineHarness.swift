@@ -11,7 +11,7 @@ import Logging
 /// Register your own connectors on `registry`, add connector configurations (optionally with
 /// ``Fault``s to inject), then either `run(until:)` or drive it step by step: `start()`, the
 /// explicit waits ``waitUntil(_:task:is:timeout:)`` and ``flush(timeout:until:)``,
-/// `worker.restartTask(...)` (which returns once the new instance runs), `stop()`.
+/// `worker.herder.restartTask(...)` (which returns once the new instance runs), `stop()`.
 /// ``CollectingSink`` is registered: ``flushed(_:)`` is what such a sink flushed.
 ///
 /// ```swift
@@ -21,7 +21,7 @@ import Logging
 ///              faults: [.throwOnPut(record: 700, error: InjectedFault("disk"))])
 /// let worker = try pipeline.start()
 /// try await pipeline.waitUntil("out", task: 0, is: .failed)
-/// try await worker.restartTask("out", 0)
+/// try await worker.herder.restartTask("out", 0)
 /// try await pipeline.flush { pipeline.flushed("out").count == 1000 }
 /// try await pipeline.stop()
 /// ```

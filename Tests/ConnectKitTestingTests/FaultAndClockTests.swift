@@ -79,7 +79,7 @@ struct FaultAndClockTests {
         try await pipeline.wait { worker.status("out")?.tasks.first?.state == .failed }
         #expect(worker.status("out")?.tasks.first?.trace?.contains("injected fault: disk gone") == true)
         #expect(try pipeline.offsetStore.offsets(connector: "rows").isEmpty)  // nothing was flushed
-        try await worker.restartTask("out", 0)
+        try await worker.herder.restartTask("out", 0)
         try await pipeline.wait { worker.metrics(connector: "out", task: 0)?.sinkRecordSendTotal ?? 0 >= 30 + 6 }
         let clock = pipeline.clock as! ManualClock
         clock.advance(by: .seconds(60))

@@ -15,7 +15,7 @@ import Testing
                  faults: [.throwOnPut(record: 700, error: InjectedFault("disk"))])  // the put holding record 700 throws
     let worker = try pipeline.start()
     try await pipeline.waitUntil("out", task: 0, is: .failed)
-    try await worker.restartTask("out", 0)  // returns once the new instance runs
+    try await worker.herder.restartTask("out", 0)  // returns once the new instance runs
     try await pipeline.flush { pipeline.flushed("out").count >= 1000 }  // sinks flush, sources commit
     #expect(pipeline.flushed("out").map(\.value) == (1...1000).map { .string("line \($0)") })  // every line, once
     try await pipeline.stop()

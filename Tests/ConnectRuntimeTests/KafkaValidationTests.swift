@@ -71,11 +71,11 @@ struct KafkaValidationTests {
         try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": dir.appendingPathComponent("out.txt").path, "topics": "t"])
         let run = Task { try await worker.run() }
         try await eventually("the source to run") { worker.status("src")?.tasks.first?.state == .running }
-        try await worker.stopConnector("src")
-        try await worker.stopConnector("stdin")
+        try await worker.herder.stopConnector("src")
+        try await worker.herder.stopConnector("stdin")
         let before = try store.offsets(connector: "src")
         func message(_ name: String = "src", _ offsets: [[String: Value]: [String: Value]?]) async -> String {
-            do { return try await worker.alterOffsets(name, offsets) } catch { return "\(error)" }
+            do { return try await worker.herder.alterConnectorOffsets(name, offsets) } catch { return "\(error)" }
         }
         func message(_ partition: [String: Value], _ offset: [String: Value]) async -> String { await message("src", [partition: offset]) }
         let partition: [String: Value] = ["filename": .string(file)]
@@ -84,13 +84,13 @@ struct KafkaValidationTests {
         #expect(await message(partition, ["offset": .int64(5)]) == "Offset objects should either be null or contain the key 'position'")
         #expect(await message(["file": .string(file)], ["position": .int64(5)]) == "Partition objects should contain the key 'filename'")
         #expect(await message(partition, ["position": .map(MapValue(["nested": .int64(1)] as [String: Value]))]) == "Offsets may only contain primitive types as values, but field position contains MAP")
-        #expect(await message("src", [:]) == "The offsets to be altered may not be null or empty")
+        #expect(await message("src", [:]) == "Partitions / offsets need to be provided for an alter offsets request")
         #expect(await message("stdin", [partition: ["position": .int64(1)] as [String: Value]])
             == "Offsets cannot be modified if the 'file' configuration is unspecified. This is because stdin is used for input and offsets are not tracked.")
         #expect(try store.offsets(connector: "src") == before, "nothing written by a refused change")
         #expect(await message(partition, ["position": .int64(2)]) == "The offsets for this connector have been altered successfully")
         #expect(try store.offset(connector: "src", partition: partition) == ["position": .int64(2)])
-        #expect(try await worker.resetOffsets("src") == "The offsets for this connector have been reset successfully")
+        #expect(try await worker.herder.resetConnectorOffsets("src") == "The offsets for this connector have been reset successfully")
         worker.stop()
         try await run.value
     }
@@ -107,8 +107,8 @@ struct KafkaValidationTests {
         try await eventually("the connector to run") { worker.status("c")?.tasks.first?.state == .running }
         worker.stop()
         try await run.value
-        #expect(throws: WorkerError.notRunning) { try worker.restartConnector("c", includeTasks: true) }
-        await #expect(throws: WorkerError.notRunning) { try await worker.restartTask("c", 0) }
+        await #expect(throws: HerderError.notRunning) { try await worker.herder.restartConnector("c", includeTasks: true) }
+        await #expect(throws: HerderError.notRunning) { try await worker.herder.restartTask("c", 0) }
         try await Task.sleep(for: .milliseconds(200))
         let counts = CountedSource.counts.withLock { $0 }
         #expect(counts.connectorStarts == 1 && counts.connectorStops == 1, "\(counts)")

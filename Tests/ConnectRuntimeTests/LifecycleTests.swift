@@ -34,13 +34,13 @@ struct LifecycleTests {
         try await eventually("the sink task to fail") { worker.status("rec")?.tasks.first?.state == .failed }
         #expect(worker.status("rec")?.tasks.first?.trace?.contains("disk hiccup at 42") == true)
         #expect(!Hub.shared.get(id).flushed.contains(42))
-        try await worker.restartTask("rec", 0)
+        try await worker.herder.restartTask("rec", 0)
         try await eventually("every record flushed") { Hub.shared.get(id).flushed.count >= 100 }
         #expect(worker.status("rec")?.tasks.first?.state == .running)
         #expect(Hub.shared.get(id).flushed == Array(0..<100))  // in order, none lost, none twice
         #expect(Hub.shared.get(id).offsetMismatches == 0)  // re-delivered with their original offsets
-        await #expect(throws: WorkerError.unknownTask("rec", 3)) { try await worker.restartTask("rec", 3) }
-        await #expect(throws: WorkerError.unknownConnector("nope")) { try await worker.restartTask("nope", 0) }
+        await #expect(throws: HerderError.unknownTask("rec", 3)) { try await worker.herder.restartTask("rec", 3) }
+        await #expect(throws: HerderError.unknownConnector("nope")) { try await worker.herder.restartTask("nope", 0) }
         worker.stop()
         try await run.value
     }
@@ -54,10 +54,10 @@ struct LifecycleTests {
         try await eventually("records flowing") { Hub.shared.get("stop-sink").flushed.count > 500 }
 
         // Offsets can only be changed on a stopped connector (Kafka's rule and message).
-        await #expect(throws: WorkerError.notStopped("count")) { try await worker.alterOffsets("count", [["source": "stop-src"]: ["n": .int64(5)]]) }
-        #expect(WorkerError.notStopped("count").description.hasPrefix("Connectors must be in the STOPPED state before their offsets can be modified."))
+        await #expect(throws: HerderError.notStopped("count")) { try await worker.herder.alterConnectorOffsets("count", [["source": "stop-src"]: ["n": .int64(5)]]) }
+        #expect(HerderError.notStopped("count").description.hasPrefix("Connectors must be in the STOPPED state before their offsets can be modified."))
 
-        try await worker.stopConnector("count")
+        try await worker.herder.stopConnector("count")
         let stopped = try #require(worker.status("count"))
         #expect(stopped.state == .stopped && stopped.tasks.isEmpty)
         #expect(stopped.json.description.contains(#""tasks":[]"#))
@@ -68,20 +68,20 @@ struct LifecycleTests {
         #expect(Hub.shared.get("stop-src").polled == polled)  // and nothing is polled any more
 
         // The test connector does not handle offsets itself: Kafka's message says so.
-        #expect(try await worker.alterOffsets("count", [["source": "stop-src"]: ["n": .int64(99_999)]])
+        #expect(try await worker.herder.alterConnectorOffsets("count", [["source": "stop-src"]: ["n": .int64(99_999)]])
             == "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.")
-        #expect(try worker.offsets("count")[["source": "stop-src"]] == ["n": .int64(99_999)])
-        #expect(worker.resume("count"))
+        #expect(try await worker.herder.connectorOffsets("count").byPartition[["source": "stop-src"]] == ["n": .int64(99_999)])
+        try await worker.herder.resumeConnector("count")
         try await eventually("the source to resume from the altered offset") { Hub.shared.get("stop-sink").flushed.contains(100_000) }
         #expect(worker.status("count")?.state == .running && worker.status("count")?.tasks.map(\.state) == [.running])
         let flushed = Hub.shared.get("stop-sink").flushed
         #expect(flushed.firstIndex(of: 100_000) == polled)  // right after the last record before the stop
 
-        try await worker.stopConnector("count")
-        try await worker.resetOffsets("count")
-        #expect(try worker.offsets("count").isEmpty)
-        await #expect(throws: WorkerError.self) { try await worker.resetOffsets("rec") }  // running (and a sink)
-        await #expect(throws: WorkerError.unknownConnector("nope")) { try await worker.stopConnector("nope") }
+        try await worker.herder.stopConnector("count")
+        try await worker.herder.resetConnectorOffsets("count")
+        #expect(try await worker.herder.connectorOffsets("count").byPartition.isEmpty)
+        await #expect(throws: HerderError.self) { try await worker.herder.resetConnectorOffsets("rec") }  // running (and a sink)
+        await #expect(throws: HerderError.unknownConnector("nope")) { try await worker.herder.stopConnector("nope") }
         worker.stop()
         try await run.value
         #expect(worker.status("count")?.state == .stopped)
@@ -96,22 +96,22 @@ struct LifecycleTests {
             worker.status("bad-poll")?.tasks.first?.state == .failed && worker.status("late")?.state == .failed
         }
         // onlyFailed on a running connector with a failed task: nothing restarts without includeTasks.
-        let none = try worker.restartConnector("bad-poll", onlyFailed: true)
+        let none = try await worker.herder.restartConnector("bad-poll", onlyFailed: true)
         #expect(none.state == .running && none.tasks.map(\.state) == [.failed])
-        let onlyTask = try worker.restartConnector("bad-poll", includeTasks: true, onlyFailed: true)
+        let onlyTask = try await worker.herder.restartConnector("bad-poll", includeTasks: true, onlyFailed: true)
         #expect(onlyTask.state == .running && onlyTask.tasks.map(\.state) == [.restarting])
         #expect(onlyTask.tasks.first?.trace?.contains("table orders was dropped") == true)  // trace kept
         try await eventually("the task to fail again") { worker.status("bad-poll")?.tasks.first?.state == .failed }
-        let all = try worker.restartConnector("bad-poll", includeTasks: true)
+        let all = try await worker.herder.restartConnector("bad-poll", includeTasks: true)
         #expect(all.state == .restarting && all.tasks.map(\.state) == [.restarting])
 
         // A connector that failed to start runs after a restart, with its tasks.
         #expect(worker.status("late")?.trace?.contains("cannot reach the database yet") == true)
-        let late = try worker.restartConnector("late", onlyFailed: true)
+        let late = try await worker.herder.restartConnector("late", onlyFailed: true)
         #expect(late.state == .restarting)
         try await eventually("the restarted connector to run its task") { worker.status("late")?.tasks.count == 1 }
         #expect(worker.status("late")?.state == .running)
-        #expect(throws: WorkerError.unknownConnector("nope")) { try worker.restartConnector("nope") }
+        await #expect(throws: HerderError.unknownConnector("nope")) { try await worker.herder.restartConnector("nope") }
         worker.stop()
         try await run.value
     }
@@ -125,10 +125,10 @@ struct LifecycleTests {
         try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "dyn-src", "count": "300"])
         try await eventually("the new sink to get records") { Hub.shared.get("dyn-sink").delivered.count >= 300 }
         #expect(Hub.shared.get("dyn-src").committedRecords.count < 300)  // the sink never flushes: not all acknowledged
-        try await worker.removeConnector("rec")
+        try await worker.herder.deleteConnector("rec")
         #expect(worker.status("rec") == nil)
         #expect(worker.connectorNames == ["count"])
-        await #expect(throws: WorkerError.unknownConnector("rec")) { try await worker.removeConnector("rec") }
+        await #expect(throws: HerderError.unknownConnector("rec")) { try await worker.herder.deleteConnector("rec") }
         // With its only sink gone, the records it had not flushed are held for the topic (as Kafka
         // keeps them in the topic): not acknowledged, and the source says so in its status.
         try await eventually("the source to say it waits") { worker.status("count")?.tasks.first?.waiting.isEmpty == false }
@@ -223,7 +223,8 @@ extension LifecycleTests {
 }
 
 extension LifecycleTests {
-    /// `tasks.max` sink tasks share a topic's partitions (partition p → task p % tasks) in both modes.
+    /// `tasks.max` sink tasks share a topic's partitions in both modes (direct: partition p → task
+    /// p % tasks; topic: the consumer group's range assignment).
     @Test(arguments: [PipelineMode.direct, .topic])
     func severalSinkTasksSharePartitions(mode: PipelineMode) async throws {
         let id = "multi-\(mode)"
@@ -265,13 +266,15 @@ extension LifecycleTests {
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "so-sink", "mode": "failflush", "topics": "numbers"])
         let run = Task { try await worker.run() }
         try await eventually("the sink to get everything") { Hub.shared.get("so-sink").delivered.count >= 20 }
-        await #expect(throws: WorkerError.notStopped("rec")) { try await worker.alterOffsets("rec", [:]) }
-        try await worker.stopConnector("rec")
-        #expect(try worker.offsets("rec").isEmpty)  // it never flushed: nothing committed
+        await #expect(throws: HerderError.notStopped("rec")) {
+            try await worker.herder.alterConnectorOffsets("rec", [["kafka_topic": "numbers", "kafka_partition": .int32(0)]: nil])
+        }
+        try await worker.herder.stopConnector("rec")
+        #expect(try await worker.herder.connectorOffsets("rec").byPartition.isEmpty)  // it never flushed: nothing committed
         #expect(Hub.shared.get("so-src").committedRecords.isEmpty)
 
         func message(_ partition: [String: Value], _ offset: [String: Value]?) async -> String? {
-            do { try await worker.alterOffsets("rec", [partition: offset]) } catch { return "\(error)" }
+            do { try await worker.herder.alterConnectorOffsets("rec", [partition: offset]) } catch { return "\(error)" }
             return nil
         }
         #expect(await message(["kafka_topic": "numbers"], ["kafka_offset": .int64(1)])
@@ -284,11 +287,11 @@ extension LifecycleTests {
         #expect(await message(["kafka_topic": "numbers", "kafka_partition": .int32(0)], ["kafka_offset": "x"])?.hasPrefix("Failed to parse the following Kafka offset value") == true)
 
         // Skipping ahead acknowledges what is skipped: the source may commit past it.
-        try await worker.alterOffsets("rec", [["kafka_topic": "numbers", "kafka_partition": .int32(0)]: ["kafka_offset": .int64(15)]])
-        #expect(try worker.offsets("rec") == [["kafka_topic": "numbers", "kafka_partition": .int32(0)]: ["kafka_offset": .int64(15)]])
+        try await worker.herder.alterConnectorOffsets("rec", [["kafka_topic": "numbers", "kafka_partition": .int32(0)]: ["kafka_offset": .int64(15)]])
+        #expect(try await worker.herder.connectorOffsets("rec").byPartition == [["kafka_topic": "numbers", "kafka_partition": .int32(0)]: ["kafka_offset": .int64(15)]])
         try await eventually("the source to commit what was skipped") { Hub.shared.get("so-src").committedRecords.count >= 15 }
-        try await worker.resetOffsets("rec")
-        #expect(try worker.offsets("rec").isEmpty)
+        try await worker.herder.resetConnectorOffsets("rec")
+        #expect(try await worker.herder.connectorOffsets("rec").byPartition.isEmpty)
         worker.stop()
         try await run.value
     }

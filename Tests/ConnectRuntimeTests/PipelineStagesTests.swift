@@ -143,8 +143,8 @@ struct PipelineStagesTests {
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "tm-sink", "topics": "numbers"])
         try await runWorker(worker) { Hub.shared.get("tm-src").committedRecords.count >= 100 }
         #expect(Hub.shared.get("tm-sink").flushed == Array(1000..<1100))
-        #expect(worker.broker.committed(group: "connect-rec", topic: "numbers") == 100)
-        #expect(worker.broker.records(topic: "numbers").isEmpty)  // every reader is past them: dropped from memory
+        #expect(worker.broker!.committed(group: "connect-rec", topic: "numbers") == 100)
+        #expect(worker.broker!.records(topic: "numbers").isEmpty)  // every reader is past them: dropped from memory
         #expect(try store.offset(connector: "count", partition: ["source": "tm-src"]) == ["n": .int64(99)])
 
         // A sink that cannot flush: the records sit in the topic and no source offset is committed.
@@ -155,7 +155,7 @@ struct PipelineStagesTests {
         try await runWorker(w2) { Hub.shared.get("tm-sink2").delivered.count >= 100 }
         #expect(try failing.offsets(connector: "count").isEmpty)
         #expect(Hub.shared.get("tm-src2").committedRecords.isEmpty)
-        let held = w2.broker.records(topic: "numbers")
+        let held = w2.broker!.records(topic: "numbers")
         #expect(held.count == 100)
         #expect(held.first.map { String(decoding: $0.record.value!, as: UTF8.self) } == "0")  // JsonConverter, schemas.enable=false
     }
@@ -165,7 +165,7 @@ struct PipelineStagesTests {
         try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "cv-src", "count": "3", "topic": "ints",
                         "value.converter": "org.apache.kafka.connect.converters.LongConverter"])
         try await runWorker(worker) { Hub.shared.get("cv-src").committedRecords.count >= 3 }
-        let bytes = worker.broker.records(topic: "ints").map { $0.record.value! }
+        let bytes = worker.broker!.records(topic: "ints").map { $0.record.value! }
         #expect(bytes == [[0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0, 2]])
     }
 
@@ -177,7 +177,7 @@ struct PipelineStagesTests {
             let config = try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20", "value.converter.schemas.enable": "false",
                                            "local.topics.dir": try temporaryDirectory("dlq").path])
             let worker = try Worker(config: config, registry: stagesRegistry(), logger: quiet)
-            for text in ["1", "2", "oops", "4"] { worker.broker.produce(topic: "raw", TopicRecord(key: nil, value: Array(text.utf8))) }
+            for text in ["1", "2", "oops", "4"] { worker.broker!.produce(topic: "raw", TopicRecord(key: nil, value: Array(text.utf8))) }
             try worker.add([
                 "name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "raw",
                 "errors.tolerance": tolerate ? "all" : "none", "errors.log.enable": "true",
@@ -205,14 +205,14 @@ struct PipelineStagesTests {
                 #expect(headerText(d, "__connect.errors.exception.stacktrace")?.hasPrefix("org.apache.kafka.connect.errors.DataException: Converting byte[]") == true)
                 let m = try #require(worker.errorMetrics(connector: "rec", task: 0))
                 #expect(m.totalRecordErrors == 1 && m.totalRecordsSkipped == 1 && m.totalErrorsLogged == 1 && m.deadLetterQueueProduceRequests == 1)
-                #expect(worker.broker.committed(group: "connect-rec", topic: "raw") == 4)
+                #expect(worker.broker!.committed(group: "connect-rec", topic: "raw") == 4)
             } else {
                 let task = try #require(worker.status("rec")?.tasks.first)
                 #expect(task.state == .failed)
                 #expect(task.trace?.contains("Tolerance exceeded in error handler") == true)
                 #expect(task.trace?.contains("VALUE_CONVERTER") == true)
                 #expect(task.trace?.contains("offset=2") == true)
-                #expect((worker.broker.committed(group: "connect-rec", topic: "raw") ?? 0) <= 2)  // never past the bad record
+                #expect((worker.broker!.committed(group: "connect-rec", topic: "raw") ?? 0) <= 2)  // never past the bad record
                 #expect(try worker.localTopics().records(topic: "dlq").isEmpty)
             }
         }
@@ -364,7 +364,7 @@ struct ErrorLoggingTests {
         let worker = try Worker(
             config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20", "value.converter.schemas.enable": "false"]),
             registry: stagesRegistry(), logger: log.logger)
-        for text in ["1", "oops", "3"] { worker.broker.produce(topic: "raw", TopicRecord(key: nil, value: Array(text.utf8))) }
+        for text in ["1", "oops", "3"] { worker.broker!.produce(topic: "raw", TopicRecord(key: nil, value: Array(text.utf8))) }
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "raw", "errors.tolerance": "all",
                         "errors.log.enable": "true", "errors.log.include.messages": includeMessages ? "true" : "false"])
         try await runWorker(worker, timeout: .seconds(5)) { Hub.shared.get(id).flushed.count >= 2 }
@@ -420,7 +420,7 @@ struct KafkaTransformsInPipelinesTests {
                         "transforms": "hoist,route", "transforms.hoist.type": "HoistField$Value", "transforms.hoist.field": "n",
                         "transforms.route.type": "RegexRouter", "transforms.route.regex": "num(.*)", "transforms.route.replacement": "n$1"])
         try await runWorker(worker) { Hub.shared.get("kt-src").committedRecords.count >= 3 }
-        let records = worker.broker.records(topic: "nbers")
+        let records = worker.broker!.records(topic: "nbers")
         #expect(records.map { String(decoding: $0.record.value!, as: UTF8.self) } == [#"{"n":0}"#, #"{"n":1}"#, #"{"n":2}"#])
     }
 }
@@ -445,7 +445,7 @@ struct KafkaTransformsInPipelinesTests {
     var logger = log.logger
     logger.logLevel = .warning
     _ = try Worker(config: try WorkerConfig(["bootstrap.servers": "localhost:9092"]), registry: .standard, logger: logger)
-    #expect(log.all.contains { $0.contains("bootstrap.servers is set (localhost:9092) but this build has no Kafka transport yet") })
+    #expect(log.all.contains { $0.contains("bootstrap.servers is set (localhost:9092) but this worker has no Kafka transport") })
 }
 
 /// With two sink connectors reading one in-memory topic, a source's offsets advance only when both
@@ -460,9 +460,9 @@ struct KafkaTransformsInPipelinesTests {
     try worker.add(["name": "stuck", "connector.class": "Recording", "hub.id": "two-stuck", "mode": "failflush", "topics": "numbers"])
     try await runWorker(worker) { Hub.shared.get("two-good").flushed.count >= 30 && Hub.shared.get("two-stuck").delivered.count >= 30 }
     #expect(Hub.shared.get("two-good").flushed == Array(0..<30))
-    #expect(worker.broker.committed(group: "connect-good", topic: "numbers") == 30)
-    #expect(worker.broker.committed(group: "connect-stuck", topic: "numbers") == nil)
-    #expect(worker.broker.records(topic: "numbers").count == 30)  // still held for the stuck reader
+    #expect(worker.broker!.committed(group: "connect-good", topic: "numbers") == 30)
+    #expect(worker.broker!.committed(group: "connect-stuck", topic: "numbers") == nil)
+    #expect(worker.broker!.records(topic: "numbers").count == 30)  // still held for the stuck reader
     #expect(try store.offsets(connector: "count").isEmpty)
     #expect(Hub.shared.get("two-src").committedRecords.isEmpty)
 }

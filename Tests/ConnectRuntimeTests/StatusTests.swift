@@ -48,7 +48,7 @@ struct StatusTests {
         #expect(worker.status("count")?.state == .running)
         #expect(worker.status("count")?.tasks.map(\.state) == [.running])
 
-        #expect(worker.pause("count"))
+        try await worker.herder.pauseConnector("count")
         #expect(worker.status("count")?.state == .paused)
         #expect(worker.status("count")?.tasks.map(\.state) == [.paused])
         try await Task.sleep(for: .milliseconds(200))
@@ -58,10 +58,10 @@ struct StatusTests {
         // What was taken before the pause is still flushed and acknowledged.
         #expect(Hub.shared.get("pause-sink").flushed.count == polled)
 
-        #expect(worker.resume("count"))
+        try await worker.herder.resumeConnector("count")
         #expect(worker.status("count")?.state == .running)
         while Hub.shared.get("pause-src").polled < polled + 500 { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(!worker.pause("nope"))
+        await #expect(throws: HerderError.self) { try await worker.herder.pauseConnector("nope") }
 
         let json = worker.status("rec")!.json.description
         #expect(json == #"{"name":"rec","connector":{"state":"RUNNING","worker_id":"127.0.0.1:8083"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083"}],"type":"sink"}"#)

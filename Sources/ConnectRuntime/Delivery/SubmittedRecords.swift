@@ -87,6 +87,8 @@ final class SubmittedRecords: Sendable {
         var partitions: [Partition] = []
         var index: [[String: Value]: Int] = [:]
         var outstanding = 0
+        /// Records the transport could not store, with why (until the task takes them).
+        var failures: [(PendingRecord, ErrorBox)] = []
     }
 
     private let state = Mutex(State())
@@ -147,6 +149,20 @@ final class SubmittedRecords: Sendable {
         }
         limiter.release(records: records.count, bytes: bytes)
         acknowledged.signal()
+    }
+
+    /// The transport could not store a record (Kafka: the producer's send callback failed).
+    func deliveryFailed(_ record: PendingRecord, error: any Error) {
+        state.withLock { $0.failures.append((record, ErrorBox(error))) }
+        acknowledged.signal()
+    }
+
+    /// The delivery failures since the last call.
+    func takeDeliveryFailures() -> [(record: PendingRecord, error: any Error)] {
+        state.withLock { s in
+            defer { s.failures = [] }
+            return s.failures.map { ($0.0, $0.1.error) }
+        }
     }
 
     /// Forgets every record (when the source task ends), releasing the references between the

@@ -14,8 +14,7 @@ import Synchronization
 final class Router: Sendable {
     struct SinkTarget: Sendable {
         let connector: String
-        let topics: Set<String>
-        let pattern: String?
+        let subscription: Subscription
         let queues: [DeliveryQueue]
     }
 
@@ -65,11 +64,7 @@ final class Router: Sendable {
         }
     }
 
-    private static func reads(_ t: SinkTarget, _ topic: String) -> Bool {
-        if t.topics.contains(topic) { return true }
-        guard let pattern = t.pattern, !pattern.isEmpty, let regex = try? Regex(pattern) else { return false }
-        return (try? regex.wholeMatch(in: topic)) != nil
-    }
+    private static func reads(_ t: SinkTarget, _ topic: String) -> Bool { t.subscription.matches(topic) }
 
     /// Picks the record's partition (written into the record) and the queues that must receive it;
     /// none when no sink connector reads the topic (then ``hold(_:)`` the record).

@@ -1,14 +1,25 @@
 import ConnectKit
 import Synchronization
 
+/// What a sink task's input brings: records, or (topic mode) its consumer group's decisions.
+enum SinkInputEvent {
+    /// The next batch (before the sink's transformations); may be empty.
+    case records([SinkRecord])
+    /// Partitions taken away: flush and commit, then close them.
+    case revoked([TopicPartition])
+    /// Partitions given: open them.
+    case assigned([TopicPartition])
+    /// The stream ended (shutdown).
+    case end
+}
+
 /// Where a sink task's records come from: straight from source tasks (direct mode) or from a topic
 /// through a consumer and the connector's converters (topic mode).
 protocol SinkInput: AnyObject {
-    /// The next batch (before the sink's transformations), or `nil` once the stream ended.
-    /// Records of `paused` partitions are held back.
-    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> [SinkRecord]?
+    /// The next event. Records of `paused` partitions are held back.
+    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> SinkInputEvent
     /// Everything returned by `poll` so far was flushed: acknowledge it.
-    func commit()
+    func commit() async throws
     /// The offsets `preCommit` is told about: the next offset per partition.
     var positions: [TopicPartition: Int64] { get }
     /// Whether anything was returned since the last commit.
@@ -37,9 +48,9 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
     var isClosed: Bool { queue.isClosed }
     var hasUncommitted: Bool { !pending.isEmpty }
 
-    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> [SinkRecord]? {
+    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> SinkInputEvent {
         // At the end of the stream, held-back records stay unacknowledged (delivered again later).
-        guard var batch = await queue.receive(max: max, timeout: timeout) else { return nil }
+        guard var batch = await queue.receive(max: max, timeout: timeout) else { return .end }
         if !held.isEmpty || !paused.isEmpty {
             batch = held + batch
             held = []
@@ -70,10 +81,10 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
         }
         if let current { positions[current] = next }
         pending.append(contentsOf: batch)
-        return records
+        return .records(records)
     }
 
-    func commit() {
+    func commit() async throws {
         PendingRecord.acknowledgeAll(pending.filter { $0.receiverDone() })
         pending.removeAll(keepingCapacity: true)
     }
@@ -101,8 +112,8 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
     func requeue(_ deliveries: [Delivery]) { held += deliveries }
 }
 
-/// Topic mode: records read by a consumer of the connector's group and converted with its
-/// converters; a conversion failure goes through the task's error handling.
+/// Topic mode: records read by the task's consumer of the connector's group and converted with
+/// its converters; a conversion failure goes through the task's error handling.
 final class TopicSinkInput: SinkInput {
     let consumer: any TransportConsumer
     let codec: RecordCodec
@@ -110,6 +121,7 @@ final class TopicSinkInput: SinkInput {
     let reporter: RuntimeErrantRecordReporter
     private(set) var positions: [TopicPartition: Int64] = [:]
     private var uncommitted = false
+    private var paused: Set<TopicPartition> = []
     private(set) var isClosed = false
 
     init(consumer: any TransportConsumer, codec: RecordCodec, errors: RetryWithTolerance, reporter: RuntimeErrantRecordReporter) {
@@ -121,10 +133,20 @@ final class TopicSinkInput: SinkInput {
 
     var hasUncommitted: Bool { uncommitted }
 
-    func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> [SinkRecord]? {
-        guard let batch = await consumer.poll(max: max, timeout: timeout, paused: paused) else {
+    func poll(max: Int, timeout: Duration, paused wanted: Set<TopicPartition>) async throws -> SinkInputEvent {
+        if wanted != paused {
+            consumer.pause(wanted.subtracting(paused))
+            consumer.resume(paused.subtracting(wanted))
+            paused = wanted
+        }
+        let batch: [ConsumedRecord]
+        switch try await consumer.poll(max: max, timeout: timeout) {
+        case .records(let records): batch = records
+        case .revoked(let partitions): return .revoked(partitions)
+        case .assigned(let partitions): return .assigned(partitions)
+        case .endOfStream:
             isClosed = true
-            return nil
+            return .end
         }
         var records: [SinkRecord] = []
         records.reserveCapacity(batch.count)
@@ -141,7 +163,12 @@ final class TopicSinkInput: SinkInput {
         }
         uncommitted = uncommitted || !batch.isEmpty
         reporter.setBatch(batch)
-        return records
+        return .records(records)
+    }
+
+    /// The task no longer owns these partitions (after their offsets were committed).
+    func forget(_ partitions: [TopicPartition]) {
+        for p in partitions { positions[p] = nil }
     }
 
     /// Key, value and headers through the converters, each stage under the error handler (which is
@@ -187,14 +214,13 @@ final class TopicSinkInput: SinkInput {
         return h
     }
 
-    func commit() {
+    func commit() async throws {
         guard uncommitted else { return }
-        consumer.commit(positions)
+        try await consumer.commit(positions)
         uncommitted = false
     }
 
     func rewind() {
-        consumer.rewind()
         positions = [:]
         uncommitted = false
     }

@@ -37,14 +37,10 @@ package struct RuntimeSourceTaskContext: SourceTaskContext {
 final class WaitingReporter: Sendable {
     private let current = Mutex<String?>(nil)
     private let logger: Logger
-    private let board: StatusBoard
-    private let connector: String
-    private let task: Int
+    private let task: WorkerTask
 
-    init(logger: Logger, board: StatusBoard, connector: String, task: Int) {
+    init(logger: Logger, task: WorkerTask) {
         self.logger = logger
-        self.board = board
-        self.connector = connector
         self.task = task
     }
 
@@ -59,34 +55,37 @@ final class WaitingReporter: Sendable {
         } else if let previous {
             logger.info("no longer waiting: \(previous)")
         }
-        board.setWaiting(connector, task, key: "task", reason)
+        task.setWaiting("task", reason)
     }
 }
 
 /// What a sink task can ask of the runtime while it runs.
 final class RuntimeSinkTaskContext: SinkTaskContext {
     let config: [String: String]
-    private let assigned: Set<TopicPartition>
     private let state = Mutex<(paused: Set<TopicPartition>, commitRequested: Bool, timeoutMs: Int64?, rewinds: [TopicPartition: Int64])>(([], false, nil, [:]))
+    private let assignmentProvider = Mutex<(@Sendable () -> Set<TopicPartition>)?>(nil)
     let logger: Logger
 
     let reporter: (any ErrantRecordReporter)?
     let waiting: WaitingReporter?
 
-    init(
-        config: [String: String], assigned: Set<TopicPartition>, logger: Logger, reporter: (any ErrantRecordReporter)? = nil,
-        waiting: WaitingReporter? = nil
-    ) {
+    init(config: [String: String], logger: Logger, reporter: (any ErrantRecordReporter)? = nil, waiting: WaitingReporter? = nil) {
         self.config = config
-        self.assigned = assigned
         self.logger = logger
         self.reporter = reporter
         self.waiting = waiting
     }
 
+    /// Where ``assignment()`` comes from (topic mode: the task's consumer).
+    var assignmentSource: (@Sendable () -> Set<TopicPartition>)? {
+        get { assignmentProvider.withLock { $0 } }
+        set { assignmentProvider.withLock { $0 = newValue } }
+    }
+
     func reportWaiting(_ reason: String?) { waiting?.report(reason) }
 
-    func assignment() -> Set<TopicPartition> { assigned }
+    /// The partitions the task's consumer group gave it (empty in direct mode, which has none).
+    func assignment() -> Set<TopicPartition> { assignmentSource?() ?? [] }
 
     /// A rewind (or skip): honoured before the next batch in topic mode (the consumer seeks); direct
     /// mode has no log to replay from and reports it.

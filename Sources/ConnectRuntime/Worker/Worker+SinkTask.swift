@@ -2,12 +2,15 @@ import ConnectKit
 import Logging
 
 extension Worker {
-    /// One sink task's loop: take records (direct or from a topic), transform, put, and flush on
-    /// `offset.flush.interval.ms`, on request and under pressure; a flush acknowledges what was put.
-    func runSinkTask(_ plan: SinkTaskPlan, runner: TaskRunner) async {
+    /// One run of a sink task (Kafka's `WorkerSinkTask`): take records (direct, or from its
+    /// consumer group in topic mode), transform, put, and flush on `offset.flush.interval.ms`, on
+    /// request and under pressure; a flush acknowledges what was put. In topic mode partitions are
+    /// opened when the group assigns them and flushed, committed and closed when it takes them away,
+    /// in Kafka's order.
+    func runSinkTask(_ plan: SinkTaskPlan, task: WorkerTask, control: RunControl) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
         var started = false
-        let task = plan.type.init()
+        let sinkTask = plan.type.init()
         var opened: [TopicPartition] = []
         var openedSet: Set<TopicPartition> = []
         var failed = false
@@ -15,9 +18,11 @@ extension Worker {
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         var input: (any SinkInput)? = nil
+        var consumer: (any TransportConsumer)? = nil
         var outerErrors: RetryWithTolerance? = nil
         let metrics = taskMetrics(plan.connector, plan.index)
 
+        /// Flushes what was put (`preCommit`), then commits the positions: the records are acknowledged.
         func flush() async {
             guard let input, !failed else { return }
             guard input.hasUncommitted else {
@@ -30,9 +35,9 @@ extension Worker {
             let offsets = input.positions.mapValues { OffsetAndMetadata(offset: $0) }
             do {
                 let started = ContinuousClock.now
-                _ = try await task.preCommit(offsets)
+                _ = try await sinkTask.preCommit(offsets)
                 try outerErrors?.syncDeadLetters()  // dead-letter records are durable before offsets pass them
-                input.commit()
+                try await input.commit()
                 metrics.recordCommit(ContinuousClock.now - started)
                 lastFlush = clock.now
             } catch {
@@ -53,8 +58,14 @@ extension Worker {
             servedFlush = pressure
             if round != servedRound {
                 servedRound = round
-                served(runner, round)
+                served(task, round)
             }
+        }
+
+        func open(_ partitions: [TopicPartition]) async throws {
+            let new = partitions.filter { openedSet.insert($0).inserted }
+            opened += new
+            if !new.isEmpty { try await sinkTask.open(new) }
         }
 
         do {
@@ -63,52 +74,70 @@ extension Worker {
             outerErrors = errors
             let reporter = RuntimeErrantRecordReporter(errors: errors, taskClass: plan.taskClassName)
             let context = RuntimeSinkTaskContext(
-                config: plan.config, assigned: [], logger: log, reporter: reporter,
-                waiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index))
+                config: plan.config, logger: log, reporter: reporter, waiting: WaitingReporter(logger: log, task: task))
             if let direct = plan.direct {
                 input = direct
-            } else if let consumer = plan.consumer {
-                input = TopicSinkInput(consumer: consumer, codec: codec, errors: errors, reporter: reporter)
+            } else if let group = plan.group {
+                let c: any TransportConsumer
+                if let prepared = task.takePreparedConsumer() {
+                    c = prepared
+                } else {
+                    c = try transport.makeConsumer(group: group, clientID: "connector-consumer-\(plan.connector)-\(plan.index)")
+                    c.subscribe(plan.subscription)
+                }
+                consumer = c
+                context.assignmentSource = { [weak c] in c?.assignment ?? [] }
+                input = TopicSinkInput(consumer: c, codec: codec, errors: errors, reporter: reporter)
             }
             guard let input else { return }
             input.rewind()  // a new instance gets again what an earlier one took and did not flush
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
-            task.initialize(context: context)
-            try await task.start(plan.config)
-            board.task(plan.connector, plan.index, runningState(plan.connector))
+            sinkTask.initialize(context: context)
+            try await sinkTask.start(plan.config)
+            task.started(run: control.run)
             started = true
-            runner.didStart()
             log.info("sink task started")
-            while !runner.abort.load(ordering: .acquiring) {
+            loop: while !control.isStopRequested {
                 if isPaused(plan.connector) && !input.isClosed {
                     // Paused: take no new records, but keep flushing what was taken.
-                    let g = pauseChanged.generation
+                    let c = connector(plan.connector)
+                    let g = c?.targetChanged.generation ?? 0
                     await flushIfDue(requested: false)
-                    await pauseChanged.wait(after: g, timeout: .milliseconds(200))
+                    let due = max(Duration.milliseconds(1), interval - (clock.now - lastFlush))
+                    await c?.targetChanged.wait(after: g, timeout: due)
                     continue
                 }
                 metrics.wakeUps.add(1, ordering: .relaxed)
                 let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (clock.now - lastFlush)))
-                guard let polled = try await input.poll(max: config.maxPollRecords, timeout: wait, paused: context.paused) else { break }
-                if !polled.isEmpty {
-                    var newPartitions: [TopicPartition] = []
-                    for r in polled where !openedSet.contains(r.originalTopicPartition) {
-                        openedSet.insert(r.originalTopicPartition)
-                        opened.append(r.originalTopicPartition)
-                        newPartitions.append(r.originalTopicPartition)
-                    }
-                    if !newPartitions.isEmpty { try await task.open(newPartitions) }
-                    var records = polled
-                    if !chain.isEmpty {
-                        records = []
-                        records.reserveCapacity(polled.count)
-                        for r in polled {
-                            if let t = try await transform(r, chain: chain, errors: errors, failed: { FailedRecord(sink: $0) }) { records.append(t) }
+                switch try await input.poll(max: config.maxPollRecords, timeout: wait, paused: context.paused) {
+                case .end:
+                    break loop
+                case .assigned(let partitions):
+                    // Kafka's onPartitionsAssigned: open them (reading starts at the committed offsets).
+                    try await open(partitions)
+                case .revoked(let partitions):
+                    // Kafka's onPartitionsRevoked: flush and commit, then close them.
+                    await flush()
+                    (input as? TopicSinkInput)?.forget(partitions)
+                    let closing = partitions.filter { openedSet.remove($0) != nil }
+                    opened.removeAll { closing.contains($0) }
+                    if !closing.isEmpty { try await sinkTask.close(closing) }
+                case .records(let polled):
+                    if !polled.isEmpty {
+                        // Direct mode has no assignment: a partition opens when its first record arrives.
+                        if consumer == nil { try await open(polled.map(\.originalTopicPartition)) }
+                        var records = polled
+                        if !chain.isEmpty {
+                            records = []
+                            records.reserveCapacity(polled.count)
+                            for r in polled {
+                                if let t = try await transform(r, chain: chain, errors: errors, failed: { FailedRecord(sink: $0) }) { records.append(t) }
+                            }
                         }
+                        let started = ContinuousClock.now
+                        if !records.isEmpty { try await put(records, task: sinkTask, context: context, log: log) }
+                        metrics.recordPut(polled.count, sent: records.count, ContinuousClock.now - started)
                     }
-                    let started = ContinuousClock.now
-                    if !records.isEmpty { try await put(records, task: task, context: context, log: log) }
-                    metrics.recordPut(polled.count, sent: records.count, ContinuousClock.now - started)
                 }
                 let rewinds = context.takeRewinds()
                 if !rewinds.isEmpty && !input.seek(rewinds) {
@@ -119,19 +148,19 @@ extension Worker {
         } catch {
             failed = true
             log.error("sink task failed: \(error)")
-            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
-            if !started { runner.didStart() }
+            task.failed(run: control.run, trace: failureTrace(error))
             // Nothing taken since the last flush is acknowledged: a restarted task gets it again.
         }
         await flush()
         do {
-            if !opened.isEmpty { try await task.close(opened) }
-            try await task.stop()
+            if !opened.isEmpty { try await sinkTask.close(opened) }
+            try await sinkTask.stop()
         } catch {
             log.warning("sink task stop failed: \(error)")
         }
+        consumer?.close()
         chain.close()
-        if !failed { board.task(plan.connector, plan.index, .unassigned) }
+        if !started && !failed { task.started(run: control.run) }
         log.info("sink task stopped")
     }
 

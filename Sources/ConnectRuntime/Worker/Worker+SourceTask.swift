@@ -4,17 +4,18 @@ import Logging
 extension Worker {
     /// One source task's loop: poll, transform (and in topic mode convert), hand the records on,
     /// and commit the offsets of what every receiver acknowledged.
-    func runSourceTask(_ plan: SourceTaskPlan, runner: TaskRunner) async {
+    func runSourceTask(_ plan: SourceTaskPlan, task workerTask: WorkerTask, control: RunControl) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
         var started = false
+        var failed = false
         let limiter = InFlightLimiter(maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes)
         let tracker = SubmittedRecords(limiter: limiter)
         let task = plan.type.init()
+        var producer: (any TransportProducer)? = nil
         var pendingOffsets: SourceOffsets = [:]
         var lastCommit = clock.now
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
-        let transport: (any RecordTransport)? = config.mode == .topic ? broker : nil
         let metrics = taskMetrics(plan.connector, plan.index)
 
         // Topics this task produced to that no sink connector reads: their records are held, and the
@@ -26,11 +27,11 @@ extension Worker {
             for topic in now.subtracting(unread).sorted() {
                 let message = unreadTopicMessage(topic, connector: plan.connector)
                 log.warning("\(message)")
-                board.setWaiting(plan.connector, plan.index, key: "topic:" + topic, message)
+                workerTask.setWaiting("topic:" + topic, message)
             }
             for topic in unread.subtracting(now).sorted() {
                 log.info("topic '\(topic)' has a reader now: its held records are delivered")
-                board.setWaiting(plan.connector, plan.index, key: "topic:" + topic, nil)
+                workerTask.setWaiting("topic:" + topic, nil)
             }
             unread = now
         }
@@ -60,7 +61,7 @@ extension Worker {
             }
             if round != servedRound {
                 servedRound = round
-                served(runner, round)
+                served(workerTask, round)
             }
         }
 
@@ -86,16 +87,26 @@ extension Worker {
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector),
-                onWaiting: WaitingReporter(logger: log, board: board, connector: plan.connector, task: plan.index).report))
+                onWaiting: WaitingReporter(logger: log, task: workerTask).report))
+            if config.mode == .topic { producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)") }
             try await task.start(plan.config)
-            board.task(plan.connector, plan.index, runningState(plan.connector))
+            workerTask.started(run: control.run)
             started = true
-            runner.didStart()
             log.info("source task started")
             var backoff = Duration.milliseconds(100)
-            while !shouldEnd(runner) {
-                await waitWhilePaused(plan.connector, runner: runner) { await commitIfDue() }
-                if shouldEnd(runner) { break }
+            let shouldEnd: @Sendable () -> Bool = { self.isStopping || control.isStopRequested }
+            while !shouldEnd() {
+                // Paused: poll nothing, keep committing what is acknowledged.
+                while isPaused(plan.connector) && !shouldEnd() {
+                    let c = connector(plan.connector)
+                    let g = c?.targetChanged.generation ?? 0
+                    await commitIfDue()
+                    if !isPaused(plan.connector) || shouldEnd() { break }
+                    let due = max(Duration.milliseconds(1), interval - (clock.now - lastCommit))
+                    await c?.targetChanged.wait(after: g, timeout: due)
+                }
+                if shouldEnd() { break }
+                try await handleDeliveryFailures(tracker, errors: errors, log: log)
                 await commitIfDue()
                 metrics.wakeUps.add(1, ordering: .relaxed)
                 var records: [SourceRecord]
@@ -113,14 +124,14 @@ extension Worker {
                 if records.isEmpty { continue }
                 let sizes = records.map(\.approximateSize)
                 let total = sizes.reduce(0, +)
-                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { self.shouldEnd(runner) }) {
+                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: shouldEnd) {
                     self.requestFlush()
                 }
                 if !admitted { break }
                 // Ask the sinks to flush before the source has to wait, so both keep moving.
                 if limiter.isUnderPressure { flushRequests.add(1, ordering: .relaxed) }
-                if let transport {
-                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, transport: transport))
+                if let producer {
+                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: producer))
                 } else if chain.isEmpty {
                     let count = records.count
                     sendDirect(&records, sizes: sizes, dropped: [], originals: nil, tracker: tracker, router: router)
@@ -141,11 +152,11 @@ extension Worker {
                 checkHeld()
             }
         } catch {
+            failed = true
             log.error("source task failed: \(error)")
-            board.task(plan.connector, plan.index, .failed, trace: failureTrace(error))
-            if !started { runner.didStart() }
+            workerTask.failed(run: control.run, trace: failureTrace(error))
         }
-        runner.polling.store(false, ordering: .releasing)
+        control.stoppedPolling()
 
         // Wait for the sinks to acknowledge what is in flight, then commit the final offsets.
         // Records held for a topic nobody reads will not be acknowledged: no need to wait for them.
@@ -162,20 +173,33 @@ extension Worker {
             let reason = heldCount > 0 ? " (\(heldCount) of them for topics no sink connector reads: \(unread.sorted().joined(separator: ", ")))" : ""
             log.warning("\(tracker.outstanding) record(s) were not acknowledged before shutdown\(reason); their source offsets are not committed and they will be delivered again")
         }
-        for topic in unread { board.setWaiting(plan.connector, plan.index, key: "topic:" + topic, nil) }
-        (config.mode == .topic ? broker.held : router.held).forget(tracker)
+        for topic in unread { workerTask.setWaiting("topic:" + topic, nil) }
+        heldRecords?.forget(tracker)
         tracker.reset()
         chain.close()
+        producer?.close()
         do { try await task.stop() } catch { log.warning("source task stop failed: \(error)") }
-        if board.status(plan.connector)?.tasks.first(where: { $0.id == plan.index })?.state != .failed {
-            board.task(plan.connector, plan.index, .unassigned)
-        }
+        if !started && !failed { workerTask.started(run: control.run) }
         log.info("source task stopped")
     }
 
+    /// Where records held for topics nobody reads are counted: the router's in direct mode, the
+    /// in-memory broker's in topic mode (a Kafka topic keeps its records: nothing is held).
+    var heldRecords: HeldRecords? { config.mode == .topic ? broker?.held : router.held }
+
     /// The topics (with counts) whose records from a source task wait because no sink connector reads them.
-    func heldTopics(of tracker: SubmittedRecords) -> [String: Int] {
-        (config.mode == .topic ? broker.held : router.held).topics(of: tracker)
+    func heldTopics(of tracker: SubmittedRecords) -> [String: Int] { heldRecords?.topics(of: tracker) ?? [:] }
+
+    /// Records the transport could not store (Kafka's producer send callback failed): the task fails
+    /// ("Unrecoverable exception from producer send callback") unless errors are tolerated; then the
+    /// record is logged, counted, skipped and its offset may be committed.
+    func handleDeliveryFailures(_ tracker: SubmittedRecords, errors: RetryWithTolerance, log: Logger) async throws {
+        for (record, error) in tracker.takeDeliveryFailures() {
+            try await errors.failed(.kafkaProduce, "org.apache.kafka.clients.producer.KafkaProducer", FailedRecord(source: record.record),
+                                    ConnectError("Unrecoverable exception from producer send callback", cause: "\(error)"))
+            log.warning("record of topic '\(record.record.topic)' could not be produced and is skipped (errors.tolerance=all): \(error)")
+            PendingRecord.acknowledgeAll(record.receiverDone() ? [record] : [])
+        }
     }
 
     /// What the worker says when a source connector's records go to a topic nobody reads here.
@@ -188,7 +212,7 @@ extension Worker {
 
     /// The topics (and patterns) the sink connectors of this worker read, for messages.
     var sinkTopicsDescription: String {
-        allRunnersInOrder.compactMap { r -> String? in
+        allConnectorsInOrder.compactMap { r -> String? in
             guard !r.plugin.isSource else { return nil }
             if let pattern = r.config["topics.regex"], !pattern.isEmpty { return "/\(pattern)/ (\(r.name))" }
             return r.topics.sorted().map { "'\($0)'" }.joined(separator: ", ") + " (\(r.name))"
@@ -254,7 +278,7 @@ extension Worker {
     /// record; the topic acknowledges it once every sink reading the topic flushed it.
     private func sendToTopics(
         _ records: [SourceRecord], sizes: [Int], chain: TransformChain, codec: RecordCodec, errors: RetryWithTolerance,
-        tracker: SubmittedRecords, transport: any RecordTransport
+        tracker: SubmittedRecords, producer: any TransportProducer
     ) async throws -> Int {
         var out = records
         var encoded: [TopicRecord?] = Array(repeating: nil, count: records.count)
@@ -273,9 +297,9 @@ extension Worker {
             guard var e = encoded[i] else { continue }
             // As Kafka's producer does, a record without a timestamp gets the time it is produced.
             if e.timestamp == nil { e.timestamp = now }
-            batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, acknowledgement: pending[i]))
+            batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
         }
-        transport.produce(batch)
+        try producer.send(batch)
         return batch.count
     }
 

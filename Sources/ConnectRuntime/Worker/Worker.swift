@@ -5,7 +5,7 @@ public import ServiceLifecycle
 import Synchronization
 
 /// Runs connectors in this process, like Kafka Connect's standalone worker: source tasks, sink
-/// tasks and the in-memory topics between them, each task on its own thread.
+/// tasks and the topics between them, each task on its own thread.
 ///
 /// ```swift
 /// import ConnectPlugins  // PluginRegistry.standard: every module's connectors (FileStream here)
@@ -16,6 +16,9 @@ import Synchronization
 /// try await worker.run()   // or run it as a Service in a ServiceGroup
 /// ```
 ///
+/// Control while it runs goes through ``herder`` (Kafka's `Herder`: create, reconfigure, pause,
+/// resume, stop, restart, delete, status, offsets, validate — every call async).
+///
 /// Delivery: a source offset is committed only after every sink that received the record has
 /// flushed it (end-to-end acknowledgement), so a crash at any moment loses nothing; records after
 /// the last committed offset are delivered again on restart (at-least-once). At graceful shutdown
@@ -24,30 +27,36 @@ public final class Worker: Service, Sendable, CustomReflectable {
     public let config: WorkerConfig
     public let registry: PluginRegistry
     public let offsetStore: any OffsetStore
-    /// The in-memory topics: what records travel through in topic mode, and where dead-letter
-    /// records go in either mode.
-    public let broker: MemoryBroker
+    /// How topic mode moves records between connectors (the in-memory ``MemoryBroker`` unless one
+    /// was injected).
+    public let transport: any Transport
     let logger: Logger
-    let connectors = Mutex<(byName: [String: ConnectorRunner], order: [String])>(([:], []))
-    private let stopping = Atomic<Bool>(false)
-    private let running = Atomic<Bool>(false)
-    private let stopSignal = AsyncSignal()
+    let connectors = Mutex<(byName: [String: WorkerConnector], order: [String])>(([:], []))
+    /// The worker's own life cycle: created → running → stopping → stopped.
+    private let phase = Mutex<Phase>(.created)
+    private let stopRequested = Latch()
     /// Direct mode: routes source records to sink queues.
     let router: Router
     /// Sinks flush when this changes (a source under pressure asks them to, before it has to wait).
     let flushRequests = Atomic<UInt64>(0)
-    /// Every task flushes (sinks) or commits (sources) when this changes: ``commitOffsets()``.
+    /// Every task flushes (sinks) or commits (sources) when this changes: ``commitOffsets(timeout:)``.
     let commitRequests = Atomic<UInt64>(0)
-    /// The last commit request each task runner served.
+    /// The last commit request each task served.
     let commitsServed = Mutex<[ObjectIdentifier: UInt64]>([:])
     let commitServed = AsyncSignal()
-    let board: StatusBoard
-    let pausedConnectors = Mutex<Set<String>>([])
-    let pauseChanged = AsyncSignal()
     let metrics = Mutex<[TaskID: TaskMetrics]>([:])
     let metricsFactory: any MetricsFactory
     private let localTopicLogs = Mutex<LocalTopicLogs?>(nil)
     private let abandonedAtShutdown = Mutex<[String]>([])
+    /// The worker's ID in statuses.
+    public let workerID: String
+    /// The control API over this worker.
+    public var herder: StandaloneHerder { StandaloneHerder(worker: self) }
+
+    enum Phase { case created, running, stopping, stopped }
+
+    /// The in-memory broker, when that is the transport.
+    public var broker: MemoryBroker? { transport as? MemoryBroker }
 
     /// The tasks (`connector-task`) and connectors that did not stop within the shutdown timeouts
     /// at the last shutdown and were left behind.
@@ -60,20 +69,31 @@ public final class Worker: Service, Sendable, CustomReflectable {
         let task: Int
     }
 
+    /// A worker; nothing runs until ``run()``.
+    /// - Parameters:
+    ///   - config: the worker properties.
+    ///   - registry: the plugins connector configurations may name (``PluginRegistry/core`` by
+    ///     default; `ConnectPlugins`'s `PluginRegistry.standard` has every module's).
+    ///   - offsetStore: where source offsets are kept; by default the one the configuration names
+    ///     (`offset.storage.sqlite.filename`, `offset.storage.file.filename`), else in memory.
+    ///   - transport: how topic mode moves records; by default in-memory topics (``MemoryBroker``).
+    /// - Throws: ``ConfigError`` for the worker's own converters, ``OffsetStoreError``.
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .core, offsetStore: (any OffsetStore)? = nil,
-        logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone",
+        transport: (any Transport)? = nil, logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone",
         metricsFactory: (any MetricsFactory)? = nil, clock: any PipelineClock = SystemPipelineClock()
     ) throws {
         self.clock = clock
         self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         self.config = config
-        board = StatusBoard(workerID: workerID)
+        self.workerID = workerID
         self.registry = registry
         self.logger = logger
-        broker = MemoryBroker(partitions: config.topicPartitions, retention: config.topicRetentionRecords)
-        if !config.bootstrapServers.isEmpty {
-            logger.warning("bootstrap.servers is set (\(config.bootstrapServers.joined(separator: ","))) but this build has no Kafka transport yet: topics are in memory")
+        let transport = transport ?? MemoryBroker(
+            partitions: config.topicPartitions, retention: config.topicRetentionRecords, maxPollInterval: .milliseconds(config.maxPollIntervalMs))
+        self.transport = transport
+        if !config.bootstrapServers.isEmpty && transport is MemoryBroker {
+            logger.warning("bootstrap.servers is set (\(config.bootstrapServers.joined(separator: ","))) but this worker has no Kafka transport: topics are in memory")
         }
         // The worker's converters are the worker file's: their errors are the worker's, not a connector's.
         do { _ = try RecordCodec(worker: config.originals, connector: [:], registry: registry) } catch {
@@ -81,12 +101,6 @@ public final class Worker: Service, Sendable, CustomReflectable {
         }
         for unused in UnusedConfig.worker(config.originals, registry: registry) { logger.warning("\(unused)") }
         router = Router(partitions: config.topicPartitions)
-        let (router, broker, pauseChanged) = (router, broker, pauseChanged)
-        clock.onAdvance {
-            router.wakeSinks()
-            broker.wakeConsumers()
-            pauseChanged.signal()
-        }
         if let offsetStore {
             self.offsetStore = offsetStore
         } else if let db = config.offsetStorageSQLite {
@@ -96,14 +110,38 @@ public final class Worker: Service, Sendable, CustomReflectable {
         } else {
             self.offsetStore = MemoryOffsetStore()
         }
+        // A moved clock (tests' ManualClock) wakes every loop that waits for an interval.
+        clock.onAdvance { [weak self] in
+            guard let self else { return }
+            self.wakeSinks()
+            for c in self.allConnectorsInOrder { c.targetChanged.signal() }
+        }
     }
 
     /// Validates a connector configuration — the common keys, the connector class, its
     /// transformations and converters, and the connector's own keys — and adds it. Every problem is
     /// reported at once; nothing is added then. Added while the worker runs, it starts at once.
+    /// (``StandaloneHerder/putConnectorConfig(_:_:allowReplace:)`` is the async form, which also
+    /// replaces a configuration.)
+    /// - Throws: ``ConfigError`` naming every bad key.
     public func add(_ config: [String: String]) throws(ConfigError) {
-        var problems: [ConfigProblem] = []
+        try validateForCreation(config)
+        register(config, target: .started)
+    }
+
+    /// The checks of ``add(_:)``.
+    func validateForCreation(_ config: [String: String], replacing: Bool = false) throws(ConfigError) {
         let name = config["name"] ?? ""
+        var problems = validationProblems(config)
+        if !replacing, connectors.withLock({ $0.byName[name] != nil }) {
+            problems.append(ConfigProblem(key: "name", message: "Connector \(name) already exists"))
+        }
+        if !problems.isEmpty { throw ConfigError(problems, context: name.isEmpty ? nil : name) }
+    }
+
+    /// Every problem of a connector configuration (Kafka's `AbstractHerder.validateConnectorConfig`).
+    func validationProblems(_ config: [String: String]) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
         let className = config["connector.class"] ?? ""
         let entry = registry.connector(className)
         if !className.isEmpty, entry == nil {
@@ -119,31 +157,35 @@ public final class Worker: Service, Sendable, CustomReflectable {
             let message = hasTopics && hasRegex ? "topics and topics.regex are mutually exclusive options, but both are set."
                 : !hasTopics && !hasRegex ? "Must configure one of topics or topics.regex" : nil
             if let message { problems += ["topics", "topics.regex"].map { ConfigProblem(key: $0, message: message) } }
+            problems += deadLetterQueueProblems(config)
         }
-        if isSink { problems += deadLetterQueueProblems(config) }
         if let entry {
             let instance = entry.plugin.instantiate()
             problems += instance.validate(config).error?.problems ?? []
             do { _ = try TransformChain(config: config, registry: registry) } catch { problems += error.problems }
             do { _ = try RecordCodec(worker: self.config.originals, connector: config, registry: registry) } catch { problems += error.problems }
         }
-        if connectors.withLock({ $0.byName[name] != nil }) {
-            problems.append(ConfigProblem(key: "name", message: "Connector \(name) already exists"))
-        }
-        if !problems.isEmpty { throw ConfigError(problems, context: name.isEmpty ? nil : name) }
+        return problems
+    }
+
+    /// Registers a validated configuration; starts it when the worker runs.
+    @discardableResult
+    func register(_ config: [String: String], target: TargetState, start: Bool = true) -> WorkerConnector {
+        let name = config["name"] ?? ""
+        let entry = registry.connector(config["connector.class"] ?? "")!
         let log = logger.with("connector", name)
         for unused in unusedKeys(connector: config) { log.warning("\(unused)") }
         // Like Kafka's "ConnectorConfig values:" at start; secrets print [hidden].
-        log.debug("connector configuration:\n\(ParsedConfig.masked(config, definition: entry?.plugin.instantiate().configDef).sorted { $0.key < $1.key }.map { "\t\($0.key) = \($0.value)" }.joined(separator: "\n"))")
-        let runner = ConnectorRunner(name: name, config: config, plugin: entry!.plugin)
+        log.debug("connector configuration:\n\(ParsedConfig.masked(config, definition: entry.plugin.instantiate().configDef).sorted { $0.key < $1.key }.map { "\t\($0.key) = \($0.value)" }.joined(separator: "\n"))")
+        let c = WorkerConnector(name: name, config: config, plugin: entry.plugin, target: target)
         connectors.withLock {
-            $0.byName[name] = runner
+            $0.byName[name] = c
             $0.order.append(name)
         }
-        board.register(name, type: entry!.plugin.isSource ? "source" : "sink")
-        if running.load(ordering: .acquiring) && !isStopping {
-            Task { await self.startConnector(runner) }
+        if start && isAcceptingWork {
+            Task { await self.control(c) { $0.workerStarted() } }
         }
+        return c
     }
 
     /// The keys of a connector configuration that nothing uses (logged when it is added): typos,
@@ -185,7 +227,7 @@ public final class Worker: Service, Sendable, CustomReflectable {
             problems.append(ConfigProblem(key: "topics", message:
                 "The DLQ topic '\(dlq)' may not be included in the list of topics ('topics=[\(topicsList.joined(separator: ", "))]') consumed by the connector"))
         }
-        if let pattern = config["topics.regex"], !pattern.trimmingWhitespace().isEmpty, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: dlq)) != nil {
+        if let pattern = config["topics.regex"], !pattern.trimmingWhitespace().isEmpty, Subscription.pattern(pattern).matches(dlq) {
             problems.append(ConfigProblem(key: "topics.regex", message:
                 "The DLQ topic '\(dlq)' may not be matched by the regex for the topics ('topics.regex=\(pattern)') consumed by the connector"))
         }
@@ -204,8 +246,8 @@ public final class Worker: Service, Sendable, CustomReflectable {
         Mirror(self, children: ["config": config, "connectors": connectorNames], displayStyle: .class)
     }
 
-    func runner(_ name: String) -> ConnectorRunner? { connectors.withLock { $0.byName[name] } }
-    var allRunnersInOrder: [ConnectorRunner] { connectors.withLock { c in c.order.compactMap { c.byName[$0] } } }
+    func connector(_ name: String) -> WorkerConnector? { connectors.withLock { $0.byName[name] } }
+    var allConnectorsInOrder: [WorkerConnector] { connectors.withLock { c in c.order.compactMap { c.byName[$0] } } }
 
     // MARK: Commit requests
 
@@ -215,9 +257,15 @@ public final class Worker: Service, Sendable, CustomReflectable {
         wakeSinks()
     }
 
-    /// A task runner served commit request `round`.
-    func served(_ runner: TaskRunner, _ round: UInt64) {
-        commitsServed.withLock { $0[ObjectIdentifier(runner)] = round }
+    /// Wakes every sink so that it notices a flush request.
+    func wakeSinks() {
+        router.wakeSinks()
+        broker?.wakeConsumers()
+    }
+
+    /// A task served commit request `round`.
+    func served(_ task: WorkerTask, _ round: UInt64) {
+        commitsServed.withLock { $0[ObjectIdentifier(task)] = round }
         commitServed.signal()
     }
 
@@ -231,83 +279,42 @@ public final class Worker: Service, Sendable, CustomReflectable {
         for sinks in [true, false] {
             let round = commitRequests.add(1, ordering: .acquiringAndReleasing).newValue
             wakeSinks()
-            pauseChanged.signal()
-            let runners = allRunnersInOrder.filter { $0.plugin.isSource != sinks }.flatMap(\.tasks)
+            for c in allConnectorsInOrder { c.targetChanged.signal() }
+            let tasks = allConnectorsInOrder.filter { $0.plugin.isSource != sinks }.flatMap(\.tasks)
             done = await commitServed.wait(until: deadline) {
-                runners.allSatisfy { r in
-                    let state = board.status(r.connector)?.tasks.first { $0.id == r.index }?.state
-                    guard r.isRunning, state == .running || state == .paused else { return true }
-                    return commitsServed.withLock { ($0[ObjectIdentifier(r)] ?? 0) >= round }
+                tasks.allSatisfy { t in
+                    guard t.machine.phase == .running else { return true }
+                    return commitsServed.withLock { ($0[ObjectIdentifier(t)] ?? 0) >= round }
                 }
             } && done
         }
         return done
     }
 
-    // MARK: Status and control
+    // MARK: Status
 
     /// The status of a connector and its tasks, as Kafka Connect reports it.
-    public func status(_ connector: String) -> ConnectorStatus? { board.status(connector) }
+    public func status(_ connector: String) -> ConnectorStatus? { self.connector(connector)?.status(workerID: workerID) }
 
     /// Every connector's status, in the order they were added.
-    public var statuses: [ConnectorStatus] { board.all }
+    public var statuses: [ConnectorStatus] { allConnectorsInOrder.map { $0.status(workerID: workerID) } }
 
     /// Names of the connectors, in the order they were added.
     public var connectorNames: [String] { connectors.withLock { $0.order } }
 
-    /// Pauses a connector: its sources stop polling and its sinks stop consuming (records already
-    /// taken are still flushed and acknowledged). Returns false for an unknown connector.
-    @discardableResult
-    public func pause(_ connector: String) -> Bool {
-        guard let s = board.status(connector) else { return false }
-        pausedConnectors.withLock { _ = $0.insert(connector) }
-        if s.state == .running { board.connector(connector, .paused) }
-        for t in s.tasks where t.state == .running { board.task(connector, t.id, .paused) }
-        pauseChanged.signal()
-        return true
-    }
-
-    /// Resumes a paused or stopped connector (a stopped one starts again with fresh task configurations).
-    @discardableResult
-    public func resume(_ connector: String) -> Bool {
-        guard let s = board.status(connector), let runner = runner(connector) else { return false }
-        pausedConnectors.withLock { _ = $0.remove(connector) }
-        if s.state == .paused { board.connector(connector, .running) }
-        for t in s.tasks where t.state == .paused { board.task(connector, t.id, .running) }
-        pauseChanged.signal()
-        if runner.isStopped && running.load(ordering: .acquiring) && !isStopping {
-            Task { await self.lifecycle(runner) { await self.startConnectorLocked(runner) } }
-        }
-        return true
-    }
-
-    func isPaused(_ connector: String) -> Bool { pausedConnectors.withLock { $0.contains(connector) } }
-
-    /// Waits while a connector is paused (and the run is not ending); `during` runs between waits.
-    func waitWhilePaused(_ connector: String, runner: TaskRunner, during: () async -> Void) async {
-        while isPaused(connector) && !shouldEnd(runner) {
-            let g = pauseChanged.generation
-            await during()
-            if !isPaused(connector) || shouldEnd(runner) { return }
-            await pauseChanged.wait(after: g, timeout: .milliseconds(200))
-        }
-    }
-
-    /// Whether a source run should stop polling: the worker stops or the task is stopped/restarted.
-    func shouldEnd(_ runner: TaskRunner) -> Bool { isStopping || runner.abort.load(ordering: .acquiring) }
-
-    func runningState(_ connector: String) -> ConnectorState { isPaused(connector) ? .paused : .running }
+    /// Whether a connector is paused.
+    func isPaused(_ connector: String) -> Bool { self.connector(connector)?.isPaused ?? false }
 
     /// Asks the worker to stop gracefully (what a SIGTERM does).
     public func stop() {
-        stopping.store(true, ordering: .releasing)
-        stopSignal.signal()
+        phase.withLock { if $0 == .running || $0 == .created { $0 = .stopping } }
+        stopRequested.open()
     }
 
-    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+    var isStopping: Bool { phase.withLock { $0 == .stopping || $0 == .stopped } }
 
     /// Whether connectors and tasks may be started: the worker runs and is not stopping.
-    var isAcceptingWork: Bool { running.load(ordering: .acquiring) && !isStopping }
+    var isAcceptingWork: Bool { phase.withLock { $0 == .running } }
 
     // MARK: Running
 
@@ -329,51 +336,63 @@ public final class Worker: Service, Sendable, CustomReflectable {
     }
 
     private func runUntilStopped() async throws {
-        running.store(true, ordering: .releasing)
-        // Every connector first (so sinks are known before any source sends), then every task.
-        let initial = allRunnersInOrder
-        for runner in initial { await lifecycle(runner) { await self.prepareConnectorLocked(runner) } }
-        for runner in initial { for t in runner.tasks { t.start(self) } }
-        while !isStopping {
-            let g = stopSignal.generation
-            if isStopping { break }
-            await stopSignal.wait(after: g, timeout: .seconds(1))
+        let started = phase.withLock { p -> Bool in
+            guard p == .created else { return false }
+            p = .running
+            return true
         }
+        if started {
+            // Every connector first (so sinks are known before any source sends), then every task.
+            let initial = allConnectorsInOrder
+            for c in initial { await control(c, deferTaskStart: true) { $0.workerStarted() } }
+            for c in initial { startTasks(c) }
+            await stopRequested.wait()
+        }
+        await shutdown()
+    }
 
-        let runners = allRunnersInOrder
-        let tasks = runners.flatMap(\.tasks)
+    /// Stops everything: sources stop polling, sinks drain and flush, sources commit, instances stop.
+    private func shutdown() async {
+        phase.withLock { $0 = .stopping }
+        let all = allConnectorsInOrder
+        var stopActions: [(WorkerConnector, [ConnectorMachine.Action])] = []
+        for c in all { stopActions.append((c, (try? c.transition { $0.workerStopping() }) ?? [])) }
+        let tasks = all.flatMap(\.tasks)
         // Kafka's task.shutdown.graceful.timeout.ms is the total for every task, not per task.
-        let shutdownTimeout = Duration.milliseconds(config.taskShutdownTimeoutMs)
-        let deadline = ContinuousClock.now + shutdownTimeout
-        for t in tasks where await !t.waitUntilNotPolling(deadline) {
-            logger.warning("source task \(t.connector)-\(t.index) did not stop polling within \(config.taskShutdownTimeoutMs) ms")
+        let deadline = ContinuousClock.now + .milliseconds(config.taskShutdownTimeoutMs)
+        for t in tasks where t.isSource {
+            guard let control = t.control else { continue }
+            if await !control.pollingEnded.wait(until: deadline, for: { !control.polling.load(ordering: .acquiring) || !t.machine.isActive }) {
+                logger.warning("source task \(t.connector)-\(t.index) did not stop polling within \(config.taskShutdownTimeoutMs) ms")
+            }
         }
-        // End the sink streams: sinks drain, flush and acknowledge, then sources commit.
-        for r in runners { for q in r.queues { q.close() } }
-        broker.close()
+        // End the sink streams: sinks drain, flush and acknowledge, then sources commit. A transport
+        // that keeps records (Kafka) does not drain: its sinks stop now.
+        for c in all { for q in c.queues { q.close() } }
+        transport.shutdown()
+        if !(transport is MemoryBroker) {
+            for t in tasks where !t.isSource { t.transition(self) { $0.stop() } }
+        }
         let finalDeadline = deadline + .milliseconds(config.offsetFlushTimeoutMs)
         var abandoned: [String] = []
-        for t in tasks where await !t.finish(until: finalDeadline) { abandoned.append("\(t.connector)-\(t.index)") }
-        for r in runners {
-            await lifecycle(r) {
-                if await !self.stopInstanceOnly(r, until: finalDeadline + .milliseconds(500)) { abandoned.append(r.name) }
-                if self.board.status(r.name)?.state != .failed && !r.isStopped { self.board.connector(r.name, .unassigned) }
+        for t in tasks where await !t.awaitEnd(until: finalDeadline) { abandoned.append("\(t.connector)-\(t.index)") }
+        for (c, actions) in stopActions {
+            let instances = actions.compactMap { a -> Int? in if case .stopInstance(let g) = a { return g }; return nil }
+            // Under the connector's control lock: an operation still under way ends first.
+            let stopped = await runBounded(until: finalDeadline + .milliseconds(500)) {
+                await c.control.withLock {
+                    var all = true
+                    for g in instances { all = await self.stopInstance(c, generation: g, until: finalDeadline + .milliseconds(500)) && all }
+                    return all
+                }
             }
+            if stopped != true { abandoned.append(c.name) }
         }
         if !abandoned.isEmpty {
             logger.warning("Graceful stop of \(abandoned.joined(separator: ", ")) failed: still running after task.shutdown.graceful.timeout.ms + offset.flush.timeout.ms (\(config.taskShutdownTimeoutMs + config.offsetFlushTimeoutMs) ms), abandoned; records they had not flushed are not acknowledged and will be delivered again")
         }
         abandonedAtShutdown.withLock { $0 = abandoned }
-        running.store(false, ordering: .releasing)
-    }
-
-    /// Runs a life-cycle operation of a connector, one at a time per connector.
-    func lifecycle<T: Sendable>(_ runner: ConnectorRunner, _ body: () async -> T) async -> T {
-        await runner.lock.withLock { await body() }
-    }
-
-    private func startConnector(_ runner: ConnectorRunner) async {
-        await lifecycle(runner) { await self.startConnectorLocked(runner) }
+        phase.withLock { $0 = .stopped }
     }
 }
 
@@ -396,4 +415,3 @@ extension Logger {
         return l
     }
 }
-

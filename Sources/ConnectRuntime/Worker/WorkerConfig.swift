@@ -12,6 +12,7 @@ public import ConnectKit
 /// | `pipeline.max.in.flight.records` | 10000 | records submitted by a source task and not yet acknowledged |
 /// | `pipeline.max.in.flight.bytes` | 67108864 | approximate bytes of those records |
 /// | `consumer.max.poll.records` | 500 | the largest batch given to `SinkTask.put` |
+/// | `consumer.max.poll.interval.ms` | 300000 | how long a sink task may go without polling before its consumer group gives its partitions to the others |
 /// | `topic.partitions` | 1 | partitions of each in-memory topic |
 /// | `pipeline.mode` | direct | `direct`: sources hand records to sinks in-process, unconverted; `topic`: through in-memory topics with the converters |
 /// | `key.converter`, `value.converter` | JsonConverter | converters of topic mode (and of dead-letter records), with their `key.converter.*` settings |
@@ -28,6 +29,9 @@ public struct WorkerConfig: Sendable, CustomReflectable {
     public var maxInFlightRecords: Int
     public var maxInFlightBytes: Int
     public var maxPollRecords: Int
+    /// `consumer.max.poll.interval.ms`: a sink task's consumer that does not poll for this long
+    /// leaves its group (Kafka's consumer setting, which Connect passes with the `consumer.` prefix).
+    public var maxPollIntervalMs: Int64
     public var topicPartitions: Int
     public var mode: PipelineMode
     public var topicRetentionRecords: Int
@@ -57,6 +61,9 @@ public struct WorkerConfig: Sendable, CustomReflectable {
                 documentation: "Approximate bytes of records a source task may have in flight.", validator: .atLeast(1))
         .define("consumer.max.poll.records", .int, default: 500, importance: .medium,
                 documentation: "The largest batch handed to a sink task's put.", validator: .atLeast(1))
+        .define("consumer.max.poll.interval.ms", .long, default: 300_000, importance: .low,
+                documentation: "How long a sink task may go without polling before its consumer group rebalances its partitions to the other tasks.",
+                validator: .atLeast(1))
         .define("topic.partitions", .int, default: 1, importance: .low,
                 documentation: "Partitions of each in-memory topic.", validator: .atLeast(1))
         .define("pipeline.mode", .string, default: "direct", importance: .medium,
@@ -86,6 +93,7 @@ public struct WorkerConfig: Sendable, CustomReflectable {
         maxInFlightRecords = Int(c.int("pipeline.max.in.flight.records")!)
         maxInFlightBytes = Int(c.long("pipeline.max.in.flight.bytes")!)
         maxPollRecords = Int(c.int("consumer.max.poll.records")!)
+        maxPollIntervalMs = c.long("consumer.max.poll.interval.ms")!
         topicPartitions = Int(c.int("topic.partitions")!)
         mode = PipelineMode(rawValue: c.string("pipeline.mode") ?? "direct") ?? .direct
         topicRetentionRecords = Int(c.int("topic.memory.retention.records")!)

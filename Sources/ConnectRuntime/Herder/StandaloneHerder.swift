@@ -1,0 +1,359 @@
+import ConnectKit
+
+/// The ``Herder`` of one worker (Kafka's `StandaloneHerder`): ``Worker/herder``.
+public struct StandaloneHerder: Herder {
+    let worker: Worker
+
+    init(worker: Worker) { self.worker = worker }
+
+    private func require(_ name: String) throws(HerderError) -> WorkerConnector {
+        guard let c = worker.connector(name) else { throw .unknownConnector(name) }
+        return c
+    }
+
+    /// Runs a control transition on a connector, mapping the machine's refusals.
+    private func control(
+        _ c: WorkerConnector, _ transition: (inout ConnectorMachine) throws(ConnectorMachine.Refusal) -> [ConnectorMachine.Action]
+    ) async throws(HerderError) {
+        do { try await worker.control(c, transition) } catch { throw refusal(error, c.name) }
+    }
+
+    private func refusal(_ r: ConnectorMachine.Refusal, _ name: String) -> HerderError {
+        switch r {
+        case .notRunning: .notRunning
+        case .removed: .unknownConnector(name)
+        }
+    }
+
+    public func connectors() async -> [String] { worker.connectorNames }
+
+    public func connectorInfo(_ name: String) async throws(HerderError) -> ConnectorInfo {
+        let c = try require(name)
+        return ConnectorInfo(name: name, config: c.config, tasks: c.tasks.map { ConnectorTaskID(connector: name, task: $0.index) }, type: c.type)
+    }
+
+    public func connectorConfig(_ name: String) async throws(HerderError) -> [String: String] { try require(name).config }
+
+    public func putConnectorConfig(_ name: String, _ config: [String: String], allowReplace: Bool, initialState: TargetState = .started) async throws(HerderError)
+        -> (created: Bool, info: ConnectorInfo)
+    {
+        var config = config
+        if let given = config["name"], given != name {
+            throw HerderError(.badRequest, "Connector name configuration (\(given)) doesn't match connector name in the URL (\(name))")
+        }
+        config["name"] = name
+        let candidate = config
+        let problems = await offThread("validate-\(name)") { worker.validationProblems(candidate) }
+        if !problems.isEmpty {
+            throw HerderError(
+                .badRequest,
+                "Connector configuration is invalid and contains the following \(problems.count) error(s):\n"
+                    + problems.map(\.message).joined(separator: "\n")
+                    + "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+                problems: problems)
+        }
+        let existing = worker.connector(name)
+        if existing != nil && !allowReplace { throw HerderError(.alreadyExists, "Connector \(name) already exists") }
+        var target = initialState
+        if let existing {
+            // A replaced connector keeps its target state (Kafka).
+            target = existing.target
+            try await remove(existing)
+        }
+        let c = worker.register(config, target: target, start: false)
+        if worker.isAcceptingWork { await worker.control(c) { $0.workerStarted() } }
+        return (existing == nil, try await connectorInfo(name))
+    }
+
+    public func deleteConnector(_ name: String) async throws(HerderError) {
+        try await remove(try require(name))
+    }
+
+    /// Stops a connector for good and forgets it. Records that only it still had to receive go to
+    /// the sink connectors that read their topics now, or are held until one does.
+    private func remove(_ c: WorkerConnector) async throws(HerderError) {
+        try await control(c) { m throws(ConnectorMachine.Refusal) in try m.remove() }
+        if case .sink = c.plugin {
+            worker.router.removeTarget(c.name)
+            let leftover = c.state.withLock { $0.inputs }.flatMap { $0.takeUnacknowledged() }
+            let onlyHere = leftover.filter { $0.receiversLeft == 1 }
+            PendingRecord.acknowledgeAll(leftover.filter { $0.receiversLeft > 1 && $0.receiverDone() })
+            worker.router.rehome(onlyHere)
+            try? await worker.transport.deleteGroup(c.group)
+        }
+        worker.connectors.withLock {
+            $0.byName[c.name] = nil
+            $0.order.removeAll { $0 == c.name }
+        }
+    }
+
+    public func pauseConnector(_ name: String) async throws(HerderError) {
+        let c = try require(name)
+        try await control(c) { m throws(ConnectorMachine.Refusal) in
+            try m.pause()
+            return []
+        }
+    }
+
+    public func resumeConnector(_ name: String) async throws(HerderError) {
+        let c = try require(name)
+        try await control(c) { m throws(ConnectorMachine.Refusal) in try m.resume() }
+    }
+
+    public func stopConnector(_ name: String) async throws(HerderError) {
+        let c = try require(name)
+        try await control(c) { m throws(ConnectorMachine.Refusal) in try m.stop() }
+    }
+
+    public func restartConnector(_ name: String, includeTasks: Bool = false, onlyFailed: Bool = false) async throws(HerderError) -> ConnectorStatus {
+        let c = try require(name)
+        let tasks = c.tasks
+        let failed = Set(tasks.filter { $0.machine.trace != nil }.map(\.index))
+        let plan: (connector: Bool, tasks: [Int], actions: [ConnectorMachine.Action])
+        do {
+            plan = try c.transition { m throws(ConnectorMachine.Refusal) in
+                try m.restart(onlyFailed: onlyFailed, includeTasks: includeTasks, tasks: tasks.map(\.index), failedTasks: failed)
+            }
+        } catch { throw refusal(error, name) }
+        var status = c.status(workerID: worker.workerID)
+        for i in status.tasks.indices where plan.tasks.contains(status.tasks[i].id) { status.tasks[i].state = .restarting }
+        if plan.connector { status.state = .restarting }
+        let (worker, actions) = (worker, plan.actions)
+        Task {
+            await c.control.withLock { await worker.perform(actions, on: c) }
+        }
+        return status
+    }
+
+    public func restartTask(_ name: String, _ task: Int) async throws(HerderError) {
+        let c = try require(name)
+        let tasks = c.tasks
+        guard task >= 0 && task < tasks.count else { throw .unknownTask(name, task) }
+        guard worker.isAcceptingWork else { throw .notRunning }
+        let t = tasks[task]
+        let before = t.machine.runsStarted
+        t.transition(worker) { $0.restart(accepting: worker.isAcceptingWork) }
+        if await !t.changed.wait(until: worker.taskStopDeadline + .seconds(30), for: { t.machine.runsStarted > before }) {
+            throw HerderError(.timeout, "Task \(name)-\(task) did not start again within the task shutdown timeouts plus 30 s")
+        }
+    }
+
+    public func connectorStatus(_ name: String) async throws(HerderError) -> ConnectorStatus {
+        guard let c = worker.connector(name) else { throw HerderError(.notFound, "No status found for connector \(name)") }
+        return c.status(workerID: worker.workerID)
+    }
+
+    public func taskConfigs(_ name: String) async throws(HerderError) -> [TaskInfo] {
+        let c = try require(name)
+        let configs = c.tasks.isEmpty ? [] : c.machine.taskConfigs
+        return configs.enumerated().map { TaskInfo(id: ConnectorTaskID(connector: name, task: $0.offset), config: $0.element) }
+    }
+
+    // MARK: Offsets
+
+    public func connectorOffsets(_ name: String) async throws(HerderError) -> [ConnectorOffset] {
+        let c = try require(name)
+        if c.plugin.isSource {
+            let store = worker.offsetStore
+            let result = await offThread("offsets-\(name)") { Result { try store.offsets(connector: name) } }
+            switch result {
+            case .success(let offsets):
+                return offsets.map { ConnectorOffset(partition: $0.key, offset: $0.value) }.sorted { "\($0.partition)" < "\($1.partition)" }
+            case .failure(let e): throw HerderError(.connectorFailure, "Failed to read offsets for connector \(name)", cause: "\(e)")
+            }
+        }
+        guard worker.config.mode == .topic else { return [] }
+        let committed: [TopicPartition: Int64]
+        do { committed = try await worker.transport.committedOffsets(group: c.group) } catch {
+            throw HerderError(.connectorFailure, "Failed to read offsets for connector \(name)", cause: "\(error)")
+        }
+        return committed.sorted { $0.key < $1.key }.map {
+            ConnectorOffset(partition: ["kafka_topic": .string($0.key.topic), "kafka_partition": .int32($0.key.partition)], offset: ["kafka_offset": .int64($0.value)])
+        }
+    }
+
+    /// Checks the offsets as Kafka's worker does (source offsets hold only primitive values; sink
+    /// partitions and offsets with Kafka's `SinkUtils` messages), then calls the connector's own
+    /// `alterOffsets` on a fresh instance with the connector's configuration — it may refuse with
+    /// an error — and only then writes the offsets.
+    @discardableResult
+    public func alterConnectorOffsets(_ name: String, _ offsets: [ConnectorOffset]) async throws(HerderError) -> String {
+        guard !offsets.isEmpty else { throw HerderError(.badRequest, "Partitions / offsets need to be provided for an alter offsets request") }
+        return try await modifyOffsets(name, offsets, verb: "altered")
+    }
+
+    @discardableResult
+    public func resetConnectorOffsets(_ name: String) async throws(HerderError) -> String {
+        try await modifyOffsets(name, nil, verb: "reset")
+    }
+
+    private func modifyOffsets(_ name: String, _ given: [ConnectorOffset]?, verb: String) async throws(HerderError) -> String {
+        let c = try require(name)
+        await c.control.lock()
+        defer { c.control.unlock() }
+        guard c.target == .stopped && c.tasks.isEmpty else { throw .notStopped(name) }
+        let store = worker.offsetStore
+        let handled: Bool
+        if c.plugin.isSource {
+            var offsets: [[String: Value]: [String: Value]?] = [:]
+            if let given {
+                for o in given {
+                    do {
+                        try Self.validateOffsetFormat(o.partition)
+                        if let offset = o.offset { try Self.validateOffsetFormat(offset) }
+                    } catch { throw HerderError(.badRequest, error.message) }
+                    offsets[o.partition] = o.offset
+                }
+            } else {
+                let current = await offThread("offsets-\(name)") { try? store.offsets(connector: name) } ?? [:]
+                for p in current.keys { offsets[p] = .some(nil) }
+            }
+            handled = try await connectorAltersOffsets(c, source: offsets, sink: nil)
+            let changes = offsets
+            let written = await offThread("offsets-\(name)") { Result { try store.commit(connector: name, offsets: changes) } }
+            if case .failure(let e) = written { throw HerderError(.connectorFailure, "Failed to write offsets for connector \(name)", cause: "\(e)") }
+        } else {
+            guard worker.config.mode == .topic else {
+                throw HerderError(.badRequest, "Sink connector \(name) reads in direct mode: it has no consumer group offsets to modify")
+            }
+            var positions: [TopicPartition: Int64?]
+            if let given {
+                positions = try Self.sinkPositions(given)
+            } else {
+                positions = [:]
+                let committed = (try? await worker.transport.committedOffsets(group: c.group)) ?? [:]
+                for tp in committed.keys { positions[tp] = .some(nil) }
+            }
+            handled = try await connectorAltersOffsets(c, source: nil, sink: positions)
+            do { try await worker.transport.alterCommittedOffsets(group: c.group, positions) } catch {
+                throw HerderError(.connectorFailure, "Failed to write offsets for connector \(name)", cause: "\(error)")
+            }
+        }
+        return handled ? "The offsets for this connector have been \(verb) successfully"
+            : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
+    }
+
+    /// Kafka's `OffsetUtils.validateFormat`: partitions and offsets hold only primitive values.
+    static func validateOffsetFormat(_ map: [String: Value]) throws(DataError) {
+        for (key, value) in map {
+            switch value {
+            case .array: throw DataError("Offsets may only contain primitive types as values, but field \(key) contains ARRAY")
+            case .map: throw DataError("Offsets may only contain primitive types as values, but field \(key) contains MAP")
+            case .struct: throw DataError("Offsets may only contain primitive types as values, but field \(key) contains STRUCT")
+            default: continue
+            }
+        }
+    }
+
+    /// Kafka's `SinkUtils` parsing of sink offsets, with its messages.
+    static func sinkPositions(_ offsets: [ConnectorOffset]) throws(HerderError) -> [TopicPartition: Int64?] {
+        func integer(_ v: Value) -> Int64? {
+            switch v {
+            case .int8(let x): Int64(x)
+            case .int16(let x): Int64(x)
+            case .int32(let x): Int64(x)
+            case .int64(let x): x
+            case .string(let s): Int64(s)
+            default: nil
+            }
+        }
+        func bad(_ m: String) -> HerderError { HerderError(.badRequest, m) }
+        var out: [TopicPartition: Int64?] = [:]
+        for o in offsets {
+            guard let topicValue = o.partition["kafka_topic"], let partitionValue = o.partition["kafka_partition"] else {
+                throw bad("The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'")
+            }
+            guard case .string(let topic) = topicValue else { throw bad("Kafka topic names must be valid strings and may not be null") }
+            if partitionValue.isNull { throw bad("Kafka partitions must be valid numbers and may not be null") }
+            guard let p = integer(partitionValue), let p32 = Int32(exactly: p) else {
+                throw bad("Failed to parse the following Kafka partition value in the provided offsets: '\(partitionValue)'. Partition values for sink connectors need to be integers.")
+            }
+            let tp = TopicPartition(topic: topic, partition: p32)
+            guard let offset = o.offset else {
+                out[tp] = .some(nil)
+                continue
+            }
+            guard let offsetValue = offset["kafka_offset"] else {
+                throw bad("The offset for a sink connector should either be null or contain the key 'kafka_offset'")
+            }
+            guard let value = integer(offsetValue) else {
+                throw bad("Failed to parse the following Kafka offset value in the provided offsets: '\(offsetValue)'. Offset values for sink connectors need to be integers.")
+            }
+            out[tp] = value
+        }
+        return out
+    }
+
+    /// Calls the connector's `alterOffsets` on a fresh instance, on its own thread, with the
+    /// connector's configuration (Kafka's worker does the same before writing offsets); at most
+    /// 90 s. Returns whether the connector handled the change.
+    private func connectorAltersOffsets(
+        _ c: WorkerConnector, source: [[String: Value]: [String: Value]?]?, sink: [TopicPartition: Int64?]?
+    ) async throws(HerderError) -> Bool {
+        let executor = ThreadExecutor(name: "offsets-\(c.name)")
+        defer { executor.shutdown() }
+        let (plugin, config) = (c.plugin, c.config)
+        let result = await runBounded(until: .now + .seconds(90), on: executor) { () -> Result<Bool, ErrorBox> in
+            do {
+                switch plugin {
+                case .source(let type): return .success(try await type.init().alterOffsets(config, offsets: source ?? [:]))
+                case .sink(let type): return .success(try await type.init().alterOffsets(config, offsets: sink ?? [:]))
+                }
+            } catch {
+                return .failure(ErrorBox(error))
+            }
+        }
+        guard let result else {
+            throw HerderError(.timeout, "Timed out while calling the 'alterOffsets' method for \(plugin.isSource ? "source" : "sink") connector \(c.name)")
+        }
+        switch result {
+        case .success(let handled): return handled
+        case .failure(let box): throw HerderError(.connectorFailure, javaException(of: box.error).message)
+        }
+    }
+
+    // MARK: Validation
+
+    public func validateConnectorConfig(_ config: [String: String]) async -> ConfigInfos {
+        let worker = worker
+        return await offThread("validate") { worker.configInfos(config) }
+    }
+}
+
+/// Runs blocking work on a thread of its own (not the caller's, not the cooperative pool).
+func offThread<T: Sendable>(_ name: String, _ body: @escaping @Sendable () -> T) async -> T {
+    let executor = ThreadExecutor(name: name)
+    defer { executor.shutdown() }
+    return await Task(executorPreference: executor) { body() }.value
+}
+
+extension Worker {
+    /// Kafka's `ConfigInfos` for a configuration: the common connector keys and the connector's
+    /// own, each with its value and errors, and every other problem (transformations, converters).
+    func configInfos(_ config: [String: String]) -> ConfigInfos {
+        let className = config["connector.class"] ?? ""
+        let entry = registry.connector(className)
+        let isSink = entry.map { !$0.plugin.isSource } ?? false
+        let common = entry == nil ? ConnectorConfigKeys.common : isSink ? ConnectorConfigKeys.sink : ConnectorConfigKeys.source
+        let own = entry?.plugin.instantiate().configDef
+        var problems: [String: [String]] = [:]
+        for p in validationProblems(config) { problems[p.key, default: []].append(p.message) }
+        var configs: [(definition: ConfigDef.Key?, value: ConfigValueInfo)] = []
+        var groups: [String] = []
+        var seen: Set<String> = []
+        for def in [common, own].compactMap({ $0 }) {
+            for v in def.validate(config).values {
+                guard seen.insert(v.name).inserted else { continue }
+                let key = def.keys.first { $0.name == v.name }
+                if let g = key?.group, !groups.contains(g) { groups.append(g) }
+                var value = v
+                value.errors = problems.removeValue(forKey: v.name) ?? []
+                configs.append((key, value))
+            }
+        }
+        for (name, errors) in problems.sorted(by: { $0.key < $1.key }) {
+            configs.append((nil, ConfigValueInfo(name: name, value: config[name].map { .string($0) }, errors: errors)))
+        }
+        return ConfigInfos(name: entry?.javaClassName ?? className, errorCount: configs.filter { !$0.value.errors.isEmpty }.count, groups: groups, configs: configs)
+    }
+}

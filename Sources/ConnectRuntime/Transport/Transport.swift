@@ -1,0 +1,215 @@
+public import ConnectKit
+
+/// How records travel between connectors in topic mode — the seam between the runtime and a
+/// record log. It models a Kafka client, so that Kafka (librdkafka) plugs in as one
+/// implementation; ``MemoryBroker`` (in-memory topics with consumer groups) is the other.
+///
+/// A worker takes its transport by injection (`Worker(transport:)`): source tasks produce through a
+/// ``TransportProducer`` each, sink tasks read through a ``TransportConsumer`` each, in the
+/// consumer group `connect-<connector>`, as Kafka Connect's workers do.
+///
+/// Delivery: the runtime commits a source offset only after every record up to it was
+/// acknowledged through its ``RecordDelivery`` — for Kafka when the brokers have the record; for
+/// an in-memory transport, which is not durable, when every group reading the topic committed past
+/// it. Sink tasks commit a group's offsets only after the task flushed what it was given.
+public protocol Transport: Sendable {
+    /// A producer for one source task (Kafka's `connector-producer-<connector>-<task>`).
+    /// - Throws: when the client cannot be created (bad configuration, no brokers).
+    func makeProducer(clientID: String) throws -> any TransportProducer
+
+    /// A consumer that joins consumer group `group` when it subscribes (Kafka's
+    /// `connector-consumer-<connector>-<task>` in `connect-<connector>`).
+    func makeConsumer(group: String, clientID: String) throws -> any TransportConsumer
+
+    /// Says, before any member joins, what a group will read: an in-memory transport keeps every
+    /// record of those topics for the group from now on (a Kafka topic keeps them anyway).
+    func expectGroup(_ group: String, subscription: Subscription)
+
+    /// A group's committed offsets (the next offset to read per partition): what
+    /// `GET /connectors/{c}/offsets` shows for a sink connector.
+    func committedOffsets(group: String) async throws -> [TopicPartition: Int64]
+
+    /// Sets (or, with nil, removes) committed offsets of a group without active members.
+    func alterCommittedOffsets(group: String, _ offsets: [TopicPartition: Int64?]) async throws
+
+    /// Removes a consumer group (its connector was deleted).
+    func deleteGroup(_ group: String) async throws
+
+    /// The worker shuts down and will produce nothing more. Consumers of a transport whose
+    /// records would not outlive the process (in memory) get ``ConsumerEvent/endOfStream`` once
+    /// they read everything assigned, so that sinks drain before sources commit; a Kafka transport
+    /// does nothing.
+    func shutdown()
+}
+
+/// What a consumer group reads: topics by name, or every topic whose whole name matches a regular
+/// expression (Kafka's `topics` / `topics.regex`).
+public enum Subscription: Sendable, Hashable {
+    case topics(Set<String>)
+    case pattern(String)
+
+    /// Whether the subscription takes `topic`.
+    public func matches(_ topic: String) -> Bool {
+        switch self {
+        case .topics(let names): return names.contains(topic)
+        case .pattern(let pattern):
+            guard !pattern.isEmpty, let regex = try? JavaRegex(pattern, key: "topics.regex") else { return false }
+            return regex.matchesWhole(topic)
+        }
+    }
+}
+
+/// A record as a topic stores it: bytes, like a Kafka record.
+public struct TopicRecord: Sendable, Hashable {
+    /// One header: a key and the header converter's bytes (nil for a null value).
+    public struct Header: Sendable, Hashable {
+        public var key: String
+        public var value: [UInt8]?
+        public init(key: String, value: [UInt8]?) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    public var headers: [Header]
+    /// Milliseconds since the epoch.
+    public var timestamp: Int64?
+
+    public init(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64? = nil) {
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+    }
+
+    /// Rough bytes, for in-flight limits.
+    var approximateSize: Int {
+        (key?.count ?? 0) + (value?.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) + 16 } + 64
+    }
+}
+
+/// A record read from a topic, with where it was read.
+public struct ConsumedRecord: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var record: TopicRecord
+
+    public init(topic: String, partition: Int32, offset: Int64, record: TopicRecord) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.record = record
+    }
+
+    /// The record's topic and partition.
+    public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+}
+
+/// The acknowledgement of one produced record: the transport calls ``succeeded()`` once the record
+/// is safely stored (Kafka: acknowledged by the brokers), or ``failed(_:)``. Exactly one of them,
+/// once; from any thread. Completing many at once with ``succeeded(_:)`` is cheaper.
+public struct RecordDelivery: Sendable {
+    let pending: PendingRecord?
+
+    init(_ pending: PendingRecord?) { self.pending = pending }
+
+    /// A record nobody waits for (e.g. a dead-letter copy).
+    public static let unobserved = RecordDelivery(nil)
+
+    /// The record is stored.
+    public func succeeded() { RecordDelivery.succeeded(CollectionOfOne(self)) }
+
+    /// Every record of `deliveries` is stored (one lock per source task, not per record).
+    public static func succeeded(_ deliveries: some Sequence<RecordDelivery>) {
+        PendingRecord.acknowledgeAll(deliveries.compactMap(\.pending).filter { $0.receiverDone() })
+    }
+
+    /// The record could not be stored: the source task fails with `error` (or, with
+    /// `errors.tolerance=all`, skips the record), as Kafka's worker does after a producer error.
+    public func failed(_ error: any Error) {
+        guard let pending else { return }
+        pending.tracker.deliveryFailed(pending, error: error)
+    }
+}
+
+/// A record to produce.
+public struct OutgoingRecord: Sendable {
+    public var topic: String
+    /// The partition, or nil to let the transport choose (key hash, else round-robin).
+    public var partition: Int32?
+    public var record: TopicRecord
+    /// To complete once the record is stored.
+    public var delivery: RecordDelivery
+
+    public init(topic: String, partition: Int32?, record: TopicRecord, delivery: RecordDelivery) {
+        self.topic = topic
+        self.partition = partition
+        self.record = record
+        self.delivery = delivery
+    }
+}
+
+/// Produces one source task's records (Kafka's `KafkaProducer`).
+public protocol TransportProducer: Sendable {
+    /// Hands records over, in order; each ``OutgoingRecord/delivery`` is completed later. Must not
+    /// block for long (a Kafka producer blocks only while its buffer is full).
+    func send(_ records: [OutgoingRecord]) throws
+
+    /// Waits until every record sent so far is completed, at most until `deadline`; whether all were.
+    func flush(until deadline: ContinuousClock.Instant) async -> Bool
+
+    /// Releases the producer; records not yet completed are failed or left unacknowledged.
+    func close()
+}
+
+/// What one `poll` of a consumer brings.
+public enum ConsumerEvent: Sendable, Hashable {
+    /// Records, partition by partition in offset order; empty when nothing came within the
+    /// timeout or the consumer was woken.
+    case records([ConsumedRecord])
+    /// The group took these partitions away (a member joined or left): commit their offsets and
+    /// close them before polling again (Kafka's `onPartitionsRevoked`).
+    case revoked([TopicPartition])
+    /// The group gave these partitions: open them; reading starts at each one's committed offset,
+    /// else at its beginning (Kafka's `onPartitionsAssigned`, `auto.offset.reset=earliest`).
+    case assigned([TopicPartition])
+    /// The transport shut down and everything assigned was read (in-memory transports only).
+    case endOfStream
+}
+
+/// Reads one sink task's share of its consumer group (Kafka's `KafkaConsumer` with a
+/// `ConsumerRebalanceListener`): subscribe, then `poll`, which returns records or the group's
+/// decisions about partitions. Used by one task at a time; `wakeup()` may be called from anywhere.
+public protocol TransportConsumer: AnyObject, Sendable {
+    /// Joins the group with this subscription (the first poll completes the join).
+    func subscribe(_ subscription: Subscription)
+
+    /// The next event, waiting at most `timeout` for records.
+    /// - Throws: when the transport fails (Kafka: a fatal consumer error).
+    func poll(max: Int, timeout: Duration) async throws -> ConsumerEvent
+
+    /// The partitions this consumer has now.
+    var assignment: Set<TopicPartition> { get }
+
+    /// Stops fetching from partitions (they stay assigned).
+    func pause(_ partitions: Set<TopicPartition>)
+
+    /// Fetches from paused partitions again.
+    func resume(_ partitions: Set<TopicPartition>)
+
+    /// Moves the next offset to read of assigned partitions (Kafka's `seek`).
+    func seek(_ positions: [TopicPartition: Int64])
+
+    /// Commits the group's offsets (the next offset to read per partition) and returns once they
+    /// are stored (Kafka's `commitSync`).
+    func commit(_ positions: [TopicPartition: Int64]) async throws
+
+    /// Makes a waiting (or the next) `poll` return at once with no records.
+    func wakeup()
+
+    /// Leaves the group; its partitions go to the other members.
+    func close()
+}
