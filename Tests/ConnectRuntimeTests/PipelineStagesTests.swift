@@ -284,6 +284,15 @@ struct PipelineStagesTests {
         let skipped = try await tolerant.execute(.valueConverter, "X", FailedRecord()) { () throws -> Int in throw DataError("bad") }
         #expect(skipped == nil)
         #expect(tolerant.counters.snapshot.totalRecordsSkipped == 1)
+
+        // A converter reports an unreachable schema registry as a retriable DataError: retried too.
+        let registryCalls = Mutex(0)
+        let retrying = RetryWithTolerance(policy: ErrorPolicy(retryTimeoutMs: 60000), connector: "c", taskID: 0, logger: quiet, sleep: { _ in })
+        let converted = try await retrying.execute(.valueConverter, "io.confluent.connect.avro.AvroConverter", FailedRecord()) { () throws -> Int in
+            if registryCalls.withLock({ $0 += 1; return $0 }) < 3 { throw DataError("Failed to access Avro data from topic t", cause: "connection refused", isRetriable: true) }
+            return 7
+        }
+        #expect(converted == 7 && registryCalls.withLock { $0 } == 3)
     }
 
     /// The put stage: a sink reports records it cannot write through the errant record reporter;

@@ -13,12 +13,18 @@ public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
     public var topic: String?
     /// Offset of the offending byte in the input, for decoding errors.
     public var byteOffset: Int?
+    /// Whether trying again may succeed: the data was fine but something it needs was not reachable
+    /// (a schema registry, a network). The runtime retries such errors for `errors.retry.timeout`,
+    /// as it retries a ``RetriableError``; converters, whose methods throw only `DataError`, report
+    /// such failures this way.
+    public var isRetriable: Bool
 
-    public init(_ message: String, cause: String? = nil, topic: String? = nil, byteOffset: Int? = nil) {
+    public init(_ message: String, cause: String? = nil, topic: String? = nil, byteOffset: Int? = nil, isRetriable: Bool = false) {
         self.message = message
         self.cause = cause
         self.topic = topic
         self.byteOffset = byteOffset
+        self.isRetriable = isRetriable
     }
 
     public var description: String {

@@ -105,7 +105,7 @@ final class RetryWithTolerance: Sendable {
         var error = firstError
         let start = ContinuousClock.now
         var attempt = 1
-        while error is RetriableError {
+        while error is RetriableError || (error as? DataError)?.isRetriable == true {
             let elapsedMs = (ContinuousClock.now - start).milliseconds
             guard policy.retryTimeoutMs == -1 || elapsedMs < policy.retryTimeoutMs else { break }
             var delay = Self.minimumDelayMs << min(attempt - 1, 40)

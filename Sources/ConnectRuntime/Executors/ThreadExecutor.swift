@@ -1,4 +1,11 @@
 import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The names of the threads that ThreadExecutors run, by thread.
+private let executorThreads = Mutex<[UInt: String]>([:])
 
 /// A `TaskExecutor` backed by one dedicated thread.
 ///
@@ -32,7 +39,17 @@ public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The name of the ThreadExecutor whose thread runs the caller, or nil on any other thread
+    /// (Swift's cooperative pool, the main thread) — for diagnostics and tests.
+    public static var currentName: String? {
+        let id = UInt(pthread_self())
+        return executorThreads.withLock { $0[id] }
+    }
+
     private func runLoop() {
+        let id = UInt(pthread_self())
+        executorThreads.withLock { $0[id] = name }
+        defer { executorThreads.withLock { _ = $0.removeValue(forKey: id) } }
         while true {
             condition.lock()
             while head == jobs.count && !shuttingDown { condition.wait() }
