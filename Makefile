@@ -1,7 +1,7 @@
 # ConnectKit — see README.md. Every target installs what is missing first.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench vectors clean
+.PHONY: deps build run test bench vectors clean docs-check
 
 deps:
 	@./scripts/install-deps.sh
@@ -16,6 +16,12 @@ run: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) docs-check
+
+# Fails when a public symbol has no DocC comment (scripts/check-docs.py over the symbol graphs).
+docs-check:
+	$(SWIFT) package dump-symbol-graph --minimum-access-level public > /dev/null
+	python3 scripts/check-docs.py
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --format markdown

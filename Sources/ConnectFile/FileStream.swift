@@ -48,6 +48,7 @@ public final class FileStreamSourceConnector: SourceConnector {
     }
 }
 
+/// The task of ``FileStreamSourceConnector``: reads the file line by line from its committed position.
 public final class FileStreamSourceTask: SourceTask {
     private var context: (any SourceTaskContext)?
     private var fd: Int32 = -1
@@ -236,6 +237,7 @@ public final class FileStreamSinkConnector: SinkConnector {
     public func alterOffsets(_ config: [String: String], offsets: [TopicPartition: Int64?]) async throws -> Bool { true }
 }
 
+/// The task of ``FileStreamSinkConnector``: appends values as lines; `flush` makes them durable.
 public final class FileStreamSinkTask: SinkTask {
     private var fd: Int32 = 1
     private var path: String?

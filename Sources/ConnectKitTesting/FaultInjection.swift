@@ -23,7 +23,9 @@ public enum Fault: Sendable {
 
 /// An error injected by a ``Fault``.
 public struct InjectedFault: Error, Sendable, CustomStringConvertible {
+    /// What failed, as the test names it.
     public let what: String
+    /// A fault naming `what`.
     public init(_ what: String) { self.what = what }
     public var description: String { "injected fault: \(what)" }
 }

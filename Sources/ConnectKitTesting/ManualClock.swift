@@ -15,6 +15,7 @@ public final class ManualClock: PipelineClock {
     private let state = Mutex<(now: Duration, callbacks: [@Sendable () -> Void])>((.zero, []))
     private let moved = AsyncSignalForTests()
 
+    /// A clock at zero that moves only by ``advance(by:)``.
     public init() {}
 
     public var now: Duration { state.withLock { $0.now } }

@@ -26,7 +26,9 @@ import Logging
 /// try await pipeline.stop()
 /// ```
 public final class PipelineHarness: @unchecked Sendable {
+    /// The plugins the harness's worker knows; register yours before ``start()``.
     public var registry: PluginRegistry
+    /// The worker properties (pipeline mode, flush interval, …).
     public var workerProperties: [String: String]
     /// Committed source offsets; kept across runs, so a second run resumes like a restart.
     public let offsetStore: MemoryOffsetStore

@@ -12,6 +12,7 @@ import Synchronization
 /// let committed = try await harness.flush()   // what preCommit returned
 /// ```
 public final class SinkTaskHarness<Task: SinkTask>: @unchecked Sendable {
+    /// The configuration the task is started with.
     public let config: [String: String]
     private let executor = ThreadExecutor(name: "harness-sink")
     private var task: Task?
@@ -21,6 +22,7 @@ public final class SinkTaskHarness<Task: SinkTask>: @unchecked Sendable {
     /// Everything given to `put`, in order.
     public private(set) var delivered: [SinkRecord] = []
 
+    /// A harness for a task of `type`, to be started with `config`.
     public init(_ type: Task.Type, config: [String: String]) {
         self.config = config
         context = HarnessSinkContext(config: config)
@@ -37,6 +39,8 @@ public final class SinkTaskHarness<Task: SinkTask>: @unchecked Sendable {
         return try await _Concurrency.Task(executorPreference: executor) { try await body(box.task) }.value
     }
 
+    /// Initializes the task with the harness's context and starts it.
+    /// - Throws: what the task's `start` throws.
     public func start() async throws {
         let config = self.config
         let context = self.context
@@ -99,6 +103,7 @@ public final class SinkTaskHarness<Task: SinkTask>: @unchecked Sendable {
 
 /// The sink task context of a harness; records what the task asked for.
 public final class HarnessSinkContext: SinkTaskContext {
+    /// The task's configuration.
     public let config: [String: String]
     private let state = Mutex<(paused: Set<TopicPartition>, rewinds: [TopicPartition: Int64], commitRequests: Int, timeout: Int64?)>(([], [:], 0, nil))
 

@@ -13,7 +13,9 @@ import Synchronization
 /// try await harness.restart()                 // a new task instance resumes from the committed offsets
 /// ```
 public final class SourceTaskHarness<Task: SourceTask>: @unchecked Sendable {
+    /// The configuration the task is started with.
     public let config: [String: String]
+    /// The connector name its offsets are kept under.
     public let connectorName: String
     /// Offsets committed so far (shared across restarts).
     public let offsetStore: any OffsetStore
@@ -117,6 +119,7 @@ public final class SourceTaskHarness<Task: SourceTask>: @unchecked Sendable {
 /// A harness misuse or an expectation that was not met in time.
 public struct HarnessError: Error, Sendable, CustomStringConvertible {
     public var description: String
+    /// A harness failure saying `description`.
     public init(_ description: String) { self.description = description }
 }
 

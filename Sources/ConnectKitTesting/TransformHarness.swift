@@ -12,6 +12,7 @@ public import ConnectRuntime
 /// let out = try chain.apply(SourceRecord(...))
 /// ```
 public struct TransformHarness: Sendable {
+    /// The configured chain.
     public let chain: TransformChain
 
     /// Builds the chain; configuration problems throw a `ConfigError` naming each full key.

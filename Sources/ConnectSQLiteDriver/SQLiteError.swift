@@ -22,6 +22,7 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether trying again may succeed: the database was busy or locked by another connection.
     public var isRetriable: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
 
+    /// An error with SQLite's extended result code and message, the statement and the database.
     public init(extendedCode: Int32, message: String, sql: String? = nil, path: String) {
         self.extendedCode = extendedCode
         self.message = message

@@ -1,9 +1,14 @@
 /// A value SQLite stores: its five storage classes.
 public enum SQLiteValue: Sendable, Hashable, CustomStringConvertible {
+    /// SQL NULL.
     case null
+    /// A 64-bit signed integer.
     case integer(Int64)
+    /// An 8-byte IEEE floating point number.
     case real(Double)
+    /// Text (stored as UTF-8).
     case text(String)
+    /// Bytes, as given.
     case blob([UInt8])
 
     /// The text of a `text` value, nil otherwise.
@@ -25,9 +30,12 @@ public enum SQLiteValue: Sendable, Hashable, CustomStringConvertible {
 /// A result column: its name and the type its table declared (`INTEGER`, `VARCHAR(20)`, …; nil
 /// for an expression).
 public struct SQLiteColumn: Sendable, Hashable {
+    /// The column's name (or the `AS` alias).
     public var name: String
+    /// The type the table declared for it (`INTEGER`, `VARCHAR(20)`); nil for an expression.
     public var declaredType: String?
 
+    /// A column.
     public init(name: String, declaredType: String?) {
         self.name = name
         self.declaredType = declaredType
@@ -36,10 +44,12 @@ public struct SQLiteColumn: Sendable, Hashable {
 
 /// The rows a query returned, with its columns.
 public struct SQLiteRows: Sendable, Hashable {
+    /// The result's columns, in order.
     public var columns: [SQLiteColumn]
     /// One array of values per row, in column order.
     public var rows: [[SQLiteValue]]
 
+    /// A result.
     public init(columns: [SQLiteColumn], rows: [[SQLiteValue]]) {
         self.columns = columns
         self.rows = rows

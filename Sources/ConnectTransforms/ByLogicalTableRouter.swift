@@ -6,6 +6,7 @@ public import ConnectKit
 /// adds the physical table to the key (`key.field.name`, by default `__dbz__physicalTableIdentifier`;
 /// the old topic, or `key.field.regex` / `key.field.replacement` applied to it).
 public struct ByLogicalTableRouter: Transformation {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("topic.regex", .string, default: .null, importance: .low, documentation: "The regex used for extracting the name of the logical table from the original topic name.")
         .define("topic.replacement", .string, default: .null, importance: .low, documentation: "The replacement string used in conjunction with topic.regex. This will be used to create the new topic name.")
@@ -57,6 +58,8 @@ public struct ByLogicalTableRouter: Transformation {
         return b
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let oldTopic = record.topic
         guard let newTopic = try topicRegex.replaceFirstIfWholeMatch(oldTopic, with: topicReplacement), !newTopic.isEmpty else { return record }

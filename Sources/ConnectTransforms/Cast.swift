@@ -3,6 +3,7 @@ public import ConnectKit
 /// Kafka's `Cast$Key` / `$Value`: casts fields (`spec=field:type,...`) or the whole value
 /// (`spec=type`) to int8/16/32/64, float32/64, boolean or string, with Java's conversions.
 public final class Cast: Sendable {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("spec", .list, importance: .high, documentation: "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, float64, boolean, and string. Note that binary fields can only be cast to string.")
         .define("replace.null.with.default", .boolean, default: true, importance: .medium, documentation: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.")
@@ -49,6 +50,8 @@ public final class Cast: Sendable {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.value(record).isNull { return record }
         guard let schema = side.schema(record) else {
@@ -190,6 +193,8 @@ public final class Cast: Sendable {
         let inner: Cast
         public static var configDef: ConfigDef { Cast.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Cast(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -198,6 +203,8 @@ public final class Cast: Sendable {
         let inner: Cast
         public static var configDef: ConfigDef { Cast.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Cast(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

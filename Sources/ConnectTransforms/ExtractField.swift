@@ -3,6 +3,7 @@ public import ConnectKit
 /// Kafka's `ExtractField$Key` / `$Value`: replaces the key or value with one of its fields; with
 /// `field.syntax.version=V2`, `a.b.c` is a nested path (backticks quote names with dots).
 public final class ExtractField: SidedTransform {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("field", .string, importance: .medium, documentation: "Field name to extract.")
         .define("field.syntax.version", .string, default: "V1", importance: .high, documentation: "Defines the version of the syntax to access fields. If set to `V1`, then the field paths are limited to access the elements at the root level of the struct or map. If set to `V2`, the syntax will support accessing nested elements.", validator: .caseInsensitiveValidString(["V1", "V2"]))
@@ -56,6 +57,8 @@ public final class ExtractField: SidedTransform {
         return parts
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
@@ -89,6 +92,8 @@ public final class ExtractField: SidedTransform {
         let inner: ExtractField
         public static var configDef: ConfigDef { ExtractField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ExtractField(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -97,6 +102,8 @@ public final class ExtractField: SidedTransform {
         let inner: ExtractField
         public static var configDef: ConfigDef { ExtractField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ExtractField(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -16,6 +16,7 @@ public import ConnectKit
 /// - `route.by.field`: the record's topic becomes that field of the row (`before` for a delete).
 /// Records that are not envelopes pass through unchanged.
 public struct ExtractNewRecordState: Transformation {
+    /// What happens to deletes and tombstones (`delete.tombstone.handling.mode`).
     public enum DeleteHandling: String, Sendable, CaseIterable {
         /// Deletes and tombstones are dropped.
         case drop
@@ -30,6 +31,7 @@ public struct ExtractNewRecordState: Transformation {
         case rewriteWithTombstone = "rewrite-with-tombstone"
     }
 
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("delete.tombstone.handling.mode", .string, default: "tombstone", importance: .medium, documentation: "How to handle delete events and tombstones: drop, tombstone, rewrite, rewrite-with-tombstone, delete-to-tombstone.")
         .define("add.fields", .list, default: "", importance: .low, documentation: "Envelope, source or transaction fields to add to the row, e.g. op,table,source.ts_ms,op:operation.")
@@ -103,6 +105,8 @@ public struct ExtractNewRecordState: Transformation {
 
     var rewrites: Bool { mode == .rewrite || mode == .rewriteWithTombstone }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let isTombstone = record.value.isNull
         var envelope: Struct? = nil

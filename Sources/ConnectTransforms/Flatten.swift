@@ -3,6 +3,7 @@ public import ConnectKit
 /// Kafka's `Flatten$Key` / `$Value`: nested structs (or maps) become top-level fields named
 /// `parent<delimiter>child`; optionality and defaults of ancestors carry over to the flattened fields.
 public final class Flatten: SidedTransform {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("delimiter", .string, default: ".", importance: .medium, documentation: "Delimiter to insert between field names from the input record when generating field names for the output record")
     static let purpose = "flattening"
@@ -17,6 +18,8 @@ public final class Flatten: SidedTransform {
 
     func name(_ prefix: String, _ field: String) -> String { prefix.isEmpty ? field : prefix + delimiter + field }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
@@ -96,6 +99,8 @@ public final class Flatten: SidedTransform {
         let inner: Flatten
         public static var configDef: ConfigDef { Flatten.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Flatten(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -104,12 +109,15 @@ public final class Flatten: SidedTransform {
         let inner: Flatten
         public static var configDef: ConfigDef { Flatten.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Flatten(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 
 /// Kafka's `HeaderFrom$Key` / `$Value`: copies (or moves) fields into headers with the field's schema.
 public final class HeaderFrom: SidedTransform {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("fields", .list, importance: .high, documentation: "Field names in the record whose values are to be copied or moved to headers.")
         .define("headers", .list, importance: .high, documentation: "Header names, in the same order as the field names listed in the fields configuration property.")
@@ -134,6 +142,8 @@ public final class HeaderFrom: SidedTransform {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let purpose = "header " + (move ? "move" : "copy")
         let value = side.value(record)
@@ -175,6 +185,8 @@ public final class HeaderFrom: SidedTransform {
         let inner: HeaderFrom
         public static var configDef: ConfigDef { HeaderFrom.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HeaderFrom(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -183,6 +195,8 @@ public final class HeaderFrom: SidedTransform {
         let inner: HeaderFrom
         public static var configDef: ConfigDef { HeaderFrom.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HeaderFrom(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

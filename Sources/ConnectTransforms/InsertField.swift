@@ -22,6 +22,7 @@ public final class InsertField: Sendable {
         }
     }
 
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("topic.field", .string, default: .null, importance: .medium, documentation: "Field name for Kafka topic. Suffix with ! to make this a required field, or ? to keep it optional (the default).")
         .define("partition.field", .string, default: .null, importance: .medium, documentation: "Field name for Kafka partition. Suffix with ! to make this a required field, or ? to keep it optional (the default).")
@@ -56,6 +57,8 @@ public final class InsertField: Sendable {
         }
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.value(record).isNull { return record }
         guard side.schema(record) != nil else {
@@ -87,6 +90,8 @@ public final class InsertField: Sendable {
         let inner: InsertField
         public static var configDef: ConfigDef { InsertField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -95,6 +100,8 @@ public final class InsertField: Sendable {
         let inner: InsertField
         public static var configDef: ConfigDef { InsertField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -3,6 +3,7 @@ public import ConnectKit
 /// Kafka's `MaskField$Key` / `$Value`: replaces the listed fields with the type's "empty" value
 /// (0, false, "", epoch, empty list/map) or with `replacement` converted to the field's type.
 public final class MaskField: Sendable {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("fields", .list, importance: .high, documentation: "Names of fields to mask.")
         .define("replacement", .string, default: .null, importance: .low, documentation: "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only).", validator: ConfigValidator(description: "non-empty string") { _, v in
@@ -30,6 +31,8 @@ public final class MaskField: Sendable {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard side.schema(record) != nil else {
             var m = try Require.map(side.value(record), Self.purpose)
@@ -89,6 +92,8 @@ public final class MaskField: Sendable {
         let inner: MaskField
         public static var configDef: ConfigDef { MaskField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try MaskField(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -97,6 +102,8 @@ public final class MaskField: Sendable {
         let inner: MaskField
         public static var configDef: ConfigDef { MaskField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try MaskField(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -2,6 +2,7 @@ public import ConnectKit
 
 /// Kafka's `HasHeaderKey`: true when the record has at least one header named `name`.
 public struct HasHeaderKey: ConnectKit.Predicate {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("name", .string, importance: .medium, documentation: "The header name.", validator: .nonEmptyString)
     let name: String
@@ -11,6 +12,7 @@ public struct HasHeaderKey: ConnectKit.Predicate {
 
 /// Kafka's `RecordIsTombstone`: true when the value is null.
 public struct RecordIsTombstone: ConnectKit.Predicate {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
     public init(configuration: [String: String]) throws(ConfigError) {}
     public func test<R: ConnectRecord>(_ record: R) -> Bool { record.value.isNull }
@@ -18,6 +20,7 @@ public struct RecordIsTombstone: ConnectKit.Predicate {
 
 /// Kafka's `TopicNameMatches`: true when the whole topic name matches `pattern`.
 public struct TopicNameMatches: ConnectKit.Predicate {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("pattern", .string, importance: .medium, documentation: "A Java regular expression for matching against the name of a record's topic.", validator: .nonEmptyString)
     let pattern: JavaRegex

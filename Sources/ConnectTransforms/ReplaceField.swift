@@ -5,6 +5,7 @@ public import ConnectKit
 /// still work as `exclude`/`include` when those are not given — Kafka 4 silently ignores them, which
 /// would quietly change what an old configuration does.
 public final class ReplaceField: Sendable {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("exclude", .list, default: "", importance: .medium, documentation: "Fields to exclude. This takes precedence over the fields to include.")
         .define("include", .list, default: "", importance: .medium, documentation: "Fields to include. If specified, only these fields will be used.")
@@ -43,6 +44,8 @@ public final class ReplaceField: Sendable {
 
     func keep(_ name: String) -> Bool { !exclude.contains(name) && (include.isEmpty || include.contains(name)) }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.value(record).isNull { return record }
         guard side.schema(record) != nil else {
@@ -62,6 +65,8 @@ public final class ReplaceField: Sendable {
         let inner: ReplaceField
         public static var configDef: ConfigDef { ReplaceField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ReplaceField(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -70,6 +75,8 @@ public final class ReplaceField: Sendable {
         let inner: ReplaceField
         public static var configDef: ConfigDef { ReplaceField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ReplaceField(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

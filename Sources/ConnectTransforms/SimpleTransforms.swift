@@ -9,6 +9,7 @@ protocol SidedTransform: Sendable {
 
 /// Kafka's `ValueToKey`: replaces the key with a struct (or map) of the listed value fields.
 public struct ValueToKey: Transformation {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("fields", .list, importance: .high, documentation: "Field names on the record value to extract as the record key.")
         .define("replace.null.with.default", .boolean, default: true, importance: .medium, documentation: "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.")
@@ -24,6 +25,8 @@ public struct ValueToKey: Transformation {
         replaceNullWithDefault = c.bool("replace.null.with.default") ?? true
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let schema = record.valueSchema else {
             let m = try Require.map(record.value, Self.purpose)
@@ -56,6 +59,7 @@ public struct ValueToKey: Transformation {
 
 /// Kafka's `HoistField$Key` / `$Value`: wraps the key or value in a struct (or map) with one field.
 public final class HoistField: SidedTransform {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("field", .string, importance: .medium, documentation: "Field name for the single field that will be created in the resulting Struct or Map.")
     let side: RecordSide
@@ -67,6 +71,8 @@ public final class HoistField: SidedTransform {
         field = try Self.configDef.parse(configuration).string("field") ?? ""
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
@@ -81,6 +87,8 @@ public final class HoistField: SidedTransform {
         let inner: HoistField
         public static var configDef: ConfigDef { HoistField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HoistField(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -89,12 +97,15 @@ public final class HoistField: SidedTransform {
         let inner: HoistField
         public static var configDef: ConfigDef { HoistField.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try HoistField(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 
 /// Kafka's `SetSchemaMetadata$Key` / `$Value`: sets the schema's name and/or version.
 public final class SetSchemaMetadata: SidedTransform {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("schema.name", .string, default: .null, importance: .high, documentation: "Schema name to set.")
         .define("schema.version", .int, default: .null, importance: .high, documentation: "Schema version to set.")
@@ -114,6 +125,8 @@ public final class SetSchemaMetadata: SidedTransform {
         if name == nil && version == nil { throw ConfigError(key: "", message: "Neither schema name nor version configured") }
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.schema(record) == nil && side.value(record).isNull { return record }
         let schema = try Require.schema(side.schema(record), "updating schema metadata")
@@ -142,6 +155,8 @@ public final class SetSchemaMetadata: SidedTransform {
         let inner: SetSchemaMetadata
         public static var configDef: ConfigDef { SetSchemaMetadata.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try SetSchemaMetadata(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -150,19 +165,25 @@ public final class SetSchemaMetadata: SidedTransform {
         let inner: SetSchemaMetadata
         public static var configDef: ConfigDef { SetSchemaMetadata.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try SetSchemaMetadata(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
 
 /// Kafka's `Filter`: drops every record (used with a predicate).
 public struct Filter: Transformation {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
     public init(configuration: [String: String]) throws(ConfigError) {}
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { nil }
 }
 
 /// Kafka's `RegexRouter`: renames the topic when `regex` matches it entirely (`$1` groups).
 public struct RegexRouter: Transformation {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("regex", .string, importance: .high, documentation: "Regular expression to use for matching.")
         .define("replacement", .string, importance: .high, documentation: "Replacement string.")
@@ -176,6 +197,8 @@ public struct RegexRouter: Transformation {
         replacement = c.string("replacement") ?? ""
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let renamed = try pattern.replaceFirstIfWholeMatch(record.topic, with: replacement) else { return record }
         var out = consume record
@@ -187,6 +210,7 @@ public struct RegexRouter: Transformation {
 /// Kafka's `TimestampRouter`: `topic.format` with `${topic}` and `${timestamp}` (the record's
 /// timestamp in `timestamp.format`, UTC).
 public struct TimestampRouter: Transformation {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("topic.format", .string, default: "${topic}-${timestamp}", importance: .high, documentation: "Format string which can contain <code>${topic}</code> and <code>${timestamp}</code> as placeholders for the topic and timestamp, respectively.")
         .define("timestamp.format", .string, default: "yyyyMMdd", importance: .high, documentation: "Format string for the timestamp that is compatible with <code>java.text.SimpleDateFormat</code>.")
@@ -222,7 +246,7 @@ public struct TimestampRouter: Transformation {
         var parts: [Part] = []
         var rest = Substring(topicFormat)
         while !rest.isEmpty {
-            let t = rest.range(of: "${topic}"), s = rest.range(of: "${timestamp}")
+            let t = rest.firstRange(of: "${topic}"), s = rest.firstRange(of: "${timestamp}")
             guard let next = [t, s].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) else {
                 parts.append(.text(String(rest)))
                 break
@@ -235,6 +259,8 @@ public struct TimestampRouter: Transformation {
         format = try JavaDateFormat(utcPattern: c.string("timestamp.format") ?? "yyyyMMdd", key: "timestamp.format")
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         guard let ts = record.timestamp else { throw DataError("Timestamp missing on record: \(record)") }
         var out = consume record
@@ -245,6 +271,7 @@ public struct TimestampRouter: Transformation {
 
 /// Kafka's `DropHeaders`: removes every header with one of the names.
 public struct DropHeaders: Transformation {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("headers", .list, importance: .high, documentation: "The name of the headers to be removed.")
     let names: Set<String>
@@ -255,6 +282,8 @@ public struct DropHeaders: Transformation {
         names = Set(list)
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         var out = consume record
         out.headers = Headers(out.headers.all.filter { !names.contains($0.key) })
@@ -265,6 +294,7 @@ public struct DropHeaders: Transformation {
 /// Kafka's `InsertHeader`: adds a header whose value is `value.literal` parsed like Kafka's
 /// `Values.parseString` (so `42` is an int8, `[1,2]` an array).
 public struct InsertHeader: Transformation {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("header", .string, importance: .high, documentation: "The name of the header.", validator: .nonEmptyString)
         .define("value.literal", .string, importance: .high, documentation: "The literal value that is to be set as the header value on all records.", validator: .nonEmptyString)
@@ -280,6 +310,8 @@ public struct InsertHeader: Transformation {
         }
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         var out = consume record
         out.headers.add(Header(key: name, value: value.value, schema: value.schema))

@@ -5,6 +5,7 @@ public import ConnectKit
 /// Julian dates included, parsed leniently as Java parses), `unix` (`unix.precision`), `Date`, `Time` and
 /// `Timestamp`.
 public final class TimestampConverter: SidedTransform {
+    /// The transformation's keys, as Kafka's `CONFIG_DEF` defines them.
     public static let configDef = ConfigDef()
         .define("field", .string, default: "", importance: .high, documentation: "The field containing the timestamp, or empty if the entire value is a timestamp")
         .define("target.type", .string, importance: .high, documentation: "The desired timestamp representation: string, unix, Date, Time, or Timestamp", validator: .validString(["string", "unix", "Date", "Time", "Timestamp"]))
@@ -120,6 +121,8 @@ public final class TimestampConverter: SidedTransform {
         }
     }
 
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
@@ -155,6 +158,8 @@ public final class TimestampConverter: SidedTransform {
         let inner: TimestampConverter
         public static var configDef: ConfigDef { TimestampConverter.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try TimestampConverter(side: .key, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -163,6 +168,8 @@ public final class TimestampConverter: SidedTransform {
         let inner: TimestampConverter
         public static var configDef: ConfigDef { TimestampConverter.configDef }
         public init(configuration: [String: String]) throws(ConfigError) { inner = try TimestampConverter(side: .value, configuration: configuration) }
+    /// Transforms one record (Kafka's `apply`); nil drops it.
+    /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

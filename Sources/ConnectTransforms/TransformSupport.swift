@@ -3,6 +3,7 @@ import Synchronization
 
 /// Which part of a record a `$Key` / `$Value` transformation works on.
 public enum RecordSide: Sendable {
+    /// The record's key (`$Key`) or value (`$Value`).
     case key, value
 
     func schema<R: ConnectRecord>(_ r: R) -> Schema? { self == .key ? r.keySchema : r.valueSchema }

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import ConnectRuntime
+import ConnectPlugins
 
 /// An idle pipeline costs ~0 CPU: once the flush interval has passed with nothing to commit, the
 /// sink waits an interval (at most 500 ms at a time) again instead of waking up every millisecond.

@@ -3,6 +3,7 @@ import ConnectKitTesting
 import ConnectPlugins
 import Foundation
 import Testing
+import ConnectRuntime
 
 // The README's "Testing a pipeline" example, verbatim (DocsTests checks that README shows exactly this).
 @Test func aCrashedSinkTaskLosesNothing() async throws {

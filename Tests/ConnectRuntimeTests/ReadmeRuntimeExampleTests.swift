@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+import UnixSignals
 
 /// The README's embedding example, run for real (with temporary paths) under a ServiceGroup.
 @Test func readmeEmbeddingExampleRuns() async throws {

@@ -16,15 +16,47 @@
 public struct ConfigDef: Sendable {
     /// The type of a key's value, as Kafka's `ConfigDef.Type`.
     public enum ValueType: String, Sendable, Hashable, CaseIterable {
-        case boolean = "BOOLEAN", string = "STRING", int = "INT", short = "SHORT", long = "LONG", double = "DOUBLE"
-        case list = "LIST", `class` = "CLASS", password = "PASSWORD"
+        /// `true` or `false`, ignoring case (Kafka's `BOOLEAN`).
+        case boolean = "BOOLEAN"
+        /// A string, trimmed of surrounding whitespace (Kafka's `STRING`).
+        case string = "STRING"
+        /// A 32-bit signed integer (Kafka's `INT`).
+        case int = "INT"
+        /// A 16-bit signed integer (Kafka's `SHORT`).
+        case short = "SHORT"
+        /// A 64-bit signed integer (Kafka's `LONG`).
+        case long = "LONG"
+        /// A 64-bit floating-point number (Kafka's `DOUBLE`).
+        case double = "DOUBLE"
+        /// A comma-separated list of strings, each trimmed; an empty value is the empty list (Kafka's `LIST`).
+        case list = "LIST"
+        /// A class name: non-empty, without blanks (Kafka's `CLASS`).
+        case `class` = "CLASS"
+        /// A secret string, kept as given and printed `[hidden]` (Kafka's `PASSWORD`).
+        case password = "PASSWORD"
     }
 
     /// Importance of a key (Kafka's `ConfigDef.Importance`).
-    public enum Importance: String, Sendable, Hashable { case high = "HIGH", medium = "MEDIUM", low = "LOW" }
+    public enum Importance: String, Sendable, Hashable {
+        /// Kafka's `Importance.HIGH`.
+        case high = "HIGH"
+        /// Kafka's `Importance.MEDIUM`.
+        case medium = "MEDIUM"
+        /// Kafka's `Importance.LOW`.
+        case low = "LOW"
+    }
 
     /// Display width hint for UIs (Kafka's `ConfigDef.Width`).
-    public enum Width: String, Sendable, Hashable { case none = "NONE", short = "SHORT", medium = "MEDIUM", long = "LONG" }
+    public enum Width: String, Sendable, Hashable {
+        /// No width hint (Kafka's `Width.NONE`, the default).
+        case none = "NONE"
+        /// A short field (Kafka's `Width.SHORT`).
+        case short = "SHORT"
+        /// A medium field (Kafka's `Width.MEDIUM`).
+        case medium = "MEDIUM"
+        /// A long field (Kafka's `Width.LONG`).
+        case long = "LONG"
+    }
 
     /// One defined key.
     public struct Key: Sendable {
@@ -65,6 +97,7 @@ public struct ConfigDef: Sendable {
     public private(set) var keys: [Key] = []
     private var index: [String: Int] = [:]
 
+    /// An empty definition; add keys with `define`.
     public init() {}
 
     /// The key with this name.
@@ -231,8 +264,12 @@ public struct ConfigDef: Sendable {
 public enum ConfigDefault: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByFloatLiteral
 {
+    /// No default: the key must be given (Kafka's `NO_DEFAULT_VALUE`); parsing without it reports
+    /// "Missing required configuration".
     case required
+    /// The default is ``ConfigValue/null``.
     case null
+    /// A default as text, parsed by the key's type when the key is defined; an invalid default traps.
     case value(String)
 
     public init(stringLiteral value: String) { self = .value(value) }
@@ -243,17 +280,28 @@ public enum ConfigDefault: Sendable, Hashable, ExpressibleByStringLiteral, Expre
 
 /// A typed configuration value.
 public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
+    /// No value (a key whose default is `null`).
     case null
+    /// A ``ConfigDef/ValueType/boolean`` value.
     case boolean(Bool)
+    /// A ``ConfigDef/ValueType/string`` value, trimmed.
     case string(String)
+    /// A ``ConfigDef/ValueType/int`` value (32-bit).
     case int(Int32)
+    /// A ``ConfigDef/ValueType/short`` value (16-bit).
     case short(Int16)
+    /// A ``ConfigDef/ValueType/long`` value (64-bit).
     case long(Int64)
+    /// A ``ConfigDef/ValueType/double`` value.
     case double(Double)
+    /// A ``ConfigDef/ValueType/list`` value: the comma-separated items, each trimmed.
     case list([String])
+    /// A ``ConfigDef/ValueType/class`` value: the class name, trimmed.
     case className(String)
+    /// A ``ConfigDef/ValueType/password`` value; it prints `[hidden]`.
     case password(Password)
 
+    /// `true` for ``null``.
     public var isNull: Bool { if case .null = self { return true }; return false }
 
     /// The value as Kafka prints it; passwords print `[hidden]`, lists comma-separated.
@@ -282,8 +330,10 @@ public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
 
 /// The result of validating a configuration key by key (Kafka's `ConfigValue` list in `Config`).
 public struct ConfigValidation: Sendable {
+    /// One entry per defined key, in definition order.
     public var values: [ConfigValueInfo]
 
+    /// A result made of these per-key entries.
     public init(values: [ConfigValueInfo]) { self.values = values }
 
     /// Number of keys with at least one error.
@@ -295,17 +345,24 @@ public struct ConfigValidation: Sendable {
         return problems.isEmpty ? nil : ConfigError(problems)
     }
 
+    /// The entry for the key with this name.
     public subscript(name: String) -> ConfigValueInfo? { values.first(where: { $0.name == name }) }
 }
 
 /// Validation result for one key.
 public struct ConfigValueInfo: Sendable, Hashable {
+    /// The key.
     public var name: String
+    /// The parsed value (or the default), or `nil` when the key is missing or its value is invalid.
     public var value: ConfigValue?
+    /// Values the key's recommender suggests; empty without a recommender.
     public var recommendedValues: [ConfigValue] = []
+    /// The key's error messages, in Kafka's `ConfigException` wording; empty when the value is valid.
     public var errors: [String]
+    /// Whether UIs should show the key, as its recommender says; `true` without one.
     public var visible = true
 
+    /// An entry with no recommended values, visible.
     public init(name: String, value: ConfigValue?, errors: [String]) {
         self.name = name
         self.value = value
@@ -315,10 +372,12 @@ public struct ConfigValueInfo: Sendable, Hashable {
 
 /// Checks a parsed value; returns the reason it is invalid, or `nil`.
 public struct ConfigValidator: Sendable, CustomStringConvertible {
+    /// Returns why `value` of the key `name` is invalid, or `nil` when it is valid.
     public let check: @Sendable (_ name: String, _ value: ConfigValue) -> String?
     /// Shown as "Valid Values" in generated documentation.
     public let description: String
 
+    /// A validator shown as `description` whose `check` returns the reason a value is invalid, or `nil`.
     public init(description: String, check: @escaping @Sendable (_ name: String, _ value: ConfigValue) -> String?) {
         self.description = description
         self.check = check
@@ -446,9 +505,13 @@ public struct ConfigValidator: Sendable, CustomStringConvertible {
 
 /// Suggests values and visibility for a key given the other parsed values (Kafka's `Recommender`).
 public struct ConfigRecommender: Sendable {
+    /// The values to suggest for the key `name` given the parsed values (Kafka's `Recommender.validValues`);
+    /// when non-empty, ``ConfigDef/validate(_:)`` reports a value outside them as an error.
     public let validValues: @Sendable (_ name: String, _ parsed: [String: ConfigValue]) -> [ConfigValue]
+    /// Whether the key `name` should be shown given the parsed values (Kafka's `Recommender.visible`).
     public let visible: @Sendable (_ name: String, _ parsed: [String: ConfigValue]) -> Bool
 
+    /// A recommender; `visible` defaults to always visible.
     public init(
         validValues: @escaping @Sendable (_ name: String, _ parsed: [String: ConfigValue]) -> [ConfigValue],
         visible: @escaping @Sendable (_ name: String, _ parsed: [String: ConfigValue]) -> Bool = { _, _ in true }

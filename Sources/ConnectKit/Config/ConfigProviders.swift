@@ -10,6 +10,7 @@ public protocol ConfigProvider: Sendable {
 
 /// `${file:/path/to/file.properties:key}` — a key of a Java properties file (Kafka's `FileConfigProvider`).
 public struct FileConfigProvider: ConfigProvider {
+    /// A provider reading properties files (UTF-8) from the path in the reference.
     public init() {}
     public func get(path: String, keys: Set<String>) throws -> [String: String] {
         guard !path.isEmpty else { return [:] }
@@ -20,6 +21,7 @@ public struct FileConfigProvider: ConfigProvider {
 
 /// `${directory:/path/to/dir:file}` — the content of a file in a directory (Kafka's `DirectoryConfigProvider`).
 public struct DirectoryConfigProvider: ConfigProvider {
+    /// A provider reading whole files (UTF-8) from the directory in the reference; a key with `/` is ignored.
     public init() {}
     public func get(path: String, keys: Set<String>) throws -> [String: String] {
         var out: [String: String] = [:]
@@ -37,6 +39,7 @@ public struct DirectoryConfigProvider: ConfigProvider {
 public struct EnvironmentConfigProvider: ConfigProvider {
     let environment: @Sendable () -> [String: String]
 
+    /// A provider over this process's environment, read at each lookup.
     public init() { environment = { ProcessInfo.processInfo.environment } }
 
     /// A provider over a fixed environment (for tests).
@@ -55,8 +58,10 @@ public struct EnvironmentConfigProvider: ConfigProvider {
 /// resolved — unknown provider, unreadable file, missing key — is an error naming the configuration
 /// key that held it; every such error is reported at once.
 public struct ConfigTransformer: Sendable {
+    /// The providers by the name references use, e.g. `file` in `${file:/etc/app.properties:key}`.
     public var providers: [String: any ConfigProvider]
 
+    /// A transformer resolving references with `providers`, keyed by provider name.
     public init(providers: [String: any ConfigProvider]) { self.providers = providers }
 
     /// `file`, `directory` and `env`.

@@ -124,9 +124,12 @@ public enum JavaProperties {
 /// A connector configuration as Kafka Connect accepts it: `{"name": …, "config": {…}}` (the REST
 /// API's form) or a bare config map (with `name` inside), or a `.properties` file.
 public struct ConnectorConfigFile: Sendable, Hashable {
+    /// The connector's name.
     public var name: String
+    /// The connector's configuration; the parsers make sure it holds `name` too.
     public var config: [String: String]
 
+    /// A connector configuration named `name`, taken as given.
     public init(name: String, config: [String: String]) {
         self.name = name
         self.config = config

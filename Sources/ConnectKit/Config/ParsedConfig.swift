@@ -5,20 +5,26 @@
 /// `[hidden]` for password keys (and unknown keys whose name suggests a secret); read a secret
 /// with ``password(_:)``.
 public struct ParsedConfig: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The definition the configuration was parsed with.
     public let definition: ConfigDef
     /// Typed values of the defined keys (defaults applied).
     public let values: [String: ConfigValue]
     /// Every key given, as given — including keys the definition does not know.
     public let originals: [String: String]
 
+    /// A configuration from already parsed `values` and the `originals` they came from; it does not
+    /// parse or validate. ``ConfigDef/parse(_:)`` is the usual way to get one.
     public init(definition: ConfigDef, values: [String: ConfigValue], originals: [String: String]) {
         self.definition = definition
         self.values = values
         self.originals = originals
     }
 
+    /// The typed value of a defined key (defaults applied), or `nil` when it is not defined.
     public subscript(key: String) -> ConfigValue? { values[key] }
 
+    /// The value as a string: a string or class name as is, a password's real value, any other type
+    /// as it prints; `nil` when the key has no value or its value is `null`.
     public func string(_ key: String) -> String? {
         switch values[key] {
         case .string(let s)?, .className(let s)?: s
@@ -28,8 +34,12 @@ public struct ParsedConfig: Sendable, CustomStringConvertible, CustomDebugString
         }
     }
 
+    /// The value of an ``ConfigDef/ValueType/int`` key; `nil` for any other type or no value.
     public func int(_ key: String) -> Int32? { if case .int(let v)? = values[key] { return v }; return nil }
+    /// The value of a ``ConfigDef/ValueType/short`` key; `nil` for any other type or no value.
     public func short(_ key: String) -> Int16? { if case .short(let v)? = values[key] { return v }; return nil }
+    /// The value of a ``ConfigDef/ValueType/long`` key, or of an `int` or `short` key widened to 64 bits;
+    /// `nil` for any other type or no value.
     public func long(_ key: String) -> Int64? {
         switch values[key] {
         case .long(let v)?: v
@@ -38,10 +48,15 @@ public struct ParsedConfig: Sendable, CustomStringConvertible, CustomDebugString
         default: nil
         }
     }
+    /// The value of a ``ConfigDef/ValueType/double`` key; `nil` for any other type or no value.
     public func double(_ key: String) -> Double? { if case .double(let v)? = values[key] { return v }; return nil }
+    /// The value of a ``ConfigDef/ValueType/boolean`` key; `nil` for any other type or no value.
     public func bool(_ key: String) -> Bool? { if case .boolean(let v)? = values[key] { return v }; return nil }
+    /// The items of a ``ConfigDef/ValueType/list`` key; `nil` for any other type or no value.
     public func list(_ key: String) -> [String]? { if case .list(let v)? = values[key] { return v }; return nil }
+    /// The value of a ``ConfigDef/ValueType/password`` key; `nil` for any other type or no value.
     public func password(_ key: String) -> Password? { if case .password(let v)? = values[key] { return v }; return nil }
+    /// The class name of a ``ConfigDef/ValueType/class`` key; `nil` for any other type or no value.
     public func className(_ key: String) -> String? { if case .className(let v)? = values[key] { return v }; return nil }
 
     /// Keys given that the definition does not define (passed through to connectors, as Kafka does).

@@ -9,6 +9,7 @@ public struct Password: Sendable, Hashable, CustomStringConvertible, CustomDebug
     /// The secret itself. Never log it.
     public let value: String
 
+    /// Wraps the secret `value`.
     public init(_ value: String) { self.value = value }
 
     public var description: String { Password.hidden }

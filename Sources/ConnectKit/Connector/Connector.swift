@@ -58,7 +58,9 @@ public protocol ConnectorContext: Sendable {
 
 /// Whether a source connector can give exactly-once guarantees (`ExactlyOnceSupport`).
 public enum ExactlyOnceSupport: String, Sendable {
+    /// The connector can give exactly-once guarantees with this configuration (Kafka's `SUPPORTED`).
     case supported = "SUPPORTED"
+    /// The connector cannot give exactly-once guarantees (Kafka's `UNSUPPORTED`; the default).
     case unsupported = "UNSUPPORTED"
 }
 
@@ -91,8 +93,10 @@ extension SourceConnector {
 /// second when it has nothing, and should return promptly once the Swift task is cancelled
 /// (`Task.isCancelled`) — that is how the runtime asks a task to stop.
 public protocol SourceTask: AnyObject, SendableMetatype {
+    /// Creates an unconfigured task (the runtime creates one per task configuration, by type).
     init()
 
+    /// The task's version; usually the connector's.
     var version: String { get }
 
     /// Gives the task its context (offset reader, transaction context) before ``start(_:)``.
@@ -124,12 +128,16 @@ extension SourceTask {
 
 /// Where an acknowledged record was written (`org.apache.kafka.clients.producer.RecordMetadata`).
 public struct RecordMetadata: Sendable, Hashable {
+    /// The topic the record was written to (after transformations).
     public var topic: String
+    /// The partition the record was written to.
     public var partition: Int32
     /// The record's offset in its partition, or -1 when unknown.
     public var offset: Int64
+    /// The record's timestamp in milliseconds since the epoch, if known.
     public var timestamp: Int64?
 
+    /// Where a record was written; `offset` is -1 when unknown, `timestamp` in milliseconds since the epoch.
     public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64? = nil) {
         self.topic = topic
         self.partition = partition
@@ -213,12 +221,17 @@ extension SinkConnector {
 /// ``put(_:)``; the runtime commits what ``preCommit(_:)`` returns, so a sink that buffers must
 /// flush there (the default calls ``flush(_:)`` and returns the offsets unchanged).
 public protocol SinkTask: AnyObject, SendableMetatype {
+    /// Creates an unconfigured task (the runtime creates one per task configuration, by type).
     init()
 
+    /// The task's version; usually the connector's.
     var version: String { get }
 
+    /// Gives the task its context (assignment, offsets, pause/resume, errant record reporter) before
+    /// ``start(_:)``. The default keeps nothing.
     func initialize(context: any SinkTaskContext)
 
+    /// Starts the task with one of the configurations from ``Connector/taskConfigs(maxTasks:)``.
     func start(_ config: [String: String]) async throws
 
     /// Partitions newly assigned to this task (before records from them arrive).
@@ -236,6 +249,7 @@ public protocol SinkTask: AnyObject, SendableMetatype {
     /// Partitions taken away from this task; flush their data.
     func close(_ partitions: [TopicPartition]) async throws
 
+    /// Stops the task and releases what it holds; called last.
     func stop() async throws
 }
 
@@ -253,6 +267,7 @@ extension SinkTask {
 /// What the runtime gives a sink task (`org.apache.kafka.connect.sink.SinkTaskContext`). Safe to
 /// call from any thread.
 public protocol SinkTaskContext: Sendable {
+    /// The task's configuration.
     var config: [String: String] { get }
     /// The partitions currently assigned to this task.
     func assignment() -> Set<TopicPartition>
@@ -262,6 +277,7 @@ public protocol SinkTaskContext: Sendable {
     func timeout(milliseconds: Int64)
     /// Stops delivering records from these partitions until resumed.
     func pause(_ partitions: [TopicPartition])
+    /// Delivers records from these paused partitions again.
     func resume(_ partitions: [TopicPartition])
     /// Asks for an offset commit as soon as possible.
     func requestCommit()
@@ -275,21 +291,27 @@ public protocol SinkTaskContext: Sendable {
 
 extension SinkTaskContext {
     public func reportWaiting(_ reason: String?) {}
+    /// Rewinds (or skips) one partition: its next record delivered is at `offset`.
     public func offset(_ partition: TopicPartition, _ offset: Int64) { self.offset([partition: offset]) }
 }
 
 /// Sends a record a sink could not handle to the error handling of the runtime (log, dead letter
 /// queue) — Kafka's `ErrantRecordReporter`. Returns once the report is durable.
 public protocol ErrantRecordReporter: Sendable {
+    /// Reports `record` as failed with `error`. Throws when the error tolerance does not allow it
+    /// (with `errors.tolerance=none`), which fails the task.
     func report(_ record: SinkRecord, error: any Error) async throws
 }
 
 /// An error a task throws to say "try again": the runtime retries with backoff up to
 /// `errors.retry.timeout` (Kafka's `RetriableException`).
 public struct RetriableError: Error, Sendable, CustomStringConvertible {
+    /// What failed.
     public var message: String
+    /// The error that caused this one, if any.
     public var underlying: (any Error & Sendable)?
 
+    /// A retriable error saying `message`, caused by `underlying` if given.
     public init(_ message: String, underlying: (any Error & Sendable)? = nil) {
         self.message = message
         self.underlying = underlying

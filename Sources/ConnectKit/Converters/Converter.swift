@@ -18,10 +18,14 @@ public protocol Converter: Sendable {
 }
 
 extension Converter {
+    /// Serializes a value without headers; `nil` means a null payload. Throws a ``DataError`` when the
+    /// value does not fit the converter or the schema.
     public func fromConnectData(topic: String, schema: Schema?, value: Value) throws(DataError) -> [UInt8]? {
         try fromConnectData(topic: topic, headers: nil, schema: schema, value: value)
     }
 
+    /// Deserializes a payload without headers (`nil` for a null payload). Throws a ``DataError`` when
+    /// the bytes cannot be read.
     public func toConnectData(topic: String, value: [UInt8]?) throws(DataError) -> SchemaAndValue {
         try toConnectData(topic: topic, headers: nil, value: value)
     }
@@ -29,9 +33,14 @@ extension Converter {
 
 /// Turns header values into bytes and back (`org.apache.kafka.connect.storage.HeaderConverter`).
 public protocol HeaderConverter: Sendable {
+    /// Creates a configured header converter (the `header.converter.*` keys with the prefix removed);
+    /// throws a ``ConfigError`` listing every bad key.
     init(configuration: [String: String]) throws(ConfigError)
+    /// The keys this header converter accepts.
     static var configDef: ConfigDef { get }
+    /// Serializes the value of the header `headerKey`; `nil` means a null header value.
     func fromConnectHeader(topic: String, headerKey: String, schema: Schema?, value: Value) throws(DataError) -> [UInt8]?
+    /// Deserializes the value of the header `headerKey` (`nil` for a null header value).
     func toConnectHeader(topic: String, headerKey: String, value: [UInt8]?) throws(DataError) -> SchemaAndValue
 }
 
@@ -41,7 +50,10 @@ public protocol HeaderConverter: Sendable {
 /// is configured once and then called from one task at a time; cache derived schemas per input schema
 /// (not per record).
 public protocol Transformation: Sendable {
+    /// Creates a configured transformation (the `transforms.<alias>.*` keys with the prefix removed);
+    /// throws a ``ConfigError`` listing every bad key.
     init(configuration: [String: String]) throws(ConfigError)
+    /// The keys this transformation accepts (Kafka's `Transformation.config()`).
     static var configDef: ConfigDef { get }
     /// Takes the record by value (`consuming`): a transformation that returns a modified copy then
     /// modifies it in place instead of copying it. Conformances may omit `consuming`.
@@ -57,8 +69,12 @@ extension Transformation {
 /// A condition on a record, used to apply a transformation only to some records
 /// (`org.apache.kafka.connect.transforms.predicates.Predicate`).
 public protocol Predicate: Sendable {
+    /// Creates a configured predicate (the `predicates.<alias>.*` keys with the prefix removed);
+    /// throws a ``ConfigError`` listing every bad key.
     init(configuration: [String: String]) throws(ConfigError)
+    /// The keys this predicate accepts (Kafka's `Predicate.config()`).
     static var configDef: ConfigDef { get }
+    /// Whether `record` matches (Kafka's `Predicate.test`); a transformation's `negate` setting inverts it.
     func test<R: ConnectRecord>(_ record: R) -> Bool
     /// Releases resources when the pipeline stops. Default: nothing.
     func close()

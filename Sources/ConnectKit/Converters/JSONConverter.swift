@@ -23,7 +23,9 @@ import Synchronization
 public final class JSONConverter: Converter, HeaderConverter {
     /// How `Decimal` values are written.
     public enum DecimalFormat: String, Sendable, CaseIterable {
+        /// The unscaled value's big-endian two's-complement bytes as a Base64 string (Kafka's `BASE64`, the default).
         case base64 = "BASE64"
+        /// A JSON number with the decimal's digits and scale, e.g. `12.50` (Kafka's `NUMERIC`).
         case numeric = "NUMERIC"
     }
 

@@ -4,8 +4,21 @@
 /// optional string. `converter.encoding` chooses the charset: `UTF-8` (default), `UTF-16`,
 /// `UTF-16BE`, `UTF-16LE`, `US-ASCII` or `ISO-8859-1`.
 public struct StringConverter: Converter, HeaderConverter {
+    /// The charset of `converter.encoding`, named as Java names it.
     public enum Encoding: String, Sendable, CaseIterable {
-        case utf8 = "UTF-8", utf16 = "UTF-16", utf16BE = "UTF-16BE", utf16LE = "UTF-16LE", ascii = "US-ASCII", latin1 = "ISO-8859-1"
+        /// UTF-8, the default.
+        case utf8 = "UTF-8"
+        /// UTF-16 as Java's `UTF-16`: written big-endian after a `FE FF` byte-order mark; read honoring a
+        /// mark, big-endian without one.
+        case utf16 = "UTF-16"
+        /// UTF-16 big-endian, no byte-order mark.
+        case utf16BE = "UTF-16BE"
+        /// UTF-16 little-endian, no byte-order mark.
+        case utf16LE = "UTF-16LE"
+        /// 7-bit ASCII; characters outside it are written, and bytes outside it read, as `?`.
+        case ascii = "US-ASCII"
+        /// ISO-8859-1 (Latin-1); characters above U+00FF are written as `?`.
+        case latin1 = "ISO-8859-1"
 
         init?(name: String) {
             let n = name.uppercased().replacingAll("_", with: "-")
@@ -21,6 +34,7 @@ public struct StringConverter: Converter, HeaderConverter {
         }
     }
 
+    /// The charset strings are written and read in (`converter.encoding`).
     public let encoding: Encoding
 
     public static let configDef = ConfigDef()
@@ -33,6 +47,7 @@ public struct StringConverter: Converter, HeaderConverter {
             }, group: "Converter", displayName: "Encoding")
         .define("converter.type", .string, default: .null, importance: .low, documentation: "key, value or header.")
 
+    /// A converter using `encoding` (UTF-8 by default).
     public init(encoding: Encoding = .utf8) { self.encoding = encoding }
 
     public init(configuration: [String: String], isKey: Bool) throws(ConfigError) {
@@ -113,6 +128,7 @@ public struct ByteArrayConverter: Converter, HeaderConverter {
     public static let configDef = ConfigDef()
         .define("converter.type", .string, default: .null, importance: .low, documentation: "key, value or header.")
 
+    /// A byte array converter (it has no settings).
     public init() {}
     public init(configuration: [String: String], isKey: Bool) throws(ConfigError) {}
     public init(configuration: [String: String]) throws(ConfigError) {}
@@ -142,8 +158,18 @@ public struct ByteArrayConverter: Converter, HeaderConverter {
 /// Fixed-width big-endian numbers, like Kafka's `ShortConverter`, `IntegerConverter`,
 /// `LongConverter`, `FloatConverter` and `DoubleConverter` (which use Kafka's number serializers).
 public struct NumberConverter: Converter, HeaderConverter {
+    /// The number type, named after Kafka's converter class (`number.kind`).
     public enum Kind: String, Sendable, CaseIterable {
-        case short = "Short", integer = "Integer", long = "Long", float = "Float", double = "Double"
+        /// 16-bit signed integers, 2 bytes (`ShortConverter`, schema `INT16`).
+        case short = "Short"
+        /// 32-bit signed integers, 4 bytes (`IntegerConverter`, schema `INT32`).
+        case integer = "Integer"
+        /// 64-bit signed integers, 8 bytes (`LongConverter`, schema `INT64`).
+        case long = "Long"
+        /// 32-bit IEEE 754 floats, 4 bytes (`FloatConverter`, schema `FLOAT32`).
+        case float = "Float"
+        /// 64-bit IEEE 754 floats, 8 bytes (`DoubleConverter`, schema `FLOAT64`).
+        case double = "Double"
 
         var schemaType: SchemaType {
             switch self {
@@ -174,11 +200,13 @@ public struct NumberConverter: Converter, HeaderConverter {
         }
     }
 
+    /// The number type and width this converter writes and reads.
     public let kind: Kind
 
     public static let configDef = ConfigDef()
         .define("converter.type", .string, default: .null, importance: .low, documentation: "key, value or header.")
 
+    /// A converter for numbers of `kind`.
     public init(_ kind: Kind) { self.kind = kind }
 
     /// Number converters have no settings; `number.kind` (Short, Integer, Long, Float, Double) picks the

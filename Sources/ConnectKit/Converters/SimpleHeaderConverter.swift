@@ -7,6 +7,7 @@
 /// an exception other than its `DataException` is kept as `BYTES`.
 public struct SimpleHeaderConverter: HeaderConverter {
     public static let configDef = ConfigDef()
+    /// A simple header converter (it has no settings).
     public init() {}
     public init(configuration: [String: String]) throws(ConfigError) {}
 

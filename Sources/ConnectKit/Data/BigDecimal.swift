@@ -9,11 +9,13 @@ public struct BigDecimal: Sendable, Hashable, CustomStringConvertible {
     /// Digits after the decimal point (negative: trailing zeros before it).
     public var scale: Int32
 
+    /// The value `unscaled × 10^-scale`, keeping `scale` as given (Java's `new BigDecimal(BigInteger, int)`).
     public init(unscaled: BigInt, scale: Int32) {
         self.unscaled = unscaled
         self.scale = scale
     }
 
+    /// The value `unscaled × 10^-scale`, keeping `scale` as given (Java's `BigDecimal.valueOf(long, int)`).
     public init(unscaled: Int64, scale: Int32) {
         self.init(unscaled: BigInt(unscaled), scale: scale)
     }

@@ -15,9 +15,11 @@ public struct BigInt: Sendable, Hashable, Comparable, CustomStringConvertible {
     @usableFromInline
     let storage: Storage
 
+    /// The integer `value` (stored inline).
     @inlinable
     public init(_ value: Int64) { storage = .small(value) }
 
+    /// The integer `value` (stored inline).
     public init(_ value: Int) { storage = .small(Int64(value)) }
 
     init(negative: Bool, magnitude: [UInt32]) {
@@ -41,6 +43,7 @@ public struct BigInt: Sendable, Hashable, Comparable, CustomStringConvertible {
         return nil
     }
 
+    /// `true` when the value is below zero.
     public var isNegative: Bool {
         switch storage {
         case .small(let v): return v < 0
@@ -48,6 +51,7 @@ public struct BigInt: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// `true` when the value is zero.
     public var isZero: Bool {
         if case .small(0) = storage { return true }
         return false
@@ -67,6 +71,7 @@ public struct BigInt: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// The value with its sign flipped (`-Int64.min` grows beyond `Int64`, it does not overflow).
     public var negated: BigInt {
         switch storage {
         case .small(let v) where v != Int64.min: return BigInt(-v)

@@ -7,14 +7,23 @@
 /// | Time | `org.apache.kafka.connect.data.Time` | int32 milliseconds since midnight | ``Value/time(_:)`` |
 /// | Timestamp | `org.apache.kafka.connect.data.Timestamp` | int64 milliseconds since the epoch | ``Value/timestamp(_:)`` |
 public enum LogicalType: Sendable, Hashable {
+    /// Kafka's `Decimal`: bytes holding the big-endian two's-complement unscaled value, with a fixed
+    /// `scale` (digits after the decimal point) from the schema's `scale` parameter.
     case decimal(scale: Int32)
+    /// Kafka's `Date`: an int32 count of days since 1970-01-01.
     case date
+    /// Kafka's `Time`: an int32 count of milliseconds since midnight, 0 ..< 86 400 000.
     case time
+    /// Kafka's `Timestamp`: an int64 count of milliseconds since the epoch (UTC).
     case timestamp
 
+    /// The schema name of ``decimal(scale:)``: `org.apache.kafka.connect.data.Decimal` (Kafka's `Decimal.LOGICAL_NAME`).
     public static let decimalName = "org.apache.kafka.connect.data.Decimal"
+    /// The schema name of ``date``: `org.apache.kafka.connect.data.Date` (Kafka's `Date.LOGICAL_NAME`).
     public static let dateName = "org.apache.kafka.connect.data.Date"
+    /// The schema name of ``time``: `org.apache.kafka.connect.data.Time` (Kafka's `Time.LOGICAL_NAME`).
     public static let timeName = "org.apache.kafka.connect.data.Time"
+    /// The schema name of ``timestamp``: `org.apache.kafka.connect.data.Timestamp` (Kafka's `Timestamp.LOGICAL_NAME`).
     public static let timestampName = "org.apache.kafka.connect.data.Timestamp"
     /// Name of the Decimal schema parameter that holds the scale.
     public static let scaleParameter = "scale"

@@ -135,22 +135,39 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
 
     /// Required int8 (Kafka's `Schema.INT8_SCHEMA`); the other constants follow the same pattern.
     public static let int8 = primitive(.int8, optional: false)
+    /// Required int16 (Kafka's `Schema.INT16_SCHEMA`).
     public static let int16 = primitive(.int16, optional: false)
+    /// Required int32 (Kafka's `Schema.INT32_SCHEMA`).
     public static let int32 = primitive(.int32, optional: false)
+    /// Required int64 (Kafka's `Schema.INT64_SCHEMA`).
     public static let int64 = primitive(.int64, optional: false)
+    /// Required float32 (Kafka's `Schema.FLOAT32_SCHEMA`).
     public static let float32 = primitive(.float32, optional: false)
+    /// Required float64 (Kafka's `Schema.FLOAT64_SCHEMA`).
     public static let float64 = primitive(.float64, optional: false)
+    /// Required boolean (Kafka's `Schema.BOOLEAN_SCHEMA`).
     public static let boolean = primitive(.boolean, optional: false)
+    /// Required string (Kafka's `Schema.STRING_SCHEMA`).
     public static let string = primitive(.string, optional: false)
+    /// Required bytes (Kafka's `Schema.BYTES_SCHEMA`).
     public static let bytes = primitive(.bytes, optional: false)
+    /// Optional int8 (Kafka's `Schema.OPTIONAL_INT8_SCHEMA`).
     public static let optionalInt8 = primitive(.int8, optional: true)
+    /// Optional int16 (Kafka's `Schema.OPTIONAL_INT16_SCHEMA`).
     public static let optionalInt16 = primitive(.int16, optional: true)
+    /// Optional int32 (Kafka's `Schema.OPTIONAL_INT32_SCHEMA`).
     public static let optionalInt32 = primitive(.int32, optional: true)
+    /// Optional int64 (Kafka's `Schema.OPTIONAL_INT64_SCHEMA`).
     public static let optionalInt64 = primitive(.int64, optional: true)
+    /// Optional float32 (Kafka's `Schema.OPTIONAL_FLOAT32_SCHEMA`).
     public static let optionalFloat32 = primitive(.float32, optional: true)
+    /// Optional float64 (Kafka's `Schema.OPTIONAL_FLOAT64_SCHEMA`).
     public static let optionalFloat64 = primitive(.float64, optional: true)
+    /// Optional boolean (Kafka's `Schema.OPTIONAL_BOOLEAN_SCHEMA`).
     public static let optionalBoolean = primitive(.boolean, optional: true)
+    /// Optional string (Kafka's `Schema.OPTIONAL_STRING_SCHEMA`).
     public static let optionalString = primitive(.string, optional: true)
+    /// Optional bytes (Kafka's `Schema.OPTIONAL_BYTES_SCHEMA`).
     public static let optionalBytes = primitive(.bytes, optional: true)
 
     /// Required `Decimal` with the given scale.
@@ -177,6 +194,7 @@ public struct Field: Sendable, Hashable, CustomStringConvertible {
     /// The field's schema.
     public let schema: Schema
 
+    /// A field named `name` at position `index` (0-based) of its struct, with `schema`.
     public init(name: String, index: Int, schema: Schema) {
         self.name = name
         self.index = index
@@ -192,6 +210,7 @@ public struct SchemaParameters: Sendable, Hashable, Sequence, ExpressibleByDicti
     /// The parameters in insertion order.
     public private(set) var pairs: [(key: String, value: String)]
 
+    /// No parameters.
     public init() { pairs = [] }
 
     public init(dictionaryLiteral elements: (String, String)...) {
@@ -199,6 +218,8 @@ public struct SchemaParameters: Sendable, Hashable, Sequence, ExpressibleByDicti
         for (k, v) in elements { self[k] = v }
     }
 
+    /// The value of parameter `key`, or `nil`. Setting a new key appends it, setting an existing one
+    /// replaces its value in place, setting `nil` removes it.
     public subscript(key: String) -> String? {
         get { pairs.first(where: { $0.key == key })?.value }
         set {

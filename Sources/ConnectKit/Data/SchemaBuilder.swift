@@ -26,18 +26,28 @@ public struct SchemaBuilder: Sendable {
     private var valueSchema: Schema?
     private var problems: [String] = []
 
+    /// A builder for a schema of `type`: required, unnamed, without default, parameters or fields.
     public init(type: SchemaType) { self.type = type }
 
     /// A builder for int8; the other primitive factories (`int16()` … `bytes()`, `struct()`) work the same way.
     public static func int8() -> SchemaBuilder { SchemaBuilder(type: .int8) }
+    /// A builder for int16 (Kafka's `SchemaBuilder.int16()`, type `INT16`).
     public static func int16() -> SchemaBuilder { SchemaBuilder(type: .int16) }
+    /// A builder for int32 (Kafka's `SchemaBuilder.int32()`, type `INT32`).
     public static func int32() -> SchemaBuilder { SchemaBuilder(type: .int32) }
+    /// A builder for int64 (Kafka's `SchemaBuilder.int64()`, type `INT64`).
     public static func int64() -> SchemaBuilder { SchemaBuilder(type: .int64) }
+    /// A builder for float32 (Kafka's `SchemaBuilder.float32()`, type `FLOAT32`).
     public static func float32() -> SchemaBuilder { SchemaBuilder(type: .float32) }
+    /// A builder for float64 (Kafka's `SchemaBuilder.float64()`, type `FLOAT64`).
     public static func float64() -> SchemaBuilder { SchemaBuilder(type: .float64) }
+    /// A builder for boolean (Kafka's `SchemaBuilder.bool()`, type `BOOLEAN`).
     public static func bool() -> SchemaBuilder { SchemaBuilder(type: .boolean) }
+    /// A builder for string (Kafka's `SchemaBuilder.string()`, type `STRING`).
     public static func string() -> SchemaBuilder { SchemaBuilder(type: .string) }
+    /// A builder for bytes (Kafka's `SchemaBuilder.bytes()`, type `BYTES`).
     public static func bytes() -> SchemaBuilder { SchemaBuilder(type: .bytes) }
+    /// A builder for a struct with no fields yet; add them with `field` (Kafka's `SchemaBuilder.struct()`).
     public static func `struct`() -> SchemaBuilder { SchemaBuilder(type: .struct) }
 
     /// A builder for an array of `element`; nil for an array whose elements have no common schema

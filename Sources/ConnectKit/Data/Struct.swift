@@ -4,6 +4,7 @@
 /// the schema's prebuilt index. ``put(_:_:)-(String,_)`` validates the value against the field's
 /// schema and throws a ``DataError`` naming the field, the expected type and the actual type.
 public struct Struct: Sendable, Hashable, CustomStringConvertible {
+    /// The struct schema; its fields give the values' order, names and types.
     public let schema: Schema
     /// Field values by position; ``Value/null`` where unset.
     public private(set) var values: [Value]

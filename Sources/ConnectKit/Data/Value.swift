@@ -5,19 +5,33 @@
 /// epoch). Floating-point values compare by bit pattern, like Java's `Double.equals`, so `NaN == NaN`
 /// and `0.0 != -0.0`. Maps compare without regard to entry order, like Java's `Map.equals`.
 public enum Value: Sendable {
+    /// No value (Java's `null`).
     case null
+    /// An 8-bit signed integer (Kafka's `INT8`, Java's `Byte`).
     case int8(Int8)
+    /// A 16-bit signed integer (Kafka's `INT16`, Java's `Short`).
     case int16(Int16)
+    /// A 32-bit signed integer (Kafka's `INT32`, Java's `Integer`).
     case int32(Int32)
+    /// A 64-bit signed integer (Kafka's `INT64`, Java's `Long`).
     case int64(Int64)
+    /// A 32-bit float (Kafka's `FLOAT32`, Java's `Float`).
     case float32(Float)
+    /// A 64-bit float (Kafka's `FLOAT64`, Java's `Double`).
     case float64(Double)
+    /// A boolean (Kafka's `BOOLEAN`).
     case boolean(Bool)
+    /// A string (Kafka's `STRING`).
     case string(String)
+    /// A byte array (Kafka's `BYTES`, Java's `byte[]` or `ByteBuffer`).
     case bytes([UInt8])
+    /// A list of values (Kafka's `ARRAY`, Java's `List`).
     case array([Value])
+    /// Key/value entries in order (Kafka's `MAP`, Java's `Map`).
     case map(MapValue)
+    /// A struct value (Kafka's `STRUCT`, Java's `Struct`).
     case `struct`(Struct)
+    /// A decimal (the `Decimal` logical type, Java's `BigDecimal`); its physical type is `BYTES`.
     case decimal(BigDecimal)
     /// Days since 1970-01-01 (the `Date` logical type).
     case date(Int32)
@@ -76,11 +90,17 @@ public enum Value: Sendable {
 
     // MARK: Accessors
 
+    /// The string of a ``string(_:)`` value; `nil` for any other case (nothing is converted).
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    /// The boolean of a ``boolean(_:)`` value; `nil` for any other case.
     public var boolValue: Bool? { if case .boolean(let b) = self { return b }; return nil }
+    /// The struct of a ``struct(_:)`` value; `nil` for any other case.
     public var structValue: Struct? { if case .struct(let s) = self { return s }; return nil }
+    /// The elements of an ``array(_:)`` value; `nil` for any other case.
     public var arrayValue: [Value]? { if case .array(let a) = self { return a }; return nil }
+    /// The entries of a ``map(_:)`` value; `nil` for any other case.
     public var mapValue: MapValue? { if case .map(let m) = self { return m }; return nil }
+    /// The bytes of a ``bytes(_:)`` value; `nil` for any other case (a decimal is not converted).
     public var bytesValue: [UInt8]? { if case .bytes(let b) = self { return b }; return nil }
 
     /// Any integer case widened to `Int64`.
@@ -181,9 +201,12 @@ extension Value: CustomStringConvertible {
 
 /// One entry of a ``MapValue``.
 public struct MapEntry: Sendable, Hashable {
+    /// The entry's key; any ``Value``, `null` included.
     public var key: Value
+    /// The entry's value.
     public var value: Value
 
+    /// An entry mapping `key` to `value`.
     @inlinable public init(key: Value, value: Value) {
         self.key = key
         self.value = value
@@ -193,10 +216,13 @@ public struct MapEntry: Sendable, Hashable {
 /// An ordered list of map entries. Keys may be any ``Value``; entry order is kept (serializers
 /// write entries in this order) but is ignored by `==`, like Java's `Map.equals`.
 public struct MapValue: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
+    /// The entries in order; a key may repeat, and ``subscript(_:)`` reads its last entry.
     public var entries: [MapEntry]
 
+    /// A map of these entries, in this order (empty by default).
     public init(entries: [MapEntry] = []) { self.entries = entries }
 
+    /// A map of these key/value pairs, in this order.
     public init(_ pairs: [(key: Value, value: Value)]) { entries = pairs.map { MapEntry(key: $0.key, value: $0.value) } }
 
     public init(dictionaryLiteral elements: (Value, Value)...) {

@@ -7,6 +7,7 @@ public struct ConnectError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What caused it, when another error did (kept out of ``message``).
     public var cause: String?
 
+    /// An error carrying Kafka's `message`, and the text of what caused it if another error did.
     public init(_ message: String, cause: String? = nil) {
         self.message = message
         self.cause = cause

@@ -19,6 +19,8 @@ public struct DataError: Error, Sendable, Hashable, CustomStringConvertible {
     /// such failures this way.
     public var isRetriable: Bool
 
+    /// A data error saying `message`; `cause`, `topic` and `byteOffset` add context when known, and
+    /// `isRetriable` marks a failure of something the data needs rather than of the data.
     public init(_ message: String, cause: String? = nil, topic: String? = nil, byteOffset: Int? = nil, isRetriable: Bool = false) {
         self.message = message
         self.cause = cause

@@ -3,12 +3,18 @@
 /// Used for configuration files (connector JSON) and JSON schemas; the record hot path decodes
 /// straight into ``Value`` instead.
 public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
+    /// JSON `null`.
     case null
+    /// JSON `true` or `false`.
     case bool(Bool)
     /// The number exactly as written.
     case number(String)
+    /// A JSON string, escapes decoded.
     case string(String)
+    /// A JSON array, elements in order.
     case array([JSONValue])
+    /// A JSON object, members in document order; the parser keeps a repeated key once, at its first
+    /// position, with its last value.
     case object([(key: String, value: JSONValue)])
 
     /// Parses a complete JSON document; throws a ``DataError`` with the byte offset of the problem.
@@ -26,6 +32,8 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Parses a complete JSON document from its UTF-8 text; throws a ``DataError`` with the byte
+    /// offset of the problem.
     public static func parse(_ text: String) throws(DataError) -> JSONValue { try parse(Array(text.utf8)) }
 
     /// Member lookup for objects (the last member with that key).
@@ -34,7 +42,9 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// The text of a ``string(_:)``; `nil` for any other node (numbers are not converted).
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    /// `true` for ``null``.
     public var isNull: Bool { if case .null = self { return true }; return false }
 
     /// The node type name Jackson uses in messages (`OBJECT`, `ARRAY`, `STRING`, `NUMBER`, `BOOLEAN`, `NULL`).

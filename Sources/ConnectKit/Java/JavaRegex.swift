@@ -7,6 +7,8 @@ public struct JavaRuntimeError: Error, Sendable, Hashable, CustomStringConvertib
     public var javaClassName: String
     public var javaMessage: String
 
+    /// An exception of the Java class `javaClassName` (e.g. `java.lang.IllegalArgumentException`)
+    /// with the message `javaMessage`.
     public init(_ javaClassName: String, _ javaMessage: String) {
         self.javaClassName = javaClassName
         self.javaMessage = javaMessage

@@ -3,14 +3,22 @@
 /// Records are values: a transformation takes a record and returns a modified copy. Keys and values
 /// use ``Value/null`` for null (a record with a null value is a tombstone).
 public protocol ConnectRecord: Sendable, Hashable, CustomStringConvertible {
+    /// The Kafka topic: where a source record goes, or where a sink record was read from (as
+    /// transformations left it).
     var topic: String { get set }
+    /// The partition within ``topic``; `nil` lets the producer's partitioner choose (source records).
     var kafkaPartition: Int32? { get set }
+    /// The key's schema; `nil` for a schemaless key.
     var keySchema: Schema? { get set }
+    /// The record key; ``Value/null`` for none.
     var key: Value { get set }
+    /// The value's schema; `nil` for a schemaless value.
     var valueSchema: Schema? { get set }
+    /// The record value; ``Value/null`` makes the record a tombstone.
     var value: Value { get set }
     /// Milliseconds since the epoch, if the record has a timestamp.
     var timestamp: Int64? { get set }
+    /// The record's headers (Kafka's `Headers`), in order.
     var headers: Headers { get set }
 }
 
@@ -144,6 +152,9 @@ public struct SourceRecord: ConnectRecord {
         set { unique().headers = newValue }
     }
 
+    /// A source record for `topic`. `sourcePartition` and `sourceOffset` say where in the source it was
+    /// read; `kafkaPartition` `nil` lets the partitioner choose; `timestamp` is in milliseconds since
+    /// the epoch.
     public init(
         sourcePartition: [String: Value], sourceOffset: [String: Value], topic: String, kafkaPartition: Int32? = nil,
         keySchema: Schema? = nil, key: Value = .null, valueSchema: Schema?, value: Value, timestamp: Int64? = nil,
@@ -179,8 +190,11 @@ public struct SourceRecord: ConnectRecord {
 
 /// How a sink record's timestamp was set (`org.apache.kafka.common.record.TimestampType`).
 public enum TimestampType: String, Sendable, Hashable {
+    /// The record has no timestamp (Kafka's `NO_TIMESTAMP_TYPE`).
     case noTimestampType = "NoTimestampType"
+    /// Set by the producer when the record was created (Kafka's `CREATE_TIME`).
     case createTime = "CreateTime"
+    /// Set by the broker when it appended the record to the log (Kafka's `LOG_APPEND_TIME`).
     case logAppendTime = "LogAppendTime"
 }
 
@@ -288,6 +302,9 @@ public struct SinkRecord: ConnectRecord {
     /// The offset the record was read at, before transformations.
     public var originalKafkaOffset: Int64 { storage.originalKafkaOffset }
 
+    /// A sink record read from `topic`/`partition` at `offset`; `timestamp` is in milliseconds since the
+    /// epoch, and without one `timestampType` is ``TimestampType/noTimestampType``. The `original…`
+    /// values default to `topic`, `partition` and `offset`.
     public init(
         topic: String, partition: Int32, keySchema: Schema? = nil, key: Value = .null, valueSchema: Schema?, value: Value,
         offset: Int64, timestamp: Int64? = nil, timestampType: TimestampType = .noTimestampType, headers: Headers = Headers(),
@@ -329,9 +346,12 @@ public struct SinkRecord: ConnectRecord {
 
 /// A topic and partition (`org.apache.kafka.common.TopicPartition`); prints as `topic-partition`.
 public struct TopicPartition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The topic name.
     public var topic: String
+    /// The partition number within the topic.
     public var partition: Int32
 
+    /// The partition `partition` of `topic`.
     public init(topic: String, partition: Int32) {
         self.topic = topic
         self.partition = partition
@@ -352,6 +372,7 @@ public struct OffsetAndMetadata: Sendable, Hashable {
     /// Free-form metadata stored with the commit.
     public var metadata: String
 
+    /// A commit of `offset` (the next record to consume) with optional free-form `metadata`.
     public init(offset: Int64, metadata: String = "") {
         self.offset = offset
         self.metadata = metadata
@@ -360,9 +381,12 @@ public struct OffsetAndMetadata: Sendable, Hashable {
 
 /// A schema together with a value (`org.apache.kafka.connect.data.SchemaAndValue`).
 public struct SchemaAndValue: Sendable, Hashable {
+    /// The value's schema; `nil` for schemaless data.
     public var schema: Schema?
+    /// The value; ``Value/null`` for null.
     public var value: Value
 
+    /// A value with its schema (`nil` for none).
     public init(schema: Schema?, value: Value) {
         self.schema = schema
         self.value = value

@@ -1,9 +1,13 @@
 /// One record header: a key, an optional schema and a value (`org.apache.kafka.connect.header.Header`).
 public struct Header: Sendable, Hashable, CustomStringConvertible {
+    /// The header's key (several headers of a record may share one).
     public var key: String
+    /// The value's schema; `nil` for a schemaless value.
     public var schema: Schema?
+    /// The header's value; ``Value/null`` for a null header value.
     public var value: Value
 
+    /// A header; the value is not checked against `schema`.
     public init(key: String, value: Value, schema: Schema? = nil) {
         self.key = key
         self.value = value
@@ -20,7 +24,9 @@ public struct Headers: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, 
     /// Every header, in order.
     public private(set) var all: [Header]
 
+    /// No headers.
     public init() { all = [] }
+    /// These headers, in this order, without validation.
     public init(_ headers: [Header]) { all = headers }
     public init(arrayLiteral elements: Header...) { all = elements }
 
@@ -39,9 +45,13 @@ public struct Headers: Sendable, Hashable, Sequence, ExpressibleByArrayLiteral, 
 
     /// Appends a string header (schema `string`); `addInt`, `addLong`, `addBoolean`, `addBytes` likewise.
     public mutating func addString(_ key: String, _ value: String) { all.append(Header(key: key, value: .string(value), schema: .string)) }
+    /// Appends an int32 header (schema `int32`).
     public mutating func addInt(_ key: String, _ value: Int32) { all.append(Header(key: key, value: .int32(value), schema: .int32)) }
+    /// Appends an int64 header (schema `int64`).
     public mutating func addLong(_ key: String, _ value: Int64) { all.append(Header(key: key, value: .int64(value), schema: .int64)) }
+    /// Appends a boolean header (schema `boolean`).
     public mutating func addBoolean(_ key: String, _ value: Bool) { all.append(Header(key: key, value: .boolean(value), schema: .boolean)) }
+    /// Appends a bytes header (schema `bytes`).
     public mutating func addBytes(_ key: String, _ value: [UInt8]) { all.append(Header(key: key, value: .bytes(value), schema: .bytes)) }
 
     /// The last header with this key.

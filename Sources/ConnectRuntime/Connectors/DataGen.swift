@@ -42,6 +42,7 @@ public final class DataGenConnector: SourceConnector {
     public func stop() async throws {}
 }
 
+/// The task of ``DataGenConnector``: generates the orders.
 public final class DataGenTask: SourceTask {
     private var context: (any SourceTaskContext)?
     private var topic = "orders"

@@ -13,12 +13,19 @@ public import ConnectKit
 /// | `errors.deadletterqueue.topic.replication.factor` | 3 | accepted for compatibility |
 /// | `errors.deadletterqueue.context.headers.enable` | false | add the `__connect.errors.*` headers |
 public struct ErrorPolicy: Sendable, Hashable {
+    /// `errors.retry.timeout`: milliseconds to keep retrying a retriable failure; 0 never, -1 forever.
     public var retryTimeoutMs: Int64
+    /// `errors.retry.delay.max.ms`: the longest wait between two retries, in milliseconds.
     public var retryDelayMaxMs: Int64
+    /// `errors.tolerance=all`: a failed record is skipped (logged, dead-lettered) instead of failing the task.
     public var toleratesAll: Bool
+    /// `errors.log.enable`: log each failure with its stage, class and record position.
     public var logEnabled: Bool
+    /// `errors.log.include.messages`: also log the failed record's key, value and headers.
     public var logIncludeMessages: Bool
+    /// `errors.deadletterqueue.topic.name`: where a sink connector's failed records go; nil for none.
     public var deadLetterTopic: String?
+    /// `errors.deadletterqueue.context.headers.enable`: add the `__connect.errors.*` headers to dead-letter records.
     public var deadLetterContextHeaders: Bool
 
     /// Kafka's defaults: no retries, no tolerance, no logging, no DLQ.
@@ -55,13 +62,21 @@ public struct ErrorPolicy: Sendable, Hashable {
 
 /// Where in the pipeline an operation failed (Kafka's `Stage`, same names).
 public enum ErrorStage: String, Sendable, Hashable {
+    /// Converting a record's key (`KEY_CONVERTER`).
     case keyConverter = "KEY_CONVERTER"
+    /// Converting a record's value (`VALUE_CONVERTER`).
     case valueConverter = "VALUE_CONVERTER"
+    /// Converting a record's headers (`HEADER_CONVERTER`).
     case headerConverter = "HEADER_CONVERTER"
+    /// A single message transformation (`TRANSFORMATION`).
     case transformation = "TRANSFORMATION"
+    /// A sink task's `put`, or a record it reported (`TASK_PUT`).
     case taskPut = "TASK_PUT"
+    /// A source task's `poll` (`TASK_POLL`).
     case taskPoll = "TASK_POLL"
+    /// Producing a record to its topic (`KAFKA_PRODUCE`).
     case kafkaProduce = "KAFKA_PRODUCE"
+    /// Consuming records from a topic (`KAFKA_CONSUME`).
     case kafkaConsume = "KAFKA_CONSUME"
 }
 
@@ -69,7 +84,9 @@ public enum ErrorStage: String, Sendable, Hashable {
 /// in error handler", caused by the record's error). The task fails with this error; the record is
 /// not acknowledged.
 public struct ToleranceExceededError: Error, Sendable, CustomStringConvertible, JavaException {
+    /// The stage that failed.
     public let stage: ErrorStage
+    /// The Java class name of what failed there (converter, transformation, task).
     public let className: String
     /// Where the record was: topic/partition/offset or the source record.
     public let record: String
@@ -78,6 +95,7 @@ public struct ToleranceExceededError: Error, Sendable, CustomStringConvertible, 
     /// The Java class and message of the record's error (Kafka's cause).
     public let cause: (className: String, message: String)
 
+    /// The failure of `record` (its position, as text) at `stage` in `className`, caused by `underlying`.
     public init(stage: ErrorStage, className: String, record: String, underlying: any Error) {
         self.stage = stage
         self.className = className

@@ -23,6 +23,7 @@ public protocol PipelineClock: Sendable {
 public struct SystemPipelineClock: PipelineClock {
     private let origin = ContinuousClock.now
 
+    /// The system's monotonic clock.
     public init() {}
 
     public var now: Duration { ContinuousClock.now - origin }

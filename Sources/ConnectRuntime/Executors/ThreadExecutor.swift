@@ -14,6 +14,7 @@ private let executorThreads = Mutex<[UInt: String]>([:])
 /// block in a C call (sqlite3, libpq, librdkafka, curl) without taking a thread of Swift's
 /// cooperative pool, which has only as many threads as cores.
 public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
+    /// The thread's name (`task-<connector>-<n>`, `connector-<name>`, …).
     public let name: String
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -31,6 +32,7 @@ public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
         t.start()
     }
 
+    /// Runs the job on this executor's thread, after the jobs before it.
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         condition.lock()

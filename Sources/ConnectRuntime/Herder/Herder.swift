@@ -72,6 +72,7 @@ public struct HerderError: Error, Sendable, Hashable, CustomStringConvertible {
         case connectorFailure
     }
 
+    /// What kind of failure.
     public var kind: Kind
     /// Kafka's message.
     public var message: String
@@ -80,6 +81,7 @@ public struct HerderError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Every configuration problem, for an invalid configuration.
     public var problems: [ConfigProblem]
 
+    /// A failure of `kind` with Kafka's `message`, what caused it and, for an invalid configuration, every problem.
     public init(_ kind: Kind, _ message: String, cause: String? = nil, problems: [ConfigProblem] = []) {
         self.kind = kind
         self.message = message
@@ -113,7 +115,9 @@ public struct HerderError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// A connector's name, configuration, tasks and type (Kafka's `ConnectorInfo`).
 public struct ConnectorInfo: Sendable, Hashable {
+    /// The connector's name.
     public var name: String
+    /// Its configuration, `name` included.
     public var config: [String: String]
     /// Its tasks (empty when stopped).
     public var tasks: [ConnectorTaskID]
@@ -123,13 +127,17 @@ public struct ConnectorInfo: Sendable, Hashable {
 
 /// A task by connector and number (Kafka's `ConnectorTaskId`).
 public struct ConnectorTaskID: Sendable, Hashable {
+    /// The connector's name.
     public var connector: String
+    /// The task's number, from 0.
     public var task: Int
 }
 
 /// One task's configuration (Kafka's `TaskInfo`).
 public struct TaskInfo: Sendable, Hashable {
+    /// Which task.
     public var id: ConnectorTaskID
+    /// The configuration its connector gave it (`Connector.taskConfigs`).
     public var config: [String: String]
 }
 
@@ -137,9 +145,12 @@ public struct TaskInfo: Sendable, Hashable {
 /// and offset; for a sink connector `{"kafka_topic","kafka_partition"}` → `{"kafka_offset"}`. A
 /// nil offset in an alteration resets the partition.
 public struct ConnectorOffset: Sendable, Hashable {
+    /// The source partition, or `{"kafka_topic","kafka_partition"}` for a sink connector.
     public var partition: [String: Value]
+    /// The offset; nil resets the partition.
     public var offset: [String: Value]?
 
+    /// An offset of one partition.
     public init(partition: [String: Value], offset: [String: Value]?) {
         self.partition = partition
         self.offset = offset

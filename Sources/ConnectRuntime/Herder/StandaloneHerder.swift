@@ -1,4 +1,5 @@
 import ConnectKit
+import Synchronization
 
 /// The ``Herder`` of one worker (Kafka's `StandaloneHerder`): ``Worker/herder``.
 public struct StandaloneHerder: Herder {

@@ -30,6 +30,7 @@ extension OffsetStore {
 public final class MemoryOffsetStore: OffsetStore {
     private let data = Mutex<[String: SourceOffsets]>([:])
 
+    /// An empty store.
     public init() {}
 
     public func offsets(connector: String) throws -> SourceOffsets { data.withLock { $0[connector] ?? [:] } }
@@ -43,7 +44,9 @@ public final class MemoryOffsetStore: OffsetStore {
 
 /// An error from the file offset store, naming the file.
 public struct OffsetStoreError: Error, Sendable, CustomStringConvertible {
+    /// The offsets file or database.
     public var path: String
+    /// What went wrong.
     public var message: String
     public var description: String { "Offset store \(path): \(message)" }
 }
@@ -54,12 +57,15 @@ public struct OffsetStoreError: Error, Sendable, CustomStringConvertible {
 ///
 /// The file holds Kafka's offset-topic form as JSON: `[[["connector",{partition}],{offset}], …]`.
 public final class FileOffsetStore: OffsetStore {
+    /// The offsets file (`offset.storage.file.filename`).
     public let path: String
     private let data: Mutex<[String: SourceOffsets]>
     private let json = JSONConverter(schemasEnabled: false)
     /// Serializes commits so that a later snapshot is never overwritten by an earlier one.
     private let writeLock = Mutex(())
 
+    /// Opens the offsets file (empty when it does not exist).
+    /// - Throws: ``OffsetStoreError`` when it cannot be read or is corrupt.
     public init(path: String) throws {
         self.path = path
         data = Mutex([:])

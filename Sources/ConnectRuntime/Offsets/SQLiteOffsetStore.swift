@@ -9,6 +9,7 @@ import ConnectSQLiteDriver
 /// Calls block (SQLite I/O); the runtime makes them from task threads and the herder's blocking
 /// executor, never from Swift's cooperative pool.
 public final class SQLiteOffsetStore: OffsetStore {
+    /// The database file (`offset.storage.sqlite.filename`).
     public let path: String
     private let db: SQLiteConnection
     private let json = JSONConverter(schemasEnabled: false)

@@ -27,11 +27,14 @@ public struct TransformChain: Sendable {
         public let alias: String
         /// The class name it was configured with.
         public let className: String
+        /// The configured transformation.
         public let transformation: any Transformation
+        /// The predicate deciding which records it applies to (`transforms.<alias>.predicate`), if any.
         public let predicate: (any Predicate)?
         /// `transforms.<alias>.negate`.
         public let negate: Bool
 
+        /// A stage: `transformation` under `alias` (Java class `className`), applied where `predicate` holds (or does not, with `negate`).
         public init(alias: String, className: String, transformation: any Transformation, predicate: (any Predicate)?, negate: Bool) {
             self.alias = alias
             self.className = className
@@ -47,6 +50,7 @@ public struct TransformChain: Sendable {
         }
     }
 
+    /// The stages in `transforms` order.
     public let stages: [Stage]
     /// When every stage can run fused (Kafka's field-level transformations, no predicates): the
     /// programs per value schema.
@@ -57,6 +61,7 @@ public struct TransformChain: Sendable {
 
     public var isEmpty: Bool { stages.isEmpty }
 
+    /// A chain of stages, applied in order.
     public init(stages: [Stage]) {
         self.stages = stages
         fused = !stages.isEmpty && stages.allSatisfy({ $0.predicate == nil && $0.transformation is any FusableTransformation })

@@ -3,9 +3,12 @@ import ConnectTransforms
 
 /// A connector type known to the runtime.
 public enum ConnectorPlugin: Sendable {
+    /// A source connector type.
     case source(any SourceConnector.Type)
+    /// A sink connector type.
     case sink(any SinkConnector.Type)
 
+    /// Whether it is a source connector.
     public var isSource: Bool { if case .source = self { return true }; return false }
 
     /// A fresh, unconfigured instance.
@@ -20,9 +23,12 @@ public enum ConnectorPlugin: Sendable {
 /// A converter type and the settings its class name implies (e.g. `IntegerConverter` is a
 /// ``NumberConverter`` with `number.kind=Integer`).
 public struct ConverterPlugin: Sendable {
+    /// The converter type.
     public var type: any Converter.Type
+    /// Settings the class name implies, applied over the configuration (e.g. `number.kind=Integer`).
     public var presets: [String: String]
 
+    /// A converter type with the settings its class name implies.
     public init(_ type: any Converter.Type, presets: [String: String] = [:]) {
         self.type = type
         self.presets = presets
@@ -36,14 +42,19 @@ public struct ConverterPlugin: Sendable {
 
 /// A header converter type and the settings its class name implies.
 public struct HeaderConverterPlugin: Sendable {
+    /// The header converter type.
     public var type: any HeaderConverter.Type
+    /// Settings the class name implies, applied over the configuration.
     public var presets: [String: String]
 
+    /// A header converter type with the settings its class name implies.
     public init(_ type: any HeaderConverter.Type, presets: [String: String] = [:]) {
         self.type = type
         self.presets = presets
     }
 
+    /// A header converter configured from `configuration` (the `header.converter.` prefix removed).
+    /// - Throws: ``ConfigError`` for a bad setting.
     public func make(_ configuration: [String: String]) throws(ConfigError) -> any HeaderConverter {
         try type.init(configuration: configuration.merging(presets) { _, preset in preset })
     }
@@ -57,8 +68,11 @@ public struct HeaderConverterPlugin: Sendable {
 public struct PluginRegistry: Sendable {
     /// One registered type under a canonical name and its aliases.
     public struct Entry<Plugin: Sendable>: Sendable {
+        /// The canonical (short) name.
         public var name: String
+        /// Other names it is found under: Kafka/Confluent/Debezium class names, short names.
         public var aliases: [String]
+        /// The registered type.
         public var plugin: Plugin
 
         /// The Java class name a Kafka worker would report for this plugin (in dead-letter headers,
@@ -68,6 +82,7 @@ public struct PluginRegistry: Sendable {
 
     /// The registered types of one kind, in registration order.
     public struct Catalog<Plugin: Sendable>: Sendable {
+        /// The entries in registration order.
         public private(set) var entries: [Entry<Plugin>] = []
         private var byName: [String: Int] = [:]
 
@@ -86,12 +101,18 @@ public struct PluginRegistry: Sendable {
         }
     }
 
+    /// Connector types (`connector.class`).
     public private(set) var connectors = Catalog<ConnectorPlugin>()
+    /// Converter types (`key.converter`, `value.converter`).
     public private(set) var converters = Catalog<ConverterPlugin>()
+    /// Header converter types (`header.converter`).
     public private(set) var headerConverters = Catalog<HeaderConverterPlugin>()
+    /// Transformation types (`transforms.<alias>.type`).
     public private(set) var transformations = Catalog<any Transformation.Type>()
+    /// Predicate types (`predicates.<alias>.type`).
     public private(set) var predicates = Catalog<any Predicate.Type>()
 
+    /// An empty registry.
     public init() {}
 
     /// The registered connectors.
@@ -202,6 +223,7 @@ public enum RuntimePlugins: PluginProvider {
 
 /// The keys every connector configuration has (Kafka's `ConnectorConfig`, `SinkConnectorConfig`).
 public enum ConnectorConfigKeys {
+    /// Kafka's `ConnectorConfig` keys, which every connector has.
     public static let common = ConfigDef()
         .define("name", .string, importance: .high, documentation: "Globally unique name of the connector.",
                 validator: .nonEmptyStringWithoutControlChars)
@@ -252,6 +274,7 @@ public enum ConnectorConfigKeys {
         .define("offsets.storage.topic", .string, default: .null, importance: .low,
                 documentation: "A separate offsets topic for this connector.", validator: .nonEmptyString)
 
+    /// Kafka's `SinkConnectorConfig` keys on top of the common ones.
     public static let sink = common
         .define("topics", .list, default: "", importance: .high, documentation: "Topics to consume.")
         .define("topics.regex", .string, default: "", importance: .high, documentation: "Regular expression of topics to consume.")

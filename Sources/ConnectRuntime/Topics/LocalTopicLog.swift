@@ -269,6 +269,7 @@ public final class LocalTopicLogs: Sendable {
 public struct LocalTopicLogError: Error, Sendable, CustomStringConvertible {
     /// The file or directory concerned.
     public var path: String
+    /// What went wrong, naming the file.
     public var message: String
     public var description: String { "Topic log \(path): \(message)" }
 }

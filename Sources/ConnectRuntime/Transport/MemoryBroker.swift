@@ -99,7 +99,9 @@ public final class MemoryBroker: Transport, Sendable {
 
     let state = Mutex(State())
     let changed = AsyncSignal()
+    /// Partitions of a topic created on first use (`topic.partitions`).
     public let defaultPartitions: Int
+    /// Records kept for a topic no group reads (`topic.memory.retention.records`).
     public let retention: Int
     /// How long a member may go without polling before the group removes it (Kafka's
     /// `max.poll.interval.ms`).
@@ -349,11 +351,14 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         case other
     }
 
+    /// What went wrong.
     public var kind: Kind
+    /// The client's message.
     public var message: String
     /// Whether trying again may succeed.
     public var isRetriable: Bool { kind == .unavailable }
 
+    /// A failure of `kind` with `message`.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message

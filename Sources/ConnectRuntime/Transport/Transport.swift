@@ -45,7 +45,9 @@ public protocol Transport: Sendable {
 /// What a consumer group reads: topics by name, or every topic whose whole name matches a regular
 /// expression (Kafka's `topics` / `topics.regex`).
 public enum Subscription: Sendable, Hashable {
+    /// These topics (`topics`).
     case topics(Set<String>)
+    /// Every topic whose whole name matches this Java regular expression (`topics.regex`).
     case pattern(String)
 
     /// Whether the subscription takes `topic`.
@@ -63,20 +65,27 @@ public enum Subscription: Sendable, Hashable {
 public struct TopicRecord: Sendable, Hashable {
     /// One header: a key and the header converter's bytes (nil for a null value).
     public struct Header: Sendable, Hashable {
+        /// The header's key.
         public var key: String
+        /// The header converter's bytes; nil for a null value.
         public var value: [UInt8]?
+        /// A header.
         public init(key: String, value: [UInt8]?) {
             self.key = key
             self.value = value
         }
     }
 
+    /// The key converter's bytes; nil for a null key.
     public var key: [UInt8]?
+    /// The value converter's bytes; nil for a tombstone.
     public var value: [UInt8]?
+    /// The headers, in order (keys may repeat).
     public var headers: [Header]
     /// Milliseconds since the epoch.
     public var timestamp: Int64?
 
+    /// A record.
     public init(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64? = nil) {
         self.key = key
         self.value = value
@@ -92,11 +101,16 @@ public struct TopicRecord: Sendable, Hashable {
 
 /// A record read from a topic, with where it was read.
 public struct ConsumedRecord: Sendable, Hashable {
+    /// The topic it was read from.
     public var topic: String
+    /// The partition it was read from.
     public var partition: Int32
+    /// Its offset in that partition.
     public var offset: Int64
+    /// The record.
     public var record: TopicRecord
 
+    /// A record read at `topic`/`partition`/`offset`.
     public init(topic: String, partition: Int32, offset: Int64, record: TopicRecord) {
         self.topic = topic
         self.partition = partition
@@ -137,13 +151,16 @@ public struct RecordDelivery: Sendable {
 
 /// A record to produce.
 public struct OutgoingRecord: Sendable {
+    /// The topic to produce to.
     public var topic: String
     /// The partition, or nil to let the transport choose (key hash, else round-robin).
     public var partition: Int32?
+    /// The record's bytes.
     public var record: TopicRecord
     /// To complete once the record is stored.
     public var delivery: RecordDelivery
 
+    /// A record to produce to `topic` (at `partition`, or where the transport chooses).
     public init(topic: String, partition: Int32?, record: TopicRecord, delivery: RecordDelivery) {
         self.topic = topic
         self.partition = partition

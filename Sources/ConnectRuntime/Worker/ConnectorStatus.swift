@@ -3,18 +3,27 @@ import Synchronization
 
 /// The state of a connector or task, with Kafka Connect's names.
 public enum ConnectorState: String, Sendable, Hashable {
+    /// Not running: not started yet, or stopped by the worker's shutdown.
     case unassigned = "UNASSIGNED"
+    /// Running.
     case running = "RUNNING"
+    /// Paused: it keeps its tasks, records do not move.
     case paused = "PAUSED"
+    /// Stopped: no instance, no tasks (offsets may be changed).
     case stopped = "STOPPED"
+    /// Failed; the status carries the trace.
     case failed = "FAILED"
+    /// A restart was requested and has not finished.
     case restarting = "RESTARTING"
 }
 
 /// The status of one task, as Kafka Connect's REST API reports it.
 public struct TaskStatus: Sendable, Hashable {
+    /// The task's number.
     public var id: Int
+    /// Its state.
     public var state: ConnectorState
+    /// The worker that runs it.
     public var workerID: String
     /// The failure, for a FAILED task.
     public var trace: String?
@@ -27,6 +36,7 @@ public struct TaskStatus: Sendable, Hashable {
         didSet { waiting = waitingByKey.keys.sorted().map { waitingByKey[$0]! } }
     }
 
+    /// A task's status.
     public init(id: Int, state: ConnectorState, workerID: String, trace: String? = nil, waiting: [String] = []) {
         self.id = id
         self.state = state
@@ -38,12 +48,17 @@ public struct TaskStatus: Sendable, Hashable {
 
 /// The status of a connector and its tasks (`GET /connectors/{name}/status`).
 public struct ConnectorStatus: Sendable, Hashable {
+    /// The connector's name.
     public var name: String
+    /// The connector's state.
     public var state: ConnectorState
+    /// The worker that runs it.
     public var workerID: String
+    /// The failure, for a FAILED connector.
     public var trace: String?
     /// `source` or `sink`.
     public var type: String
+    /// Its tasks' statuses, by number.
     public var tasks: [TaskStatus]
 
     /// The JSON body Kafka Connect's REST API returns for this status.

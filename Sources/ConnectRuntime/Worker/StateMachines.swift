@@ -1,8 +1,11 @@
 /// What a user asked of a connector — Kafka's `TargetState`: run, pause (keep the tasks, stop
 /// moving records) or stop (no tasks, no instance; offsets may then be changed).
 public enum TargetState: String, Sendable, Hashable {
+    /// Run: records move.
     case started = "STARTED"
+    /// Keep the tasks; records do not move.
     case paused = "PAUSED"
+    /// No instance and no tasks.
     case stopped = "STOPPED"
 }
 

@@ -103,14 +103,21 @@ final class TaskMetrics: Sendable {
 
 /// A task's counters at one moment (the in-process view of ``TaskMetrics``'s swift-metrics).
 public struct TaskMetricsSnapshot: Sendable, Hashable {
+    /// `source-record-poll-total`: records the source task polled.
     public var sourceRecordPollTotal: Int
+    /// `source-record-write-total`: records it handed on (after transformations).
     public var sourceRecordWriteTotal: Int
     /// Records polled and not yet acknowledged.
     public var sourceRecordActiveCount: Int
+    /// `sink-record-read-total`: records the sink task read.
     public var sinkRecordReadTotal: Int
+    /// `sink-record-send-total`: records given to its `put` (after transformations).
     public var sinkRecordSendTotal: Int
+    /// `offset-commit-completion-total`: commits done.
     public var offsetCommitCompletionTotal: Int
+    /// `offset-commit-skip-total`: commits skipped (nothing new to commit).
     public var offsetCommitSkipTotal: Int
+    /// The task's error counters (task-error-metrics).
     public var errors: TaskErrorMetrics
 }
 

@@ -1,5 +1,6 @@
 import ConnectKit
 import Logging
+import Synchronization
 
 extension Worker {
     struct SourceTaskPlan: Sendable {

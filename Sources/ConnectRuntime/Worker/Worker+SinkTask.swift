@@ -1,5 +1,6 @@
 import ConnectKit
 import Logging
+import Synchronization
 
 extension Worker {
     /// One run of a sink task (Kafka's `WorkerSinkTask`): take records (direct, or from its

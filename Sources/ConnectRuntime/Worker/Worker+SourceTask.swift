@@ -1,5 +1,6 @@
 import ConnectKit
 import Logging
+import Synchronization
 
 extension Worker {
     /// One source task's loop: poll, transform (and in topic mode convert), hand the records on,

@@ -24,8 +24,11 @@ import Synchronization
 /// the last committed offset are delivered again on restart (at-least-once). At graceful shutdown
 /// sources stop polling, sinks drain and flush, then the final offsets are committed.
 public final class Worker: Service, Sendable, CustomReflectable {
+    /// The worker properties.
     public let config: WorkerConfig
+    /// The plugins connector configurations may name.
     public let registry: PluginRegistry
+    /// Where source offsets are kept.
     public let offsetStore: any OffsetStore
     /// How topic mode moves records between connectors (the in-memory ``MemoryBroker`` unless one
     /// was injected).

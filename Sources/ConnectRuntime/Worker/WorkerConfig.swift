@@ -21,19 +21,30 @@ public import ConnectKit
 /// | `local.topics.dir` | `<offset file>.topics` | directory of the durable local topic logs that hold dead-letter queues when no Kafka is configured |
 /// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory, and the worker warns) |
 public struct WorkerConfig: Sendable, CustomReflectable {
+    /// `offset.storage.file.filename`: the file source offsets are kept in.
     public var offsetStorageFile: String?
+    /// `offset.storage.sqlite.filename`: the SQLite database source offsets are kept in (preferred over the file).
     public var offsetStorageSQLite: String?
+    /// `offset.flush.interval.ms`: how often sinks flush and source offsets are committed.
     public var offsetFlushIntervalMs: Int64
+    /// `offset.flush.timeout.ms`: how long a stopping source waits for its last acknowledgements.
     public var offsetFlushTimeoutMs: Int64
+    /// `task.shutdown.graceful.timeout.ms`: how long shutdown waits for tasks to return from `poll`/`put`.
     public var taskShutdownTimeoutMs: Int64
+    /// `pipeline.max.in.flight.records`: records a source task may have unacknowledged.
     public var maxInFlightRecords: Int
+    /// `pipeline.max.in.flight.bytes`: approximate bytes of those records.
     public var maxInFlightBytes: Int
+    /// `consumer.max.poll.records`: the largest batch handed to a sink task's `put`.
     public var maxPollRecords: Int
     /// `consumer.max.poll.interval.ms`: a sink task's consumer that does not poll for this long
     /// leaves its group (Kafka's consumer setting, which Connect passes with the `consumer.` prefix).
     public var maxPollIntervalMs: Int64
+    /// `topic.partitions`: partitions of each in-memory topic.
     public var topicPartitions: Int
+    /// `pipeline.mode`: direct or through topics.
     public var mode: PipelineMode
+    /// `topic.memory.retention.records`: records an in-memory topic nobody reads keeps.
     public var topicRetentionRecords: Int
     /// Where durable local topic logs (dead-letter queues without Kafka) are kept: `local.topics.dir`,
     /// else the offsets file's (or SQLite database's) path followed by `.topics`; nil when offsets
@@ -44,6 +55,7 @@ public struct WorkerConfig: Sendable, CustomReflectable {
     /// Every key given, including ones this worker does not use.
     public var originals: [String: String]
 
+    /// The worker keys ConnectKit reads, with Kafka Connect's names and defaults.
     public static let configDef = ConfigDef()
         .define("offset.storage.file.filename", .string, default: .null, importance: .high,
                 documentation: "File to store source offsets in; offsets are kept in memory when unset.")
@@ -82,6 +94,8 @@ public struct WorkerConfig: Sendable, CustomReflectable {
         .define("bootstrap.servers", .list, default: "", importance: .high,
                 documentation: "Kafka brokers. Without them, topics live in memory.")
 
+    /// The settings of a worker properties map (unknown keys are kept in ``originals``).
+    /// - Throws: ``ConfigError`` (context `worker`) naming every bad key.
     public init(_ properties: [String: String] = [:]) throws(ConfigError) {
         let c: ParsedConfig
         do { c = try WorkerConfig.configDef.parse(properties) } catch { throw ConfigError(error.problems, context: "worker") }
