@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "ExampleConnectors", dependencies: ["ConnectKit"], path: "Examples/ExampleConnectors", swiftSettings: strict),
         .testTarget(
             name: "ExampleConnectorsTests",
-            dependencies: ["ExampleConnectors", "ConnectKit", "ConnectKitTesting", "ConnectRuntime", "ConnectPlugins"],
+            dependencies: ["ExampleConnectors", "ConnectKit", "ConnectKitTesting", "ConnectRuntime"],
             path: "Examples/Tests",
             swiftSettings: strict
         ),

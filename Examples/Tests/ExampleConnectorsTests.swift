@@ -1,13 +1,12 @@
 import ConnectKit
 import ConnectKitTesting
-import ConnectPlugins
 import ConnectRuntime
 import ExampleConnectors
 import Foundation
 import Testing
 
 func exampleRegistry() -> PluginRegistry {
-    var registry = PluginRegistry.standard
+    var registry = PluginRegistry.core
     registry.register(.source(CSVDirectorySource.self), name: "CSVDirectorySource", aliases: ["com.example.CSVDirectorySource"])
     registry.register(.sink(JSONLinesSink.self), name: "JSONLinesSink", aliases: ["com.example.JSONLinesSink"])
     return registry

@@ -50,7 +50,7 @@ func quietLogger() -> Logger {
 /// Runs DataGen → discard sink until `count` records were delivered: directly (no serialization) or
 /// through an in-memory topic with the JSON converter (schemas enabled) on the way in and out.
 func runPipeline(count: Int, mode: String = "direct", sinkRate: Int = 0) async throws {
-    var registry = PluginRegistry.standard
+    var registry = PluginRegistry.core
     registry.register(.sink(DiscardSink.self), name: "Discard")
     discarded.store(0, ordering: .relaxed)
     let worker = try Worker(
