@@ -1,7 +1,7 @@
 # ConnectKit — see README.md. Every target installs what is missing first.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench vectors clean docs-check
+.PHONY: deps build run test bench bench-ratio bench-instructions vectors clean docs-check
 
 deps:
 	@./scripts/install-deps.sh
@@ -25,6 +25,16 @@ docs-check:
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --format markdown
+
+# Kafka's own classes and ConnectKit on equal work, three interleaved rounds, and the ratios (Java 17 + pip).
+bench-ratio: deps
+	./scripts/install-deps.sh bench
+	./scripts/bench-ratio.sh
+
+# Instructions per record (valgrind callgrind): the figure that does not move with the machine's load.
+bench-instructions: deps
+	./scripts/install-deps.sh bench
+	./scripts/bench-instructions.sh
 
 # Regenerates the JsonConverter golden vectors with Kafka's own classes (needs Java 17 and pip).
 vectors:

@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -44,6 +45,16 @@ let package = Package(
             ],
             path: "Benchmarks/TransformBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The Swift side of `make bench-ratio` / `make bench-instructions` (a plain executable, timed by itself).
+        .executableTarget(
+            name: "EqualWork",
+            dependencies: [
+                .product(name: "ConnectKit", package: rootIdentity),
+                .product(name: "ConnectRuntime", package: rootIdentity),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/EqualWork"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ConnectKit builds against, only those that are missing. Idempotent.
+#   install-deps.sh          what building and `make test` need
+#   install-deps.sh bench    also valgrind and a JDK (make bench-instructions, make bench-ratio)
 set -euo pipefail
 packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev)
+if [ "${1:-}" = bench ]; then
+  packages+=(valgrind python3-pip)
+  command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,0 +1,213 @@
+// The Swift side of `make bench-ratio` and `make bench-instructions`: the same work as
+// scripts/bench/JavaEqualWork.java does with Kafka's own classes — the same 4096 `shop.orders.Value`
+// records (DataGen's), reused round-robin, outputs dropped, deserialized values checked the same
+// cheap way.
+//
+//   EqualWork pool <file>                       writes the pool (JsonConverter, schemas.enable=true) for Java
+//   EqualWork time <workload> <seconds>          records/s of a workload for about that long
+//   EqualWork count <workload> <records>         exactly that many records (for instruction counts)
+//
+// Workloads: serialize-schemas, serialize-schemaless, deserialize-schemas, deserialize-schemaless,
+// chain-fused, chain-staged, pipeline-direct, pipeline-topic.
+import ConnectKit
+import ConnectRuntime
+import Foundation
+import Logging
+import Synchronization
+
+let schema = DataGen.ordersSchema
+let pool: [Value] = (0..<4096).map { DataGen.order(Int64($0)) }
+
+/// The chain of the performance issue, configured as a connector configuration would.
+let chainConfig: [String: String] = [
+    "transforms": "insert,replace,mask,cast,route,key",
+    "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+    "transforms.insert.static.field": "source", "transforms.insert.static.value": "shop", "transforms.insert.topic.field": "topic",
+    "transforms.replace.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+    "transforms.replace.exclude": "note", "transforms.replace.renames": "customer:customer_name",
+    "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value", "transforms.mask.fields": "email",
+    "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value", "transforms.cast.spec": "quantity:int64,paid:string",
+    "transforms.route.type": "org.apache.kafka.connect.transforms.TimestampRouter",
+    "transforms.route.topic.format": "${topic}-${timestamp}", "transforms.route.timestamp.format": "yyyyMMdd",
+    "transforms.key.type": "org.apache.kafka.connect.transforms.ValueToKey", "transforms.key.fields": "id",
+]
+
+let records: [SourceRecord] = (0..<4096).map { i in
+    SourceRecord(
+        sourcePartition: ["datagen": "0"], sourceOffset: ["iteration": .int64(Int64(i))], topic: "orders",
+        valueSchema: schema, value: pool[i], timestamp: 1_700_000_000_000 + Int64(i) * 1000)
+}
+
+/// Runs `body(i)` for record indexes 0, 1, 2, … until `limit` records or `seconds` passed; returns
+/// records done and seconds taken.
+func loop(records limit: Int?, seconds: Double?, _ body: (Int) throws -> Int) rethrows -> (Int, Double, Int) {
+    var sink = 0
+    let start = ContinuousClock.now
+    var i = 0
+    let deadline = seconds.map { start + .milliseconds(Int64($0 * 1000)) }
+    while true {
+        // Check the time every 1024 records.
+        for _ in 0..<1024 {
+            if let limit, i >= limit { break }
+            sink &+= try body(i)
+            i += 1
+        }
+        if let limit, i >= limit { break }
+        if let deadline, ContinuousClock.now >= deadline { break }
+    }
+    let elapsed = ContinuousClock.now - start
+    return (i, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, sink)
+}
+
+func workload(_ name: String, limit: Int?, seconds: Double?) async throws -> (Int, Double) {
+    switch name {
+    case "serialize-schemas", "serialize-schemaless":
+        let c = JSONConverter(schemasEnabled: name == "serialize-schemas")
+        let (n, t, sink) = try loop(records: limit, seconds: seconds) { i in try c.fromConnectData(topic: "orders", schema: schema, value: pool[i & 4095])!.count }
+        precondition(sink > 0)
+        return (n, t)
+    case "deserialize-schemas", "deserialize-schemaless":
+        let c = JSONConverter(schemasEnabled: name == "deserialize-schemas")
+        let encoded = try pool.map { try c.fromConnectData(topic: "orders", schema: schema, value: $0)! }
+        let (n, t, sink) = try loop(records: limit, seconds: seconds) { i in
+            switch try c.toConnectData(topic: "orders", value: encoded[i & 4095]).value {
+            case .struct, .map: return 1
+            default: return 0
+            }
+        }
+        precondition(sink == n)
+        return (n, t)
+    case "chain-fused", "chain-staged":
+        let chain = try TransformChain(config: chainConfig, registry: .core)
+        let staged = name == "chain-staged"
+        precondition(chain.isFused)
+        let (n, t, sink) = try loop(records: limit, seconds: seconds) { i in
+            var r: SourceRecord? = records[i & 4095]
+            if staged {
+                for stage in chain.stages { r = try r.flatMap { try stage.transformation.apply($0) } }
+            } else {
+                r = try chain.apply(r!)
+            }
+            return r?.topic.utf8.count ?? 0
+        }
+        precondition(sink > 0)
+        return (n, t)
+    case "pipeline-direct", "pipeline-topic":
+        let count = limit ?? Int((seconds ?? 3) * 1_000_000)
+        let start = ContinuousClock.now
+        try await runPipeline(count: count, mode: name == "pipeline-topic" ? "topic" : "direct")
+        let elapsed = ContinuousClock.now - start
+        return (count, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    default:
+        throw NSError(domain: "EqualWork", code: 1, userInfo: [NSLocalizedDescriptionKey: "unknown workload \(name)"])
+    }
+}
+
+// MARK: Pipelines
+
+final class DiscardSink: SinkConnector {
+    required init() {}
+    var version: String { "bench" }
+    var configDef: ConfigDef { ConfigDef() }
+    var taskType: any SinkTask.Type { DiscardSinkTask.self }
+    func start(_ config: [String: String]) async throws {}
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [[:]] }
+    func stop() async throws {}
+}
+
+let discarded = Atomic<Int>(0)
+let allDiscarded = Mutex<(target: Int, done: CheckedContinuation<Void, Never>?)>((0, nil))
+
+final class DiscardSinkTask: SinkTask {
+    required init() {}
+    var version: String { "bench" }
+    func start(_ config: [String: String]) async throws {}
+    func put(_ records: [SinkRecord]) async throws {
+        let total = discarded.add(records.count, ordering: .relaxed).newValue
+        let done = allDiscarded.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard total >= s.target, let c = s.done else { return nil }
+            s.done = nil
+            return c
+        }
+        done?.resume()
+    }
+    func stop() async throws {}
+}
+
+func runPipeline(count: Int, mode: String) async throws {
+    var registry = PluginRegistry.core
+    registry.register(.sink(DiscardSink.self), name: "Discard")
+    discarded.store(0, ordering: .relaxed)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .critical
+    let worker = try Worker(
+        config: try WorkerConfig(["offset.flush.interval.ms": "1000", "pipeline.mode": mode, "consumer.max.poll.records": "2000"]),
+        registry: registry, logger: logger)
+    try worker.add(["name": "gen", "connector.class": "DataGen", "iterations": String(count), "batch.size": "2000"])
+    try worker.add(["name": "discard", "connector.class": "Discard", "topics": "orders"])
+    let run = Task { try await worker.run() }
+    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        let now = allDiscarded.withLock { s -> Bool in
+            s.target = count
+            if discarded.load(ordering: .relaxed) >= count { return true }
+            s.done = c
+            return false
+        }
+        if now { c.resume() }
+    }
+    worker.stop()
+    try await run.value
+}
+
+// MARK: Main
+
+/// Runs an async body to completion from synchronous code (the main thread stays an ordinary
+/// thread: valgrind cannot follow libdispatch's parking of the main thread under an async main).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = Mutex<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do {
+            let value = try await body()
+            result.withLock { $0 = .success(value) }
+        } catch {
+            result.withLock { $0 = .failure(error) }
+        }
+        done.signal()
+    }
+    done.wait()
+    return try result.withLock { $0! }.get()
+}
+
+@main
+struct EqualWork {
+    static func main() throws {
+        let args = CommandLine.arguments
+        guard args.count >= 3 else {
+            print("usage: EqualWork pool <file> | time <workload> <seconds> | count <workload> <records>")
+            exit(2)
+        }
+        switch args[1] {
+        case "pool":
+            let c = JSONConverter(schemasEnabled: true)
+            var out = Data()
+            for v in pool {
+                out.append(contentsOf: try c.fromConnectData(topic: "orders", schema: schema, value: v)!)
+                out.append(0x0A)
+            }
+            try out.write(to: URL(fileURLWithPath: args[2]))
+        case "time":
+            let seconds = Double(args[3]) ?? 3
+            let name = args[2]
+            _ = try blocking { try await workload(name, limit: nil, seconds: min(1, seconds / 3)) }  // warm-up
+            let (n, t) = try blocking { try await workload(name, limit: nil, seconds: seconds) }
+            print("\(args[2])\t\(Int(Double(n) / t))")
+        case "count":
+            let (name, limit) = (args[2], Int(args[3]) ?? 1000)
+            let (n, _) = try blocking { try await workload(name, limit: limit, seconds: nil) }
+            print("\(args[2])\t\(n)")
+        default:
+            exit(2)
+        }
+    }
+}
