@@ -26,6 +26,22 @@ struct StateMachineTests {
         #expect(m.taskConfigs.count == 2)
     }
 
+    @Test func aStartDecidedAfterTheWorkerBeganToStopStartsNothing() {
+        var m = ConnectorMachine()
+        #expect(m.workerStarted(workerAccepts: false) == [])
+        #expect(m.state == .unassigned && m.liveInstances.isEmpty)
+    }
+
+    @Test func anErrorRaisedDuringARestartEndsTheRestartingState() throws {
+        var m = running()
+        _ = try m.restart(onlyFailed: false, includeTasks: false, tasks: [], failedTasks: [])
+        #expect(m.state == .restarting)
+        m.raisedError(trace: "boom")
+        #expect(m.state == .failed)
+        #expect(m.instanceStarted(generation: 2, taskConfigs: [[:]]) == [.stopInstance(generation: 2)])
+        #expect(m.state == .failed)
+    }
+
     @Test func aStoppedTargetStaysStoppedWhenTheWorkerStarts() {
         var m = ConnectorMachine(target: .stopped)
         #expect(m.workerStarted() == [])
@@ -173,13 +189,35 @@ struct StateMachineTests {
         t.failed(run: 1, trace: "put failed")
         #expect(t.runsStarted == 1, "a failure in start counts as the run having started")
         #expect(t.state(target: .started) == .failed && t.trace == "put failed")
+        #expect(t.isActive, "the failed run still flushes and stops its task")
+        #expect(t.start(accepting: true) == nil, "no second run beside it")
         #expect(t.runEnded(run: 1, accepting: true) == nil)
-        #expect(t.state(target: .started) == .failed)
+        #expect(t.state(target: .started) == .failed && !t.isActive)
         #expect(t.restart(accepting: false) == nil)
         #expect(t.restart(accepting: true) == .launch(run: 2))
         #expect(t.trace == nil)
         t.failed(run: 1, trace: "late report of the old run")
         #expect(t.trace == nil, "events of an old run are ignored")
+    }
+
+    @Test func aRestartOfAFailedRunStillFinishingWaitsForItsEnd() {
+        var t = TaskMachine()
+        _ = t.start(accepting: true)
+        t.failed(run: 1, trace: "x")
+        #expect(t.restart(accepting: true) == .signalStop)
+        #expect(t.runEnded(run: 1, accepting: true) == .launch(run: 2))
+    }
+
+    @Test func aRemovedTaskNeverRunsAgain() {
+        var t = TaskMachine()
+        _ = t.start(accepting: true)
+        t.started(run: 1)
+        _ = t.restart(accepting: true)
+        #expect(t.remove() == .signalStop, "a removal overrides a pending restart")
+        #expect(t.runEnded(run: 1, accepting: true) == nil)
+        #expect(t.restart(accepting: true) == nil)
+        #expect(t.start(accepting: true) == nil)
+        #expect(t.state(target: .started) == .unassigned)
     }
 
     @Test func aRunFailingWhileItsRestartIsPendingRunsAgain() {

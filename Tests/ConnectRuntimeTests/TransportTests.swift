@@ -74,7 +74,32 @@ struct TransportTests {
         let deadline = ContinuousClock.now + .seconds(10)
         while event == .records([]) && ContinuousClock.now < deadline { event = try await poll(a) }
         #expect(event == .assigned(tps("t", [0, 1])))
-        await #expect(throws: TransportError.self) { try await b.poll(max: 1, timeout: .zero) }
+        // A removed member that polls again rejoins (as Kafka's consumer does): a rebalance.
+        #expect(try await b.poll(max: 1, timeout: .zero) == .records([]))
+        #expect(try await poll(a) == .revoked(tps("t", [0, 1])))
+        // It was removed: its commit is refused.
+        a.close()
+        let refused = await #expect(throws: TransportError.self) { try await a.commit([TopicPartition(topic: "t", partition: 0): 1]) }
+        #expect(refused?.kind == .closed)
+    }
+
+    @Test func aMemberCommitsOnlyWhatItOwnsOrIsGivingUp() async throws {
+        let broker = MemoryBroker(partitions: 2)
+        broker.createTopic("t")
+        let a = try broker.makeConsumer(group: "g", clientID: "a")
+        let b = try broker.makeConsumer(group: "g", clientID: "b")
+        a.subscribe(.topics(["t"]))
+        b.subscribe(.topics(["t"]))
+        _ = try await poll(a)
+        #expect(try await poll(b) == .assigned(tps("t", [1])))
+        #expect(try await poll(a) == .assigned(tps("t", [0])))
+        try await a.commit([TopicPartition(topic: "t", partition: 0): 3, TopicPartition(topic: "t", partition: 1): 9])
+        #expect(broker.committed(group: "g") == [TopicPartition(topic: "t", partition: 0): 3], "b's partition is not a's to commit")
+        // While giving a partition up (Kafka's onPartitionsRevoked) it may still commit it.
+        b.close()
+        #expect(try await poll(a) == .revoked(tps("t", [0])))
+        try await a.commit([TopicPartition(topic: "t", partition: 0): 5])
+        #expect(broker.committed(group: "g")[TopicPartition(topic: "t", partition: 0)] == 5)
     }
 
     @Test func groupOffsetsCanOnlyBeAlteredWithoutMembers() async throws {

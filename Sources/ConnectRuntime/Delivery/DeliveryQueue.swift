@@ -7,13 +7,24 @@ typealias Delivery = PendingRecord
 /// The queue of deliveries in front of one sink task. Unbounded by itself: the pipeline's
 /// `InFlightLimiter` bounds what can be in it.
 final class DeliveryQueue: Sendable {
-    private let state = Mutex<(items: [Delivery], head: Int, closed: Bool, woken: Bool)>(([], 0, false, false))
+    private let state = Mutex<(items: [Delivery], head: Int, closed: Bool, woken: Bool, forward: (@Sendable ([Delivery]) -> Void)?)>(
+        ([], 0, false, false, nil))
     private let arrived = AsyncSignal()
 
     func send(_ items: [Delivery]) {
         guard !items.isEmpty else { return }
-        state.withLock { $0.items.append(contentsOf: items) }
-        arrived.signal()
+        let forward = state.withLock { s -> (@Sendable ([Delivery]) -> Void)? in
+            if let f = s.forward { return f }
+            s.items.append(contentsOf: items)
+            return nil
+        }
+        if let forward { forward(items) } else { arrived.signal() }
+    }
+
+    /// The queue is replaced (its sink's tasks changed, or its connector was deleted): what is
+    /// sent to it from now on goes to `forward` (a source may have routed a batch here just before).
+    func retire(forward: @escaping @Sendable ([Delivery]) -> Void) {
+        state.withLock { $0.forward = forward }
     }
 
     /// Makes a waiting (or the next) receive return at once, empty if need be, so that the sink

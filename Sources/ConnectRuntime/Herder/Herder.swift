@@ -5,7 +5,9 @@ public import ConnectKit
 /// status, task configurations, offsets and validation.
 ///
 /// Every call is `async`; blocking work (offset stores, a connector's `validate`/`alterOffsets`)
-/// runs on threads of its own, never on the caller's; calls on one connector are serialized.
+/// runs on threads of its own, never on the caller's. Control operations on one connector run one
+/// at a time (a call waits at most 90 s for the one before it, then fails with Kafka's "Request
+/// timed out"); creating, replacing and deleting connectors are serialized with each other.
 /// Failures are ``HerderError``s whose ``HerderError/kind`` says what happened (and which HTTP
 /// status Kafka's REST API answers with) and whose message is Kafka's.
 public protocol Herder: Sendable {

@@ -12,18 +12,30 @@ public struct StandaloneHerder: Herder {
         return c
     }
 
+    /// How long a request waits for another control operation on the same connector (Kafka's REST
+    /// requests time out after 90 s).
+    static let requestTimeout = Duration.seconds(90)
+
     /// Runs a control transition on a connector, mapping the machine's refusals.
     private func control(
         _ c: WorkerConnector, _ transition: (inout ConnectorMachine) throws(ConnectorMachine.Refusal) -> [ConnectorMachine.Action]
     ) async throws(HerderError) {
-        do { try await worker.control(c, transition) } catch { throw refusal(error, c.name) }
+        do { try await worker.control(c, until: .now + Self.requestTimeout, transition) } catch { throw refusal(error, c.name) }
     }
 
     private func refusal(_ r: ConnectorMachine.Refusal, _ name: String) -> HerderError {
         switch r {
         case .notRunning: .notRunning
         case .removed: .unknownConnector(name)
+        case .timedOut: HerderError(.timeout, "Request timed out")
         }
+    }
+
+    /// Holds a connector's control lock (at most ``requestTimeout`` waiting for it) around `body`.
+    private func locked<T>(_ c: WorkerConnector, _ body: () async throws(HerderError) -> T) async throws(HerderError) -> T {
+        guard await c.control.lock(until: .now + Self.requestTimeout) else { throw HerderError(.timeout, "Request timed out") }
+        defer { c.control.unlock() }
+        return try await body()
     }
 
     public func connectors() async -> [String] { worker.connectorNames }
@@ -53,34 +65,39 @@ public struct StandaloneHerder: Herder {
                     + "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
                 problems: problems)
         }
+        // Creating, replacing and deleting connectors are serialized: a name is taken at most once.
+        guard await worker.connectorSetLock.lock(until: .now + Self.requestTimeout) else { throw HerderError(.timeout, "Request timed out") }
+        defer { worker.connectorSetLock.unlock() }
         let existing = worker.connector(name)
         if existing != nil && !allowReplace { throw HerderError(.alreadyExists, "Connector \(name) already exists") }
         var target = initialState
         if let existing {
-            // A replaced connector keeps its target state (Kafka).
+            // A replaced connector keeps its target state and (a sink) its consumer group's offsets.
             target = existing.target
-            try await remove(existing)
+            try await remove(existing, keepGroup: true)
         }
-        let c = worker.register(config, target: target, start: false)
-        if worker.isAcceptingWork { await worker.control(c) { $0.workerStarted() } }
+        guard let c = worker.register(config, target: target, start: false) else { throw HerderError(.alreadyExists, "Connector \(name) already exists") }
+        await worker.control(c) { $0.workerStarted(workerAccepts: worker.isAcceptingWork) }
         return (existing == nil, try await connectorInfo(name))
     }
 
     public func deleteConnector(_ name: String) async throws(HerderError) {
-        try await remove(try require(name))
+        guard await worker.connectorSetLock.lock(until: .now + Self.requestTimeout) else { throw HerderError(.timeout, "Request timed out") }
+        defer { worker.connectorSetLock.unlock() }
+        try await remove(try require(name), keepGroup: false)
     }
 
     /// Stops a connector for good and forgets it. Records that only it still had to receive go to
     /// the sink connectors that read their topics now, or are held until one does.
-    private func remove(_ c: WorkerConnector) async throws(HerderError) {
+    private func remove(_ c: WorkerConnector, keepGroup: Bool) async throws(HerderError) {
         try await control(c) { m throws(ConnectorMachine.Refusal) in try m.remove() }
         if case .sink = c.plugin {
             worker.router.removeTarget(c.name)
-            let leftover = c.state.withLock { $0.inputs }.flatMap { $0.takeUnacknowledged() }
-            let onlyHere = leftover.filter { $0.receiversLeft == 1 }
-            PendingRecord.acknowledgeAll(leftover.filter { $0.receiversLeft > 1 && $0.receiverDone() })
-            worker.router.rehome(onlyHere)
-            try? await worker.transport.deleteGroup(c.group)
+            let (router, name) = (worker.router, c.name)
+            let inputs = c.state.withLock { $0.inputs }
+            for input in inputs { input.queue.retire { router.redeliver($0, connector: name) } }
+            router.redeliver(inputs.flatMap { $0.takeUnacknowledged() }, connector: name)
+            if !keepGroup { try? await worker.transport.deleteGroup(c.group) }
         }
         worker.connectors.withLock {
             $0.byName[c.name] = nil
@@ -128,12 +145,17 @@ public struct StandaloneHerder: Herder {
 
     public func restartTask(_ name: String, _ task: Int) async throws(HerderError) {
         let c = try require(name)
-        let tasks = c.tasks
-        guard task >= 0 && task < tasks.count else { throw .unknownTask(name, task) }
-        guard worker.isAcceptingWork else { throw .notRunning }
-        let t = tasks[task]
-        let before = t.machine.runsStarted
-        t.transition(worker) { $0.restart(accepting: worker.isAcceptingWork) }
+        // Under the connector's control lock: a stop or reconfiguration cannot remove the task
+        // between the check and the restart.
+        let (t, before) = try await locked(c) { () throws(HerderError) -> (WorkerTask, Int) in
+            let tasks = c.tasks
+            guard task >= 0 && task < tasks.count else { throw .unknownTask(name, task) }
+            guard worker.isAcceptingWork else { throw .notRunning }
+            let t = tasks[task]
+            let before = t.machine.runsStarted
+            t.transition(worker) { $0.restart(accepting: worker.isAcceptingWork) }
+            return (t, before)
+        }
         if await !t.changed.wait(until: worker.taskStopDeadline + .seconds(30), for: { t.machine.runsStarted > before }) {
             throw HerderError(.timeout, "Task \(name)-\(task) did not start again within the task shutdown timeouts plus 30 s")
         }
@@ -190,7 +212,7 @@ public struct StandaloneHerder: Herder {
 
     private func modifyOffsets(_ name: String, _ given: [ConnectorOffset]?, verb: String) async throws(HerderError) -> String {
         let c = try require(name)
-        await c.control.lock()
+        guard await c.control.lock(until: .now + Self.requestTimeout) else { throw HerderError(.timeout, "Request timed out") }
         defer { c.control.unlock() }
         guard c.target == .stopped && c.tasks.isEmpty else { throw .notStopped(name) }
         let store = worker.offsetStore

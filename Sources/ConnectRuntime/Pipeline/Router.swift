@@ -117,6 +117,24 @@ final class Router: Sendable {
         hold(deliveries)
     }
 
+    /// Deliveries that reached a retired queue of `connector`: to its current queue for their
+    /// partition; when the connector is gone, acknowledged for it (other sinks still receive them)
+    /// or, where it was their last receiver, rehomed.
+    func redeliver(_ deliveries: [Delivery], connector: String) {
+        if let target = state.withLock({ s in s.targets.first { $0.connector == connector } }) {
+            var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
+            for d in deliveries {
+                let q = target.queues[Int(d.record.kafkaPartition ?? 0) % target.queues.count]
+                byQueue[ObjectIdentifier(q), default: (q, [])].1.append(d)
+            }
+            for (_, (q, ds)) in byQueue { q.send(ds) }
+            return
+        }
+        let onlyThere = deliveries.filter { $0.receiversLeft == 1 }
+        PendingRecord.acknowledgeAll(deliveries.filter { $0.receiversLeft > 1 && $0.receiverDone() })
+        rehome(onlyThere)
+    }
+
     /// Whether a sink connector reads the topic.
     func hasReaders(_ topic: String) -> Bool {
         state.withLock { s in s.targets.contains { Self.reads($0, topic) } }

@@ -18,8 +18,10 @@ enum SinkInputEvent {
 protocol SinkInput: AnyObject {
     /// The next event. Records of `paused` partitions are held back.
     func poll(max: Int, timeout: Duration, paused: Set<TopicPartition>) async throws -> SinkInputEvent
-    /// Everything returned by `poll` so far was flushed: acknowledge it.
-    func commit() async throws
+    /// What `preCommit` returned was flushed: acknowledge (commit) the records before these offsets
+    /// (the next offset to read per partition); records of partitions it left out, or at or after
+    /// its offsets, stay unacknowledged.
+    func commit(upTo offsets: [TopicPartition: Int64]) async throws
     /// The offsets `preCommit` is told about: the next offset per partition.
     var positions: [TopicPartition: Int64] { get }
     /// Whether anything was returned since the last commit.
@@ -41,6 +43,8 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
     let queue: DeliveryQueue
     private var held: [Delivery] = []
     private var pending: [PendingRecord] = []
+    /// The sink offset each pending record was given.
+    private var pendingOffsets: [Int64] = []
     private(set) var positions: [TopicPartition: Int64] = [:]
 
     init(queue: DeliveryQueue) { self.queue = queue }
@@ -74,6 +78,7 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
             }
             let offset = next
             next += 1
+            pendingOffsets.append(offset)
             records.append(SinkRecord(
                 topic: d.record.topic, partition: partition, keySchema: d.record.keySchema, key: d.record.key, valueSchema: d.record.valueSchema,
                 value: d.record.value, offset: offset, timestamp: d.record.timestamp ?? d.producedAt, timestampType: .createTime,
@@ -84,9 +89,28 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
         return .records(records)
     }
 
-    func commit() async throws {
-        PendingRecord.acknowledgeAll(pending.filter { $0.receiverDone() })
-        pending.removeAll(keepingCapacity: true)
+    func commit(upTo offsets: [TopicPartition: Int64]) async throws {
+        // The common case: everything taken was flushed.
+        if positions.allSatisfy({ entry in (offsets[entry.key] ?? Int64.min) >= entry.value }) {
+            PendingRecord.acknowledgeAll(pending.filter { $0.receiverDone() })
+            pending.removeAll(keepingCapacity: true)
+            pendingOffsets.removeAll(keepingCapacity: true)
+            return
+        }
+        var done: [PendingRecord] = []
+        var kept: [PendingRecord] = [], keptOffsets: [Int64] = []
+        for (i, d) in pending.enumerated() {
+            let tp = TopicPartition(topic: d.record.topic, partition: d.record.kafkaPartition ?? 0)
+            if let limit = offsets[tp], pendingOffsets[i] < limit {
+                done.append(d)
+            } else {
+                kept.append(d)
+                keptOffsets.append(pendingOffsets[i])
+            }
+        }
+        PendingRecord.acknowledgeAll(done.filter { $0.receiverDone() })
+        pending = kept
+        pendingOffsets = keptOffsets
     }
 
     func rewind() {
@@ -96,6 +120,7 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
         }
         held = pending + held
         pending = []
+        pendingOffsets = []
     }
 
     func seek(_ offsets: [TopicPartition: Int64]) -> Bool { false }
@@ -104,6 +129,7 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
     func takeUnacknowledged() -> [Delivery] {
         let all = pending + held + queue.takeAll()
         pending = []
+        pendingOffsets = []
         held = []
         return all
     }
@@ -214,10 +240,14 @@ final class TopicSinkInput: SinkInput {
         return h
     }
 
-    func commit() async throws {
+    func commit(upTo offsets: [TopicPartition: Int64]) async throws {
         guard uncommitted else { return }
-        try await consumer.commit(positions)
-        uncommitted = false
+        var committing: [TopicPartition: Int64] = [:]
+        for (tp, position) in positions {
+            if let limit = offsets[tp] { committing[tp] = min(limit, position) }
+        }
+        if !committing.isEmpty { try await consumer.commit(committing) }
+        uncommitted = positions.contains { committing[$0.key] != $0.value }
     }
 
     func rewind() {
@@ -226,9 +256,12 @@ final class TopicSinkInput: SinkInput {
     }
 
     func seek(_ offsets: [TopicPartition: Int64]) -> Bool {
-        consumer.seek(offsets)
-        positions.merge(offsets) { $1 }
-        uncommitted = true
+        // Only partitions this task owns: another task's are not its to move.
+        let owned = consumer.assignment
+        let mine = offsets.filter { owned.contains($0.key) }
+        consumer.seek(mine)
+        positions.merge(mine) { $1 }
+        uncommitted = uncommitted || !mine.isEmpty
         return true
     }
 }

@@ -66,6 +66,9 @@ public final class MemoryBroker: Transport, Sendable {
         var assignedGeneration: Int = -1
         /// What the member owns now (told and not yet revoked).
         var owned: Set<TopicPartition> = []
+        /// What it was just told to give up: it may still commit them until its next poll (Kafka's
+        /// `onPartitionsRevoked` commits them).
+        var revoking: Set<TopicPartition> = []
         /// Next offset to read, for owned partitions.
         var positions: [TopicPartition: Int64] = [:]
         var paused: Set<TopicPartition> = []
@@ -268,7 +271,7 @@ public final class MemoryBroker: Transport, Sendable {
                 if let pos { forward[tp] = pos } else { s.groups[group]!.committed[tp] = nil }
             }
         }
-        if !forward.isEmpty { commit(group: group, forward) }
+        if !forward.isEmpty { try commit(group: group, forward) }
     }
 
     public func deleteGroup(_ group: String) async throws { removeGroup(group) }
@@ -300,6 +303,8 @@ public final class MemoryBroker: Transport, Sendable {
         changed.signal()
     }
 
+    /// Ends every consumer's stream once it read what it owns (see ``Transport/shutdown()``). A
+    /// broker serves one worker run: after this its consumers end at once.
     public func shutdown() {
         state.withLock { $0.closed = true }
         changed.signal()
@@ -311,10 +316,19 @@ public final class MemoryBroker: Transport, Sendable {
         PendingRecord.acknowledgeAll(acked.filter { $0.receiverDone() })
     }
 
-    func commit(group: String, _ positions: [TopicPartition: Int64]) {
+    func commit(group: String, member: Int? = nil, _ positions: [TopicPartition: Int64]) throws(TransportError) {
         var acked: [PendingRecord] = []
-        state.withLock { s in
+        try state.withLock { s throws(TransportError) in
             guard s.groups[group] != nil else { return }
+            var positions = positions
+            if let member {
+                // A member commits only what it owns (or is giving up): another member's partitions,
+                // or a stale member's, are not its to move.
+                guard let m = s.groups[group]!.members[member] else {
+                    throw TransportError(.groupNotEmpty, "The consumer is no longer a member of group \(group): its commit was refused")
+                }
+                positions = positions.filter { m.owned.contains($0.key) || m.revoking.contains($0.key) }
+            }
             for (tp, pos) in positions {
                 s.groups[group]!.committed[tp] = pos
                 guard let readers = s.readers[tp.topic], var logs = s.topics[tp.topic], Int(tp.partition) < logs.count else { continue }

@@ -7,7 +7,10 @@ final class MemoryConsumer: TransportConsumer {
     let broker: MemoryBroker
     let group: String
     let clientID: String
-    private let memberID = Mutex<Int?>(nil)
+    /// The member it is in the group, its subscription and what it was last told it owns (to say
+    /// what it lost when the group removed it); `closed` once it left for good.
+    private let membership = Mutex<(id: Int?, subscription: Subscription?, owned: Set<TopicPartition>, closed: Bool)>((nil, nil, [], false))
+    private var memberID: Int? { membership.withLock { $0.id } }
 
     init(broker: MemoryBroker, group: String, clientID: String) {
         self.broker = broker
@@ -16,6 +19,12 @@ final class MemoryConsumer: TransportConsumer {
     }
 
     func subscribe(_ subscription: Subscription) {
+        membership.withLock { $0.subscription = subscription }
+        join(subscription)
+    }
+
+    /// Joins the group (again, after the group removed it): a new member, a rebalance.
+    private func join(_ subscription: Subscription) {
         let (group, clientID, held) = (group, clientID, broker.held)
         let id = broker.state.withLock { s -> Int in
             MemoryBroker.addInterest(&s, group, subscription, held: held)
@@ -27,23 +36,44 @@ final class MemoryConsumer: TransportConsumer {
             s.groups[group]!.assignment = nil
             return id
         }
-        memberID.withLock { $0 = id }
+        membership.withLock { $0.id = id }
         broker.changed.signal()
     }
 
     private enum Step {
         case event(ConsumerEvent)
         case wait
+        /// The group removed this member (it did not poll for `maxPollInterval`).
+        case evicted
     }
 
     func poll(max: Int, timeout: Duration) async throws -> ConsumerEvent {
-        guard let id = memberID.withLock({ $0 }) else { throw TransportError(.other, "poll before subscribe") }
+        let (known, subscription, closed) = membership.withLock { ($0.id, $0.subscription, $0.closed) }
+        guard !closed else { throw TransportError(.closed, "The consumer was closed") }
+        guard var id = known, let subscription else { throw TransportError(.other, "poll before subscribe") }
         let deadline = ContinuousClock.now + timeout
         while true {
             let g = broker.changed.generation
-            let (step, rebalanced) = try broker.state.withLock { s throws(TransportError) in try Self.step(&s, group: group, member: id, max: max, interval: broker.maxPollInterval) }
+            let (step, rebalanced) = broker.state.withLock { s in Self.step(&s, group: group, member: id, max: max, interval: broker.maxPollInterval) }
             if rebalanced { broker.changed.signal() }
-            if case .event(let e) = step { return e }
+            switch step {
+            case .event(let e):
+                membership.withLock { m in
+                    if case .assigned(let parts) = e { m.owned = Set(parts) }
+                    if case .revoked = e { m.owned = [] }
+                }
+                return e
+            case .evicted:
+                // As Kafka's consumer does after it was removed: the partitions are lost, and it
+                // joins again.
+                let lost = membership.withLock { m in defer { m.owned = [] }; return m.owned }
+                join(subscription)
+                id = memberID ?? id
+                if !lost.isEmpty { return .revoked(lost.sorted()) }
+                continue
+            case .wait:
+                break
+            }
             let now = ContinuousClock.now
             if now >= deadline || Task.isCancelled { return .records([]) }
             await broker.changed.wait(after: g, timeout: deadline - now)
@@ -53,10 +83,11 @@ final class MemoryConsumer: TransportConsumer {
     /// One look at the group for member `id`: give up partitions, rejoin, take an assignment, or read.
     private static func step(
         _ s: inout MemoryBroker.State, group name: String, member id: Int, max: Int, interval: Duration
-    ) throws(TransportError) -> (Step, rebalanced: Bool) {
-        guard var group = s.groups[name], var m = group.members[id] else { throw TransportError(.closed, "The consumer left the group") }
+    ) -> (Step, rebalanced: Bool) {
+        guard var group = s.groups[name], var m = group.members[id] else { return (.evicted, false) }
         let now = ContinuousClock.now
         m.lastPoll = now
+        m.revoking = []
         var rebalanced = false
         defer {
             group.members[id] = m
@@ -72,6 +103,7 @@ final class MemoryConsumer: TransportConsumer {
         if group.generation > m.joinedGeneration {
             if !m.owned.isEmpty {
                 let revoked = m.owned.sorted()
+                m.revoking = m.owned
                 m.owned = []
                 m.positions = [:]
                 return (.event(.revoked(revoked)), rebalanced)
@@ -102,8 +134,10 @@ final class MemoryConsumer: TransportConsumer {
                 guard m.owned.contains(tp) else { continue }
                 let log = logs[p]
                 var pos = Swift.max(m.positions[tp] ?? group.committed[tp] ?? log.start, log.start)
-                if pos < log.end { atEnd = false }
+                // A paused partition is not read: at shutdown it counts as read to its end (what is
+                // left in it is not acknowledged and is delivered again after a restart).
                 if m.paused.contains(tp) { continue }
+                if pos < log.end { atEnd = false }
                 while pos < log.end && records.count < max {
                     records.append(ConsumedRecord(topic: topic, partition: Int32(p), offset: pos, record: log.records[log.head + Int(pos - log.start)]))
                     pos += 1
@@ -140,7 +174,7 @@ final class MemoryConsumer: TransportConsumer {
     }
 
     private func withMember(_ body: (inout MemoryBroker.Member) -> Void) {
-        guard let id = memberID.withLock({ $0 }) else { return }
+        guard let id = memberID else { return }
         let group = group
         broker.state.withLock { s in
             if var m = s.groups[group]?.members[id] {
@@ -151,7 +185,7 @@ final class MemoryConsumer: TransportConsumer {
     }
 
     var assignment: Set<TopicPartition> {
-        guard let id = memberID.withLock({ $0 }) else { return [] }
+        guard let id = memberID else { return [] }
         let group = group
         return broker.state.withLock { $0.groups[group]?.members[id]?.owned ?? [] }
     }
@@ -168,7 +202,8 @@ final class MemoryConsumer: TransportConsumer {
     }
 
     func commit(_ positions: [TopicPartition: Int64]) async throws {
-        broker.commit(group: group, positions)
+        guard let id = memberID else { throw TransportError(.closed, "The consumer is not in a group") }
+        try broker.commit(group: group, member: id, positions)
     }
 
     func wakeup() {
@@ -177,7 +212,7 @@ final class MemoryConsumer: TransportConsumer {
     }
 
     func close() {
-        guard let id = memberID.withLock({ s -> Int? in defer { s = nil }; return s }) else { return }
+        guard let id = membership.withLock({ m -> Int? in defer { m.id = nil; m.closed = true }; return m.id }) else { return }
         let group = group
         broker.state.withLock { s in
             guard s.groups[group]?.members.removeValue(forKey: id) != nil else { return }

@@ -54,6 +54,8 @@ struct ConnectorMachine: Sendable, Equatable {
     enum Refusal: Error, Equatable {
         case notRunning
         case removed
+        /// The connector's other control operation did not end in time (Kafka: "Request timed out").
+        case timedOut
     }
 
     private(set) var target: TargetState
@@ -73,9 +75,11 @@ struct ConnectorMachine: Sendable, Equatable {
 
     // MARK: Worker
 
-    /// The worker runs: start the connector unless it is to stay stopped.
-    mutating func workerStarted() -> [Action] {
-        guard !accepting else { return [] }
+    /// The worker runs (`workerAccepts`: it runs and is not stopping, as the worker says now):
+    /// start the connector unless it is to stay stopped. A no-op when it already started, or when
+    /// the worker has begun to stop meanwhile.
+    mutating func workerStarted(workerAccepts: Bool = true) -> [Action] {
+        guard !accepting, workerAccepts, phase != .removed else { return [] }
         accepting = true
         guard target != .stopped, phase != .removed else {
             if target == .stopped { phase = .stopped }
@@ -107,7 +111,10 @@ struct ConnectorMachine: Sendable, Equatable {
     mutating func instanceStarted(generation g: Int, taskConfigs configs: [[String: String]]) -> [Action] {
         liveInstances.insert(g)
         // A stale instance (replaced, stopped or the worker stopping meanwhile) is stopped at once.
-        guard g == generation, accepting, phase == .starting, target != .stopped else { return [.stopInstance(generation: g)] }
+        guard g == generation, accepting, phase == .starting, target != .stopped else {
+            if g == generation { restarting = false }
+            return [.stopInstance(generation: g)]
+        }
         phase = .running
         restarting = false
         let unchanged = configs == taskConfigs
@@ -117,7 +124,9 @@ struct ConnectorMachine: Sendable, Equatable {
 
     /// Instance `generation` failed to start (or to give task configurations).
     mutating func instanceFailed(generation g: Int, trace: String) -> [Action] {
-        guard g == generation, phase == .starting else { return [] }
+        guard g == generation else { return [] }
+        restarting = false
+        guard phase == .starting else { return [] }
         phase = .failed(trace)
         restarting = false
         return []
@@ -130,6 +139,7 @@ struct ConnectorMachine: Sendable, Equatable {
     mutating func raisedError(trace: String) {
         guard phase == .running || phase == .starting else { return }
         phase = .failed(trace)
+        restarting = false
     }
 
     /// The instance asked for its task configurations to be read again.
@@ -233,11 +243,14 @@ struct TaskMachine: Sendable, Equatable {
         /// Run `run` is starting (its task's `start` has not returned).
         case starting
         case running
+        /// The task failed with this trace (its run may still be finishing: see ``isActive``).
         case failed(String)
         /// Its run is asked to end (`restartAfter`: a new run follows).
         case stopping(restartAfter: Bool)
         /// The run ended and nothing follows.
         case stopped
+        /// The task was removed (its connector stopped, reconfigured or deleted): nothing starts it again.
+        case removed
     }
 
     enum Action: Sendable, Equatable {
@@ -250,21 +263,28 @@ struct TaskMachine: Sendable, Equatable {
     private(set) var phase: Phase = .unassigned
     /// The current (or last) run's number (0: none yet).
     private(set) var run = 0
+    /// Whether a run is under way: launched and its loop has not returned (it may have failed and
+    /// still be flushing, committing, stopping its task).
+    private(set) var isActive = false
     /// Runs that got through `start` (or failed in it): restarts wait on this.
     private(set) var runsStarted = 0
     /// What the task waits on, by subject (a file, a topic), while it runs.
     private(set) var waiting: [String: String] = [:]
 
+    private mutating func launch() -> Action {
+        run += 1
+        phase = .starting
+        isActive = true
+        waiting = [:]
+        return .launch(run: run)
+    }
+
     /// Start the task (a no-op while a run is active).
     mutating func start(accepting: Bool) -> Action? {
-        guard accepting else { return nil }
+        guard accepting, !isActive else { return nil }
         switch phase {
-        case .unassigned, .stopped, .failed:
-            run += 1
-            phase = .starting
-            return .launch(run: run)
-        case .starting, .running, .stopping:
-            return nil
+        case .unassigned, .stopped, .failed: return launch()
+        case .starting, .running, .stopping, .removed: return nil
         }
     }
 
@@ -275,52 +295,53 @@ struct TaskMachine: Sendable, Equatable {
         if phase == .starting { phase = .running }
     }
 
-    /// Run `r` failed (in `start` or later) with `trace`.
+    /// Run `r` failed (in `start` or later) with `trace`; the run stays active until it ends.
     mutating func failed(run r: Int, trace: String) {
         guard r == run else { return }
         if phase == .starting { runsStarted += 1 }
-        if case .stopping(restartAfter: true) = phase { return }  // a restart follows anyway
-        phase = .failed(trace)
-        waiting = [:]
+        switch phase {
+        case .stopping(restartAfter: true), .removed: return  // a restart follows anyway / nothing will
+        default:
+            phase = .failed(trace)
+            waiting = [:]
+        }
     }
 
     /// Ask the task to stop for good.
     mutating func stop() -> Action? {
-        switch phase {
-        case .starting, .running, .stopping:
-            phase = .stopping(restartAfter: false)
-            return .signalStop
-        case .unassigned, .failed, .stopped:
-            return nil
-        }
+        guard isActive else { return nil }
+        if phase != .removed { phase = .stopping(restartAfter: false) }
+        return .signalStop
     }
 
-    /// Restart: a running task stops gracefully and runs again; a failed or stopped one starts.
+    /// The task is removed: its run (if any) stops, and nothing starts it again.
+    mutating func remove() -> Action? {
+        let action: Action? = isActive ? .signalStop : nil
+        phase = .removed
+        return action
+    }
+
+    /// Restart: a running (or failed and still finishing) task stops gracefully and runs again; a
+    /// failed or stopped one starts.
     mutating func restart(accepting: Bool) -> Action? {
-        guard accepting else { return nil }
-        switch phase {
-        case .starting, .running, .stopping:
+        guard accepting, phase != .removed else { return nil }
+        if isActive {
             phase = .stopping(restartAfter: true)
             waiting = [:]
             return .signalStop
-        case .unassigned, .failed, .stopped:
-            run += 1
-            phase = .starting
-            waiting = [:]
-            return .launch(run: run)
         }
+        return launch()
     }
 
     /// Run `r` ended (its loop returned): another follows when a restart asked for it.
     mutating func runEnded(run r: Int, accepting: Bool) -> Action? {
         guard r == run else { return nil }
+        isActive = false
         waiting = [:]
         switch phase {
         case .stopping(restartAfter: true) where accepting:
-            run += 1
-            phase = .starting
-            return .launch(run: run)
-        case .failed:
+            return launch()
+        case .failed, .removed:
             return nil
         default:
             phase = .stopped
@@ -334,18 +355,10 @@ struct TaskMachine: Sendable, Equatable {
         waiting[subject] = message
     }
 
-    /// Whether a run is active (started and not ended).
-    var isActive: Bool {
-        switch phase {
-        case .starting, .running, .stopping: true
-        default: false
-        }
-    }
-
     /// The task's state as Kafka's status reports it, under its connector's target state.
     func state(target: TargetState) -> ConnectorState {
         switch phase {
-        case .unassigned, .stopped: return .unassigned
+        case .unassigned, .stopped, .removed: return .unassigned
         case .starting, .running: return target == .paused ? .paused : .running
         case .failed: return .failed
         case .stopping(let restartAfter): return restartAfter ? .restarting : .unassigned

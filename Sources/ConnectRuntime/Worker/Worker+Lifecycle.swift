@@ -34,9 +34,10 @@ extension Worker {
     /// started later (the worker's start: every sink is known before a source sends).
     /// - Throws: the machine's refusal.
     func control(
-        _ c: WorkerConnector, deferTaskStart: Bool = false, _ transition: (inout ConnectorMachine) throws(ConnectorMachine.Refusal) -> [ConnectorMachine.Action]
+        _ c: WorkerConnector, deferTaskStart: Bool = false, until deadline: ContinuousClock.Instant? = nil,
+        _ transition: (inout ConnectorMachine) throws(ConnectorMachine.Refusal) -> [ConnectorMachine.Action]
     ) async throws(ConnectorMachine.Refusal) {
-        await c.control.lock()
+        guard await c.control.lock(until: deadline) else { throw .timedOut }
         defer { c.control.unlock() }
         let actions = try c.transition(transition)
         await perform(actions, on: c, deferTaskStart: deferTaskStart)
@@ -62,7 +63,7 @@ extension Worker {
                 createTasks(c, configs: configs)
                 if !deferTaskStart { startTasks(c) }
             case .stopTasks:
-                await stopTasks(c.tasks)
+                await removeTasks(c.tasks)
                 c.state.withLock { $0.tasks = [] }
             case .restartTasks(let ids):
                 let tasks = c.tasks
@@ -94,8 +95,14 @@ extension Worker {
                 let instance = plugin.instantiate()
                 instance.initialize(context: context)
                 try await instance.start(config)
-                let configs = try await instance.taskConfigs(maxTasks: tasksMax)
-                return UncheckedBox((instance, configs))
+                do {
+                    let configs = try await instance.taskConfigs(maxTasks: tasksMax)
+                    return UncheckedBox((instance, configs))
+                } catch {
+                    // It started: it is stopped before the failure is reported.
+                    try? await instance.stop()
+                    throw error
+                }
             }.value
             c.state.withLock { $0.instances[g] = WorkerConnector.Instance(connector: UncheckedBox(box.value.0), executor: executor) }
             let actions = (try? c.transition { $0.instanceStarted(generation: g, taskConfigs: box.value.1) }) ?? []
@@ -189,11 +196,15 @@ extension Worker {
         let existing = c.state.withLock { $0.inputs }
         if existing.count == count { return existing }
         let inputs = (0..<count).map { _ in DirectSinkInput(queue: DeliveryQueue()) }
+        c.state.withLock { $0.inputs = inputs }
+        // New records go to the new queues from now on; a source that already routed a batch to an
+        // old queue has it forwarded; what the old queues held moves over by partition.
+        router.setTarget(Router.SinkTarget(connector: c.name, subscription: c.subscription, queues: inputs.map(\.queue)))
+        let (router, name) = (router, c.name)
+        for old in existing { old.queue.retire { router.redeliver($0, connector: name) } }
         for d in existing.flatMap({ $0.takeUnacknowledged() }) {
             inputs[Int(d.record.kafkaPartition ?? 0) % count].requeue([d])
         }
-        c.state.withLock { $0.inputs = inputs }
-        router.setTarget(Router.SinkTarget(connector: c.name, subscription: c.subscription, queues: inputs.map(\.queue)))
         return inputs
     }
 
@@ -213,10 +224,11 @@ extension Worker {
         ContinuousClock.now + .milliseconds(config.taskShutdownTimeoutMs + config.offsetFlushTimeoutMs)
     }
 
-    /// Stops tasks gracefully (sinks flush, sources commit), each within ``taskStopDeadline``; one
-    /// that does not stop in time is abandoned, and said so.
-    func stopTasks(_ tasks: [WorkerTask]) async {
-        for t in tasks where await !t.stop(self, until: taskStopDeadline) {
+    /// Removes tasks: each stops gracefully (sinks flush, sources commit) within
+    /// ``taskStopDeadline`` and is never started again; one that does not stop in time is
+    /// abandoned, and said so.
+    func removeTasks(_ tasks: [WorkerTask]) async {
+        for t in tasks where await !t.remove(self, until: taskStopDeadline) {
             logger.with("connector", t.connector).warning(
                 "Graceful stop of task \(t.connector)-\(t.index) failed: still running after \(config.taskShutdownTimeoutMs + config.offsetFlushTimeoutMs) ms, abandoned; records it had not flushed are not acknowledged and will be delivered again")
         }

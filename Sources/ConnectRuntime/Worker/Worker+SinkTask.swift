@@ -36,9 +36,11 @@ extension Worker {
             let offsets = input.positions.mapValues { OffsetAndMetadata(offset: $0) }
             do {
                 let started = ContinuousClock.now
-                _ = try await sinkTask.preCommit(offsets)
+                // Kafka commits what preCommit returns: a sink that writes asynchronously may return
+                // less than it was given, and only that much is acknowledged.
+                let flushed = try await sinkTask.preCommit(offsets)
                 try outerErrors?.syncDeadLetters()  // dead-letter records are durable before offsets pass them
-                try await input.commit()
+                try await input.commit(upTo: flushed.mapValues(\.offset))
                 metrics.recordCommit(ContinuousClock.now - started)
                 lastFlush = clock.now
             } catch {
@@ -98,9 +100,10 @@ extension Worker {
             task.started(run: control.run)
             started = true
             log.info("sink task started")
-            loop: while !control.isStopRequested {
-                if isPaused(plan.connector) && !input.isClosed {
-                    // Paused: take no new records, but keep flushing what was taken.
+            loop: while !control.isStopRequested && !Task.isCancelled {
+                let paused = isPaused(plan.connector) && !input.isClosed
+                if paused && consumer == nil {
+                    // Paused (direct mode): take no new records, but keep flushing what was taken.
                     let c = connector(plan.connector)
                     let g = c?.targetChanged.generation ?? 0
                     await flushIfDue(requested: false)
@@ -110,7 +113,10 @@ extension Worker {
                 }
                 metrics.wakeUps.add(1, ordering: .relaxed)
                 let wait = max(Duration.milliseconds(1), min(.milliseconds(500), interval - (clock.now - lastFlush)))
-                switch try await input.poll(max: config.maxPollRecords, timeout: wait, paused: context.paused) {
+                // Paused in topic mode: keep polling with every partition paused, as Kafka's worker
+                // does, so that the task stays in its group and sees rebalances.
+                let pausedPartitions = paused ? (consumer?.assignment ?? []).union(context.paused) : context.paused
+                switch try await input.poll(max: config.maxPollRecords, timeout: wait, paused: pausedPartitions) {
                 case .end:
                     break loop
                 case .assigned(let partitions):
@@ -136,7 +142,7 @@ extension Worker {
                             }
                         }
                         let started = ContinuousClock.now
-                        if !records.isEmpty { try await put(records, task: sinkTask, context: context, log: log) }
+                        if !records.isEmpty { try await put(records, task: sinkTask, context: context, control: control, log: log) }
                         metrics.recordPut(polled.count, sent: records.count, ContinuousClock.now - started)
                     }
                 }
@@ -166,15 +172,16 @@ extension Worker {
     }
 
     /// `put`, retried after a ``RetriableError`` (waiting what the task asked with `timeout(ms:)`,
-    /// else 100 ms doubling up to 10 s) until it succeeds or the worker stops; any other error
-    /// fails the task.
-    private func put(_ records: [SinkRecord], task: any SinkTask, context: RuntimeSinkTaskContext, log: Logger) async throws {
+    /// else 100 ms doubling up to 10 s) until it succeeds or the task is asked to stop (then the
+    /// error ends the run; the records are not acknowledged); any other error fails the task.
+    private func put(_ records: [SinkRecord], task: any SinkTask, context: RuntimeSinkTaskContext, control: RunControl, log: Logger) async throws {
         var backoff = Duration.milliseconds(100)
         while true {
             do {
                 try await task.put(records)
                 return
             } catch let e as RetriableError {
+                if control.isStopRequested || isStopping || Task.isCancelled { throw e }
                 let wait = context.takeRetryTimeout().map { Duration.milliseconds($0) } ?? backoff
                 log.warning("put failed, retrying in \(wait): \(e)")
                 try await clock.sleep(for: wait)

@@ -95,7 +95,7 @@ extension Worker {
             started = true
             log.info("source task started")
             var backoff = Duration.milliseconds(100)
-            let shouldEnd: @Sendable () -> Bool = { self.isStopping || control.isStopRequested }
+            let shouldEnd: @Sendable () -> Bool = { self.isStopping || control.isStopRequested || Task.isCancelled }
             while !shouldEnd() {
                 // Paused: poll nothing, keep committing what is acknowledged.
                 while isPaused(plan.connector) && !shouldEnd() {

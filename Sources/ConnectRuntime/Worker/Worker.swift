@@ -35,6 +35,8 @@ public final class Worker: Service, Sendable, CustomReflectable {
     public let transport: any Transport
     let logger: Logger
     let connectors = Mutex<(byName: [String: WorkerConnector], order: [String])>(([:], []))
+    /// Serializes creating, replacing and deleting connectors (the herder's).
+    let connectorSetLock = AsyncLock()
     /// The worker's own life cycle: created → running → stopping → stopped.
     private let phase = Mutex<Phase>(.created)
     private let stopRequested = Latch()
@@ -129,7 +131,10 @@ public final class Worker: Service, Sendable, CustomReflectable {
     /// - Throws: ``ConfigError`` naming every bad key.
     public func add(_ config: [String: String]) throws(ConfigError) {
         try validateForCreation(config)
-        register(config, target: .started)
+        guard register(config, target: .started) != nil else {
+            let name = config["name"] ?? ""
+            throw ConfigError([ConfigProblem(key: "name", message: "Connector \(name) already exists")], context: name)
+        }
     }
 
     /// The checks of ``add(_:)``.
@@ -171,9 +176,10 @@ public final class Worker: Service, Sendable, CustomReflectable {
         return problems
     }
 
-    /// Registers a validated configuration; starts it when the worker runs.
+    /// Registers a validated configuration; starts it when the worker runs. Nil when a connector of
+    /// that name exists (checked and taken at once).
     @discardableResult
-    func register(_ config: [String: String], target: TargetState, start: Bool = true) -> WorkerConnector {
+    func register(_ config: [String: String], target: TargetState, start: Bool = true) -> WorkerConnector? {
         let name = config["name"] ?? ""
         let entry = registry.connector(config["connector.class"] ?? "")!
         let log = logger.with("connector", name)
@@ -181,12 +187,15 @@ public final class Worker: Service, Sendable, CustomReflectable {
         // Like Kafka's "ConnectorConfig values:" at start; secrets print [hidden].
         log.debug("connector configuration:\n\(ParsedConfig.masked(config, definition: entry.plugin.instantiate().configDef).sorted { $0.key < $1.key }.map { "\t\($0.key) = \($0.value)" }.joined(separator: "\n"))")
         let c = WorkerConnector(name: name, config: config, plugin: entry.plugin, target: target)
-        connectors.withLock {
-            $0.byName[name] = c
-            $0.order.append(name)
+        let taken = connectors.withLock { s -> Bool in
+            guard s.byName[name] == nil else { return false }
+            s.byName[name] = c
+            s.order.append(name)
+            return true
         }
+        guard taken else { return nil }
         if start && isAcceptingWork {
-            Task { await self.control(c) { $0.workerStarted() } }
+            Task { await self.control(c) { $0.workerStarted(workerAccepts: self.isAcceptingWork) } }
         }
         return c
     }
@@ -347,19 +356,21 @@ public final class Worker: Service, Sendable, CustomReflectable {
         if started {
             // Every connector first (so sinks are known before any source sends), then every task.
             let initial = allConnectorsInOrder
-            for c in initial { await control(c, deferTaskStart: true) { $0.workerStarted() } }
+            for c in initial { await control(c, deferTaskStart: true) { $0.workerStarted(workerAccepts: self.isAcceptingWork) } }
             for c in initial { startTasks(c) }
             await stopRequested.wait()
         }
-        await shutdown()
+        // Graceful even when run() was cancelled: the shutdown runs in a task of its own, which a
+        // cancellation of this one does not reach.
+        await Task { await self.shutdown() }.value
     }
 
     /// Stops everything: sources stop polling, sinks drain and flush, sources commit, instances stop.
     private func shutdown() async {
         phase.withLock { $0 = .stopping }
         let all = allConnectorsInOrder
-        var stopActions: [(WorkerConnector, [ConnectorMachine.Action])] = []
-        for c in all { stopActions.append((c, (try? c.transition { $0.workerStopping() }) ?? [])) }
+        // Nothing starts from now on; the stops the machines ask for are ordered below.
+        for c in all { _ = try? c.transition { $0.workerStopping() } }
         let tasks = all.flatMap(\.tasks)
         // Kafka's task.shutdown.graceful.timeout.ms is the total for every task, not per task.
         let deadline = ContinuousClock.now + .milliseconds(config.taskShutdownTimeoutMs)
@@ -370,22 +381,24 @@ public final class Worker: Service, Sendable, CustomReflectable {
             }
         }
         // End the sink streams: sinks drain, flush and acknowledge, then sources commit. A transport
-        // that keeps records (Kafka) does not drain: its sinks stop now.
+        // that keeps records (Kafka) does not drain, and a paused sink reads nothing more: those
+        // sinks stop now (what they did not read is delivered again after a restart).
         for c in all { for q in c.queues { q.close() } }
         transport.shutdown()
-        if !(transport is MemoryBroker) {
-            for t in tasks where !t.isSource { t.transition(self) { $0.stop() } }
-        }
+        let drains = transport is MemoryBroker
+        for t in tasks where !t.isSource && (!drains || isPaused(t.connector)) { t.requestStop(self) }
         let finalDeadline = deadline + .milliseconds(config.offsetFlushTimeoutMs)
         var abandoned: [String] = []
         for t in tasks where await !t.awaitEnd(until: finalDeadline) { abandoned.append("\(t.connector)-\(t.index)") }
-        for (c, actions) in stopActions {
-            let instances = actions.compactMap { a -> Int? in if case .stopInstance(let g) = a { return g }; return nil }
-            // Under the connector's control lock: an operation still under way ends first.
+        for c in all {
+            // Under the connector's control lock, so that an operation still under way ends first;
+            // then every instance the machine knows is live is stopped.
             let stopped = await runBounded(until: finalDeadline + .milliseconds(500)) {
                 await c.control.withLock {
                     var all = true
-                    for g in instances { all = await self.stopInstance(c, generation: g, until: finalDeadline + .milliseconds(500)) && all }
+                    for g in c.machine.liveInstances.sorted() {
+                        all = await self.stopInstance(c, generation: g, until: finalDeadline + .milliseconds(500)) && all
+                    }
                     return all
                 }
             }

@@ -34,12 +34,23 @@ final class WorkerTask: Sendable {
     var machine: TaskMachine { state.withLock { $0.machine } }
     var isSource: Bool { if case .source = kind { return true }; return false }
 
-    /// Applies a transition and performs the action it returns.
+    /// Applies a transition and performs the action it returns. A launch's control is created in
+    /// the same critical section, so that a stop right after it reaches the new run.
     func transition(_ worker: Worker, _ body: (inout TaskMachine) -> TaskMachine.Action?) {
-        let (action, control) = state.withLock { s in (body(&s.machine), s.control) }
+        let kind = kind
+        let (action, control) = state.withLock { s -> (TaskMachine.Action?, RunControl?) in
+            let action = body(&s.machine)
+            if case .launch(let run)? = action {
+                s.control = RunControl(run: run, wake: {
+                    if case .sink(let plan) = kind { plan.direct?.queue.wake() }
+                    worker.wakeSinks()
+                })
+            }
+            return (action, s.control)
+        }
         changed.signal()
         switch action {
-        case .launch(let run)?: launch(worker, run: run)
+        case .launch?: if let control { launch(worker, control: control) }
         case .signalStop?: control?.requestStop()
         case nil: break
         }
@@ -62,19 +73,17 @@ final class WorkerTask: Sendable {
         state.withLock { $0.machine.setWaiting(subject, message) }
     }
 
-    private func launch(_ worker: Worker, run: Int) {
+    private func launch(_ worker: Worker, control: RunControl) {
         let executor = ThreadExecutor(name: "task-\(connector)-\(index)")
-        let control = RunControl(run: run, wake: { [kind] in
-            if case .sink(let plan) = kind { plan.direct?.queue.wake() }
-            worker.wakeSinks()
-        })
-        state.withLock { $0.control = control }
+        let run = control.run
         let handle = Task(executorPreference: executor) {
             switch self.kind {
             case .source(let plan): await worker.runSourceTask(plan, task: self, control: control)
             case .sink(let plan): await worker.runSinkTask(plan, task: self, control: control)
             }
             executor.shutdown()
+            // A consumer prepared for a run that failed before taking it leaves the group.
+            self.takePreparedConsumer()?.close()
             self.transition(worker) { $0.runEnded(run: run, accepting: worker.isAcceptingWork) }
         }
         state.withLock { if $0.control === control { $0.handle = handle } }
@@ -89,11 +98,26 @@ final class WorkerTask: Sendable {
         return await changed.wait(until: ContinuousClock.now + .milliseconds(100), for: { !machine.isActive })
     }
 
+    /// Asks the current run to end gracefully, without waiting.
+    func requestStop(_ worker: Worker) {
+        takePreparedConsumer()?.close()
+        transition(worker) { $0.stop() }
+    }
+
     /// Asks the current run to end gracefully and waits for it until `deadline`.
     @discardableResult
     func stop(_ worker: Worker, until deadline: ContinuousClock.Instant) async -> Bool {
         takePreparedConsumer()?.close()
         transition(worker) { $0.stop() }
+        return await awaitEnd(until: deadline)
+    }
+
+    /// Removes the task for good (its connector stopped or was reconfigured): the current run ends
+    /// gracefully, nothing restarts it; waits until `deadline`.
+    @discardableResult
+    func remove(_ worker: Worker, until deadline: ContinuousClock.Instant) async -> Bool {
+        takePreparedConsumer()?.close()
+        transition(worker) { $0.remove() }
         return await awaitEnd(until: deadline)
     }
 
