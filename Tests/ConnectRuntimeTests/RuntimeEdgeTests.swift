@@ -1,6 +1,7 @@
 import ConnectKit
 import Foundation
 import Synchronization
+import ConnectKitTesting
 import Testing
 
 @testable import ConnectRuntime
@@ -59,20 +60,20 @@ struct RuntimeEdgeTests {
     }
 
     /// Topic mode: a paused sink connector reads nothing more, so shutdown does not wait for it to
-    /// drain: it ends within the timeouts and nothing is abandoned.
+    /// drain: it ends within the timeouts and nothing is abandoned. (With the test kit's harness.)
     @Test func aPausedSinkDoesNotHoldUpShutdown() async throws {
-        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20", "pipeline.mode": "topic", "value.converter.schemas.enable": "false",
-                                                          "task.shutdown.graceful.timeout.ms": "2000", "offset.flush.timeout.ms": "500"]),
-                                registry: testRegistry(), logger: quiet)
-        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "paused-src"])
-        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "paused-sink", "topics": "numbers"])
-        let run = Task { try await worker.run() }
-        try await eventually("records flowing") { Hub.shared.get("paused-sink").flushed.count > 100 }
-        try await worker.herder.pauseConnector("rec")
-        try await Task.sleep(for: .milliseconds(100))
+        let pipeline = PipelineHarness(registry: testRegistry(), workerProperties: [
+            "offset.flush.interval.ms": "20", "pipeline.mode": "topic", "value.converter.schemas.enable": "false",
+            "task.shutdown.graceful.timeout.ms": "2000", "offset.flush.timeout.ms": "500",
+        ])
+        pipeline.add(["name": "count", "connector.class": "Counting", "hub.id": "paused-src"])
+        pipeline.add(["name": "out", "connector.class": "CollectingSink", "topics": "numbers"])
+        let worker = try pipeline.start()
+        try await pipeline.flush { pipeline.flushed("out").count > 100 }
+        try await worker.herder.pauseConnector("out")
+        try await pipeline.waitUntil("out", task: 0, is: .paused)
         let started = ContinuousClock.now
-        worker.stop()
-        try await run.value
+        _ = try await pipeline.stop()
         #expect(ContinuousClock.now - started < .seconds(2))
         #expect(worker.abandoned.isEmpty)
     }
