@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Kafka Connect's JSON format, byte-identical with `org.apache.kafka.connect.json.JsonConverter`
@@ -785,30 +792,40 @@ public final class JSONConverter: Converter, HeaderConverter {
     private func readStruct(_ schema: Schema, _ r: inout JSONReader, depth: Int) throws(DataError) -> Struct {
         let fields = schema.fields
         var values = [Value](repeating: .null, count: fields.count)
-        var seen = [Bool](repeating: false, count: fields.count)
+        // Which fields were present: a bit mask (no allocation) up to 64 fields.
+        var seenMask: UInt64 = 0
+        var seenMore = fields.count > 64 ? [Bool](repeating: false, count: fields.count) : []
+        let keys = schema.jsonFieldKeys
         r.pos += 1
         if !r.consume(0x7D) {
             var expected = 0
             repeat {
                 var index: Int? = nil
-                if let keyBytes = try r.readKeyBytes() {
-                    if expected < fields.count, utf8Equals(fields[expected].name, keyBytes) {
-                        index = expected
-                    } else {
-                        index = fields.firstIndex { utf8Equals($0.name, keyBytes) }
-                    }
+                r.skipWhitespace()
+                // The common case: the next member is the expected field, written as Kafka writes
+                // it (`"name":`, no whitespace): one comparison of its bytes.
+                if expected < fields.count, r.consumePrefix(keys[expected]) {
+                    index = expected
                 } else {
-                    let key = try r.readString()
-                    index = schema.fieldPosition(key)
+                    if let keyBytes = try r.readKeyBytes() {
+                        if expected < fields.count, utf8Equals(fields[expected].name, keyBytes) {
+                            index = expected
+                        } else {
+                            index = fields.firstIndex { utf8Equals($0.name, keyBytes) }
+                        }
+                    } else {
+                        let key = try r.readString()
+                        index = schema.fieldPosition(key)
+                    }
+                    try r.expect(0x3A, "':'")
                 }
-                try r.expect(0x3A, "':'")
                 if let i = index {
                     do {
                         values[i] = try readValue(fields[i].schema, &r, depth: depth + 1)
                     } catch {
                         throw DataError("\(error.message) (field \"\(fields[i].name)\")", byteOffset: error.byteOffset)
                     }
-                    seen[i] = true
+                    if i < 64 { seenMask |= 1 << UInt64(i) } else { seenMore[i] = true }
                     expected = i + 1
                 } else {
                     try r.skipValue()
@@ -816,7 +833,9 @@ public final class JSONConverter: Converter, HeaderConverter {
             } while r.consume(0x2C)
             try r.expect(0x7D, "',' or '}'")
         }
-        for i in 0..<fields.count where !seen[i] {
+        let all: UInt64 = fields.count >= 64 ? .max : (1 << UInt64(fields.count)) - 1
+        for i in 0..<fields.count where i < 64 ? (seenMask & (1 << UInt64(i))) == 0 : !seenMore[i] {
+            if i < 64 && seenMask & all == all { break }
             let f = fields[i].schema
             if let d = f.defaultValue, replaceNullWithDefault {
                 values[i] = d
@@ -937,8 +956,7 @@ private func utf8Equals(_ s: String, _ buf: UnsafeBufferPointer<UInt8>) -> Bool 
 
 @inline(__always)
 private func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    for i in 0..<n where a[i] != b[i] { return false }
-    return true
+    memcmp(a, b, n) == 0  // libc's vectorized compare: a schema is hundreds of bytes
 }
 
 /// The exact bytes of a JSON schema, as a cache key that can borrow the input (no copy on lookup).

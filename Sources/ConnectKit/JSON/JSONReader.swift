@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// A JSON scanner over raw UTF-8 bytes, with the grammar Jackson accepts in Kafka's JsonDeserializer
 /// (strict JSON plus leading zeros in numbers). Errors are ``DataError``s carrying the byte offset.
 ///
@@ -57,6 +64,16 @@ package struct JSONReader {
     package mutating func peek() -> UInt8? {
         skipWhitespace()
         return pos < count ? base[pos] : nil
+    }
+
+    /// Consumes `prefix` when the input continues with exactly these bytes.
+    @inline(__always)
+    package mutating func consumePrefix(_ prefix: [UInt8]) -> Bool {
+        let n = prefix.count
+        guard count - pos >= n else { return false }
+        let same = prefix.withUnsafeBufferPointer { p in memcmp(p.baseAddress!, base + pos, n) == 0 }
+        if same { pos += n }
+        return same
     }
 
     @inline(__always)
