@@ -17,6 +17,77 @@ struct ConverterTests {
         #expect(JavaNumberFormat.string(Float(1e10)) == "1.0E10")
     }
 
+    /// The short-fraction path (values like 12.34) prints what the general shortest-digit search prints,
+    /// over many random values near and away from its bounds.
+    @Test func javaNumberFormatShortFractionPathAgreesWithSearch() {
+        var rng = SystemRandomNumberGenerator()
+        var checked = 0
+        for _ in 0..<200_000 {
+            let d: Double
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0:  // m / 10^k, the values the path is for
+                let k = Int.random(in: 1...8, using: &rng)
+                var p = 1.0
+                for _ in 0..<k { p *= 10 }
+                d = Double(Int64.random(in: -99_999_999_999...99_999_999_999, using: &rng)) / p
+            case 1:  // random bit patterns in the path's range
+                d = Double(bitPattern: UInt64.random(in: 0x3F50_624D_D2F1_A9FC...0x4163_12D0_0000_0000, using: &rng))
+            case 2:  // near the bounds
+                d = [1e-3, 1e7, 0.00099999, 9_999_999.9999].randomElement(using: &rng)!.nextUp * (Bool.random(using: &rng) ? 1 : -1)
+            default:
+                d = Double.random(in: -1e7...1e7, using: &rng)
+            }
+            #expect(JavaNumberFormat.string(d) == JavaNumberFormat.stringBySearch(d), "\(d.bitPattern)")
+            checked += 1
+        }
+        #expect(checked == 200_000)
+        #expect(JavaNumberFormat.string(12.34) == "12.34")
+        #expect(JavaNumberFormat.string(-0.001) == "-0.001")
+        #expect(JavaNumberFormat.string(9_999_999.5) == "9999999.5")
+        #expect(JavaNumberFormat.string(0.1234567) == "0.1234567")
+    }
+
+    /// The writer's eight-bytes-at-a-time scan escapes exactly what the byte-by-byte rules escape,
+    /// wherever the special byte falls in a word.
+    @Test func jsonStringEscapingAgreesWithReference() {
+        func reference(_ s: String) -> [UInt8] {
+            var out: [UInt8] = [0x22]
+            for scalar in s.unicodeScalars {
+                switch scalar.value {
+                case 0x22: out += [0x5C, 0x22]
+                case 0x5C: out += [0x5C, 0x5C]
+                case 0x08: out += [0x5C, 0x62]
+                case 0x09: out += [0x5C, 0x74]
+                case 0x0A: out += [0x5C, 0x6E]
+                case 0x0C: out += [0x5C, 0x66]
+                case 0x0D: out += [0x5C, 0x72]
+                case 0..<0x20: out += Array(String(format4(scalar.value)).utf8)
+                case 0x10000...:
+                    for unit in String(scalar).utf16 { out += Array(format4(UInt32(unit)).utf8) }
+                default: out += Array(String(scalar).utf8)
+                }
+            }
+            out.append(0x22)
+            return out
+        }
+        func format4(_ v: UInt32) -> String {
+            let hex = Array("0123456789ABCDEF")
+            return "\\u" + String([hex[Int(v >> 12 & 15)], hex[Int(v >> 8 & 15)], hex[Int(v >> 4 & 15)], hex[Int(v & 15)]])
+        }
+        let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "€", "😀", "𝄞", "~"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            var s = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...40, using: &rng) {
+                s.append(Bool.random(using: &rng) ? "x" : alphabet.randomElement(using: &rng)!)
+            }
+            let text = String(s)
+            var w = JSONWriter(capacity: 4)
+            w.string(text)
+            #expect(w.bytes == reference(text), "\(text.debugDescription)")
+        }
+    }
+
     @Test func jsonMalformedInputNamesTopicAndOffset() throws {
         let c = JSONConverter(schemasEnabled: false)
         let e = #expect(throws: DataError.self) { try c.toConnectData(topic: "orders", value: Array(#"{"a": [1, 2,, 3]}"#.utf8)) }

@@ -47,10 +47,12 @@ public final class JSONConverter: Converter, HeaderConverter {
     /// The fixed schema from `schema.content`, if configured.
     public let fixedSchema: Schema?
 
-    private let envelopeCache: Mutex<LRUCache<Schema, [UInt8]>>
+    private let envelopeCache: Mutex<EnvelopeCache>
     /// Capacity to allocate for the next serialized message (grows to the largest seen).
     private let sizeHint = Atomic<Int>(256)
     private let schemaCache: Mutex<SchemaDecodeCache>
+    /// Object keys read recently (schemaless reading), shared instead of created per record.
+    private let keyInterner = Mutex(KeyInterner())
 
     /// The keys Kafka's `JsonConverterConfig` defines.
     public static let configDef = ConfigDef()
@@ -98,7 +100,7 @@ public final class JSONConverter: Converter, HeaderConverter {
         self.replaceNullWithDefault = replaceNullWithDefault
         self.schemasCacheSize = schemasCacheSize
         self.fixedSchema = fixedSchema
-        envelopeCache = Mutex(LRUCache(capacity: schemasCacheSize))
+        envelopeCache = Mutex(EnvelopeCache(capacity: schemasCacheSize))
         schemaCache = Mutex(SchemaDecodeCache(capacity: schemasCacheSize))
     }
 
@@ -197,14 +199,36 @@ public final class JSONConverter: Converter, HeaderConverter {
 
     private func envelopePrefix(_ schema: Schema?) throws(DataError) -> [UInt8] {
         guard let schema else { return JSONConverter.nullEnvelope }
-        if let cached = envelopeCache.withLock({ $0[schema] }) { return cached }
+        if let cached = envelopeCache.withLock({ $0.prefix(for: schema) }) { return cached }
         var w = JSONWriter(capacity: 512)
         w.raw(JSONConverter.envelopeHead)
         try writeSchema(schema, &w)
         w.raw(JSONConverter.envelopePayload)
         let bytes = w.bytes
-        envelopeCache.withLock { $0[schema] = bytes }
+        envelopeCache.withLock { $0.store(bytes, for: schema) }
         return bytes
+    }
+
+    /// Envelope prefixes by schema: the schema of the previous message is checked by identity first
+    /// (a stream usually repeats one schema object), then the LRU cache by value.
+    private struct EnvelopeCache {
+        var lru: LRUCache<Schema, [UInt8]>
+        var last: (schema: Schema, prefix: [UInt8])?
+
+        init(capacity: Int) { lru = LRUCache(capacity: capacity) }
+
+        mutating func prefix(for schema: Schema) -> [UInt8]? {
+            if let last, last.schema === schema { return last.prefix }
+            guard let found = lru[schema] else { return nil }
+            last = (schema, found)
+            return found
+        }
+
+        mutating func store(_ prefix: [UInt8], for schema: Schema) {
+            guard lru.capacity > 0 else { return }
+            lru[schema] = prefix
+            last = (schema, prefix)
+        }
     }
 
     /// The JSON form of a schema, exactly as Kafka's `asJsonSchema` (field order included).
@@ -286,49 +310,16 @@ public final class JSONConverter: Converter, HeaderConverter {
 
     private func writeValue(_ schema: Schema?, _ value: Value, _ w: inout JSONWriter) throws(DataError) {
         guard let schema else { return try writeSchemaless(value, &w) }
-        if case .null = value {
-            if let d = schema.defaultValue, replaceNullWithDefault { return try writeValue(schema, d, &w) }
-            if schema.isOptional { return w.null() }
-            throw DataError("Conversion error: null value for field that is required and has no default value")
-        }
-        if schema.name != nil, let logical = schema.logicalType {
-            switch (logical, value) {
-            case (.decimal(let scale), .decimal(let d)):
-                if decimalFormat == .numeric {
-                    w.raw(Array(d.description.utf8))
-                } else {
-                    guard d.scale == scale else {
-                        throw DataError(
-                            "Decimal value has mismatching scale for given Decimal schema. Schema has scale \(scale), value has scale \(d.scale).")
-                    }
-                    d.unscaled.withTwosComplementBytes { w.base64String($0) }
-                }
-            case (.date, .date(let days)): w.int(Int64(days))
-            case (.time, .time(let ms)):
-                guard ms >= 0, ms < 86_400_000 else {
-                    throw DataError("Kafka Connect Time type should not have any date fields set to non-zero values.")
-                }
-                w.int(Int64(ms))
-            case (.timestamp, .timestamp(let ms)): w.int(ms)
-            case (.decimal, _): throw DataError("Invalid type for Decimal, expected BigDecimal but was \(value.kindName)")
-            case (.date, _): throw DataError("Invalid type for Date, expected Date but was \(value.kindName)")
-            case (.time, _): throw DataError("Invalid type for Time, expected Date but was \(value.kindName)")
-            case (.timestamp, _): throw DataError("Invalid type for Timestamp, expected Date but was \(value.kindName)")
-            }
-            return
-        }
-        if schema.name == LogicalType.decimalName { throw DataError("Invalid Decimal schema: scale parameter not found.") }
-        switch (schema.type, value) {
-        case (.int8, .int8(let v)): w.int(Int64(v))
-        case (.int16, .int16(let v)): w.int(Int64(v))
-        case (.int32, .int32(let v)): w.int(Int64(v))
-        case (.int64, .int64(let v)): w.int(v)
-        case (.float32, .float32(let v)): w.float(v)
-        case (.float64, .float64(let v)): w.double(v)
-        case (.boolean, .boolean(let v)): w.bool(v)
-        case (.string, .string(let v)): w.string(v)
-        case (.bytes, .bytes(let v)): w.base64String(v)
-        case (.array, .array(let items)):
+        let kind = schema.kind
+        switch value {
+        case .int64(let v) where kind == .int64: w.int(v)
+        case .int32(let v) where kind == .int32: w.int(Int64(v))
+        case .string(let v) where kind == .string: w.string(v)
+        case .float64(let v) where kind == .float64: w.double(v)
+        case .boolean(let v) where kind == .boolean: w.bool(v)
+        case .timestamp(let ms) where kind == .timestamp: w.int(ms)
+        case .struct(let s) where kind == .struct: try writeStruct(schema, s, &w)
+        case .array(let items) where kind == .array:
             w.byte(0x5B)
             let element = schema.valueSchema
             try items.withUnsafeBufferPointer { (items) throws(DataError) in
@@ -338,29 +329,87 @@ public final class JSONConverter: Converter, HeaderConverter {
                 }
             }
             w.byte(0x5D)
-        case (.map, .map(let m)):
+        case .decimal(let d) where kind == .decimal:
+            if decimalFormat == .numeric {
+                w.raw(Array(d.description.utf8))
+            } else {
+                let scale: Int32 = if case .decimal(let scale) = schema.logicalType { scale } else { 0 }
+                guard d.scale == scale else {
+                    throw DataError(
+                        "Decimal value has mismatching scale for given Decimal schema. Schema has scale \(scale), value has scale \(d.scale).")
+                }
+                d.unscaled.withTwosComplementBytes { w.base64String($0) }
+            }
+        case .date(let days) where kind == .date: w.int(Int64(days))
+        case .time(let ms) where kind == .time:
+            guard ms >= 0, ms < 86_400_000 else {
+                throw DataError("Kafka Connect Time type should not have any date fields set to non-zero values.")
+            }
+            w.int(Int64(ms))
+        case .int8(let v) where kind == .int8: w.int(Int64(v))
+        case .int16(let v) where kind == .int16: w.int(Int64(v))
+        case .float32(let v) where kind == .float32: w.float(v)
+        case .bytes(let v) where kind == .bytes: w.base64String(v)
+        case .map(let m) where kind == .map:
             try writeMap(m, keySchema: schema.keySchema, valueSchema: schema.valueSchema, objectMode: schema.keySchema?.type == .string, &w)
-        case (.struct, .struct(let s)):
-            guard s.schema == schema else { throw DataError("Mismatching schema.") }
-            w.byte(0x7B)
-            try schema.fields.withUnsafeBufferPointer { (fields) throws(DataError) in
+        case .null:
+            if let d = schema.defaultValue, replaceNullWithDefault { return try writeValue(schema, d, &w) }
+            if schema.isOptional { return w.null() }
+            throw DataError("Conversion error: null value for field that is required and has no default value")
+        default:
+            throw mismatch(schema, value)
+        }
+    }
+
+    /// A struct's members: one copy of `{"name":` / `,"name":` per field, then the value.
+    private func writeStruct(_ schema: Schema, _ s: Struct, _ w: inout JSONWriter) throws(DataError) {
+        guard s.schema == schema else { throw DataError("Mismatching schema.") }
+        let count = schema.unretainedFieldSchemas.count
+        if count == 0 { return w.raw("{}") }
+        try schema.unretainedFieldSchemas.withUnsafeBufferPointer { (children) throws(DataError) in
+            try schema.fieldKinds.withUnsafeBufferPointer { (kinds) throws(DataError) in
                 try s.values.withUnsafeBufferPointer { (values) throws(DataError) in
-                    try schema.jsonFieldKeys.withUnsafeBufferPointer { (keys) throws(DataError) in
-                        for i in 0..<fields.count {
-                            if i > 0 { w.byte(0x2C) }
-                            keys[i].withUnsafeBufferPointer { w.raw($0) }
-                            do throws(DataError) {
-                                try writeValue(fields[i].schema, values[i], &w)
-                            } catch {
-                                throw DataError("\(error.message) (field \"\(fields[i].name)\")")
+                    try schema.jsonMemberPrefixes.withUnsafeBufferPointer { (prefixes) throws(DataError) in
+                        try schema.jsonMemberPrefixEnds.withUnsafeBufferPointer { (ends) throws(DataError) in
+                            var start = 0
+                            for i in 0..<count {
+                                let end = ends[i]
+                                w.raw(UnsafeBufferPointer(rebasing: prefixes[start..<end]))
+                                start = end
+                                // The common primitive fields without a call or the field schema.
+                                let kind = kinds[i]
+                                switch values[i] {
+                                case .int64(let v) where kind == .int64: w.int(v)
+                                case .int32(let v) where kind == .int32: w.int(Int64(v))
+                                case .string(let v) where kind == .string: w.string(v)
+                                case .float64(let v) where kind == .float64: w.double(v)
+                                case .boolean(let v) where kind == .boolean: w.bool(v)
+                                case .timestamp(let ms) where kind == .timestamp: w.int(ms)
+                                default:
+                                    do throws(DataError) {
+                                        try writeValue(children[i].takeUnretainedValue(), values[i], &w)
+                                    } catch {
+                                        throw DataError("\(error.message) (field \"\(schema.fields[i].name)\")", cause: error.cause)
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
-            w.byte(0x7D)
-        default:
-            throw typeError(schema, value)
+        }
+        w.byte(0x7D)
+    }
+
+    /// The error for a value that does not fit its schema, with Kafka's texts for logical types.
+    private func mismatch(_ schema: Schema, _ value: Value) -> DataError {
+        switch schema.kind {
+        case .decimal: DataError("Invalid type for Decimal, expected BigDecimal but was \(value.kindName)")
+        case .date: DataError("Invalid type for Date, expected Date but was \(value.kindName)")
+        case .time: DataError("Invalid type for Time, expected Date but was \(value.kindName)")
+        case .timestamp: DataError("Invalid type for Timestamp, expected Date but was \(value.kindName)")
+        case .invalidDecimal: DataError("Invalid Decimal schema: scale parameter not found.")
+        default: typeError(schema, value)
         }
     }
 
@@ -428,7 +477,7 @@ public final class JSONConverter: Converter, HeaderConverter {
         if !schemasEnabled {
             r.skipWhitespace()
             if r.atEnd { return .null }  // Jackson reads empty input as a missing node: null
-            let v = try readSchemaless(&r, depth: 0)
+            let v = try readSchemalessInterning(&r)
             try r.expectEnd()
             return SchemaAndValue(schema: nil, value: v)
         }
@@ -496,7 +545,7 @@ public final class JSONConverter: Converter, HeaderConverter {
 
     private func decodePayload(_ schema: Schema?, _ r: inout JSONReader) throws(DataError) -> Value {
         if let schema { return try readValue(schema, &r, depth: 0) }
-        return try readSchemaless(&r, depth: 0)
+        return try readSchemalessInterning(&r)
     }
 
     /// Reads the schema member at the reader's position. The exact bytes of the last schema seen
@@ -696,6 +745,49 @@ public final class JSONConverter: Converter, HeaderConverter {
         }
     }
 
+    /// The common field values as Kafka writes them (a plain integer, an ASCII string without
+    /// escapes, a boolean, a Base64 decimal of up to 8 bytes), read without the general path;
+    /// nil, having consumed nothing, for anything else.
+    @inline(__always)
+    private func readPlainField(_ kind: Schema.Kind, _ schema: Unmanaged<Schema>, _ r: inout JSONReader) -> Value? {
+        guard r.pos < r.count else { return nil }
+        switch kind {
+        case .int64: return r.plainInteger().map { .int64($0) }
+        case .timestamp: return r.plainInteger().map { .timestamp($0) }
+        case .int32:
+            let at = r.pos
+            guard let v = r.plainInteger() else { return nil }
+            guard let i = Int32(exactly: v) else { r.pos = at; return nil }
+            return .int32(i)
+        case .string:
+            guard let raw = r.plainASCIIString() else { return nil }
+            return .string(String(decoding: raw, as: UTF8.self))
+        case .boolean:
+            let c = r.base[r.pos]
+            if c == 0x74, r.count - r.pos >= 5, r.base[r.pos + 1] == 0x72, r.base[r.pos + 2] == 0x75, r.base[r.pos + 3] == 0x65,
+                JSONReader.isDelimiter(r.base[r.pos + 4])
+            {
+                r.pos += 4
+                return .boolean(true)
+            }
+            if c == 0x66, r.count - r.pos >= 6, r.base[r.pos + 1] == 0x61, r.base[r.pos + 2] == 0x6C, r.base[r.pos + 3] == 0x73,
+                r.base[r.pos + 4] == 0x65, JSONReader.isDelimiter(r.base[r.pos + 5])
+            {
+                r.pos += 5
+                return .boolean(false)
+            }
+            return nil
+        case .decimal:
+            let at = r.pos
+            guard let raw = r.plainASCIIString(), let unscaled = Base64.decodeInt64(raw) else {
+                r.pos = at
+                return nil
+            }
+            return .decimal(BigDecimal(unscaled: BigInt(unscaled), scale: schema._withUnsafeGuaranteedRef { $0.decimalScale }))
+        default: return nil
+        }
+    }
+
     private func readBase64(_ r: inout JSONReader) throws(DataError) -> [UInt8]? {
         if let raw = try r.readRawString() { return Base64.decode(raw) }
         return Base64.decode(Array(try r.readString().utf8))
@@ -796,6 +888,8 @@ public final class JSONConverter: Converter, HeaderConverter {
         var seenMask: UInt64 = 0
         var seenMore = fields.count > 64 ? [Bool](repeating: false, count: fields.count) : []
         let keys = schema.jsonFieldKeys
+        let kinds = schema.fieldKinds
+        let children = schema.unretainedFieldSchemas
         r.pos += 1
         if !r.consume(0x7D) {
             var expected = 0
@@ -820,10 +914,14 @@ public final class JSONConverter: Converter, HeaderConverter {
                     try r.expect(0x3A, "':'")
                 }
                 if let i = index {
-                    do {
-                        values[i] = try readValue(fields[i].schema, &r, depth: depth + 1)
-                    } catch {
-                        throw DataError("\(error.message) (field \"\(fields[i].name)\")", byteOffset: error.byteOffset)
+                    if let v = readPlainField(kinds[i], children[i], &r) {
+                        values[i] = v
+                    } else {
+                        do {
+                            values[i] = try readValue(children[i].takeUnretainedValue(), &r, depth: depth + 1)
+                        } catch {
+                            throw DataError("\(error.message) (field \"\(fields[i].name)\")", cause: error.cause, byteOffset: error.byteOffset)
+                        }
                     }
                     if i < 64 { seenMask |= 1 << UInt64(i) } else { seenMore[i] = true }
                     expected = i + 1
@@ -867,7 +965,23 @@ public final class JSONConverter: Converter, HeaderConverter {
         return UInt8(truncatingIfNeeded: (h >> 7) ^ h) & 63
     }
 
-    private func readSchemaless(_ r: inout JSONReader, depth: Int) throws(DataError) -> Value {
+    /// A schemaless value, with this converter's key interner when no other thread is using it.
+    private func readSchemalessInterning(_ r: inout JSONReader) throws(DataError) -> Value {
+        let reader = r
+        let read = try keyInterner.withLockIfAvailable { (keys) throws(DataError) -> (Value, Int) in
+            var r = reader
+            let v = try readSchemaless(&r, depth: 0, &keys)
+            return (v, r.pos)
+        }
+        if let (v, end) = read {
+            r.pos = end
+            return v
+        }
+        var keys = KeyInterner(enabled: false)
+        return try readSchemaless(&r, depth: 0, &keys)
+    }
+
+    private func readSchemaless(_ r: inout JSONReader, depth: Int, _ keys: inout KeyInterner) throws(DataError) -> Value {
         guard depth < 1000 else { throw r.error("JSON nested too deeply") }
         guard let c = r.peek() else { throw r.unexpected("a value") }
         switch c {
@@ -885,7 +999,7 @@ public final class JSONConverter: Converter, HeaderConverter {
                 let k: String
                 let signature: UInt8
                 if let raw = try r.readKeyBytes() {
-                    k = try r.string(raw)
+                    if let interned = keys.key(raw) { k = interned } else { k = try r.string(raw) }
                     signature = JSONConverter.keySignature(raw)
                 } else {
                     k = try r.readString()
@@ -893,7 +1007,7 @@ public final class JSONConverter: Converter, HeaderConverter {
                     signature = copy.withUTF8 { JSONConverter.keySignature($0) }
                 }
                 try r.expect(0x3A, "':'")
-                let value = try readSchemaless(&r, depth: depth + 1)
+                let value = try readSchemaless(&r, depth: depth + 1, &keys)
                 let bit: UInt64 = 1 << UInt64(signature)
                 let index = entries.count
                 var replaced = false
@@ -923,14 +1037,17 @@ public final class JSONConverter: Converter, HeaderConverter {
             var items: [Value] = []
             if r.consume(0x5D) { return .array(items) }
             items.reserveCapacity(4)
-            repeat { items.append(try readSchemaless(&r, depth: depth + 1)) } while r.consume(0x2C)
+            repeat { items.append(try readSchemaless(&r, depth: depth + 1, &keys)) } while r.consume(0x2C)
             try r.expect(0x5D, "',' or ']'")
             return .array(items)
-        case 0x22: return .string(try r.readString())
+        case 0x22:
+            if let raw = r.plainASCIIString() { return .string(String(decoding: raw, as: UTF8.self)) }
+            return .string(try r.readString())
         case 0x74: try r.expectLiteral("true"); return .boolean(true)
         case 0x66: try r.expectLiteral("false"); return .boolean(false)
         case 0x6E: try r.expectLiteral("null"); return .null
         default:
+            if let v = r.plainInteger() { return .int64(v) }
             let at = r.pos
             let tok = try r.readNumber()
             if tok.isIntegral {
@@ -1027,5 +1144,39 @@ struct SchemaDecodeCache: Sendable {
         guard lru.capacity > 0 else { return }
         lastBytes = bytes
         lastSchema = schema
+    }
+}
+
+/// Object keys seen recently, so that schemaless reading gives every record the same `String` for
+/// a key (copying it) instead of creating it from bytes again. ASCII keys of up to 16 bytes; a
+/// slot holds the last key whose bytes hashed to it, with those bytes as two words to compare.
+struct KeyInterner {
+    private struct Slot {
+        var words: (UInt64, UInt64)
+        var length: Int
+        var key: String
+    }
+    private var slots: [Slot] = []
+    private let enabled: Bool
+
+    init(enabled: Bool = true) { self.enabled = enabled }
+
+    /// The key for these bytes, or nil when the caller should create (and validate) it.
+    mutating func key(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+        let n = raw.count
+        guard enabled, n > 0, n <= 16 else { return nil }
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(raw)) }
+        let mixed = (words.0 ^ (words.1 &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(n)) &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(truncatingIfNeeded: mixed >> 57)  // 0 ..< 128
+        if slots.isEmpty { slots = Array(repeating: Slot(words: (0, 0), length: 0, key: ""), count: 128) }
+        return slots.withUnsafeMutableBufferPointer { slots -> String? in
+            let s = slots[slot]
+            if s.length == n, s.words == words { return s.key }
+            guard words.0 & 0x8080_8080_8080_8080 == 0, words.1 & 0x8080_8080_8080_8080 == 0 else { return nil }
+            let key = String(decoding: raw, as: UTF8.self)
+            slots[slot] = Slot(words: words, length: n, key: key)
+            return key
+        }
     }
 }

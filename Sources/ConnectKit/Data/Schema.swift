@@ -34,6 +34,29 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
     /// For struct schemas: each field's JSON member prefix `"name":` (escaped), computed once so
     /// encoders copy bytes instead of escaping names per record.
     package let jsonFieldKeys: [[UInt8]]
+    /// For struct schemas: the members' JSON prefixes back to back as an encoder writes them,
+    /// `{"a":`, `,"b":`, `,"c":` …, so one copy per field writes the separator and the key.
+    package let jsonMemberPrefixes: [UInt8]
+    /// Where each member prefix of ``jsonMemberPrefixes`` ends.
+    package let jsonMemberPrefixEnds: [Int]
+    /// For struct schemas: the field schemas in order, unretained (``fields`` holds them), so hot
+    /// loops pass them on without reference counting.
+    package let unretainedFieldSchemas: [Unmanaged<Schema>]
+    /// For struct schemas: each field schema's ``kind``, plus whether it is optional, so encoders
+    /// write the common fields without touching the field schema at all.
+    package let fieldKinds: [Kind]
+    /// The physical type with the logical type folded in: what encoders switch on.
+    package let kind: Kind
+    /// The scale of a `Decimal` schema (0 for every other schema).
+    package let decimalScale: Int32
+
+    /// ``type`` and ``logicalType`` in one small value.
+    package enum Kind: UInt8, Sendable {
+        case int8, int16, int32, int64, float32, float64, boolean, string, bytes, array, map, `struct`
+        case decimal, date, time, timestamp
+        /// Named `org.apache.kafka.connect.data.Decimal` without a usable `scale` (or not bytes).
+        case invalidDecimal
+    }
 
     init(
         type: SchemaType, isOptional: Bool, defaultValue: Value?, name: String?, version: Int32?, doc: String?,
@@ -59,7 +82,45 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
             w.byte(0x3A)
             return w.bytes
         }
-        self.logicalType = LogicalType(name: name, type: type, parameters: parameters)
+        var prefixes: [UInt8] = []
+        var ends: [Int] = []
+        for (i, key) in jsonFieldKeys.enumerated() {
+            prefixes.append(i == 0 ? 0x7B : 0x2C)
+            prefixes += key
+            ends.append(prefixes.count)
+        }
+        self.jsonMemberPrefixes = prefixes
+        self.jsonMemberPrefixEnds = ends
+        self.unretainedFieldSchemas = fields.map { Unmanaged.passUnretained($0.schema) }
+        self.fieldKinds = fields.map { $0.schema.kind }
+        let logicalType = LogicalType(name: name, type: type, parameters: parameters)
+        self.logicalType = logicalType
+        if case .decimal(let scale) = logicalType { decimalScale = scale } else { decimalScale = 0 }
+        switch logicalType {
+        case .decimal: kind = .decimal
+        case .date: kind = .date
+        case .time: kind = .time
+        case .timestamp: kind = .timestamp
+        case nil:
+            if name == LogicalType.decimalName {
+                kind = .invalidDecimal
+            } else {
+                switch type {
+                case .int8: kind = .int8
+                case .int16: kind = .int16
+                case .int32: kind = .int32
+                case .int64: kind = .int64
+                case .float32: kind = .float32
+                case .float64: kind = .float64
+                case .boolean: kind = .boolean
+                case .string: kind = .string
+                case .bytes: kind = .bytes
+                case .array: kind = .array
+                case .map: kind = .map
+                case .struct: kind = .struct
+                }
+            }
+        }
         var h = Hasher()
         h.combine(type)
         h.combine(isOptional)

@@ -86,8 +86,13 @@ package struct JSONReader {
         return false
     }
 
-    package mutating func expect(_ byte: UInt8, _ what: String) throws(DataError) {
-        if !consume(byte) { throw unexpected(what) }
+    @inline(__always)
+    package mutating func expect(_ byte: UInt8, _ what: StaticString) throws(DataError) {
+        if pos < count && base[pos] == byte {
+            pos += 1
+            return
+        }
+        if !consume(byte) { throw unexpected("\(what)") }
     }
 
     /// Ensures only whitespace follows the value.
@@ -141,23 +146,22 @@ package struct JSONReader {
     package mutating func readKeyBytes() throws(DataError) -> UnsafeBufferPointer<UInt8>? {
         skipWhitespace()
         guard pos < count, base[pos] == 0x22 else { throw unexpected("a field name string") }
-        let save = pos
-        pos += 1
-        let start = pos
-        while pos < count {
-            let c = base[pos]
+        let start = pos + 1
+        var p = start
+        while p < count {
+            let c = base[p]
             if c == 0x22 {
-                let buf = UnsafeBufferPointer(start: base + start, count: pos - start)
-                pos += 1
-                return buf
+                pos = p + 1
+                return UnsafeBufferPointer(start: base + start, count: p - start)
             }
-            if c == 0x5C {
-                pos = save
-                return nil
+            if c == 0x5C { return nil }
+            if c < 0x20 {
+                pos = p
+                throw syntax("Illegal unquoted control character (code \(c)) in string: must be escaped")
             }
-            if c < 0x20 { throw syntax("Illegal unquoted control character (code \(c)) in string: must be escaped") }
-            pos += 1
+            p += 1
         }
+        pos = p
         throw syntax("Unexpected end of input in a string", at: start - 1)
     }
 
@@ -326,6 +330,69 @@ package struct JSONReader {
             throw syntax("Unexpected character \(describe(base[pos])) in a number")
         }
         return NumberToken(start: start, end: pos, isIntegral: integral)
+    }
+
+    /// An integer written plainly (`-?[0-9]{1,18}` followed by a delimiter or the end), read in one
+    /// pass; nil, without moving, for anything else (fraction, exponent, 19+ digits, whitespace),
+    /// which the general path then reads or rejects with its message.
+    @inline(__always)
+    package mutating func plainInteger() -> Int64? {
+        var p = pos
+        guard p < count else { return nil }
+        let negative = base[p] == 0x2D
+        if negative { p += 1 }
+        let digitsStart = p
+        var v: Int64 = 0
+        while p < count {
+            let d = base[p] &- 0x30
+            if d > 9 { break }
+            v = v &* 10 &+ Int64(d)
+            p += 1
+        }
+        let digits = p - digitsStart
+        guard digits > 0, digits <= 18 else { return nil }
+        if p < count, !JSONReader.isDelimiter(base[p]) { return nil }
+        pos = p
+        return negative ? -v : v
+    }
+
+    /// Whether `c` may follow a scalar value: `,`, `}`, `]` or whitespace.
+    @inline(__always)
+    package static func isDelimiter(_ c: UInt8) -> Bool {
+        c == 0x2C || c == 0x7D || c == 0x5D || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09
+    }
+
+    /// A string without escapes whose bytes are all ASCII, read in one pass; nil, without moving,
+    /// otherwise (the general path then handles escapes, validation and errors).
+    @inline(__always)
+    package mutating func plainASCIIString() -> UnsafeBufferPointer<UInt8>? {
+        guard pos < count, base[pos] == 0x22 else { return nil }
+        var p = pos + 1
+        let start = p
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        // Eight bytes at a time while none is a quote, a backslash, a control byte or non-ASCII.
+        while p + 8 <= count {
+            let x = raw.loadUnaligned(fromByteOffset: p, as: UInt64.self)
+            let q = x ^ (ones &* 0x22)
+            let b = x ^ (ones &* 0x5C)
+            let quote = (q &- ones) & ~q & high
+            let backslash = (b &- ones) & ~b & high
+            let control = (x &- (ones &* 0x20)) & ~x & high
+            if (quote | backslash | control | (x & high)) != 0 { break }
+            p += 8
+        }
+        while p < count {
+            let c = base[p]
+            if c == 0x22 {
+                pos = p + 1
+                return UnsafeBufferPointer(start: base + start, count: p - start)
+            }
+            if c == 0x5C || c < 0x20 || c >= 0x80 { return nil }
+            p += 1
+        }
+        return nil
     }
 
     /// The token's text (ASCII).

@@ -73,28 +73,46 @@ package struct JSONWriter: ~Copyable {
         b.withUnsafeBufferPointer { raw($0) }
     }
 
+    /// "00" "01" … "99": two digits per lookup, no initialization cost.
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
     package mutating func int(_ v: Int64) {
         reserve(20)
-        if v >= 0 && v < 10 {
-            base[count] = 0x30 + UInt8(v)
-            count += 1
-            return
-        }
+        var p = base + count
         var m = v.magnitude
         if v < 0 {
-            base[count] = 0x2D
-            count += 1
+            p.pointee = 0x2D
+            p += 1
         }
-        var digits = 1
-        var t = m
-        while t >= 10 { t /= 10; digits += 1 }
-        var i = count + digits
-        count = i
-        repeat {
-            i -= 1
-            base[i] = 0x30 + UInt8(m % 10)
-            m /= 10
-        } while m != 0
+        if m < 10 {
+            p.pointee = 0x30 &+ UInt8(truncatingIfNeeded: m)
+            count = p - base + 1
+            return
+        }
+        var digits = 2
+        var limit: UInt64 = 100
+        while digits < 20 && m >= limit {
+            digits += 1
+            limit &*= 10
+        }
+        var end = p + digits
+        count = end - base
+        let pairs = JSONWriter.digitPairs.utf8Start
+        while m >= 100 {
+            let pair = Int(truncatingIfNeeded: m % 100) &* 2
+            m /= 100
+            end -= 2
+            end[0] = pairs[pair]
+            end[1] = pairs[pair + 1]
+        }
+        if m >= 10 {
+            let pair = Int(truncatingIfNeeded: m) &* 2
+            p[0] = pairs[pair]
+            p[1] = pairs[pair + 1]
+        } else {
+            p[0] = 0x30 &+ UInt8(truncatingIfNeeded: m)
+        }
     }
 
     package mutating func bool(_ b: Bool) {
@@ -146,28 +164,77 @@ package struct JSONWriter: ~Copyable {
     }
 
     package mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { utf8 in string(utf8) }
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in string(utf8) }
+        if done == nil {
+            var s = s
+            s.withUTF8 { utf8 in string(utf8) }
+        }
     }
 
+    /// Whether any of the 8 bytes in `x` needs escaping or re-encoding: a control character
+    /// (< 0x20), `"`, `\` or the lead byte of a 4-byte sequence (≥ 0xF0). Exact for "any".
+    @inline(__always)
+    private static func needsAttention(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & high }
+        let control = (x &- ones &* 0x20) & ~x & high
+        let quote = hasZero(x ^ (ones &* 0x22))
+        let backslash = hasZero(x ^ (ones &* 0x5C))
+        let fourByte = hasZero((x & (ones &* 0xF0)) ^ (ones &* 0xF0))
+        return (control | quote | backslash | fourByte) != 0
+    }
+
+    /// Copies `n` bytes to the end (room reserved); runs of up to 16 bytes by two overlapping word
+    /// moves instead of a call to memcpy.
+    @inline(__always)
+    private mutating func copyShort(from src: UnsafePointer<UInt8>, count n: Int) {
+        let dst = base + count
+        if n >= 8 && n <= 16 {
+            let raw = UnsafeRawPointer(src)
+            let a = raw.loadUnaligned(as: UInt64.self)
+            let b = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            UnsafeMutableRawPointer(dst).storeBytes(of: a, as: UInt64.self)
+            UnsafeMutableRawPointer(dst).storeBytes(of: b, toByteOffset: n - 8, as: UInt64.self)
+        } else if n < 8 {
+            for k in 0..<n { dst[k] = src[k] }
+        } else {
+            dst.update(from: src, count: n)
+        }
+        count += n
+    }
+
+    @inline(__always)
+    private static func isPlain(_ c: UInt8) -> Bool { c >= 0x20 && c != 0x22 && c != 0x5C && c < 0xF0 }
+
     package mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
-        reserve(utf8.count + 2)
+        let n = utf8.count
+        reserve(n + 2)
         base[count] = 0x22
         count += 1
+        guard let src = utf8.baseAddress else {
+            byte(0x22)
+            return
+        }
+        let raw = UnsafeRawPointer(src)
         var runStart = 0
         var i = 0
-        let n = utf8.count
-        while i < n {
-            let c = utf8[i]
-            if c >= 0x20 && c != 0x22 && c != 0x5C && c < 0xF0 {
-                i += 1
-                continue
+        while true {
+            // Skip plain bytes eight at a time, then one at a time.
+            while i + 8 <= n, !JSONWriter.needsAttention(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+            while i < n, JSONWriter.isPlain(src[i]) { i += 1 }
+            if i > runStart {
+                // Room was reserved for the whole string up front; escapes reserve their own.
+                let run = i - runStart
+                reserve(run + 1)
+                copyShort(from: src + runStart, count: run)
             }
-            if i > runStart { raw(UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+            if i >= n { break }
+            let c = src[i]
             if c >= 0xF0 {
                 // 4-byte sequence: a supplementary character, written as two escaped surrogates.
-                let scalar = (UInt32(c & 0x07) << 18) | (UInt32(utf8[i + 1] & 0x3F) << 12)
-                    | (UInt32(utf8[i + 2] & 0x3F) << 6) | UInt32(utf8[i + 3] & 0x3F)
+                let scalar = (UInt32(c & 0x07) << 18) | (UInt32(src[i + 1] & 0x3F) << 12)
+                    | (UInt32(src[i + 2] & 0x3F) << 6) | UInt32(src[i + 3] & 0x3F)
                 let v = scalar - 0x10000
                 escapeUnicode(UInt16(0xD800 + (v >> 10)))
                 escapeUnicode(UInt16(0xDC00 + (v & 0x3FF)))
@@ -187,7 +254,6 @@ package struct JSONWriter: ~Copyable {
             }
             runStart = i
         }
-        if n > runStart { raw(UnsafeBufferPointer(rebasing: utf8[runStart..<n])) }
         byte(0x22)
     }
 
@@ -301,6 +367,39 @@ package enum Base64 {
         out.reserveCapacity((data.count + 2) / 3 * 4)
         encode(data, into: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The big-endian two's-complement integer (Java's `new BigInteger(bytes)`) of Base64 text
+    /// decoding to at most 8 bytes, without allocating; nil when the text is longer or not Base64
+    /// by the rules of ``decode(_:)``.
+    package static func decodeInt64(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard text.count <= 12 else { return nil }
+        var acc: UInt32 = 0
+        var bits = 0
+        var padding = 0
+        var value: Int64 = 0
+        var bytes = 0
+        var first: UInt8 = 0
+        for c in text {
+            if c == 0x3D { padding += 1; continue }
+            if padding > 0 { return nil }
+            let d = decodeTable.withUnsafeBufferPointer { $0[Int(c)] }
+            if d == 0xFF { return nil }
+            acc = acc << 6 | UInt32(d)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                let b = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
+                if bytes == 0 { first = b }
+                bytes += 1
+                if bytes > 8 { return nil }
+                value = value << 8 | Int64(b)
+            }
+        }
+        if bits >= 6 || padding > 2 { return nil }
+        if bytes == 0 { return 0 }
+        if first >= 0x80 && bytes < 8 { value |= -1 << Int64(bytes * 8) }  // sign-extend
+        return value
     }
 
     /// Decodes standard Base64; padding is optional. Returns nil for any other character.

@@ -63,9 +63,66 @@ public enum JavaNumberFormat {
             out[end + 1] = 0x30
             return end + 2
         }
+        if let n = writeShortFraction(d, to: out) { return n }
+        return writeBySearch(d, to: out)
+    }
+
+    /// Java's `Double.toString(d)` through the general digit search only (tests compare it with the
+    /// short-fraction path).
+    package static func stringBySearch(_ d: Double) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            let n = writeBySearch(d, to: buf.baseAddress!)
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[..<n]), as: UTF8.self)
+        }
+    }
+
+    private static func writeBySearch(_ d: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        if !d.isFinite || d == 0 { return write(d, to: out) }
         var text = d.description
         if d.isSubnormal { text = twoDigitCandidate(text, d, { Double($0) == d }) }
         return text.withUTF8 { layout($0, out) }
+    }
+
+    private static let powersOfTen: (Double, Double, Double, Double, Double, Double) = (1e1, 1e2, 1e3, 1e4, 1e5, 1e6)
+
+    /// The common case without the digit search: a non-integral `d` with 10⁻³ ≤ |d| < 10⁷ that is
+    /// exactly the double nearest to some `m / 10^k`, k ≤ 6 (prices, measurements). Then the
+    /// shortest decimal is `m / 10^k` for the smallest such k: a division of two exact doubles is
+    /// correctly rounded, so `Double(m) / 10^k == d` is the same test a parser makes, and below 10⁷ a
+    /// double's spacing (< 2·10⁻⁹) leaves one k-digit candidate. Returns nil when no k ≤ 6 fits.
+    @inline(__always)
+    private static func writeShortFraction(_ d: Double, to out: UnsafeMutablePointer<UInt8>) -> Int? {
+        let magnitude = d.magnitude
+        guard magnitude >= 1e-3, magnitude < 1e7 else { return nil }
+        return withUnsafeBytes(of: powersOfTen) { raw -> Int? in
+            let powers = raw.assumingMemoryBound(to: Double.self)
+            for k in 0..<6 {
+                let scale = powers[k]
+                let scaled = (magnitude * scale).rounded()
+                guard scaled / scale == magnitude else { continue }
+                var m = UInt64(scaled)
+                let digits = k + 1
+                var o = 0
+                if d < 0 { out[0] = 0x2D; o = 1 }
+                // Integer part.
+                var divisor: UInt64 = 10
+                for _ in 0..<k { divisor &*= 10 }
+                var integer = m / divisor
+                m -= integer * divisor
+                var intDigits = 1
+                var t = integer
+                while t >= 10 { t /= 10; intDigits += 1 }
+                var p = o + intDigits
+                repeat { p -= 1; out[p] = 0x30 + UInt8(integer % 10); integer /= 10 } while integer != 0
+                o += intDigits
+                out[o] = 0x2E
+                o += 1
+                p = o + digits
+                for _ in 0..<digits { p -= 1; out[p] = 0x30 + UInt8(m % 10); m /= 10 }
+                return o + digits
+            }
+            return nil
+        }
     }
 
     /// Writes Java's `Float.toString(f)` at `out` (at most 32 bytes); returns the length.
