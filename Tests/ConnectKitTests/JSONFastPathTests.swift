@@ -113,7 +113,10 @@ struct JSONFastPathTests {
         let schema = SchemaBuilder.struct().field("i", .int32).field("l", .int64).field("b", .boolean).field("s", .string)
             .field("d", Schema.decimal(scale: 0)).buildUnchecked()
         let c = JSONConverter(schemasEnabled: true, fixedSchema: schema)
-        func read(_ payload: String) throws(DataError) -> Value { try c.toConnectData(topic: "t", headers: nil, value: Array(payload.utf8)).value }
+        let read: (String) throws(DataError) -> Value = { payload throws(DataError) in
+            let decoded = try c.toConnectData(topic: "t", headers: nil, value: Array(payload.utf8))
+            return decoded.value
+        }
         func fields(_ v: Value) -> [Value] { v.structValue?.values ?? [] }
         // Accepted by the general path only.
         #expect(fields(try read(#"{"i":007,"l":9223372036854775807,"b":true,"s":"\u0041é","d":-12}"#))
