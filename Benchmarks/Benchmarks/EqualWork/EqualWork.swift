@@ -82,12 +82,7 @@ func workload(_ name: String, limit: Int?, seconds: Double?) async throws -> (In
         let staged = name == "chain-staged"
         precondition(chain.isFused)
         let (n, t, sink) = try loop(records: limit, seconds: seconds) { i in
-            var r: SourceRecord? = records[i & 4095]
-            if staged {
-                for stage in chain.stages { r = try r.flatMap { try stage.transformation.apply($0) } }
-            } else {
-                r = try chain.apply(r!)
-            }
+            let r = staged ? try chain.applyStageByStage(records[i & 4095]) : try chain.apply(records[i & 4095])
             return r?.topic.utf8.count ?? 0
         }
         precondition(sink > 0)

@@ -14,6 +14,9 @@ package struct JavaDateFormat: Sendable {
     package let pattern: String
     package let tokens: [Token]
     package let zone: JavaTimeZone
+    /// Whether the pattern shows nothing finer than a day (one day formats the same throughout),
+    /// in a zone whose offset never changes (UTC). Computed once.
+    package let isDayResolution: Bool
     package let locale: JavaLocale
     /// Where the 100 years that two-digit years (`yy`) parse into start, in milliseconds since the
     /// epoch: as Java sets it, the moment the format was made less 80 years.
@@ -78,12 +81,7 @@ package struct JavaDateFormat: Sendable {
         }
         flush()
         self.tokens = tokens
-    }
-
-    /// Whether the pattern shows nothing finer than a day (one day formats the same throughout),
-    /// in a zone whose offset never changes (UTC).
-    package var isDayResolution: Bool {
-        zone == .utc && tokens.allSatisfy { t in
+        self.isDayResolution = zone == .utc && tokens.allSatisfy { t in
             if case .field(let c, _) = t { return "GyYMLdDEFuwW".contains(c) }
             return true
         }

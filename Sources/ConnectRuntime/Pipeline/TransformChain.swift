@@ -177,6 +177,16 @@ public struct TransformChain: Sendable {
             }
             return out
         }
+        return try applyStageByStage(record)
+    }
+
+    /// Applies every stage in order, each on the previous stage's output (no fused program): what
+    /// ``apply(_:)`` does when a predicate or a transformation outside Kafka's field-level ones is in
+    /// the chain. The record moves from stage to stage, so a stage that holds the only reference
+    /// changes it in place. `nil` when a stage drops the record.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
+    public func applyStageByStage<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         var current = consume record
         for stage in stages {
             if let p = stage.predicate, p.test(current) == stage.negate { continue }
