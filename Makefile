@@ -1,7 +1,7 @@
 # ConnectKit — see README.md. Every target installs what is missing first.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench bench-ratio bench-instructions vectors clean docs-check
+.PHONY: deps build run test bench bench-ratio bench-instructions fuzz vectors clean docs-check
 
 deps:
 	@./scripts/install-deps.sh
@@ -36,10 +36,15 @@ bench-instructions: deps
 	./scripts/install-deps.sh bench
 	./scripts/bench-instructions.sh
 
+# libFuzzer + AddressSanitizer over the JSON reader (both schema modes), the header converter and the
+# properties/connector-file parsers, FUZZ_SECONDS (default 600) each, seeded from the golden vectors.
+fuzz: deps
+	./scripts/fuzz.sh
+
 # Regenerates the JsonConverter golden vectors with Kafka's own classes (needs Java 17 and pip).
 vectors:
 	./scripts/gen-json-vectors.sh
 	./scripts/gen-transform-vectors.sh
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build .build-fuzz

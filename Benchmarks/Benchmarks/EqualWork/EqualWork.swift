@@ -8,7 +8,9 @@
 //   EqualWork count <workload> <records>         exactly that many records (for instruction counts)
 //
 // Workloads: serialize-schemas, serialize-schemaless, deserialize-schemas, deserialize-schemaless,
-// chain-fused, chain-staged, pipeline-direct, pipeline-topic.
+// chain-fused, chain-staged, pipeline-direct, pipeline-topic, and the parts of topic mode that the
+// converter workloads do not cover: generate (DataGen's records), convert-key (the int64 key out and
+// in), transport (serialized records through the in-memory topic and a consumer group member).
 import ConnectKit
 import ConnectRuntime
 import Foundation
@@ -87,6 +89,71 @@ func workload(_ name: String, limit: Int?, seconds: Double?) async throws -> (In
         }
         precondition(sink > 0)
         return (n, t)
+    case "generate":
+        // What DataGen's task does per record (the source's own cost, a part of both pipelines).
+        let partition: [String: Value] = ["datagen": "0"]
+        let (n, t, sink) = loop(records: limit, seconds: seconds) { i in
+            let k = Int64(i)
+            let r = SourceRecord(
+                sourcePartition: partition, sourceOffset: ["iteration": .int64(k)], topic: "orders",
+                keySchema: .int64, key: .int64(k), valueSchema: schema, value: DataGen.order(k),
+                timestamp: 1_700_000_000_000 + k * 1000)
+            return r.topic.utf8.count
+        }
+        precondition(sink > 0)
+        return (n, t)
+    case "convert-key":
+        // The record key (int64) through JsonConverter out and in, as topic mode converts it.
+        let c = JSONConverter(schemasEnabled: true)
+        let (n, t, sink) = try loop(records: limit, seconds: seconds) { i in
+            let bytes = try c.fromConnectData(topic: "orders", schema: .int64, value: .int64(Int64(i)))
+            if case .int64 = try c.toConnectData(topic: "orders", value: bytes).value { return 1 }
+            return 0
+        }
+        precondition(sink == n)
+        return (n, t)
+    case "transport":
+        // Serialized records through the in-memory transport: produced in batches of 2000 with
+        // their deliveries completed, polled by a consumer group member, offsets committed.
+        let c = JSONConverter(schemasEnabled: true)
+        let encoded = try pool.map { try c.fromConnectData(topic: "orders", schema: schema, value: $0)! }
+        let key = try c.fromConnectData(topic: "orders", schema: .int64, value: .int64(0))!
+        let broker = MemoryBroker(retention: 1_000_000)
+        broker.createTopic("orders")
+        let producer = try broker.makeProducer(clientID: "bench")
+        let consumer = try broker.makeConsumer(group: "bench", clientID: "bench-1")
+        consumer.subscribe(.topics(["orders"]))
+        let total = limit ?? Int((seconds ?? 3) * 2_000_000)
+        let start = ContinuousClock.now
+        var produced = 0, consumed = 0, bytes = 0
+        let deadline = seconds.map { start + .milliseconds(Int64($0 * 1000)) }
+        while consumed < total {
+            if let deadline, ContinuousClock.now >= deadline { break }
+            let batch = min(2000, total - produced)
+            if batch > 0 {
+                let records = (0..<batch).map { k in
+                    OutgoingRecord(
+                        topic: "orders", partition: nil,
+                        record: TopicRecord(key: key, value: encoded[(produced + k) & 4095], timestamp: 1_700_000_000_000),
+                        delivery: .unobserved)
+                }
+                try producer.send(records)
+                produced += batch
+            }
+            var positions: [TopicPartition: Int64] = [:]
+            while consumed < produced {
+                guard case .records(let got) = try await consumer.poll(max: 2000, timeout: .milliseconds(100)) else { continue }
+                for r in got {
+                    bytes &+= r.record.value?.count ?? 0
+                    positions[r.topicPartition] = r.offset + 1
+                }
+                consumed += got.count
+            }
+            try await consumer.commit(positions)
+        }
+        let elapsed = ContinuousClock.now - start
+        precondition(bytes > 0)
+        return (consumed, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     case "pipeline-direct", "pipeline-topic":
         let count = limit ?? Int((seconds ?? 3) * 1_000_000)
         let start = ContinuousClock.now

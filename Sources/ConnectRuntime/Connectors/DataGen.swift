@@ -137,14 +137,15 @@ public enum DataGen {
         }
         let values: [Value] = [
             .int64(i),
-            .string("customer-\(j % 9973)"),
-            j % 3 == 0 ? .null : .string("user\(j)@example.com"),
+            // Concatenating small strings keeps them inline (no allocation); interpolation reserves storage.
+            .string("customer-" + String(j % 9973)),
+            j % 3 == 0 ? .null : .string("user" + String(j) + "@example.com"),
             .int32(Int32(j % 17)),
             .float64(Double(j % 1000) * 1.25),
             .boolean(j % 2 == 0),
             .timestamp(1_700_000_000_000 + i * 1000),
             .decimal(BigDecimal(unscaled: j % 100_000, scale: 2)),
-            .array(["a", .string("b\(j % 5)")]),
+            .array(["a", .string("b" + String(j % 5))]),
             j % 10 == 0 ? .string("gift \"wrap\" é") : .null,
         ]
         return .struct(Struct(unchecked: ordersSchema, values: values))

@@ -176,10 +176,16 @@ extension Value {
         case .string(let s): s.utf8.count + 16
         case .bytes(let b): b.count + 16
         case .decimal: 24
-        case .array(let a): a.reduce(16) { $0 + $1.approximateSize }
+        case .array(let a): a.withUnsafeBufferPointer { Value.approximateSize(of: $0) } + 16
         case .map(let m): m.entries.reduce(16) { $0 + $1.key.approximateSize + $1.value.approximateSize }
-        case .struct(let s): s.values.reduce(16) { $0 + $1.approximateSize }
+        case .struct(let s): s.values.withUnsafeBufferPointer { Value.approximateSize(of: $0) } + 16
         }
+    }
+
+    private static func approximateSize(of values: UnsafeBufferPointer<Value>) -> Int {
+        var n = 0
+        for i in values.indices { n += values[i].approximateSize }
+        return n
     }
 }
 
