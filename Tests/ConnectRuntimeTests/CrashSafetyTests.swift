@@ -65,11 +65,29 @@ struct CrashSafetyTests {
         var generator = SystemRandomNumberGenerator()
         var restartBoundaries: [Int] = []
         var killedWhileCopying = 0
-        for _ in 0..<10 {
+        for round in 0..<10 {
             let p = try start()
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...600, using: &generator)))
-            if outputLineCount() < total { killedWhileCopying += 1 }
-            kill(p.processIdentifier, SIGKILL)
+            if round == 0 {
+                // The first kill lands while the copy is under way, as soon as output appears. A
+                // thread of its own watches (the test's tasks share a pool that parallel tests keep busy).
+                let pid = p.processIdentifier
+                let outputPath = output
+                let midCopy = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+                    Thread.detachNewThread {
+                        func lines() -> Int { FileManager.default.contents(atPath: outputPath)?.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } ?? 0 }
+                        let deadline = Date().addingTimeInterval(30)
+                        while lines() == 0 && Date() < deadline { usleep(500) }
+                        let mid = lines() < total
+                        kill(pid, SIGKILL)
+                        done.resume(returning: mid)
+                    }
+                }
+                if midCopy { killedWhileCopying += 1 }
+            } else {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...600, using: &generator)))
+                if outputLineCount() < total { killedWhileCopying += 1 }
+                kill(p.processIdentifier, SIGKILL)
+            }
             try await waitForExit(p)
             restartBoundaries.append(outputLineCount())
         }
@@ -84,7 +102,7 @@ struct CrashSafetyTests {
         kill(last.processIdentifier, SIGTERM)
         try await waitForExit(last)
         #expect(last.terminationStatus == 0)
-        #expect(killedWhileCopying >= 1)
+        #expect(killedWhileCopying >= 1, "boundaries \(restartBoundaries)")
 
         // Every line, in order; a repeat only where a restart began.
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast()

@@ -7,20 +7,29 @@ import Testing
 
 @testable import ConnectRuntime
 
-/// Counts the start and stop calls of its instances (and of its tasks).
+/// Counts the start and stop calls of its instances, per connector name (tests run in parallel;
+/// each uses its own name).
 final class CountedSource: SourceConnector {
-    static let counts = Mutex<(connectorStarts: Int, connectorStops: Int)>((0, 0))
+    private static let countsByName = Mutex<[String: (connectorStarts: Int, connectorStops: Int)]>([:])
+    static func counts(_ name: String) -> (connectorStarts: Int, connectorStops: Int) {
+        countsByName.withLock { $0[name] ?? (0, 0) }
+    }
     var config: [String: String] = [:]
+    var name: String { config["name"] ?? "" }
     required init() {}
     var version: String { "test" }
     var configDef: ConfigDef { ConfigDef() }
     var taskType: any SourceTask.Type { CountingSourceTask.self }
     func start(_ config: [String: String]) async throws {
         self.config = config.merging(["hub.id": "counted", "count": "5"]) { a, _ in a }
-        Self.counts.withLock { $0.connectorStarts += 1 }
+        let name = self.name
+        Self.countsByName.withLock { $0[name, default: (0, 0)].connectorStarts += 1 }
     }
     func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
-    func stop() async throws { Self.counts.withLock { $0.connectorStops += 1 } }
+    func stop() async throws {
+        let name = self.name
+        Self.countsByName.withLock { $0[name, default: (0, 0)].connectorStops += 1 }
+    }
 }
 
 /// The checks Kafka's worker and connectors make (ConnectorConfig, SourceConnectorConfig,
@@ -110,7 +119,7 @@ struct KafkaValidationTests {
         await #expect(throws: HerderError.notRunning) { try await worker.herder.restartConnector("c", includeTasks: true) }
         await #expect(throws: HerderError.notRunning) { try await worker.herder.restartTask("c", 0) }
         try await Task.sleep(for: .milliseconds(200))
-        let counts = CountedSource.counts.withLock { $0 }
+        let counts = CountedSource.counts("c")
         #expect(counts.connectorStarts == 1 && counts.connectorStops == 1, "\(counts)")
     }
 }

@@ -80,7 +80,6 @@ struct RuntimeEdgeTests {
 
     /// A connector created after the worker stopped is registered but never started.
     @Test func aConnectorCreatedAfterShutdownStartsNothing() async throws {
-        CountedSource.counts.withLock { $0 = (0, 0) }
         var registry = testRegistry()
         registry.register(.source(CountedSource.self), name: "Counted")
         let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
@@ -90,7 +89,7 @@ struct RuntimeEdgeTests {
         try await run.value
         _ = try await worker.herder.putConnectorConfig("late", ["connector.class": "Counted"], allowReplace: false)
         try await Task.sleep(for: .milliseconds(100))
-        #expect(CountedSource.counts.withLock { $0 } == (0, 0))
+        #expect(CountedSource.counts("late") == (0, 0))
         #expect(worker.status("late")?.state == .unassigned)
     }
 
