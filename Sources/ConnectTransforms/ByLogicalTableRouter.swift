@@ -60,6 +60,8 @@ public struct ByLogicalTableRouter: Transformation {
 
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let oldTopic = record.topic
         guard let newTopic = try topicRegex.replaceFirstIfWholeMatch(oldTopic, with: topicReplacement), !newTopic.isEmpty else { return record }

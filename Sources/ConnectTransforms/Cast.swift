@@ -52,6 +52,8 @@ public final class Cast: Sendable {
 
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.value(record).isNull { return record }
         guard let schema = side.schema(record) else {
@@ -195,6 +197,8 @@ public final class Cast: Sendable {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Cast(side: .key, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -205,6 +209,8 @@ public final class Cast: Sendable {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try Cast(side: .value, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

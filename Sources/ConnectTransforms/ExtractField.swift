@@ -59,6 +59,8 @@ public final class ExtractField: SidedTransform {
 
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let value = side.value(record)
         guard let schema = side.schema(record) else {
@@ -94,6 +96,8 @@ public final class ExtractField: SidedTransform {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ExtractField(side: .key, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -104,6 +108,8 @@ public final class ExtractField: SidedTransform {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ExtractField(side: .value, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -107,6 +107,8 @@ public struct ExtractNewRecordState: Transformation {
 
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         let isTombstone = record.value.isNull
         var envelope: Struct? = nil

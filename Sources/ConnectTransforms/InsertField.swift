@@ -59,6 +59,8 @@ public final class InsertField: Sendable {
 
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.value(record).isNull { return record }
         guard side.schema(record) != nil else {
@@ -92,6 +94,8 @@ public final class InsertField: Sendable {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .key, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -102,6 +106,8 @@ public final class InsertField: Sendable {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try InsertField(side: .value, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }

@@ -46,6 +46,8 @@ public final class ReplaceField: Sendable {
 
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
         if side.value(record).isNull { return record }
         guard side.schema(record) != nil else {
@@ -67,6 +69,8 @@ public final class ReplaceField: Sendable {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ReplaceField(side: .key, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 
@@ -77,6 +81,8 @@ public final class ReplaceField: Sendable {
         public init(configuration: [String: String]) throws(ConfigError) { inner = try ReplaceField(side: .value, configuration: configuration) }
     /// Transforms one record (Kafka's `apply`); nil drops it.
     /// - Throws: ``DataError`` with Kafka's message when the record does not fit the configuration.
+    @_specialize(exported: false, where R == SourceRecord)
+    @_specialize(exported: false, where R == SinkRecord)
     public func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? { try inner.apply(consume record) }
     }
 }
