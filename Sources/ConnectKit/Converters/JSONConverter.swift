@@ -218,6 +218,8 @@ public final class JSONConverter: Converter, HeaderConverter {
         init(capacity: Int) { lru = LRUCache(capacity: capacity) }
 
         mutating func prefix(for schema: Schema) -> [UInt8]? {
+            // (A hit here does not refresh the schema's place in the LRU order; it only costs a
+            // recomputation if an equal schema object comes after the LRU dropped it.)
             if let last, last.schema === schema { return last.prefix }
             guard let found = lru[schema] else { return nil }
             last = (schema, found)
@@ -931,9 +933,11 @@ public final class JSONConverter: Converter, HeaderConverter {
             } while r.consume(0x2C)
             try r.expect(0x7D, "',' or '}'")
         }
-        let all: UInt64 = fields.count >= 64 ? .max : (1 << UInt64(fields.count)) - 1
+        // Every field present (the usual case): nothing to fill in.
+        if fields.count <= 64 && seenMask == (fields.count == 64 ? .max : (1 << UInt64(fields.count)) - 1) {
+            return Struct(unchecked: schema, values: values)
+        }
         for i in 0..<fields.count where i < 64 ? (seenMask & (1 << UInt64(i))) == 0 : !seenMore[i] {
-            if i < 64 && seenMask & all == all { break }
             let f = fields[i].schema
             if let d = f.defaultValue, replaceNullWithDefault {
                 values[i] = d

@@ -42,8 +42,8 @@ public final class Schema: Sendable, Hashable, CustomStringConvertible, CustomDe
     /// For struct schemas: the field schemas in order, unretained (``fields`` holds them), so hot
     /// loops pass them on without reference counting.
     package let unretainedFieldSchemas: [Unmanaged<Schema>]
-    /// For struct schemas: each field schema's ``kind``, plus whether it is optional, so encoders
-    /// write the common fields without touching the field schema at all.
+    /// For struct schemas: each field schema's ``kind``, so encoders and decoders handle the common
+    /// fields without touching the field schema at all.
     package let fieldKinds: [Kind]
     /// The physical type with the logical type folded in: what encoders switch on.
     package let kind: Kind
