@@ -261,13 +261,14 @@ struct CalendarResolver {
             }
             fixed = gfd >= cutover ? gfd : jfd
         }
-        let local = (fixed - JavaCalendar.epochFixed) * Self.dayMillis + timeOfDay
+        // Java's long arithmetic wraps (a year far out of range gives a wrapped instant, not a trap).
+        let local = (fixed &- JavaCalendar.epochFixed) &* Self.dayMillis &+ timeOfDay
         let zoneSet = mask.contains(CalendarField.zoneOffset), dstSet = mask.contains(CalendarField.dstOffset)
         var offsets = (raw: 0, dst: 0)
         if !(zoneSet && dstSet) { offsets = zone.offsets(atWall: local) }
         if zoneSet { offsets.raw = Int(f[CalendarField.zoneOffset]) }
         if dstSet { offsets.dst = Int(f[CalendarField.dstOffset]) }
-        return local - Int64(offsets.raw + offsets.dst)
+        return local &- Int64(offsets.raw &+ offsets.dst)
     }
 
     /// `GregorianCalendar.setWeekDate` as `CalendarBuilder.establish` calls it: the date of
