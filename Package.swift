@@ -17,8 +17,14 @@ let package = Package(
         .library(name: "ConnectFile", targets: ["ConnectFile"]),
         .library(name: "ConnectPlugins", targets: ["ConnectPlugins"]),
         .library(name: "ConnectSQLiteDriver", targets: ["ConnectSQLiteDriver"]),
+        .library(name: "ConnectSQL", targets: ["ConnectSQL"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
+    ],
+    traits: [
+        .trait(name: "PostgreSQL", description: "PostgreSQL in ConnectSQL's JDBC connectors (libpq, Debian libpq-dev)"),
+        .trait(name: "MySQL", description: "MySQL and MariaDB in ConnectSQL's JDBC connectors (libmariadb, Debian libmariadb-dev)"),
+        .default(enabledTraits: ["PostgreSQL", "MySQL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,8 +54,20 @@ let package = Package(
         ),
         // Kafka's connect/file: FileStreamSource and FileStreamSink.
         .target(name: "ConnectFile", dependencies: ["ConnectKit", "ConnectRuntime"], swiftSettings: strict),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        // Confluent's JDBC source and sink over SQLite, PostgreSQL (trait) and MySQL/MariaDB (trait).
+        .target(
+            name: "ConnectSQL",
+            dependencies: [
+                "ConnectKit", "ConnectRuntime", "ConnectSQLiteDriver",
+                .target(name: "CLibPQ", condition: .when(traits: ["PostgreSQL"])),
+                .target(name: "CMariaDB", condition: .when(traits: ["MySQL"])),
+            ],
+            swiftSettings: strict
+        ),
         // Every module's plugins assembled (PluginRegistry.standard): what the connect executable knows.
-        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile"], swiftSettings: strict),
+        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL"], swiftSettings: strict),
         // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
         .target(
             name: "ConnectKitTesting",
@@ -102,6 +120,12 @@ let package = Package(
         ),
         .testTarget(name: "ConnectFileTests", dependencies: ["ConnectFile", "ConnectRuntime", "ConnectKit"], swiftSettings: strict),
         .testTarget(name: "ConnectSQLiteDriverTests", dependencies: ["ConnectSQLiteDriver"], swiftSettings: strict),
+        // Needs the servers scripts/sql-servers.sh starts (make test starts them).
+        .testTarget(
+            name: "ConnectSQLTests",
+            dependencies: ["ConnectSQL", "ConnectSQLiteDriver", "ConnectRuntime", "ConnectKit", "ConnectKitTesting", "ConnectPlugins"],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

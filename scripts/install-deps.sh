@@ -3,7 +3,8 @@
 #   install-deps.sh          what building and `make test` need
 #   install-deps.sh bench    also valgrind and a JDK (make bench-instructions, make bench-ratio)
 set -euo pipefail
-packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev)
+packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libpq-dev libmariadb-dev
+  postgresql mariadb-server mariadb-client sqlite3)
 if [ "${1:-}" = bench ]; then
   packages+=(valgrind python3-pip)
   command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)

@@ -20,6 +20,9 @@ public final class SQLiteConnection: Sendable {
     /// Where the database is (`:memory:` for an in-memory one).
     public let path: String
     private let session: Mutex<SQLiteSession>
+    /// The handle, for `sqlite3_interrupt` only (thread-safe while the connection is open, and it
+    /// stays open as long as `self` lives).
+    private nonisolated(unsafe) let interruptHandle: OpaquePointer
 
     /// How to open the database.
     public struct OpenMode: Sendable, Hashable {
@@ -49,6 +52,31 @@ public final class SQLiteConnection: Sendable {
         let ms = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         sqlite3_busy_timeout(handle, Int32(clamping: ms))
         session = Mutex(SQLiteSession(handle: handle, path: path))
+        interruptHandle = handle
+    }
+
+    /// Makes the statement running now on another thread (and any started before this call
+    /// returns) stop with `SQLITE_INTERRUPT` (`sqlite3_interrupt`). Safe from any thread; this is
+    /// how a task being stopped ends a long query.
+    public func interrupt() {
+        sqlite3_interrupt(interruptHandle)
+    }
+
+    /// Prepares `sql` with `bindings` as a cursor that reads rows one call at a time, so a large
+    /// result can be read in slices across calls (e.g. `batch.max.rows` per poll) with flat
+    /// memory. The cursor keeps the connection alive; other statements may run between its steps.
+    /// - Throws: ``SQLiteError`` when the statement does not compile or a binding fails.
+    public func cursor(_ sql: String, _ bindings: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteCursor {
+        let (stmt, columns) = try session.withLock { s throws(SQLiteError) in try s.prepareUncached(sql, bindings) }
+        return SQLiteCursor(connection: self, statement: stmt, columns: columns, sql: sql)
+    }
+
+    func step(_ stmt: OpaquePointer, sql: String) throws(SQLiteError) -> [SQLiteValue]? {
+        try session.withLock { s throws(SQLiteError) in try s.step(stmt, sql: sql) }
+    }
+
+    func finalize(_ stmt: OpaquePointer) {
+        session.withLock { _ in _ = sqlite3_finalize(stmt) }
     }
 
     deinit {
@@ -143,20 +171,57 @@ public final class SQLiteSession: @unchecked Sendable {
 
     func rollback() { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
 
-    /// The cached prepared statement for `sql`, reset and with `bindings` bound.
-    private func prepared(_ sql: String, _ bindings: [SQLiteValue]) throws(SQLiteError) -> OpaquePointer {
-        let stmt: OpaquePointer
-        if let cached = statements[sql] {
-            stmt = cached
-        } else {
-            var created: OpaquePointer?
-            let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &created, nil)
-            guard rc == SQLITE_OK, let created else { throw error(rc, sql) }
-            statements[sql] = created
-            stmt = created
+    /// A new statement (not cached) with `bindings` bound, and its columns.
+    func prepareUncached(_ sql: String, _ bindings: [SQLiteValue]) throws(SQLiteError) -> (OpaquePointer, [SQLiteColumn]) {
+        var created: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, 0, &created, nil)
+        guard rc == SQLITE_OK, let created else { throw error(rc, sql) }
+        do {
+            try bind(created, bindings, sql)
+        } catch {
+            sqlite3_finalize(created)
+            throw error
         }
-        sqlite3_reset(stmt)
-        sqlite3_clear_bindings(stmt)
+        return (created, columns(of: created))
+    }
+
+    private func columns(of stmt: OpaquePointer) -> [SQLiteColumn] {
+        (0..<sqlite3_column_count(stmt)).map { i in
+            SQLiteColumn(name: String(cString: sqlite3_column_name(stmt, i)), declaredType: sqlite3_column_decltype(stmt, i).map { String(cString: $0) })
+        }
+    }
+
+    /// The next row of `stmt`, or nil at its end.
+    func step(_ stmt: OpaquePointer, sql: String) throws(SQLiteError) -> [SQLiteValue]? {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_DONE { return nil }
+        guard rc == SQLITE_ROW else { throw error(rc, sql) }
+        return row(stmt)
+    }
+
+    private func row(_ stmt: OpaquePointer) -> [SQLiteValue] {
+        let count = sqlite3_column_count(stmt)
+        var row: [SQLiteValue] = []
+        row.reserveCapacity(Int(count))
+        for i in 0..<count {
+            switch sqlite3_column_type(stmt, i) {
+            case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(stmt, i)))
+            case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(stmt, i)))
+            case SQLITE_TEXT:
+                let n = Int(sqlite3_column_bytes(stmt, i))
+                let p = sqlite3_column_text(stmt, i)
+                row.append(.text(p.map { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) } ?? ""))
+            case SQLITE_BLOB:
+                let n = Int(sqlite3_column_bytes(stmt, i))
+                let p = sqlite3_column_blob(stmt, i)
+                row.append(.blob(p.map { Array(UnsafeRawBufferPointer(start: $0, count: n)) } ?? []))
+            default: row.append(.null)
+            }
+        }
+        return row
+    }
+
+    private func bind(_ stmt: OpaquePointer, _ bindings: [SQLiteValue], _ sql: String) throws(SQLiteError) {
         let expected = Int(sqlite3_bind_parameter_count(stmt))
         guard bindings.count == expected else {
             throw SQLiteError(extendedCode: SQLITE_RANGE, message: "the statement takes \(expected) parameter(s), \(bindings.count) given", sql: sql, path: path)
@@ -173,6 +238,23 @@ public final class SQLiteSession: @unchecked Sendable {
             }
             guard rc == SQLITE_OK else { throw error(rc, sql) }
         }
+    }
+
+    /// The cached prepared statement for `sql`, reset and with `bindings` bound.
+    private func prepared(_ sql: String, _ bindings: [SQLiteValue]) throws(SQLiteError) -> OpaquePointer {
+        let stmt: OpaquePointer
+        if let cached = statements[sql] {
+            stmt = cached
+        } else {
+            var created: OpaquePointer?
+            let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &created, nil)
+            guard rc == SQLITE_OK, let created else { throw error(rc, sql) }
+            statements[sql] = created
+            stmt = created
+        }
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+        try bind(stmt, bindings, sql)
         return stmt
     }
 
@@ -204,32 +286,46 @@ public final class SQLiteSession: @unchecked Sendable {
     public func forEachRow(_ sql: String, _ bindings: [SQLiteValue] = [], _ body: ([SQLiteValue]) throws(SQLiteError) -> Bool) throws(SQLiteError) -> [SQLiteColumn] {
         let stmt = try prepared(sql, bindings)
         defer { sqlite3_reset(stmt) }
-        let count = sqlite3_column_count(stmt)
-        let columns = (0..<count).map { i in
-            SQLiteColumn(name: String(cString: sqlite3_column_name(stmt, i)), declaredType: sqlite3_column_decltype(stmt, i).map { String(cString: $0) })
-        }
-        while true {
-            let rc = sqlite3_step(stmt)
-            if rc == SQLITE_DONE { return columns }
-            guard rc == SQLITE_ROW else { throw error(rc, sql) }
-            var row: [SQLiteValue] = []
-            row.reserveCapacity(Int(count))
-            for i in 0..<count {
-                switch sqlite3_column_type(stmt, i) {
-                case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(stmt, i)))
-                case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(stmt, i)))
-                case SQLITE_TEXT:
-                    let n = Int(sqlite3_column_bytes(stmt, i))
-                    let p = sqlite3_column_text(stmt, i)
-                    row.append(.text(p.map { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) } ?? ""))
-                case SQLITE_BLOB:
-                    let n = Int(sqlite3_column_bytes(stmt, i))
-                    let p = sqlite3_column_blob(stmt, i)
-                    row.append(.blob(p.map { Array(UnsafeRawBufferPointer(start: $0, count: n)) } ?? []))
-                default: row.append(.null)
-                }
-            }
+        let columns = columns(of: stmt)
+        while let row = try step(stmt, sql: sql) {
             if try !body(row) { return columns }
         }
+        return columns
     }
+}
+
+/// Rows read one ``next()`` at a time from a statement of its own (``SQLiteConnection/cursor(_:_:)``).
+/// Used from one thread at a time; ``close()`` (or deinit) finalizes the statement.
+public final class SQLiteCursor: @unchecked Sendable {
+    private let connection: SQLiteConnection
+    private var statement: OpaquePointer?
+    /// The result's columns, in order.
+    public let columns: [SQLiteColumn]
+    private let sql: String
+
+    init(connection: SQLiteConnection, statement: OpaquePointer, columns: [SQLiteColumn], sql: String) {
+        self.connection = connection
+        self.statement = statement
+        self.columns = columns
+        self.sql = sql
+    }
+
+    /// The next row, or nil after the last (the cursor then closes itself).
+    /// - Throws: ``SQLiteError`` (e.g. `SQLITE_INTERRUPT` after ``SQLiteConnection/interrupt()``).
+    public func next() throws(SQLiteError) -> [SQLiteValue]? {
+        guard let statement else { return nil }
+        guard let row = try connection.step(statement, sql: sql) else {
+            close()
+            return nil
+        }
+        return row
+    }
+
+    /// Finalizes the statement; later ``next()`` calls return nil.
+    public func close() {
+        if let statement { connection.finalize(statement) }
+        statement = nil
+    }
+
+    deinit { close() }
 }

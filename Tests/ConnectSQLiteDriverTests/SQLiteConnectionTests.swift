@@ -77,7 +77,7 @@ struct SQLiteConnectionTests {
         let db = try SQLiteConnection(path: ":memory:")
         try db.execute("CREATE TABLE t (id INTEGER); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) INSERT INTO t SELECT x FROM c")
         var seen: [Int64] = []
-        try db.withSession { s in
+        _ = try db.withSession { s in
             try s.forEachRow("SELECT id FROM t ORDER BY id") { row in
                 seen.append(row[0].integer!)
                 return seen.count < 10

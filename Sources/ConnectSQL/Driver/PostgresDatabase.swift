@@ -1,0 +1,350 @@
+#if PostgreSQL
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibPQ
+import ConnectKit
+import Synchronization
+
+/// ``SQLConnection`` over libpq: the one owner of its `PGconn*` (and its `PGcancel*`, which
+/// ``interrupt()`` uses from any thread). Text-format parameters and results; queries stream in
+/// single-row mode, so a large result is read with flat memory.
+final class PostgresDatabase: SQLConnection, @unchecked Sendable {
+    private var conn: OpaquePointer?
+    /// `PGcancel*` behind a lock: ``interrupt()`` may run on another thread while ``close()`` frees it.
+    private let cancel = Mutex(CancelHandle())
+
+    /// libpq's cancel object, used only under the lock.
+    struct CancelHandle: @unchecked Sendable { var pointer: OpaquePointer? }
+    let dialect: Dialect
+    let location: String
+    /// Not-null flags of result columns, per (table oid, column number), from the catalog.
+    private var notNullCache: [String: [Bool?]] = [:]
+
+    init(url: JDBCURL, user: String?, password: Password?, quoteIdentifiers: Bool, connectTimeoutSeconds: Int) throws(SQLError) {
+        location = url.location
+        dialect = Dialect(kind: .postgresql, quoteIdentifiers: quoteIdentifiers)
+        var params: [(String, String)] = [
+            ("host", url.host ?? "localhost"), ("port", String(url.port ?? 5432)), ("dbname", url.database),
+            ("connect_timeout", url.property("connectTimeout") ?? String(connectTimeoutSeconds)),
+            ("application_name", url.property("ApplicationName") ?? "ConnectKit"),
+            ("client_encoding", "UTF8"),
+        ]
+        if let u = user ?? url.user { params.append(("user", u)) }
+        if let p = password ?? url.password { params.append(("password", p.value)) }
+        if let ssl = url.property("sslmode") { params.append(("sslmode", ssl)) }
+        for key in ["sslrootcert", "sslcert", "sslkey"] { if let v = url.property(key) { params.append((key, v)) } }
+        let c = PostgresDatabase.withCStrings(params.map(\.0) + [nil]) { keys in
+            PostgresDatabase.withCStrings(params.map(\.1) + [nil]) { values in PQconnectdbParams(keys, values, 0) }
+        }
+        guard let c, PQstatus(c) == CONNECTION_OK else {
+            let why = c.map { PostgresDatabase.trimmed(String(cString: PQerrorMessage($0))) } ?? "out of memory"
+            PQfinish(c)
+            let who = (user ?? url.user).map { " as user '\($0)'" } ?? ""
+            throw SQLError(
+                .connection,
+                "Could not connect to PostgreSQL at \(url.host ?? "localhost"):\(url.port ?? 5432), database '\(url.database)'\(who): \(why)",
+                location: url.location)
+        }
+        conn = c
+        let handle = PQgetCancel(c)
+        cancel.withLock { $0.pointer = handle }
+        // Dates and times in ISO text, timestamps with zone printed in UTC, bytea in hex.
+        try execute("SET DateStyle='ISO, YMD'; SET TimeZone='UTC'; SET bytea_output='hex'; SET IntervalStyle='iso_8601'")
+    }
+
+    deinit { close() }
+
+    func close() {
+        cancel.withLock {
+            if let c = $0.pointer { PQfreeCancel(c) }
+            $0.pointer = nil
+        }
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    func interrupt() {
+        cancel.withLock {
+            guard let c = $0.pointer else { return }
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(c, &buffer, 256)
+        }
+    }
+
+    static func trimmed(_ s: String) -> String {
+        var t = Substring(s)
+        while let last = t.last, last == "\n" || last == " " { t.removeLast() }
+        return String(t)
+    }
+
+    static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let copies = strings.map { $0.map { strdup($0) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        return body(copies.map { $0.map { UnsafePointer($0) } })
+    }
+
+    private func error(_ result: OpaquePointer?, sql: String?) -> SQLError {
+        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+        let message = result.map { String(cString: PQresultErrorMessage($0)) }.flatMap { $0.isEmpty ? nil : $0 }
+            ?? conn.map { String(cString: PQerrorMessage($0)) } ?? "connection closed"
+        let kind: SQLError.Kind
+        switch state {
+        case .some(let s) where s.hasPrefix("23"): kind = .constraint
+        case .some(let s) where s.hasPrefix("22"): kind = .data
+        case "57014": kind = .interrupted
+        case .some(let s) where s.hasPrefix("08") || s.hasPrefix("57P"): kind = .connection
+        case "40001", "40P01", "55P03": kind = .transient
+        case nil where conn.map({ PQstatus($0) != CONNECTION_OK }) ?? true: kind = .connection
+        default: kind = .statement
+        }
+        return SQLError(kind, PostgresDatabase.trimmed(message), code: state, sql: sql, location: location)
+    }
+
+    private func check(_ result: OpaquePointer?, sql: String) throws(SQLError) {
+        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let e = error(result, sql: sql)
+            PQclear(result)
+            throw e
+        }
+    }
+
+    func execute(_ sql: String) throws(SQLError) {
+        let r = PQexec(conn, sql)
+        try check(r, sql: sql)
+        PQclear(r)
+    }
+
+    /// Parameters as text (bytes as `\x` hex, which bytea reads), types left to the server.
+    private func withParameters<R>(_ parameters: [SQLCell], _ body: (Int32, [UnsafePointer<CChar>?]) -> R) -> R {
+        let texts: [String?] = parameters.map {
+            switch $0 {
+            case .null: nil
+            case .integer(let v): String(v)
+            case .real(let d): d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : "\(d)"
+            case .text(let t): t
+            case .bytes(let b): "\\x" + PostgresDatabase.hex(b)
+            }
+        }
+        return PostgresDatabase.withCStrings(texts) { body(Int32(texts.count), $0) }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func run(_ sql: String, _ parameters: [SQLCell]) throws(SQLError) -> Int {
+        let r = withParameters(parameters) { n, values in PQexecParams(conn, sql, n, nil, values, nil, nil, 0) }
+        try check(r, sql: sql)
+        let count = Int(String(cString: PQcmdTuples(r))) ?? 0
+        PQclear(r)
+        return count
+    }
+
+    func query(_ sql: String, _ parameters: [SQLCell]) throws(SQLError) -> any SQLCursor {
+        // Describe first (while the connection is idle) so the catalog can say which result
+        // columns are NOT NULL, as JDBC's ResultSetMetaData.isNullable does.
+        let prepared = withParameters(parameters) { n, _ in PQprepare(conn, "", sql, n, nil) }
+        try check(prepared, sql: sql)
+        PQclear(prepared)
+        let described = PQdescribePrepared(conn, "")
+        try check(described, sql: sql)
+        var columns: [SQLColumn] = []
+        var sources: [(oid: UInt32, column: Int32)] = []
+        for i in 0..<PQnfields(described) {
+            let name = String(cString: PQfname(described, i))
+            let type = PostgresDatabase.type(oid: PQftype(described, i), typmod: PQfmod(described, i))
+            columns.append(SQLColumn(name: name, type: type.0, typeName: type.1, nullable: nil))
+            sources.append((PQftable(described, i), Int32(PQftablecol(described, i))))
+        }
+        PQclear(described)
+        let notNull = try notNullFlags(sources)
+        for i in columns.indices where notNull[i] != nil { columns[i].nullable = !(notNull[i]!) }
+
+        // Sent as a new statement: the catalog lookup above may have replaced the unnamed one.
+        let sent = withParameters(parameters) { n, values in PQsendQueryParams(conn, sql, n, nil, values, nil, nil, 0) }
+        guard sent == 1 else { throw error(nil, sql: sql) }
+        PQsetSingleRowMode(conn)
+        return Cursor(database: self, columns: columns, sql: sql)
+    }
+
+    private func notNullFlags(_ sources: [(oid: UInt32, column: Int32)]) throws(SQLError) -> [Bool?] {
+        let key = sources.map { "\($0.oid).\($0.column)" }.joined(separator: ",")
+        if let cached = notNullCache[key] { return cached }
+        var flags = [Bool?](repeating: nil, count: sources.count)
+        notNullCache[key] = flags  // the catalog query below is itself a query: it must not look itself up
+        let tables = Set(sources.filter { $0.oid != 0 }.map(\.oid))
+        if !tables.isEmpty {
+            let list = tables.map(String.init).joined(separator: ",")
+            var found: [String: Bool] = [:]
+            for row in try all("SELECT attrelid::int8, attnum::int8, attnotnull FROM pg_attribute WHERE attrelid IN (\(list)) AND attnum > 0") {
+                if case .text(let rel) = row[0], case .text(let num) = row[1], case .text(let nn) = row[2] { found["\(rel).\(num)"] = nn == "t" }
+            }
+            for (i, s) in sources.enumerated() where s.oid != 0 { flags[i] = found["\(s.oid).\(s.column)"] }
+        }
+        notNullCache[key] = flags
+        return flags
+    }
+
+    /// The JDBC type of a PostgreSQL type oid (as pgjdbc reports it) and the type's name.
+    static func type(oid: UInt32, typmod: Int32) -> (SQLType, String) {
+        switch oid {
+        case 16: return (.boolean, "bool")
+        case 17: return (.bytes, "bytea")
+        case 20: return (.bigint, "int8")
+        case 21: return (.smallint, "int2")
+        case 23: return (.integer, "int4")
+        case 26: return (.bigint, "oid")
+        case 700: return (.real, "float4")
+        case 701: return (.double, "float8")
+        case 18, 19, 25, 1042, 1043: return (.string, "text")
+        case 114, 3802: return (.string, "json")
+        case 2950: return (.string, "uuid")
+        case 142: return (.string, "xml")
+        case 1082: return (.date, "date")
+        case 1083, 1266: return (.time, "time")
+        case 1114: return (.timestamp, "timestamp")
+        case 1184: return (.timestampWithZone, "timestamptz")
+        case 1700:
+            if typmod < 4 { return (.numeric(precision: 0, scale: 0), "numeric") }
+            let p = Int(((typmod - 4) >> 16) & 0xFFFF)
+            let s = Int((typmod - 4) & 0xFFFF)
+            return (.numeric(precision: p, scale: s), "numeric(\(p),\(s))")
+        default: return (.other("oid \(oid)"), "oid \(oid)")
+        }
+    }
+
+    final class Cursor: SQLCursor {
+        let database: PostgresDatabase
+        let columns: [SQLColumn]
+        let sql: String
+        private var done = false
+
+        init(database: PostgresDatabase, columns: [SQLColumn], sql: String) {
+            self.database = database
+            self.columns = columns
+            self.sql = sql
+        }
+
+        func next() throws(SQLError) -> [SQLCell]? {
+            while !done {
+                guard let r = PQgetResult(database.conn) else {
+                    done = true
+                    return nil
+                }
+                let status = PQresultStatus(r)
+                if status == PGRES_SINGLE_TUPLE {
+                    var row: [SQLCell] = []
+                    row.reserveCapacity(columns.count)
+                    for i in 0..<Int32(columns.count) {
+                        if PQgetisnull(r, 0, i) != 0 {
+                            row.append(.null)
+                            continue
+                        }
+                        let n = Int(PQgetlength(r, 0, i))
+                        let p = PQgetvalue(r, 0, i)!
+                        let bytes = UnsafeRawBufferPointer(start: p, count: n)
+                        if case .bytes = columns[Int(i)].type {
+                            row.append(.bytes(PostgresDatabase.unhex(bytes)))
+                        } else {
+                            row.append(.text(String(decoding: bytes, as: UTF8.self)))
+                        }
+                    }
+                    PQclear(r)
+                    return row
+                }
+                if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
+                    PQclear(r)
+                    continue  // the end of the rows; PQgetResult returns nil next
+                }
+                let e = database.error(r, sql: sql)
+                PQclear(r)
+                drain()
+                throw e
+            }
+            return nil
+        }
+
+        private func drain() {
+            while let r = PQgetResult(database.conn) { PQclear(r) }
+            done = true
+        }
+
+        func close() {
+            guard !done else { return }
+            database.interrupt()
+            drain()
+        }
+
+        deinit { close() }
+    }
+
+    static func unhex(_ text: UnsafeRawBufferPointer) -> [UInt8] {
+        // `\x` + hex digits (bytea_output=hex)
+        guard text.count >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return Array(text) }
+        func v(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
+        var out = [UInt8]()
+        out.reserveCapacity((text.count - 2) / 2)
+        var i = 2
+        while i + 1 < text.count {
+            out.append(v(text[i]) << 4 | v(text[i + 1]))
+            i += 2
+        }
+        return out
+    }
+
+    func tables(types: Set<String>, catalogPattern: String?, schemaPattern: String?) throws(SQLError) -> [TableID] {
+        var kinds: [String] = []
+        if types.contains("TABLE") { kinds.append("'BASE TABLE'") }
+        if types.contains("VIEW") { kinds.append("'VIEW'") }
+        guard !kinds.isEmpty else { return [] }
+        var sql = """
+            SELECT table_schema::text, table_name::text FROM information_schema.tables \
+            WHERE table_schema NOT IN ('pg_catalog','information_schema') AND table_type IN (\(kinds.joined(separator: ",")))
+            """
+        var params: [SQLCell] = []
+        if let schemaPattern {
+            sql += " AND table_schema LIKE $1"
+            params.append(.text(schemaPattern))
+        }
+        sql += " ORDER BY table_schema, table_name"
+        return try all(sql, params).compactMap { r in
+            guard case .text(let s) = r[0], case .text(let n) = r[1] else { return nil }
+            return TableID(schema: s, name: n)
+        }
+    }
+
+    func columns(of table: TableID) throws(SQLError) -> [SQLColumn] {
+        let sql = """
+            SELECT a.attname::text, a.atttypid::int8, a.atttypmod::int8, a.attnotnull, \
+            COALESCE((SELECT true FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)), false), \
+            (a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)), format_type(a.atttypid, a.atttypmod) \
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+            WHERE n.nspname = COALESCE($1, current_schema()) AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+            """
+        return try all(sql, [table.schema.map(SQLCell.text) ?? .null, .text(table.name)]).map { r in
+            func text(_ i: Int) -> String { if case .text(let t) = r[i] { return t }; return "" }
+            let type = PostgresDatabase.type(oid: UInt32(text(1)) ?? 0, typmod: Int32(text(2)) ?? -1)
+            return SQLColumn(
+                name: text(0), type: type.0, typeName: text(6), nullable: text(3) != "t", autoIncrement: text(5) == "t", primaryKey: text(4) == "t")
+        }
+    }
+
+    func currentTimeNanos() throws(SQLError) -> Int64 {
+        let rows = try all("SELECT (extract(epoch from CURRENT_TIMESTAMP) * 1000000)::int8")
+        guard case .text(let micros)? = rows.first?.first, let v = Int64(micros) else {
+            throw SQLError(.statement, "CURRENT_TIMESTAMP returned nothing", location: location)
+        }
+        return v * 1000
+    }
+}
+#endif

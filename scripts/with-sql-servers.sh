@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs a command with a throwaway PostgreSQL 15 cluster and a throwaway MariaDB server, each on
+# 127.0.0.1 with a free port and a temporary data directory, and stops and removes both when the
+# command ends (also when it fails or is interrupted). The command sees:
+#   CONNECTKIT_POSTGRES_URL  jdbc:postgresql://127.0.0.1:<port>/connectkit?user=postgres
+#   CONNECTKIT_MYSQL_URL     jdbc:mysql://127.0.0.1:<port>/connectkit?user=root
+#   CONNECTKIT_REQUIRE_SERVERS=1 (tests that need a server fail rather than skip without one)
+# Usage: scripts/with-sql-servers.sh swift test
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-deps.sh" >/dev/null
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+work=$(mktemp -d /tmp/connectkit-sql.XXXXXX)
+chmod 755 "$work"
+pg_dir="$work/pg"
+my_dir="$work/mariadb"
+mkdir -p "$pg_dir" "$my_dir"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+stop() {
+  set +e
+  if [ -f "$pg_dir/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1
+  fi
+  if [ -S "$my_dir/sock" ]; then
+    mariadb-admin --no-defaults -S "$my_dir/sock" -uroot shutdown >/dev/null 2>&1
+  fi
+  if [ -f "$my_dir/pid" ]; then kill -9 "$(cat "$my_dir/pid")" >/dev/null 2>&1; fi
+  rm -rf "$work"
+}
+trap stop EXIT INT TERM
+
+# PostgreSQL refuses to run as root: the postgres user owns its directory.
+pg_port=$(free_port)
+chown postgres:postgres "$pg_dir"
+runuser -u postgres -- "$PGBIN/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$pg_dir/initdb.log" 2>&1 \
+  || { cat "$pg_dir/initdb.log"; exit 1; }
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=200" start >/dev/null \
+  || { cat "$pg_dir/server.log"; exit 1; }
+psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE connectkit" >/dev/null
+
+# MariaDB runs as root with its socket in its directory.
+my_port=$(free_port)
+mariadb-install-db --no-defaults --user=root --datadir="$my_dir/data" --auth-root-authentication-method=normal --skip-test-db \
+  >"$my_dir/install.log" 2>&1 || { cat "$my_dir/install.log"; exit 1; }
+mariadbd --no-defaults --user=root --datadir="$my_dir/data" --socket="$my_dir/sock" --port="$my_port" --bind-address=127.0.0.1 \
+  --pid-file="$my_dir/pid" --log-error="$my_dir/err.log" --innodb-flush-log-at-trx-commit=0 --skip-name-resolve \
+  --max-connections=200 >"$my_dir/stdout.log" 2>&1 &
+for _ in $(seq 1 400); do
+  mariadb-admin --no-defaults -S "$my_dir/sock" -uroot ping >/dev/null 2>&1 && break
+  sleep 0.05
+done
+mariadb-admin --no-defaults -S "$my_dir/sock" -uroot ping >/dev/null 2>&1 || { cat "$my_dir/err.log"; exit 1; }
+mariadb --no-defaults -S "$my_dir/sock" -uroot -e "CREATE DATABASE connectkit; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+
+export CONNECTKIT_POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/connectkit?user=postgres"
+export CONNECTKIT_MYSQL_URL="jdbc:mysql://127.0.0.1:$my_port/connectkit?user=root"
+export CONNECTKIT_REQUIRE_SERVERS=1
+echo "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port (data in $work)"
+"$@"
