@@ -290,3 +290,20 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Header parsing found by the fuzzer")
+struct HeaderFuzzFindingTests {
+    @Test("arrays and maps nested thousands deep: the header keeps its bytes (as Kafka's StackOverflowError does), no crash")
+    func deepNesting() throws {
+        for open in ["[", "{\"a\":"] {
+            let text = String(repeating: open, count: 5000) + "1"
+            let header = try SimpleHeaderConverter().toConnectHeader(topic: "t", headerKey: "h", value: Array(text.utf8))
+            #expect(header.schema == .bytes)
+            #expect(header.value == .bytes(Array(text.utf8)))
+            #expect(throws: DataError.self) { try ValueText.parse(text) }
+        }
+        // 200 levels still parse.
+        let fine = String(repeating: "[", count: 200) + "1" + String(repeating: "]", count: 200)
+        #expect(try ValueText.parse(fine).schema?.type == .array)
+    }
+}

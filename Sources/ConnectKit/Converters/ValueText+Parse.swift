@@ -137,7 +137,14 @@ extension ValueText {
         /// Another Java exception (`ArithmeticException` for a number beyond `BigInteger`): Kafka's
         /// SimpleHeaderConverter then keeps the header's bytes.
         case java
+        /// Arrays or maps nested deeper than ``ValueText/maximumNesting``: Kafka's recursive parser
+        /// would run out of thread stack (a `StackOverflowError`, which SimpleHeaderConverter also
+        /// catches, keeping the bytes); ours stops first, at a fixed depth.
+        case nesting
     }
+
+    /// How deeply arrays and maps may nest in parsed text (Kafka's limit is its thread's stack).
+    static let maximumNesting = 200
 
     /// A parsed value and its schema; nil for Java's null.
     typealias Parsed = (schema: Schema, object: JavaObject)
@@ -251,6 +258,7 @@ extension ValueText {
     struct Parser {
         var tokens: Tokenizer
         let original: String
+        var depth = 0
 
         init(_ text: String) {
             original = text
@@ -318,6 +326,9 @@ extension ValueText {
         }
 
         private mutating func parseArray() throws(ParseFailure) -> Parsed {
+            depth += 1
+            defer { depth -= 1 }
+            if depth > ValueText.maximumNesting { throw .nesting }
             var result: [JavaObject?] = []
             var merger = SchemaMerger()
             while tokens.hasNext {
@@ -340,6 +351,9 @@ extension ValueText {
         }
 
         private mutating func parseMap() throws(ParseFailure) -> Parsed {
+            depth += 1
+            defer { depth -= 1 }
+            if depth > ValueText.maximumNesting { throw .nesting }
             var result = JavaMap()
             var keySchema = SchemaMerger(), valueSchema = SchemaMerger()
             while tokens.hasNext {

@@ -24,7 +24,9 @@ public enum ValueText {
     /// kept). Where Kafka would make a temporal value its own schema rejects (a time of `25:04:35.248Z`),
     /// the text stays a string.
     /// - Throws: ``DataError`` only where Kafka's parser fails with an exception other than its
-    ///   `DataException` (a number beyond `BigInteger`, such as `1e999999999`).
+    ///   `DataException` (a number beyond `BigInteger`, such as `1e999999999`), and for arrays or
+    ///   maps nested deeper than 200 levels (where Kafka's recursive parser runs out of stack at a
+    ///   depth its thread's stack size decides).
     public static func parse(_ text: String) throws(DataError) -> SchemaAndValue {
         if text.isEmpty { return SchemaAndValue(schema: .string, value: .string("")) }
         var parser = Parser(text)
@@ -34,6 +36,8 @@ public enum ValueText {
         } catch .data {
             // Kafka's top level catches every DataException; none reaches here.
             return SchemaAndValue(schema: .string, value: .string(text))
+        } catch .nesting {
+            throw DataError("Failed to parse the text as Kafka's Values would: arrays or maps nested deeper than \(maximumNesting) levels")
         } catch {
             throw DataError("Failed to parse \"\(text)\" as Kafka's Values would: a number beyond the range of java.math.BigInteger")
         }
