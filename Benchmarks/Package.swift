@@ -56,6 +56,16 @@ let package = Package(
             ],
             path: "Benchmarks/EqualWork"
         ),
+        // The ConnectKit side of `make bench-sql` (scripts/bench-sql.sh times the databases' CLIs beside it).
+        .executableTarget(
+            name: "SQLWork",
+            dependencies: [
+                .product(name: "ConnectKit", package: rootIdentity),
+                .product(name: "ConnectRuntime", package: rootIdentity),
+                .product(name: "ConnectSQL", package: rootIdentity),
+            ],
+            path: "Benchmarks/SQLWork"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

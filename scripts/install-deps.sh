@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libpq-dev libmariadb-dev
   postgresql mariadb-server mariadb-client sqlite3)
 if [ "${1:-}" = bench ]; then
-  packages+=(valgrind python3-pip)
+  packages+=(valgrind python3-pip bc)
   command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
 fi
 missing=()

@@ -9,7 +9,7 @@ import Synchronization
 /// ``SQLConnection`` over libpq: the one owner of its `PGconn*` (and its `PGcancel*`, which
 /// ``interrupt()`` uses from any thread). Text-format parameters and results; queries stream in
 /// single-row mode, so a large result is read with flat memory.
-final class PostgresDatabase: SQLConnection, @unchecked Sendable {
+final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable {
     private var conn: OpaquePointer?
     /// `PGcancel*` behind a lock: ``interrupt()`` may run on another thread while ``close()`` frees it.
     private let cancel = Mutex(CancelHandle())
@@ -299,6 +299,77 @@ final class PostgresDatabase: SQLConnection, @unchecked Sendable {
             i += 2
         }
         return out
+    }
+
+    /// `COPY table (columns) FROM STDIN` in text format: the fastest way into PostgreSQL (what
+    /// `psql \copy` does). Cells are escaped as the text format wants (`\N` for NULL; backslash,
+    /// tab, newline and carriage return escaped; bytea as `\\x…`). Returns the rows copied.
+    func copyRows(_ table: TableID, columns: [String], rows: [[SQLCell]]) throws(SQLError) -> Int {
+        let sql = "COPY \(dialect.quote(table)) (" + columns.map(dialect.quote).joined(separator: ",") + ") FROM STDIN"
+        let started = PQexec(conn, sql)
+        guard let started, PQresultStatus(started) == PGRES_COPY_IN else {
+            let e = error(started, sql: sql)
+            PQclear(started)
+            throw e
+        }
+        PQclear(started)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 18)
+        func flush() -> Bool {
+            defer { buffer.removeAll(keepingCapacity: true) }
+            return buffer.withUnsafeBufferPointer { b in
+                b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { PQputCopyData(conn, $0, Int32(b.count)) } == 1
+            }
+        }
+        var ok = true
+        for row in rows where ok {
+            for (i, cell) in row.enumerated() {
+                if i > 0 { buffer.append(9) }
+                switch cell {
+                case .null: buffer.append(contentsOf: [92, 78])  // \N
+                case .integer(let v): buffer.append(contentsOf: String(v).utf8)
+                case .real(let d): buffer.append(contentsOf: (d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : "\(d)").utf8)
+                case .text(let t): PostgresDatabase.appendEscaped(t.utf8, to: &buffer)
+                case .bytes(let b):
+                    buffer.append(contentsOf: [92, 92, 120])  // \\x
+                    buffer.append(contentsOf: PostgresDatabase.hex(b).utf8)
+                }
+            }
+            buffer.append(10)
+            if buffer.count >= 1 << 18 { ok = flush() }
+        }
+        if ok && !buffer.isEmpty { ok = flush() }
+        _ = PQputCopyEnd(conn, ok ? nil : "ConnectKit: sending rows failed")
+        var copied = 0
+        var failure: SQLError?
+        while let r = PQgetResult(conn) {
+            if PQresultStatus(r) == PGRES_COMMAND_OK {
+                copied = Int(String(cString: PQcmdTuples(r))) ?? 0
+            } else if failure == nil {
+                failure = error(r, sql: sql)
+            }
+            PQclear(r)
+        }
+        if let failure { throw failure }
+        return copied
+    }
+
+    static func appendEscaped(_ text: String.UTF8View, to buffer: inout [UInt8]) {
+        let plain = text.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) else { return false }
+            buffer.append(contentsOf: bytes)
+            return true
+        }
+        if plain == true { return }
+        for b in text {
+            switch b {
+            case 92: buffer.append(contentsOf: [92, 92])
+            case 9: buffer.append(contentsOf: [92, 116])
+            case 10: buffer.append(contentsOf: [92, 110])
+            case 13: buffer.append(contentsOf: [92, 114])
+            default: buffer.append(b)
+            }
+        }
     }
 
     func tables(types: Set<String>, catalogPattern: String?, schemaPattern: String?) throws(SQLError) -> [TableID] {

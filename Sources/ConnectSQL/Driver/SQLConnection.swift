@@ -152,6 +152,12 @@ extension SQLConnection {
     }
 }
 
+/// A connection that can load many rows faster than multi-row `INSERT`s (PostgreSQL's `COPY`).
+protocol SQLBulkLoading: SQLConnection {
+    /// Appends `rows` (cells in `columns` order) to `table`; returns the number of rows loaded.
+    func copyRows(_ table: TableID, columns: [String], rows: [[SQLCell]]) throws(SQLError) -> Int
+}
+
 /// A failed database call: what kind, the database's own message and code, the statement and
 /// where (host, port, database — never the password).
 public struct SQLError: Error, Sendable, Hashable, CustomStringConvertible {

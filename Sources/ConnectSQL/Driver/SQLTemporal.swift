@@ -138,40 +138,85 @@ struct SQLTemporal {
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 
-    private static func pad(_ n: Int, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    /// Appends `n` (≥ 0) with at least `width` digits.
+    private static func digits(_ n: Int, _ width: Int, _ out: inout [UInt8]) {
+        var buffer: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = n
+        var count = 0
+        withUnsafeMutableBytes(of: &buffer) { b in
+            repeat {
+                b[11 - count] = UInt8(48 + v % 10)
+                v /= 10
+                count += 1
+            } while v > 0 && count < 12
+            while count < width && count < 12 {
+                b[11 - count] = 48
+                count += 1
+            }
+            out.append(contentsOf: b[(12 - count)...])
+        }
+    }
+
+    private static func appendDate(_ days: Int64, _ out: inout [UInt8]) {
+        let c = civil(days)
+        if c.year < 0 { out.append(45) }
+        digits(abs(c.year), 4, &out)
+        out.append(45)
+        digits(c.month, 2, &out)
+        out.append(45)
+        digits(c.day, 2, &out)
+    }
+
+    private static func appendTime(_ nanosOfDay: Int64, _ out: inout [UInt8]) {
+        let secs = Int(nanosOfDay / 1_000_000_000)
+        let frac = Int(nanosOfDay % 1_000_000_000)
+        digits(secs / 3600, 2, &out)
+        out.append(58)
+        digits(secs / 60 % 60, 2, &out)
+        out.append(58)
+        digits(secs % 60, 2, &out)
+        guard frac != 0 else { return }
+        out.append(46)
+        if frac % 1_000_000 == 0 {
+            digits(frac / 1_000_000, 3, &out)
+        } else if frac % 1000 == 0 {
+            digits(frac / 1000, 6, &out)
+        } else {
+            digits(frac, 9, &out)
+        }
     }
 
     /// `YYYY-MM-DD` of a day count.
     func formatDate(days: Int64) -> String {
-        let c = SQLTemporal.civil(days)
-        return "\(SQLTemporal.pad(c.year, 4))-\(SQLTemporal.pad(c.month, 2))-\(SQLTemporal.pad(c.day, 2))"
+        var out: [UInt8] = []
+        out.reserveCapacity(10)
+        SQLTemporal.appendDate(days, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// `HH:MM:SS.fffffffff` (fraction trimmed to 3, 6 or 9 digits as needed) of nanoseconds of the day.
+    /// `HH:MM:SS[.fff|.ffffff|.fffffffff]` (the shortest of the three that is exact) of nanoseconds of the day.
     func formatTime(nanosOfDay: Int64) -> String {
-        let secs = nanosOfDay / 1_000_000_000
-        let frac = nanosOfDay % 1_000_000_000
-        var text = "\(SQLTemporal.pad(Int(secs / 3600), 2)):\(SQLTemporal.pad(Int(secs / 60 % 60), 2)):\(SQLTemporal.pad(Int(secs % 60), 2))"
-        if frac != 0 {
-            if frac % 1_000_000 == 0 {
-                text += "." + SQLTemporal.pad(Int(frac / 1_000_000), 3)
-            } else if frac % 1000 == 0 {
-                text += "." + SQLTemporal.pad(Int(frac / 1000), 6)
-            } else {
-                text += "." + SQLTemporal.pad(Int(frac), 9)
-            }
-        }
-        return text
+        var out: [UInt8] = []
+        out.reserveCapacity(18)
+        SQLTemporal.appendTime(nanosOfDay, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `YYYY-MM-DD HH:MM:SS[.f…]`: the wall time in ``zone`` of an instant in epoch nanoseconds.
     func formatTimestamp(nanos: Int64) -> String {
         let millis = SQLTemporal.floorDiv(nanos, 1_000_000)
-        let o = zone.offsets(atUTC: millis)
-        let wall = nanos + Int64(o.raw + o.dst) * 1_000_000
+        var offset: Int64 = 0
+        if zone.id != "UTC" {
+            let o = zone.offsets(atUTC: millis)
+            offset = Int64(o.raw + o.dst)
+        }
+        let wall = nanos + offset * 1_000_000
         let days = SQLTemporal.floorDiv(wall, 86_400_000_000_000)
-        return formatDate(days: days) + " " + formatTime(nanosOfDay: wall - days * 86_400_000_000_000)
+        var out: [UInt8] = []
+        out.reserveCapacity(29)
+        SQLTemporal.appendDate(days, &out)
+        out.append(32)
+        SQLTemporal.appendTime(wall - days * 86_400_000_000_000, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

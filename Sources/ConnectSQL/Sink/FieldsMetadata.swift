@@ -11,6 +11,10 @@ struct FieldsMetadata: Sendable {
         case keyField(String)
         /// A field of a struct value (or an entry of a map value).
         case valueField(String)
+        /// A field of a struct key, by position (the key schema is known).
+        case keyStructField(Field)
+        /// A field of a struct value, by position (the value schema is known).
+        case valueStructField(Field)
     }
 
     struct Column: Sendable {
@@ -59,7 +63,7 @@ struct FieldsMetadata: Sendable {
                         guard let f = ks.field(n) else {
                             throw error("PK mode for table '\(table)' is \(mode) with configured PK fields \(javaList(s.pkFields)), but record key schema does not contain field: \(n)")
                         }
-                        keyColumns.append(Column(name: n, schema: f.schema, source: .keyField(n), isKey: true))
+                        keyColumns.append(Column(name: n, schema: f.schema, source: .keyStructField(f), isKey: true))
                     }
                 } else if ks.type.isPrimitive {
                     guard s.pkFields.count == 1 else {
@@ -85,7 +89,7 @@ struct FieldsMetadata: Sendable {
                     guard let f = vs.field(n) else {
                         throw error("PK mode for table '\(table)' is \(mode) with configured PK fields \(javaList(s.pkFields)), but record value schema does not contain field: \(n)")
                     }
-                    keyColumns.append(Column(name: n, schema: f.schema, source: .valueField(n), isKey: true))
+                    keyColumns.append(Column(name: n, schema: f.schema, source: .valueStructField(f), isKey: true))
                 }
             } else if case .map = value, !s.pkFields.isEmpty {
                 keyColumns = s.pkFields.map { Column(name: $0, schema: nil, source: .valueField($0), isKey: true) }
@@ -98,7 +102,7 @@ struct FieldsMetadata: Sendable {
         if let vs = valueSchema {
             guard vs.type == .struct else { throw error("Value schema must be of type Struct") }
             for f in vs.fields where !keyNames.contains(f.name) && (s.fieldsWhitelist.isEmpty || s.fieldsWhitelist.contains(f.name)) {
-                valueColumns.append(Column(name: f.name, schema: f.schema, source: .valueField(f.name), isKey: false))
+                valueColumns.append(Column(name: f.name, schema: f.schema, source: .valueStructField(f), isKey: false))
             }
         } else if case .map(let m) = value {
             // Schemaless: the table must exist; its columns give the types.
@@ -151,6 +155,18 @@ struct FieldsMetadata: Sendable {
         case .key: return record.key
         case .keyField(let n): return try field(n, of: record.key, what: "key")
         case .valueField(let n): return try field(n, of: record.value, what: "value")
+        case .keyStructField(let f): return try field(f, of: record.key, what: "key")
+        case .valueStructField(let f): return try field(f, of: record.value, what: "value")
+        }
+    }
+
+    /// A field by position: the metadata was made for this record's schema (it is rebuilt when the
+    /// schema changes), so the field's index is the value's.
+    private static func field(_ f: Field, of value: Value, what: String) throws -> Value {
+        switch value {
+        case .struct(let s): return s.get(f)
+        case .null: return .null
+        default: return try field(f.name, of: value, what: what)
         }
     }
 

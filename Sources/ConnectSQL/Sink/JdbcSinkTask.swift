@@ -11,6 +11,8 @@ public final class JdbcSinkTask: SinkTask {
     private var settings: JdbcSinkSettings?
     private var connection: (any SQLConnection)?
     private var tables: [String: TableState] = [:]
+    /// The table of each topic seen (`table.name.format` applied once per topic).
+    private var byTopic: [String: TableState] = [:]
     private var remainingRetries = 0
 
     public required init() {}
@@ -31,6 +33,10 @@ public final class JdbcSinkTask: SinkTask {
         var keySchema: Schema?
         var valueSchema: Schema?
         var schemaless = false
+        /// Whether this connection has created the table's PostgreSQL staging table.
+        var staged = false
+        /// Names the staging table (unique per task and table).
+        let stageSuffix = UInt32.random(in: 0...UInt32.max)
         init(id: TableID) { self.id = id }
     }
 
@@ -62,6 +68,7 @@ public final class JdbcSinkTask: SinkTask {
             connection.close()
             self.connection = nil
             tables = [:]
+            byTopic = [:]
             if Task.isCancelled { throw e }
             guard remainingRetries > 0 else {
                 throw ConnectError("Exceeded max.retries=\(s.maxRetries) writing to \(e.location): \(e)")
@@ -99,9 +106,16 @@ public final class JdbcSinkTask: SinkTask {
         }
 
         for record in records {
-            let name = s.tableNameFormat.replacing("${topic}", with: record.topic)
-            let state = tables[name] ?? TableState(id: JdbcSinkTask.tableID(name, kind: connection.dialect.kind))
-            tables[name] = state
+            let state: TableState
+            if let known = byTopic[record.topic] {
+                state = known
+            } else {
+                let name = s.tableNameFormat.replacing("${topic}", with: record.topic)
+                state = tables[name] ?? TableState(id: JdbcSinkTask.tableID(name, kind: connection.dialect.kind))
+                tables[name] = state
+                byTopic[record.topic] = state
+            }
+            let name = state.id.description
             let operation: Operation = record.value.isNull ? .delete : .write
             if operation == .delete && !s.deleteEnabled {
                 failed.append((record, ConnectError(
@@ -248,6 +262,27 @@ public final class JdbcSinkTask: SinkTask {
                 if last.count < rows.count { batch = rows.enumerated().filter { last[$0.element.keyCells] == $0.offset }.map(\.element) }
             }
             let columns = metadata.columns.map(\.name)
+            // PostgreSQL: large batches go through COPY — straight into the table for inserts, into
+            // a temporary staging table then one INSERT … SELECT … ON CONFLICT for upserts.
+            if let loader = connection as? any SQLBulkLoading, batch.count >= 64 {
+                if !upsert {
+                    _ = try loader.copyRows(table.id, columns: columns, rows: batch.map(\.cells))
+                    return
+                }
+                let stage = TableID(name: "ck_stage_\(table.stageSuffix)")
+                if !table.staged {
+                    try connection.execute("CREATE TEMPORARY TABLE IF NOT EXISTS \(d.quote(stage)) (LIKE \(d.quote(table.id)) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+                    table.staged = true
+                }
+                _ = try loader.copyRows(stage, columns: columns, rows: batch.map(\.cells))
+                let list = columns.map(d.quote).joined(separator: ",")
+                let others = columns.filter { !keys.contains($0) }
+                var sql = "INSERT INTO \(d.quote(table.id)) (\(list)) SELECT \(list) FROM \(d.quote(stage)) ON CONFLICT (" + keys.map(d.quote).joined(separator: ",") + ")"
+                sql += others.isEmpty ? " DO NOTHING" : " DO UPDATE SET " + others.map { "\(d.quote($0))=EXCLUDED.\(d.quote($0))" }.joined(separator: ",")
+                try connection.execute(sql)
+                try connection.execute("TRUNCATE \(d.quote(stage))")
+                return
+            }
             // SQLite: one cached single-row statement per row is its fastest path; the servers
             // take multi-row statements (one round trip per chunk).
             let perStatement = d.kind == .sqlite ? 1 : max(1, min(s.batchSize, d.maxParameters / max(1, columns.count)))
