@@ -1,7 +1,7 @@
 # ConnectKit — see README.md. Every target installs what is missing first.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench bench-ratio bench-instructions fuzz vectors clean docs-check
+.PHONY: deps build run test bench bench-ratio bench-instructions bench-sql fuzz vectors clean docs-check
 
 deps:
 	@./scripts/install-deps.sh
@@ -37,6 +37,11 @@ bench-ratio: deps
 bench-instructions: deps
 	./scripts/install-deps.sh bench
 	./scripts/bench-instructions.sh
+
+# The JDBC source and sink beside sqlite3, psql and mariadb on the same 1M-row table (BENCH_SQL_ROWS),
+# interleaved, on throwaway PostgreSQL and MariaDB servers.
+bench-sql: deps
+	./scripts/bench-sql.sh
 
 # libFuzzer + AddressSanitizer over the JSON reader (both schema modes), the header converter and the
 # properties/connector-file parsers, FUZZ_SECONDS (default 600) each, seeded from the golden vectors.
