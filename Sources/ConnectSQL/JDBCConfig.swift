@@ -20,6 +20,21 @@ public enum JDBCConnectionConfig {
             .define("dialect.name", .string, default: "", importance: .low, documentation: "The name of the database dialect; empty to derive it from the URL (SqliteDatabaseDialect, PostgreSqlDatabaseDialect, MySqlDatabaseDialect).", validator: .validString(["", "SqliteDatabaseDialect", "PostgreSqlDatabaseDialect", "MySqlDatabaseDialect"]), group: "Database")
     }
 
+    /// What is wrong with the connection keys together: a URL that does not parse, a `dialect.name`
+    /// that names another database than the URL.
+    static func problems(_ c: ParsedConfig) -> [ConfigProblem] {
+        let url: JDBCURL
+        do {
+            url = try JDBCURL(c.string("connection.url") ?? "")
+        } catch {
+            return [ConfigProblem(key: "connection.url", message: error.message)]
+        }
+        if let name = c.string("dialect.name"), !name.isEmpty, name != Dialect(kind: url.kind).name {
+            return [ConfigProblem(key: "dialect.name", message: "\(name) does not match connection.url (\(url.location) needs \(Dialect(kind: url.kind).name)); leave dialect.name empty to derive it from the URL")]
+        }
+        return []
+    }
+
     /// The settings of a parsed config.
     struct Settings: Sendable {
         var url: JDBCURL

@@ -288,6 +288,8 @@ struct JdbcSourceTests {
         #expect(message.contains("unsupported database 'oracle'"))
         #expect(!message.contains("s3cret"))
         #expect(JdbcSourceConnector().validate(["connection.url": "x", "mode": "bulk", "topic.prefix": "bad prefix"])["topic.prefix"]?.errors.isEmpty == false)
+        let dialect = JdbcSinkConnector().validate(["connection.url": "jdbc:sqlite::memory:", "dialect.name": "PostgreSqlDatabaseDialect"])
+        #expect(dialect["dialect.name"]?.errors.first?.contains("does not match connection.url") == true)
     }
 }
 

@@ -66,11 +66,7 @@ struct JdbcSinkSettings: Sendable {
         if (c.string("insert.mode") ?? "insert").lowercased() != "insert" && (c.string("pk.mode") ?? "none").lowercased() == "none" {
             problems.append(ConfigProblem(key: "pk.mode", message: "insert.mode=\(c.string("insert.mode") ?? "") needs the primary key: set pk.mode to kafka, record_key or record_value"))
         }
-        do {
-            _ = try JDBCURL(c.string("connection.url") ?? "")
-        } catch {
-            problems.append(ConfigProblem(key: "connection.url", message: error.message))
-        }
+        problems += JDBCConnectionConfig.problems(c)
         return problems
     }
 }

@@ -123,11 +123,7 @@ struct JdbcSourceSettings: Sendable {
                 problems.append(ConfigProblem(key: key, message: "Invalid regular expression '\(pattern)'"))
             }
         }
-        do {
-            _ = try JDBCURL(c.string("connection.url") ?? "")
-        } catch {
-            problems.append(ConfigProblem(key: "connection.url", message: error.message))
-        }
+        problems += JDBCConnectionConfig.problems(c)
         return problems
     }
 
