@@ -114,6 +114,16 @@ struct ConnectionTests {
         #expect(try JdbcSourceTask.parseTables("`db`.`c,d`", kind: .mysql) == [TableID(catalog: "db", name: "c,d")])
     }
 
+    @Test("Docs/ConnectSQL.md documents every key of both connectors")
+    func docsListEveryKey() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Docs/ConnectSQL.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        for key in JdbcSourceSettings.configDef.keys + JdbcSinkSettings.configDef.keys where !key.isInternal {
+            #expect(text.contains("| `\(key.name)` |"), "\(key.name) is not in Docs/ConnectSQL.md")
+        }
+    }
+
     func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
