@@ -61,6 +61,7 @@ let package = Package(
             name: "ConnectSQL",
             dependencies: [
                 "ConnectKit", "ConnectRuntime", "ConnectSQLiteDriver",
+                .product(name: "Logging", package: "swift-log"),
                 .target(name: "CLibPQ", condition: .when(traits: ["PostgreSQL"])),
                 .target(name: "CMariaDB", condition: .when(traits: ["MySQL"])),
             ],

@@ -1,4 +1,5 @@
 import ConnectKit
+import Logging
 
 /// One table (or the query) of a source task: builds the mode's statement, keeps its offset, and
 /// reads the open result in `batch.max.rows` slices (Confluent's `TableQuerier` family).
@@ -27,6 +28,7 @@ final class TableQuerier {
     private var lookahead: (values: [SQLCell], nanos: Int64?)?
     /// SQLite timestamps are compared as stored: epoch-millisecond integers or text.
     private var sqliteTimestampStyle: SQLiteTimestampStyle?
+    private let logger = Logger(label: "connectkit.jdbc.source")
 
     /// A source offset: Confluent's `TimestampIncrementingOffset`.
     struct Offset: Sendable, Hashable {
@@ -103,6 +105,9 @@ final class TableQuerier {
         if mode == .incrementing || mode == .timestampIncrementing {
             if incrementingColumn == nil {
                 incrementingColumn = columns.first(where: \.autoIncrement)?.name
+                if incrementingColumn == nil {
+                    logger.warning("Table \(table) has no auto-increment column and incrementing.column.name is empty: every poll reads the whole table again, as Confluent's connector does. Set incrementing.column.name.")
+                }
             }
             if let inc = incrementingColumn {
                 guard let c = columns.first(where: { $0.name == inc }) else {
@@ -199,7 +204,11 @@ final class TableQuerier {
         readers = []
         for (i, var c) in columns.enumerated() {
             if c.nullable == nil, let n = nullability[c.name] { c.nullable = n }
-            guard let (reader, fieldSchema) = ColumnReader.forColumn(c, numericMapping: settings.numericMapping) else { continue }  // unsupported types are skipped, as Confluent
+            guard let (reader, fieldSchema) = ColumnReader.forColumn(c, numericMapping: settings.numericMapping) else {
+                // Skipped, as Confluent's connector skips a JDBC type it does not support — and says so.
+                logger.warning("Column \(c.name) (\(c.typeName)) of \(table?.description ?? "the query") has a type with no Connect schema; it is left out of the records")
+                continue
+            }
             builder = builder.field(c.name, fieldSchema)
             readers.append((i, reader, c.name))
         }
