@@ -168,7 +168,10 @@ public struct Dialect: Sendable, Hashable {
         case .float32(let v): String(v)
         case .float64(let v): String(v)
         case .boolean(let b): kind == .postgresql ? (b ? "TRUE" : "FALSE") : (b ? "1" : "0")
-        case .string(let s): "'" + s.replacing("'", with: "''") + "'"
+        case .string(let s):
+            // A schema default, not a record value: it goes into DDL as a literal (DDL takes no
+            // parameters). MySQL also treats backslash as an escape inside quotes.
+            "'" + (kind == .mysql ? s.replacing("\\", with: "\\\\") : s).replacing("'", with: "''") + "'"
         default: nil
         }
     }

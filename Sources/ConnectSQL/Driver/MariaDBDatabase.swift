@@ -17,7 +17,8 @@ final class MariaDBDatabase: SQLConnection, @unchecked Sendable {
     let location: String
     private var statements: [String: UnsafeMutablePointer<MYSQL_STMT>] = [:]
     private var statementOrder: [String] = []
-    private var streaming: Cursor?
+    /// The cursor whose result is streaming on the connection (weak: the cursor holds the connection).
+    private weak var streaming: Cursor?
 
     init(url: JDBCURL, user: String?, password: Password?, quoteIdentifiers: Bool, connectTimeoutSeconds: Int) throws(SQLError) {
         location = url.location
@@ -207,7 +208,7 @@ final class MariaDBDatabase: SQLConnection, @unchecked Sendable {
     }
 
     final class Cursor: SQLCursor {
-        unowned let database: MariaDBDatabase
+        let database: MariaDBDatabase
         let stmt: UnsafeMutablePointer<MYSQL_STMT>
         let sql: String
         let columns: [SQLColumn]
@@ -316,6 +317,10 @@ final class MariaDBDatabase: SQLConnection, @unchecked Sendable {
         }
 
         func close() {
+            // Part way through a result, the client library would read (and drop) the rest of it:
+            // on a large table that takes as long as reading it. End the connection instead (the
+            // next call reconnects), as when a task stops.
+            if !done { database.interrupt() }
             finish()
             if database.streaming === self { database.streaming = nil }
         }

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import CLibPQ
 import ConnectKit
+import Dispatch
 import Synchronization
 
 /// ``SQLConnection`` over libpq: the one owner of its `PGconn*` (and its `PGcancel*`, which
@@ -64,11 +65,16 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         conn = nil
     }
 
+    /// Asks the server to cancel the running statement. `PQcancel` opens a connection of its own
+    /// and may block on the network: it runs on a Dispatch thread, never on the caller's (a Swift
+    /// cancellation handler may run on the cooperative pool).
     func interrupt() {
-        cancel.withLock {
-            guard let c = $0.pointer else { return }
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(c, &buffer, 256)
+        DispatchQueue.global().async { [self] in
+            cancel.withLock {
+                guard let c = $0.pointer else { return }
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(c, &buffer, 256)
+            }
         }
     }
 

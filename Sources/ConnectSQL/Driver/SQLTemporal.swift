@@ -202,8 +202,9 @@ struct SQLTemporal {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `YYYY-MM-DD HH:MM:SS[.f…]`: the wall time in ``zone`` of an instant in epoch nanoseconds.
-    func formatTimestamp(nanos: Int64) -> String {
+    /// `YYYY-MM-DD HH:MM:SS[.f…]`: the wall time in ``zone`` of an instant in epoch nanoseconds,
+    /// followed by the zone's offset (`+02:00`) when `withOffset`.
+    func formatTimestamp(nanos: Int64, withOffset: Bool = false) -> String {
         let millis = SQLTemporal.floorDiv(nanos, 1_000_000)
         var offset: Int64 = 0
         if zone.id != "UTC" {
@@ -217,6 +218,13 @@ struct SQLTemporal {
         SQLTemporal.appendDate(days, &out)
         out.append(32)
         SQLTemporal.appendTime(wall - days * 86_400_000_000_000, &out)
+        if withOffset {
+            let minutes = Int(offset / 60_000)
+            out.append(minutes < 0 ? 45 : 43)
+            SQLTemporal.digits(abs(minutes) / 60, 2, &out)
+            out.append(58)
+            SQLTemporal.digits(abs(minutes) % 60, 2, &out)
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }

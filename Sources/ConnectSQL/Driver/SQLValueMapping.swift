@@ -77,6 +77,9 @@ enum ColumnReader: Sendable, Hashable {
                 if t == "t" || t == "true" { return 1 }
                 if t == "f" || t == "false" { return 0 }
                 throw fail()
+            case .bytes(let b) where b.count <= 8:
+                // MySQL BIT(n) arrives as n bits, big-endian.
+                return b.reduce(Int64(0)) { $0 << 8 | Int64($1) }
             default: throw fail()
             }
         }
@@ -245,6 +248,7 @@ struct ValueBinder {
     }
 
     private func timestamp(_ millis: Int64) -> SQLCell {
-        kind == .sqlite ? .integer(millis) : .text(temporal.formatTimestamp(nanos: millis * 1_000_000))
+        // PostgreSQL gets the zone's offset too: a timestamptz column then stores the instant.
+        kind == .sqlite ? .integer(millis) : .text(temporal.formatTimestamp(nanos: millis * 1_000_000, withOffset: kind == .postgresql))
     }
 }

@@ -33,10 +33,10 @@ public final class JdbcSinkTask: SinkTask {
         var keySchema: Schema?
         var valueSchema: Schema?
         var schemaless = false
-        /// Whether this connection has created the table's PostgreSQL staging table.
-        var staged = false
-        /// Names the staging table (unique per task and table).
-        let stageSuffix = UInt32.random(in: 0...UInt32.max)
+        /// The columns of the table's PostgreSQL staging table on this connection (nil: none yet).
+        var stagedColumns: [String]?
+        /// The staging table (temporary: one per session, named per task and table).
+        let stage = TableID(name: "ck_stage_\(UInt32.random(in: 0...UInt32.max))")
         init(id: TableID) { self.id = id }
     }
 
@@ -93,14 +93,18 @@ public final class JdbcSinkTask: SinkTask {
     /// Writes every record; returns those the database (or the mapping) rejected, with why.
     private func write(_ records: [SinkRecord], _ s: JdbcSinkSettings, _ connection: any SQLConnection) throws -> [(SinkRecord, any Error)] {
         var failed: [(SinkRecord, any Error)] = []
+        var groups: [Group] = []
         var pending: [Pending] = []
         var pendingTable: TableState?
         var pendingOperation = Operation.write
         let binder = ValueBinder(kind: connection.dialect.kind, temporal: SQLTemporal(zone: s.connection.zone))
 
+        // First every record becomes a row of a group (per table, operation and batch.size), with
+        // DDL (auto.create, auto.evolve) run as needed; then all groups are written in ONE
+        // transaction, so a retried put never finds part of itself already committed.
         func flush() throws {
-            if let t = pendingTable, !pending.isEmpty {
-                failed += try writeBatch(pending, table: t, operation: pendingOperation, s, connection)
+            if let t = pendingTable, let metadata = t.metadata, !pending.isEmpty {
+                groups.append(Group(table: t, metadata: metadata, operation: pendingOperation, rows: pending))
             }
             pending = []
         }
@@ -161,7 +165,34 @@ public final class JdbcSinkTask: SinkTask {
             }
         }
         try flush()
+        for g in groups where g.rows.count >= 64 && s.insertMode == .upsert && g.operation == .write && connection is any SQLBulkLoading {
+            try prepareStage(g.table, g.metadata, connection)
+        }
+        try connection.transaction {
+            for g in groups { failed += try writeGroup(g, s, connection) }
+        }
         return failed
+    }
+
+    /// A group of rows written together: one table, one operation, one column set.
+    struct Group {
+        let table: TableState
+        let metadata: FieldsMetadata
+        let operation: Operation
+        let rows: [Pending]
+    }
+
+    /// PostgreSQL upserts stage rows in a temporary table of the written columns (types only, no
+    /// constraints), created outside the put's transaction so a rollback never takes it away, and
+    /// made again when the columns change (auto.evolve, another value schema).
+    private func prepareStage(_ table: TableState, _ metadata: FieldsMetadata, _ connection: any SQLConnection) throws {
+        let columns = metadata.columns.map(\.name)
+        guard table.stagedColumns != columns else { return }
+        let d = connection.dialect
+        let stage = d.quote(table.stage)
+        try connection.execute("DROP TABLE IF EXISTS \(stage)")
+        try connection.execute("CREATE TEMPORARY TABLE \(stage) AS SELECT \(columns.map(d.quote).joined(separator: ",")) FROM \(d.quote(table.id)) WITH NO DATA")
+        table.stagedColumns = columns
     }
 
     /// `table.name.format`'s result as a table id: dotted parts (`schema.table`, `db.table`)
@@ -207,31 +238,30 @@ public final class JdbcSinkTask: SinkTask {
         state.columns = try connection.columns(of: state.id)
     }
 
-    /// Writes one group in a transaction. If a row is refused (constraint, value that does not
-    /// fit), the transaction is rolled back and the rows are written one by one, each under a
-    /// savepoint: the refused ones are returned, the others committed.
-    private func writeBatch(_ rows: [Pending], table: TableState, operation: Operation, _ s: JdbcSinkSettings, _ connection: any SQLConnection) throws -> [(SinkRecord, any Error)] {
-        guard let metadata = table.metadata else { return [] }
+    /// Writes one group inside the put's transaction, under a savepoint. If a row is refused
+    /// (constraint, value that does not fit), the group is rolled back to its savepoint and written
+    /// row by row, each under a savepoint of its own: the refused rows are returned, the others kept.
+    private func writeGroup(_ g: Group, _ s: JdbcSinkSettings, _ connection: any SQLConnection) throws -> [(SinkRecord, any Error)] {
+        try connection.execute("SAVEPOINT ck_group")
         do {
-            try connection.transaction {
-                try run(rows, table: table, metadata: metadata, operation: operation, s, connection)
-            }
+            try run(g.rows, table: g.table, metadata: g.metadata, operation: g.operation, s, connection)
+            try connection.execute("RELEASE SAVEPOINT ck_group")
             return []
         } catch let e as SQLError where e.isRecordError {
+            try connection.execute("ROLLBACK TO SAVEPOINT ck_group")
             var failed: [(SinkRecord, any Error)] = []
-            try connection.transaction {
-                for row in rows {
-                    try connection.execute("SAVEPOINT ck_row")
-                    do {
-                        try run([row], table: table, metadata: metadata, operation: operation, s, connection)
-                        try connection.execute("RELEASE SAVEPOINT ck_row")
-                    } catch let e as SQLError where e.isRecordError {
-                        try connection.execute("ROLLBACK TO SAVEPOINT ck_row")
-                        try connection.execute("RELEASE SAVEPOINT ck_row")
-                        failed.append((row.record, e))
-                    }
+            for row in g.rows {
+                try connection.execute("SAVEPOINT ck_row")
+                do {
+                    try run([row], table: g.table, metadata: g.metadata, operation: g.operation, s, connection)
+                    try connection.execute("RELEASE SAVEPOINT ck_row")
+                } catch let e as SQLError where e.isRecordError {
+                    try connection.execute("ROLLBACK TO SAVEPOINT ck_row")
+                    try connection.execute("RELEASE SAVEPOINT ck_row")
+                    failed.append((row.record, e))
                 }
             }
+            try connection.execute("RELEASE SAVEPOINT ck_group")
             return failed
         }
     }
@@ -264,16 +294,12 @@ public final class JdbcSinkTask: SinkTask {
             let columns = metadata.columns.map(\.name)
             // PostgreSQL: large batches go through COPY — straight into the table for inserts, into
             // a temporary staging table then one INSERT … SELECT … ON CONFLICT for upserts.
-            if let loader = connection as? any SQLBulkLoading, batch.count >= 64 {
+            if let loader = connection as? any SQLBulkLoading, batch.count >= 64, !upsert || table.stagedColumns == columns {
                 if !upsert {
                     _ = try loader.copyRows(table.id, columns: columns, rows: batch.map(\.cells))
                     return
                 }
-                let stage = TableID(name: "ck_stage_\(table.stageSuffix)")
-                if !table.staged {
-                    try connection.execute("CREATE TEMPORARY TABLE IF NOT EXISTS \(d.quote(stage)) (LIKE \(d.quote(table.id)) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
-                    table.staged = true
-                }
+                let stage = table.stage
                 _ = try loader.copyRows(stage, columns: columns, rows: batch.map(\.cells))
                 let list = columns.map(d.quote).joined(separator: ",")
                 let others = columns.filter { !keys.contains($0) }

@@ -105,6 +105,10 @@ public final class JdbcSourceTask: SourceTask {
                 throw RetriableError("Failed to run query for table \(q.table?.description ?? "query")", underlying: e)
             }
             throw ConnectError("Failed to run query for table \(q.table?.description ?? "query"): \(e)")
+        } catch {
+            // A row that does not convert: the next poll starts over after the last row returned.
+            q.close()
+            throw error
         }
     }
 

@@ -126,9 +126,6 @@ final class TableQuerier {
             if settings.validateNonNull && settings.timestampColumns.allSatisfy({ name in columns.first { $0.name == name }?.nullable != false }) {
                 throw ConnectError("Cannot make incremental queries using timestamp columns \(settings.timestampColumns.joined(separator: ",")) on \(table) because all of these columns are nullable.")
             }
-            if connection.dialect.kind == .sqlite {
-                sqliteTimestampStyle = try SQLiteTimestampStyle.detect(connection, table: table, columns: settings.timestampColumns)
-            }
         }
     }
 
@@ -166,6 +163,10 @@ final class TableQuerier {
             }
         case .timestamp, .timestampIncrementing:
             let ts = timestampExpression(d)
+            if d.kind == .sqlite, sqliteTimestampStyle == nil, let table {
+                // Looked for until the table has a row: an empty table says nothing of the form.
+                sqliteTimestampStyle = try SQLiteTimestampStyle.detect(connection, table: table, columns: settings.timestampColumns)
+            }
             let end = try connection.currentTimeNanos() - settings.timestampDelayMillis * 1_000_000
             let begin = offset.timestampNanos ?? 0
             let endCell = timestampCell(end, kind: d.kind)
@@ -183,14 +184,16 @@ final class TableQuerier {
 
     private func timestampCell(_ nanos: Int64, kind: JDBCURL.Kind) -> SQLCell {
         if kind == .sqlite, let style = sqliteTimestampStyle { return style.cell(nanos, temporal: temporal) }
-        return .text(temporal.formatTimestamp(nanos: nanos))
+        // PostgreSQL: with the zone's offset, so a timestamptz column compares the instant (a
+        // timestamp column ignores the offset and compares the wall time in db.timezone).
+        return .text(temporal.formatTimestamp(nanos: nanos, withOffset: kind == .postgresql))
     }
 
     // MARK: - Reading
 
     /// Starts the statement (the result stays open across polls until read to its end).
     func start(_ connection: any SQLConnection) throws {
-        if settings.mode != .bulk, table != nil, nullability.isEmpty { try prepare(connection) }
+        if table != nil, nullability.isEmpty { try prepare(connection) }
         let (sql, params) = try statement(connection)
         let c = try connection.query(sql, params)
         cursor = c
@@ -226,6 +229,10 @@ final class TableQuerier {
         records.reserveCapacity(min(max, 1024))
         let mode = settings.mode
         var ended = false
+        // Worked on copies, kept only when the records are returned: if reading fails half way,
+        // the next statement starts after the last row actually handed out.
+        var offset = self.offset
+        var lookahead = self.lookahead
         while records.count < max && !ended {
             let row: [SQLCell]
             let rowNanos: Int64?
@@ -268,6 +275,8 @@ final class TableQuerier {
             let sourceOffset: [String: Value] = mode == .bulk ? [:] : offset.map
             records.append(SourceRecord(sourcePartition: partition, sourceOffset: sourceOffset, topic: topic, valueSchema: schema, value: value))
         }
+        self.offset = offset
+        self.lookahead = lookahead
         if ended { close() }
         return (records, ended)
     }
@@ -305,7 +314,8 @@ enum SQLiteTimestampStyle: Sendable {
     case millis
     case text(fractionDigits: Int, separator: Character)
 
-    static func detect(_ connection: any SQLConnection, table: TableID, columns: [String]) throws -> SQLiteTimestampStyle {
+    /// The form of the first stored value of `columns`; nil while they hold none.
+    static func detect(_ connection: any SQLConnection, table: TableID, columns: [String]) throws -> SQLiteTimestampStyle? {
         let d = connection.dialect
         for c in columns {
             let rows = try connection.all("SELECT \(d.alwaysQuote(c)) FROM \(d.alwaysQuote(table.name)) WHERE \(d.alwaysQuote(c)) IS NOT NULL LIMIT 1")
@@ -318,7 +328,7 @@ enum SQLiteTimestampStyle: Sendable {
             default: continue
             }
         }
-        return .text(fractionDigits: 0, separator: " ")
+        return nil
     }
 
     func cell(_ nanos: Int64, temporal: SQLTemporal) -> SQLCell {
