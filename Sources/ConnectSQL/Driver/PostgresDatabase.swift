@@ -19,6 +19,8 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
     struct CancelHandle: @unchecked Sendable { var pointer: OpaquePointer? }
     let dialect: Dialect
     let location: String
+    /// Cursors declared so far (each gets its own name).
+    private var cursorCount = 0
     /// Not-null flags of result columns, per (table oid, column number), from the catalog.
     private var notNullCache: [String: [Bool?]] = [:]
 
@@ -51,7 +53,7 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         let handle = PQgetCancel(c)
         cancel.withLock { $0.pointer = handle }
         // Dates and times in ISO text, timestamps with zone printed in UTC, bytea in hex.
-        try execute("SET DateStyle='ISO, YMD'; SET TimeZone='UTC'; SET bytea_output='hex'; SET IntervalStyle='iso_8601'")
+        try execute("SET DateStyle='ISO, YMD'; SET TimeZone='UTC'; SET bytea_output='hex'; SET IntervalStyle='iso_8601'; SET client_min_messages='warning'")
     }
 
     deinit { close() }
@@ -175,11 +177,23 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         let notNull = try notNullFlags(sources)
         for i in columns.indices where notNull[i] != nil { columns[i].nullable = !(notNull[i]!) }
 
-        // Sent as a new statement: the catalog lookup above may have replaced the unnamed one.
-        let sent = withParameters(parameters) { n, values in PQsendQueryParams(conn, sql, n, nil, values, nil, nil, 0) }
-        guard sent == 1 else { throw error(nil, sql: sql) }
-        PQsetSingleRowMode(conn)
-        return Cursor(database: self, columns: columns, sql: sql)
+        // Rows come through a server-side cursor, FETCHed 2000 at a time: memory stays flat and a
+        // result is not one PGresult per row (single-row mode costs about twice as much per row).
+        // Outside a transaction the cursor gets one of its own.
+        let ownTransaction = PQtransactionStatus(conn) == PQTRANS_IDLE
+        if ownTransaction { try execute("BEGIN") }
+        cursorCount += 1
+        let name = "ck_cursor_\(cursorCount)"
+        let declare = "DECLARE \(name) NO SCROLL CURSOR FOR " + sql
+        let declared = withParameters(parameters) { n, values in PQexecParams(conn, declare, n, nil, values, nil, nil, 0) }
+        do {
+            try check(declared, sql: sql)
+        } catch {
+            if ownTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+        PQclear(declared)
+        return Cursor(database: self, columns: columns, sql: sql, name: name, ownTransaction: ownTransaction)
     }
 
     private func notNullFlags(_ sources: [(oid: UInt32, column: Int32)]) throws(SQLError) -> [Bool?] {
@@ -191,8 +205,8 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         if !tables.isEmpty {
             let list = tables.map(String.init).joined(separator: ",")
             var found: [String: Bool] = [:]
-            for row in try all("SELECT attrelid::int8, attnum::int8, attnotnull FROM pg_attribute WHERE attrelid IN (\(list)) AND attnum > 0") {
-                if case .text(let rel) = row[0], case .text(let num) = row[1], case .text(let nn) = row[2] { found["\(rel).\(num)"] = nn == "t" }
+            for row in try all("SELECT attrelid::text, attnum::text, attnotnull::text FROM pg_attribute WHERE attrelid IN (\(list)) AND attnum > 0") {
+                if case .text(let rel) = row[0], case .text(let num) = row[1], case .text(let nn) = row[2] { found["\(rel).\(num)"] = nn == "true" }
             }
             for (i, s) in sources.enumerated() where s.oid != 0 { flags[i] = found["\(s.oid).\(s.column)"] }
         }
@@ -232,65 +246,121 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         let database: PostgresDatabase
         let columns: [SQLColumn]
         let sql: String
+        let name: String
+        let ownTransaction: Bool
+        private var result: OpaquePointer?
+        private var row: Int32 = 0
+        private var rows: Int32 = 0
         private var done = false
+        static let fetchSize = 2000
 
-        init(database: PostgresDatabase, columns: [SQLColumn], sql: String) {
+        init(database: PostgresDatabase, columns: [SQLColumn], sql: String, name: String, ownTransaction: Bool) {
             self.database = database
             self.columns = columns
             self.sql = sql
+            self.name = name
+            self.ownTransaction = ownTransaction
         }
 
         func next() throws(SQLError) -> [SQLCell]? {
-            while !done {
-                guard let r = PQgetResult(database.conn) else {
-                    done = true
+            guard !done else { return nil }
+            if row >= rows {
+                PQclear(result)
+                result = nil
+                let fetched = PQexec(database.conn, "FETCH \(Cursor.fetchSize) FROM \(name)")
+                guard let fetched, PQresultStatus(fetched) == PGRES_TUPLES_OK else {
+                    let e = database.error(fetched, sql: sql)
+                    PQclear(fetched)
+                    end(commit: false)
+                    throw e
+                }
+                result = fetched
+                row = 0
+                rows = PQntuples(fetched)
+                if rows == 0 {
+                    end(commit: true)
                     return nil
                 }
-                let status = PQresultStatus(r)
-                if status == PGRES_SINGLE_TUPLE {
-                    var row: [SQLCell] = []
-                    row.reserveCapacity(columns.count)
-                    for i in 0..<Int32(columns.count) {
-                        if PQgetisnull(r, 0, i) != 0 {
-                            row.append(.null)
-                            continue
-                        }
-                        let n = Int(PQgetlength(r, 0, i))
-                        let p = PQgetvalue(r, 0, i)!
-                        let bytes = UnsafeRawBufferPointer(start: p, count: n)
-                        if case .bytes = columns[Int(i)].type {
-                            row.append(.bytes(PostgresDatabase.unhex(bytes)))
-                        } else {
-                            row.append(.text(String(decoding: bytes, as: UTF8.self)))
-                        }
-                    }
-                    PQclear(r)
-                    return row
-                }
-                if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
-                    PQclear(r)
-                    continue  // the end of the rows; PQgetResult returns nil next
-                }
-                let e = database.error(r, sql: sql)
-                PQclear(r)
-                drain()
-                throw e
             }
-            return nil
+            let r = result
+            var cells: [SQLCell] = []
+            cells.reserveCapacity(columns.count)
+            for i in 0..<Int32(columns.count) {
+                if PQgetisnull(r, row, i) != 0 {
+                    cells.append(.null)
+                    continue
+                }
+                let bytes = UnsafeRawBufferPointer(start: PQgetvalue(r, row, i), count: Int(PQgetlength(r, row, i)))
+                switch columns[Int(i)].type {
+                case .bytes:
+                    cells.append(.bytes(PostgresDatabase.unhex(bytes)))
+                case .smallint, .integer, .bigint:
+                    // Numbers straight from the text: no String in between.
+                    if let v = PostgresDatabase.int64(bytes) { cells.append(.integer(v)) } else { cells.append(.text(String(decoding: bytes, as: UTF8.self))) }
+                case .boolean:
+                    cells.append(bytes.count == 1 && (bytes[0] == UInt8(ascii: "t") || bytes[0] == UInt8(ascii: "f")) ? .integer(bytes[0] == UInt8(ascii: "t") ? 1 : 0) : .text(String(decoding: bytes, as: UTF8.self)))
+                case .real, .double:
+                    if let d = PostgresDatabase.double(bytes) { cells.append(.real(d)) } else { cells.append(.text(String(decoding: bytes, as: UTF8.self))) }
+                default:
+                    cells.append(.text(String(decoding: bytes, as: UTF8.self)))
+                }
+            }
+            row += 1
+            return cells
         }
 
-        private func drain() {
-            while let r = PQgetResult(database.conn) { PQclear(r) }
-            done = true
-        }
-
-        func close() {
+        /// Closes the cursor and ends its transaction (if it made one).
+        private func end(commit: Bool) {
             guard !done else { return }
-            database.interrupt()
-            drain()
+            done = true
+            PQclear(result)
+            result = nil
+            guard database.conn.map({ PQstatus($0) == CONNECTION_OK }) ?? false else { return }
+            if ownTransaction {
+                try? database.execute(commit ? "COMMIT" : "ROLLBACK")
+            } else if PQtransactionStatus(database.conn) == PQTRANS_INTRANS {
+                try? database.execute("CLOSE \(name)")
+            }
         }
+
+        /// Ends the query part way: the cursor is closed (no rows are read past this point).
+        func close() { end(commit: true) }
 
         deinit { close() }
+    }
+
+    /// A decimal integer in text (`-123`); nil when it is not one or does not fit.
+    static func int64(_ text: UnsafeRawBufferPointer) -> Int64? {
+        guard !text.isEmpty else { return nil }
+        var i = 0
+        let negative = text[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        guard i < text.count else { return nil }
+        var v: Int64 = 0
+        while i < text.count {
+            let d = text[i] &- 48
+            guard d < 10 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = negative ? m.subtractingReportingOverflow(Int64(d)) : m.addingReportingOverflow(Int64(d))
+            if o1 || o2 { return nil }
+            v = a
+            i += 1
+        }
+        return v
+    }
+
+    /// A float8/float4 in PostgreSQL's text form (shortest round-trip digits, `NaN`, `Infinity`).
+    static func double(_ text: UnsafeRawBufferPointer) -> Double? {
+        guard text.count < 64 else { return nil }
+        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        return withUnsafeMutableBytes(of: &buffer) { b -> Double? in
+            b.copyMemory(from: text)
+            b[text.count] = 0
+            let start = b.baseAddress!.assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>?
+            let d = strtod(start, &end)
+            return end == start + text.count ? d : nil
+        }
     }
 
     static func unhex(_ text: UnsafeRawBufferPointer) -> [UInt8] {
@@ -401,9 +471,9 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
 
     func columns(of table: TableID) throws(SQLError) -> [SQLColumn] {
         let sql = """
-            SELECT a.attname::text, a.atttypid::int8, a.atttypmod::int8, a.attnotnull, \
-            COALESCE((SELECT true FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)), false), \
-            (a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)), format_type(a.atttypid, a.atttypmod) \
+            SELECT a.attname::text, a.atttypid::text, a.atttypmod::text, a.attnotnull::text, \
+            COALESCE((SELECT true FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)), false)::text, \
+            (a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false))::text, format_type(a.atttypid, a.atttypmod) \
             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
             WHERE n.nspname = COALESCE($1, current_schema()) AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
@@ -412,13 +482,13 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
             func text(_ i: Int) -> String { if case .text(let t) = r[i] { return t }; return "" }
             let type = PostgresDatabase.type(oid: UInt32(text(1)) ?? 0, typmod: Int32(text(2)) ?? -1)
             return SQLColumn(
-                name: text(0), type: type.0, typeName: text(6), nullable: text(3) != "t", autoIncrement: text(5) == "t", primaryKey: text(4) == "t")
+                name: text(0), type: type.0, typeName: text(6), nullable: text(3) != "true", autoIncrement: text(5) == "true", primaryKey: text(4) == "true")
         }
     }
 
     func currentTimeNanos() throws(SQLError) -> Int64 {
         let rows = try all("SELECT (extract(epoch from CURRENT_TIMESTAMP) * 1000000)::int8")
-        guard case .text(let micros)? = rows.first?.first, let v = Int64(micros) else {
+        guard case .integer(let v)? = rows.first?.first else {
             throw SQLError(.statement, "CURRENT_TIMESTAMP returned nothing", location: location)
         }
         return v * 1000

@@ -34,7 +34,7 @@ struct SQLTemporal {
     }
 
     private struct Scanner {
-        var bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var i = 0
         mutating func number(_ digits: ClosedRange<Int>) -> Int? {
             var n = 0
@@ -70,7 +70,12 @@ struct SQLTemporal {
 
     /// `YYYY-MM-DD` → days since the epoch.
     func parseDate(_ text: String) -> Int64? {
-        var s = Scanner(bytes: Array(text.utf8))
+        var text = text
+        return text.withUTF8 { parseDate(utf8: $0) }
+    }
+
+    private func parseDate(utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var s = Scanner(bytes: utf8)
         guard let days = date(&s) else { return nil }
         return days
     }
@@ -85,7 +90,12 @@ struct SQLTemporal {
 
     /// `HH:MM:SS[.fffffffff]` → nanoseconds of the day.
     func parseTime(_ text: String) -> Int64? {
-        var s = Scanner(bytes: Array(text.utf8))
+        var text = text
+        return text.withUTF8 { parseTime(utf8: $0) }
+    }
+
+    private func parseTime(utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var s = Scanner(bytes: utf8)
         guard let nanos = time(&s) else { return nil }
         return nanos
     }
@@ -104,7 +114,12 @@ struct SQLTemporal {
     /// `YYYY-MM-DD[ T]HH:MM[:SS][.f…][Z|±HH[:MM]]` → nanoseconds since the epoch. Without an
     /// offset the wall time is read in ``zone``.
     func parseTimestamp(_ text: String) -> Int64? {
-        var s = Scanner(bytes: Array(text.utf8))
+        var text = text
+        return text.withUTF8 { parseTimestamp(utf8: $0) }
+    }
+
+    private func parseTimestamp(utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var s = Scanner(bytes: utf8)
         guard let days = date(&s) else { return nil }
         var nanosOfDay: Int64 = 0
         if s.expect(UInt8(ascii: " ")) || s.expect(UInt8(ascii: "T")) {

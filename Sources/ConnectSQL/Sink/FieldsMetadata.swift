@@ -27,9 +27,20 @@ struct FieldsMetadata: Sendable {
 
     /// Every column in Confluent's order: Kafka coordinates first, then value fields in schema
     /// order, then key fields not in the value, sorted.
-    var columns: [Column]
-    var keyColumns: [Column] { columns.filter(\.isKey) }
-    var nonKeyColumns: [Column] { columns.filter { !$0.isKey } }
+    let columns: [Column]
+    /// The key columns, in column order (kept: they are read for every record).
+    let keyColumns: [Column]
+    /// The other columns, in column order.
+    let nonKeyColumns: [Column]
+    /// Where the key columns are in ``columns``.
+    let keyIndexes: [Int]
+
+    init(columns: [Column]) {
+        self.columns = columns
+        keyColumns = columns.filter(\.isKey)
+        keyIndexes = columns.indices.filter { columns[$0].isKey }
+        nonKeyColumns = columns.filter { !$0.isKey }
+    }
 
     static func error(_ message: String) -> ConnectError { ConnectError(message) }
 

@@ -155,7 +155,9 @@ public final class JdbcSinkTask: SinkTask {
                 for c in columns {
                     cells.append(try binder.cell(try FieldsMetadata.value(c, of: record), schema: c.schema, field: c.name))
                 }
-                let keyCells = try metadata.keyColumns.map { c in try binder.cell(try FieldsMetadata.value(c, of: record), schema: c.schema, field: c.name) }
+                // Key cells (upsert de-duplication, update and delete keys) from the row's own.
+                let keyCells: [SQLCell] =
+                    operation == .delete ? cells : s.insertMode == .insert ? [] : metadata.keyIndexes.map { cells[$0] }
                 pending.append(Pending(record: record, cells: cells, keyCells: keyCells))
                 if pending.count >= s.batchSize { try flush() }
             } catch let e as SQLError where !e.isRecordError {
