@@ -124,6 +124,22 @@ struct ConnectionTests {
         }
     }
 
+    #if PostgreSQL
+    @Test("PostgreSQL reads by COPY only when its parameters can be written in safely; COPY's text escapes undone")
+    func copyStatements() {
+        #expect(PostgresDatabase.copyStatement("SELECT * FROM \"t\" WHERE \"t\".\"id\" > $1 ORDER BY \"t\".\"id\" ASC", [.integer(41)])
+            == "COPY (SELECT * FROM \"t\" WHERE \"t\".\"id\" > 41 ORDER BY \"t\".\"id\" ASC) TO STDOUT")
+        #expect(PostgresDatabase.copyStatement("SELECT * FROM t WHERE ts > $1 AND ts < $2", [.text("2024-01-02 10:00:00.5+01:00"), .text("2024-01-03 00:00:00+00:00")])
+            == "COPY (SELECT * FROM t WHERE ts > '2024-01-02 10:00:00.5+01:00' AND ts < '2024-01-03 00:00:00+00:00') TO STDOUT")
+        #expect(PostgresDatabase.copyStatement("SELECT * FROM \"x$1\" WHERE id > $1", [.integer(1)]) == "COPY (SELECT * FROM \"x$1\" WHERE id > 1) TO STDOUT")
+        #expect(PostgresDatabase.copyStatement("SELECT * FROM t WHERE v = $1", [.text("it's")]) == nil)  // not a formatted value
+        #expect(PostgresDatabase.copyStatement("SELECT $$a$$ FROM t", []) == nil)  // dollar quotes: the cursor path
+        #expect(PostgresDatabase.copyStatement("UPDATE t SET a = 1", []) == nil)
+        let escaped = Array(#"a\\b\tc\nd\101\x41"#.utf8)
+        #expect(escaped.withUnsafeBytes { PostgresDatabase.unescapeCopy($0) } == Array("a\\b\tc\ndAA".utf8))
+    }
+    #endif
+
     func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }

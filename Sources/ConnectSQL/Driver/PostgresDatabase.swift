@@ -177,9 +177,22 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         let notNull = try notNullFlags(sources)
         for i in columns.indices where notNull[i] != nil { columns[i].nullable = !(notNull[i]!) }
 
-        // Rows come through a server-side cursor, FETCHed 2000 at a time: memory stays flat and a
-        // result is not one PGresult per row (single-row mode costs about twice as much per row).
-        // Outside a transaction the cursor gets one of its own.
+        // A large read (the source's) goes through COPY (…) TO STDOUT, the server's cheapest way
+        // out (what psql's \copy uses): its parameters are numbers and timestamps the connector
+        // formatted, written in as literals (COPY takes no parameters).
+        if let copy = PostgresDatabase.copyStatement(sql, parameters) {
+            let started = PQexec(conn, copy)
+            guard let started, PQresultStatus(started) == PGRES_COPY_OUT else {
+                let e = error(started, sql: copy)
+                PQclear(started)
+                throw e
+            }
+            PQclear(started)
+            return CopyCursor(database: self, columns: columns, sql: copy)
+        }
+        // Otherwise rows come through a server-side cursor, FETCHed 2000 at a time: memory stays
+        // flat and a result is not one PGresult per row. Outside a transaction the cursor gets one
+        // of its own.
         let ownTransaction = PQtransactionStatus(conn) == PQTRANS_IDLE
         if ownTransaction { try execute("BEGIN") }
         cursorCount += 1
@@ -242,6 +255,200 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         }
     }
 
+    /// `COPY (sql) TO STDOUT` with `$n` replaced by literals, when that is safe: every parameter a
+    /// number or text of digits, letters, spaces and `:.+-` (the timestamps the source formats),
+    /// and no other `$` in the statement (a user's query with dollar quotes or its own `$n` keeps
+    /// the cursor path). Nil otherwise.
+    static func copyStatement(_ sql: String, _ parameters: [SQLCell]) -> String? {
+        guard sql.hasPrefix("SELECT ") || sql.hasPrefix("select ") || sql.hasPrefix("WITH ") else { return nil }
+        var literals: [String] = []
+        for p in parameters {
+            switch p {
+            case .integer(let v): literals.append(String(v))
+            case .real(let d) where d.isFinite: literals.append("\(d)")
+            case .text(let t) where t.utf8.allSatisfy({ ($0 >= 48 && $0 <= 58) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 32 || $0 == 43 || $0 == 45 || $0 == 46 }):
+                literals.append("'" + t + "'")
+            default: return nil
+            }
+        }
+        var out = ""
+        var chars = sql.unicodeScalars[...]
+        var seen = 0
+        var quote: Unicode.Scalar?  // inside "identifier" or 'literal': nothing is replaced
+        while let c = chars.popFirst() {
+            if let q = quote {
+                if c == q { quote = nil }
+                out.unicodeScalars.append(c)
+                continue
+            }
+            if c == "\"" || c == "'" { quote = c }
+            guard c == "$" else {
+                out.unicodeScalars.append(c)
+                continue
+            }
+            let digits = chars.prefix(while: { $0.properties.numericType == .decimal && $0.isASCII })
+            guard let n = Int(String(String.UnicodeScalarView(digits))), n >= 1, n <= literals.count else { return nil }
+            chars = chars.dropFirst(digits.count)
+            out += literals[n - 1]
+            seen += 1
+        }
+        guard seen >= parameters.count, quote == nil else { return nil }
+        return "COPY (" + out + ") TO STDOUT"
+    }
+
+    /// Rows of a `COPY … TO STDOUT` in text format, one `PQgetCopyData` buffer per row.
+    final class CopyCursor: SQLCursor {
+        let database: PostgresDatabase
+        let columns: [SQLColumn]
+        let sql: String
+        private var done = false
+
+        init(database: PostgresDatabase, columns: [SQLColumn], sql: String) {
+            self.database = database
+            self.columns = columns
+            self.sql = sql
+        }
+
+        func next() throws(SQLError) -> [SQLCell]? {
+            guard !done else { return nil }
+            var buffer: UnsafeMutablePointer<CChar>?
+            let n = PQgetCopyData(database.conn, &buffer, 0)
+            if n > 0, let buffer {
+                defer { PQfreemem(buffer) }
+                return parse(UnsafeRawBufferPointer(start: buffer, count: Int(n)))
+            }
+            // -1: the end (the command's result follows); -2: an error.
+            done = true
+            var failure: SQLError?
+            while let r = PQgetResult(database.conn) {
+                if PQresultStatus(r) != PGRES_COMMAND_OK && failure == nil { failure = database.error(r, sql: sql) }
+                PQclear(r)
+            }
+            if let failure { throw failure }
+            return nil
+        }
+
+        /// One line of COPY's text format: tab-separated fields, `\N` for NULL, backslash escapes.
+        private func parse(_ line: UnsafeRawBufferPointer) -> [SQLCell] {
+            var cells: [SQLCell] = []
+            cells.reserveCapacity(columns.count)
+            var end = line.count
+            if end > 0, line[end - 1] == 10 { end -= 1 }
+            var start = 0
+            var column = 0
+            while column < columns.count {
+                var i = start
+                var escaped = false
+                while i < end, line[i] != 9 {
+                    if line[i] == 92 {
+                        escaped = true
+                        i += 1
+                    }
+                    i += 1
+                }
+                let field = UnsafeRawBufferPointer(rebasing: line[start..<min(i, end)])
+                if field.count == 2, field[0] == 92, field[1] == 78 {
+                    cells.append(.null)
+                } else if escaped {
+                    let raw = PostgresDatabase.unescapeCopy(field)
+                    cells.append(raw.withUnsafeBytes { PostgresDatabase.cell($0, type: columns[column].type) })
+                } else {
+                    cells.append(PostgresDatabase.cell(field, type: columns[column].type))
+                }
+                column += 1
+                start = i + 1
+            }
+            return cells
+        }
+
+        /// Ends the copy part way: the server is asked to cancel and the rest is read and dropped.
+        func close() {
+            guard !done else { return }
+            database.interrupt()
+            var buffer: UnsafeMutablePointer<CChar>?
+            while PQgetCopyData(database.conn, &buffer, 0) > 0 {
+                PQfreemem(buffer)
+                buffer = nil
+            }
+            while let r = PQgetResult(database.conn) { PQclear(r) }
+            done = true
+        }
+
+        deinit { close() }
+    }
+
+    /// COPY text format's escapes undone (`\\`, `\t`, `\n`, `\r`, `\b`, `\f`, `\v`, octal, `\x` hex).
+    static func unescapeCopy(_ field: UnsafeRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(field.count)
+        var i = 0
+        while i < field.count {
+            let b = field[i]
+            guard b == 92, i + 1 < field.count else {
+                out.append(b)
+                i += 1
+                continue
+            }
+            let e = field[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "v"): out.append(11)
+            case UInt8(ascii: "0")...UInt8(ascii: "7"):
+                var v = Int(e - 48)
+                var k = 0
+                while k < 2, i < field.count, field[i] >= 48, field[i] <= 55 {
+                    v = v * 8 + Int(field[i] - 48)
+                    i += 1
+                    k += 1
+                }
+                out.append(UInt8(truncatingIfNeeded: v))
+            case UInt8(ascii: "x"):
+                var v = 0
+                var k = 0
+                while k < 2, i < field.count, let h = hexValue(field[i]) {
+                    v = v * 16 + h
+                    i += 1
+                    k += 1
+                }
+                out.append(UInt8(truncatingIfNeeded: v))
+            default: out.append(e)
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ c: UInt8) -> Int? {
+        switch c {
+        case 48...57: Int(c - 48)
+        case 65...70: Int(c - 55)
+        case 97...102: Int(c - 87)
+        default: nil
+        }
+    }
+
+    /// A cell from a value in PostgreSQL's text output: numbers and booleans parsed straight from
+    /// the bytes, bytea unhexed, the rest as text.
+    static func cell(_ bytes: UnsafeRawBufferPointer, type: SQLType) -> SQLCell {
+        switch type {
+        case .bytes:
+            return .bytes(unhex(bytes))
+        case .smallint, .integer, .bigint:
+            if let v = int64(bytes) { return .integer(v) }
+        case .boolean:
+            if bytes.count == 1, bytes[0] == UInt8(ascii: "t") || bytes[0] == UInt8(ascii: "f") { return .integer(bytes[0] == UInt8(ascii: "t") ? 1 : 0) }
+        case .real, .double:
+            if let d = double(bytes) { return .real(d) }
+        default:
+            break
+        }
+        return .text(String(decoding: bytes, as: UTF8.self))
+    }
+
     final class Cursor: SQLCursor {
         let database: PostgresDatabase
         let columns: [SQLColumn]
@@ -291,19 +498,7 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
                     continue
                 }
                 let bytes = UnsafeRawBufferPointer(start: PQgetvalue(r, row, i), count: Int(PQgetlength(r, row, i)))
-                switch columns[Int(i)].type {
-                case .bytes:
-                    cells.append(.bytes(PostgresDatabase.unhex(bytes)))
-                case .smallint, .integer, .bigint:
-                    // Numbers straight from the text: no String in between.
-                    if let v = PostgresDatabase.int64(bytes) { cells.append(.integer(v)) } else { cells.append(.text(String(decoding: bytes, as: UTF8.self))) }
-                case .boolean:
-                    cells.append(bytes.count == 1 && (bytes[0] == UInt8(ascii: "t") || bytes[0] == UInt8(ascii: "f")) ? .integer(bytes[0] == UInt8(ascii: "t") ? 1 : 0) : .text(String(decoding: bytes, as: UTF8.self)))
-                case .real, .double:
-                    if let d = PostgresDatabase.double(bytes) { cells.append(.real(d)) } else { cells.append(.text(String(decoding: bytes, as: UTF8.self))) }
-                default:
-                    cells.append(.text(String(decoding: bytes, as: UTF8.self)))
-                }
+                cells.append(PostgresDatabase.cell(bytes, type: columns[Int(i)].type))
             }
             row += 1
             return cells
