@@ -35,6 +35,17 @@ public enum JDBCConnectionConfig {
         return []
     }
 
+    /// `configDef`'s validation, with the problems between keys (`crossChecks`) added to the keys
+    /// they name — what both connectors' `validate` return.
+    static func validate(_ config: [String: String], _ configDef: ConfigDef, crossChecks: (ParsedConfig) -> [ConfigProblem]) -> ConfigValidation {
+        var validation = configDef.validate(config)
+        guard validation.errorCount == 0, let parsed = try? configDef.parse(config) else { return validation }
+        for problem in crossChecks(parsed) {
+            if let i = validation.values.firstIndex(where: { $0.name == problem.key }) { validation.values[i].errors.append(problem.message) }
+        }
+        return validation
+    }
+
     /// The settings of a parsed config.
     struct Settings: Sendable {
         var url: JDBCURL

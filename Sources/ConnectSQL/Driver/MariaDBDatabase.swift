@@ -143,39 +143,23 @@ final class MariaDBDatabase: SQLConnection, @unchecked Sendable {
         var binds = [MYSQL_BIND](repeating: MYSQL_BIND(), count: parameters.count)
         var buffers: [UnsafeMutableRawPointer?] = []
         defer { buffers.forEach { free($0) } }
+        /// A malloc'd copy of `bytes` (freed after the statement ran) bound as `type`.
+        func bind(_ i: Int, _ type: enum_field_types, _ bytes: UnsafeRawBufferPointer) {
+            let b = malloc(max(1, bytes.count))!
+            if let base = bytes.baseAddress { b.copyMemory(from: base, byteCount: bytes.count) }
+            buffers.append(b)
+            binds[i].buffer_type = type
+            binds[i].buffer = b
+            binds[i].buffer_length = UInt(bytes.count)
+            binds[i].length_value = UInt(bytes.count)
+        }
         for (i, p) in parameters.enumerated() {
             switch p {
-            case .null:
-                binds[i].buffer_type = MYSQL_TYPE_NULL
-            case .integer(let v):
-                let b = malloc(8)!
-                b.storeBytes(of: v, as: Int64.self)
-                buffers.append(b)
-                binds[i].buffer_type = MYSQL_TYPE_LONGLONG
-                binds[i].buffer = b
-            case .real(let v):
-                let b = malloc(8)!
-                b.storeBytes(of: v, as: Double.self)
-                buffers.append(b)
-                binds[i].buffer_type = MYSQL_TYPE_DOUBLE
-                binds[i].buffer = b
-            case .text(let t):
-                let utf8 = Array(t.utf8)
-                let b = malloc(max(1, utf8.count))!
-                utf8.withUnsafeBytes { b.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(b), byteCount: utf8.count) }
-                buffers.append(b)
-                binds[i].buffer_type = MYSQL_TYPE_STRING
-                binds[i].buffer = b
-                binds[i].buffer_length = UInt(utf8.count)
-                binds[i].length_value = UInt(utf8.count)
-            case .bytes(let bytes):
-                let b = malloc(max(1, bytes.count))!
-                bytes.withUnsafeBytes { if let base = $0.baseAddress { b.copyMemory(from: base, byteCount: bytes.count) } }
-                buffers.append(b)
-                binds[i].buffer_type = MYSQL_TYPE_BLOB
-                binds[i].buffer = b
-                binds[i].buffer_length = UInt(bytes.count)
-                binds[i].length_value = UInt(bytes.count)
+            case .null: binds[i].buffer_type = MYSQL_TYPE_NULL
+            case .integer(let v): withUnsafeBytes(of: v) { bind(i, MYSQL_TYPE_LONGLONG, $0) }
+            case .real(let v): withUnsafeBytes(of: v) { bind(i, MYSQL_TYPE_DOUBLE, $0) }
+            case .text(let t): Array(t.utf8).withUnsafeBytes { bind(i, MYSQL_TYPE_STRING, $0) }
+            case .bytes(let b): b.withUnsafeBytes { bind(i, MYSQL_TYPE_BLOB, $0) }
             }
         }
         if !binds.isEmpty {

@@ -19,12 +19,7 @@ public final class JdbcSinkConnector: SinkConnector {
     public var configDef: ConfigDef { JdbcSinkSettings.configDef }
 
     public func validate(_ config: [String: String]) -> ConfigValidation {
-        var validation = configDef.validate(config)
-        guard validation.errorCount == 0, let parsed = try? configDef.parse(config) else { return validation }
-        for problem in JdbcSinkSettings.crossChecks(parsed) {
-            if let i = validation.values.firstIndex(where: { $0.name == problem.key }) { validation.values[i].errors.append(problem.message) }
-        }
-        return validation
+        JDBCConnectionConfig.validate(config, configDef, crossChecks: JdbcSinkSettings.crossChecks)
     }
 
     public func start(_ config: [String: String]) async throws {

@@ -31,12 +31,7 @@ public final class JdbcSourceConnector: SourceConnector {
     public func initialize(context: any ConnectorContext) { self.context = context }
 
     public func validate(_ config: [String: String]) -> ConfigValidation {
-        var validation = configDef.validate(config)
-        guard validation.errorCount == 0, let parsed = try? configDef.parse(config) else { return validation }
-        for problem in JdbcSourceSettings.crossChecks(parsed) {
-            if let i = validation.values.firstIndex(where: { $0.name == problem.key }) { validation.values[i].errors.append(problem.message) }
-        }
-        return validation
+        JDBCConnectionConfig.validate(config, configDef, crossChecks: JdbcSourceSettings.crossChecks)
     }
 
     public func start(_ config: [String: String]) async throws {
