@@ -170,10 +170,16 @@ struct JdbcKeyTests {
         try await impatient.stop()
     }
 
-    @Test("connection.attempts and connection.backoff.ms: an unreachable database is tried that many times, that far apart")
-    func connectionAttempts() async throws {
+    @Test("connection.attempts and connection.backoff.ms: an unreachable database is tried that many times, that far apart", arguments: TestDatabase.all)
+    func connectionAttempts(_ database: TestDatabase) async throws {
+        let url: String
+        switch database.kind {
+        case .sqlite: url = "jdbc:sqlite:/nonexistent-dir/x.db"
+        case .postgresql: url = "jdbc:postgresql://127.0.0.1:1/nothing"
+        case .mysql: url = "jdbc:mysql://127.0.0.1:1/nothing"
+        }
         let settings = try JDBCConnectionConfig.Settings(try JdbcSinkSettings.configDef.parse([
-            "connection.url": "jdbc:sqlite:/nonexistent-dir/x.db", "connection.attempts": "3", "connection.backoff.ms": "100",
+            "connection.url": url, "connection.attempts": "3", "connection.backoff.ms": "100",
         ]))
         let started = ContinuousClock.now
         await #expect(throws: SQLError.self) { _ = try await JDBCConnectionConfig.connect(settings) }

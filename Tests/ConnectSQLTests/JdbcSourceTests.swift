@@ -228,36 +228,37 @@ struct JdbcSourceTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
-    @Test("the connector finds tables in the catalog, filters them, spreads them over tasks.max tasks as Confluent")
-    func connectorSpreadsTables() async throws {
-        let db = try TestDatabase.all[0].fresh()
-        for n in ["a", "b", "c", "d", "e"] { try db.exec("CREATE TABLE \(db.table(n)) (id INTEGER PRIMARY KEY)") }
-        try db.exec("CREATE TABLE other (id INTEGER PRIMARY KEY)")
+    @Test("the connector finds tables in the catalog, filters them, spreads them over tasks.max tasks as Confluent", arguments: TestDatabase.all)
+    func connectorSpreadsTables(_ database: TestDatabase) async throws {
+        let db = try database.fresh()
+        for n in ["a", "b", "c", "d", "e"] { try db.exec("CREATE TABLE \(db.quote(db.table(n))) (id INT NOT NULL)") }
+        try db.exec("CREATE TABLE \(db.quote(db.table("other"))) (id INT NOT NULL)")
         let connector = JdbcSourceConnector()
         let whitelist = ["a", "b", "c", "d", "e"].map(db.table).joined(separator: ",")
         try await connector.start(db.sourceConfig(["mode": "incrementing", "table.whitelist": whitelist]))
         let configs = try await connector.taskConfigs(maxTasks: 2)
         #expect(configs.map { $0["tables"] } == [
-            ["a", "b", "c"].map { "\"\(db.table($0))\"" }.joined(separator: ","),
-            ["d", "e"].map { "\"\(db.table($0))\"" }.joined(separator: ","),
+            ["a", "b", "c"].map { db.taskTables(db.table($0)) }.joined(separator: ","),
+            ["d", "e"].map { db.taskTables(db.table($0)) }.joined(separator: ","),
         ])
         try await connector.stop()
         #expect(JdbcSourceConnector.groupPartitions([1, 2, 3, 4, 5, 6, 7], 3) == [[1, 2, 3], [4, 5], [6, 7]])
     }
 
-    @Test("a table created while the connector runs asks for a task reconfiguration (table.poll.interval.ms)")
-    func newTableReconfigures() async throws {
-        let db = try TestDatabase.all[0].fresh()
-        try db.exec("CREATE TABLE first (id INTEGER PRIMARY KEY)")
+    @Test("a table created while the connector runs asks for a task reconfiguration (table.poll.interval.ms)", arguments: TestDatabase.all)
+    func newTableReconfigures(_ database: TestDatabase) async throws {
+        let db = try database.fresh()
+        try db.exec("CREATE TABLE \(db.quote(db.table("first"))) (id INT NOT NULL)")
         let connector = JdbcSourceConnector()
         let context = RecordingConnectorContext()
         connector.initialize(context: context)
-        try await connector.start(db.sourceConfig(["mode": "incrementing", "table.poll.interval.ms": "50"]))
-        try db.exec("CREATE TABLE second (id INTEGER PRIMARY KEY)")
+        let mine = (database.kind == .sqlite ? "" : ".*\\.") + db.prefix + "_.*"
+        try await connector.start(db.sourceConfig(["mode": "incrementing", "table.poll.interval.ms": "50", "table.include.list": mine]))
+        try db.exec("CREATE TABLE \(db.quote(db.table("second"))) (id INT NOT NULL)")
         let deadline = ContinuousClock.now + .seconds(10)
         while context.reconfigurations == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(context.reconfigurations >= 1)
-        #expect(try await connector.taskConfigs(maxTasks: 1).first?["tables"] == "\"first\",\"second\"")
+        #expect(try await connector.taskConfigs(maxTasks: 1).first?["tables"] == [db.table("first"), db.table("second")].map(db.taskTables).joined(separator: ","))
         try await connector.stop()
     }
 
