@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ConnectPlugins", targets: ["ConnectPlugins"]),
         .library(name: "ConnectSQLiteDriver", targets: ["ConnectSQLiteDriver"]),
         .library(name: "ConnectSQL", targets: ["ConnectSQL"]),
+        .library(name: "ConnectKafka", targets: ["ConnectKafka"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
@@ -67,6 +68,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // Kafka as the transport (first slice: the librdkafka wrapper and Java's partitioner).
+        .target(name: "ConnectKafka", dependencies: ["ConnectKit", "ConnectRuntime", "CRdKafka"], swiftSettings: strict),
         // Every module's plugins assembled (PluginRegistry.standard): what the connect executable knows.
         .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL"], swiftSettings: strict),
         // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
@@ -121,6 +125,7 @@ let package = Package(
         ),
         .testTarget(name: "ConnectFileTests", dependencies: ["ConnectFile", "ConnectRuntime", "ConnectKit"], swiftSettings: strict),
         .testTarget(name: "ConnectSQLiteDriverTests", dependencies: ["ConnectSQLiteDriver"], swiftSettings: strict),
+        .testTarget(name: "ConnectKafkaTests", dependencies: ["ConnectKafka"], exclude: ["Vectors"], swiftSettings: strict),
         // Needs the servers scripts/sql-servers.sh starts (make test starts them).
         .testTarget(
             name: "ConnectSQLTests",

@@ -1,0 +1,437 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRdKafka
+import Foundation
+import Synchronization
+
+/// A failed librdkafka call: the error code's name (`_TRANSPORT`, `UNKNOWN_TOPIC_OR_PART`), its
+/// message, and the configuration key when a key was refused. Never holds a secret's value.
+public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// librdkafka's `rd_kafka_resp_err_t` (negative: client-side; positive: Kafka's protocol codes).
+    public var code: Int32
+    /// What went wrong.
+    public var message: String
+    /// The configuration key a configuration error is about.
+    public var key: String?
+
+    /// An error.
+    public init(code: Int32, message: String, key: String? = nil) {
+        self.code = code
+        self.message = message
+        self.key = key
+    }
+
+    init(_ err: rd_kafka_resp_err_t, _ context: String) {
+        self.init(code: err.rawValue, message: "\(context): \(String(cString: rd_kafka_err2str(err))) (\(String(cString: rd_kafka_err2name(err))))")
+    }
+
+    /// Whether trying again may succeed (librdkafka's retriable transport and broker errors).
+    public var isRetriable: Bool {
+        [RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+         RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+         RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE].map(\.rawValue).contains(code)
+    }
+
+    public var description: String { key.map { "\($0): \(message)" } ?? message }
+}
+
+/// Builds an `rd_kafka_conf_t` from string properties; a refused key is a ``KafkaError`` naming it
+/// (and librdkafka's reason), never its value (values of secret keys must not leak).
+func makeConfiguration(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {
+    let conf = rd_kafka_conf_new()!
+    var reason = [CChar](repeating: 0, count: 512)
+    for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+        if rd_kafka_conf_set(conf, key, value, &reason, reason.count) != RD_KAFKA_CONF_OK {
+            rd_kafka_conf_destroy(conf)
+            let why = reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: why, key: key)
+        }
+    }
+    return conf
+}
+
+/// Where a produced record landed (its delivery report).
+public struct KafkaDelivery: Sendable, Hashable {
+    /// The record's topic.
+    public var topic: String
+    /// The partition it was written to.
+    public var partition: Int32
+    /// Its offset in that partition.
+    public var offset: Int64
+}
+
+/// The callback of one produced record, kept alive (retained) until its delivery report.
+private final class DeliveryBox {
+    let topic: String
+    let done: @Sendable (Result<KafkaDelivery, KafkaError>) -> Void
+    init(topic: String, done: @escaping @Sendable (Result<KafkaDelivery, KafkaError>) -> Void) {
+        self.topic = topic
+        self.done = done
+    }
+}
+
+/// The delivery-report callback: runs on the producer's poll thread, once per record.
+private let deliveryReport: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = { _, message, _ in
+    guard let message, let opaque = message.pointee._private else { return }
+    let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+    let m = message.pointee
+    if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+        box.done(.failure(KafkaError(m.err, "Delivery to \(box.topic)-\(m.partition) failed")))
+    } else {
+        box.done(.success(KafkaDelivery(topic: box.topic, partition: m.partition, offset: m.offset)))
+    }
+}
+
+/// A Kafka producer (librdkafka), the only owner of its `rd_kafka_t`. Idempotent with `acks=all`
+/// unless the properties say otherwise. Delivery reports are served by a thread of its own (never
+/// Swift's cooperative pool) that calls each record's callback exactly once; ``close()`` flushes and
+/// frees the handle once.
+public final class KafkaProducer: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let stopping = StopFlag()
+    private let pollThread: Thread
+    private let closed = Mutex(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// A producer with librdkafka properties (`bootstrap.servers`, …).
+    /// - Throws: ``KafkaError`` naming a refused key, or librdkafka's reason the handle failed.
+    public init(properties: [String: String]) throws(KafkaError) {
+        var p = ["enable.idempotence": "true", "acks": "all"]
+        p.merge(properties) { $1 }
+        let conf = try makeConfiguration(p)
+        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
+        var reason = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &reason, reason.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        }
+        handle = rk
+        let h = UncheckedHandle(rk)
+        let stopping = self.stopping
+        let finished = self.finished
+        pollThread = Thread {
+            while !stopping.value.load(ordering: .acquiring) { rd_kafka_poll(h.pointer, 100) }
+            finished.signal()
+        }
+        pollThread.name = "kafka-producer-poll"
+        pollThread.start()
+    }
+
+    deinit { close() }
+
+    /// Produces one record to an explicit partition (choose it with ``JavaPartitioner`` for keyed
+    /// records). `done` is called once, on the producer's poll thread, with where it landed or why
+    /// it did not. `timestamp` in epoch milliseconds (0: the producer's clock).
+    /// - Throws: ``KafkaError`` when librdkafka refuses the record at once (queue full, unknown partition).
+    public func send(
+        topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0,
+        done: @escaping @Sendable (Result<KafkaDelivery, KafkaError>) -> Void
+    ) throws(KafkaError) {
+        let box = Unmanaged.passRetained(DeliveryBox(topic: topic, done: done)).toOpaque()
+        var hdrs: OpaquePointer?
+        if !headers.isEmpty {
+            hdrs = rd_kafka_headers_new(headers.count)
+            for (name, v) in headers {
+                if let v { v.withUnsafeBytes { _ = rd_kafka_header_add(hdrs, name, -1, $0.baseAddress, $0.count) } } else { rd_kafka_header_add(hdrs, name, -1, nil, 0) }
+            }
+        }
+        let err = withOptionalBytes(key) { k, kn in
+            withOptionalBytes(value) { v, vn in ck_produce(handle, topic, partition, k, kn, v, vn, timestamp, hdrs, box) }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if let hdrs { rd_kafka_headers_destroy(hdrs) }
+            Unmanaged<DeliveryBox>.fromOpaque(box).release()
+            throw KafkaError(err, "Producing to \(topic)-\(partition) failed")
+        }
+    }
+
+    /// Waits (blocking) until every record sent so far has its delivery report, at most `timeout`.
+    /// - Throws: ``KafkaError`` (`_TIMED_OUT`) when records are still in flight.
+    public func flush(timeout: Duration) throws(KafkaError) {
+        let err = rd_kafka_flush(handle, Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Flushing the producer") }
+    }
+
+    /// The number of partitions of `topic` (from the cluster's metadata; blocks at most `timeout`).
+    public func partitionCount(_ topic: String, timeout: Duration = .seconds(10)) throws(KafkaError) -> Int32 {
+        try KafkaMetadata.partitionCount(handle, topic, timeout)
+    }
+
+    /// Flushes what is in flight (up to 10 s), stops the poll thread and frees the handle. Records
+    /// still undelivered then get a failed delivery report. Idempotent.
+    public func close() {
+        let first = closed.withLock { c -> Bool in
+            defer { c = true }
+            return !c
+        }
+        guard first else { return }
+        _ = rd_kafka_flush(handle, 10_000)
+        stopping.value.store(true, ordering: .releasing)
+        finished.wait()
+        rd_kafka_destroy(handle)
+    }
+}
+
+/// Tells a poll thread to end.
+final class StopFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
+
+/// An `rd_kafka_t*` handed to a thread the owner joins before freeing it.
+struct UncheckedHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+}
+
+func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+    guard let bytes else { return body(nil, 0) }
+    return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+}
+
+enum KafkaMetadata {
+    static func partitionCount(_ rk: OpaquePointer, _ topic: String, _ timeout: Duration) throws(KafkaError) -> Int32 {
+        let rkt = rd_kafka_topic_new(rk, topic, nil)
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let err = rd_kafka_metadata(rk, 0, rkt, &metadata, ms)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, "Reading the metadata of \(topic)") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0 else { throw KafkaError(code: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue, message: "Topic \(topic) does not exist") }
+        let t = metadata.pointee.topics[0]
+        if t.err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(t.err, "Reading the metadata of \(topic)") }
+        return t.partition_cnt
+    }
+}
+
+/// A consumed record.
+public struct KafkaRecord: Sendable, Hashable {
+    /// Its topic.
+    public var topic: String
+    /// Its partition.
+    public var partition: Int32
+    /// Its offset.
+    public var offset: Int64
+    /// The key bytes (nil for a null key).
+    public var key: [UInt8]?
+    /// The value bytes (nil for a tombstone).
+    public var value: [UInt8]?
+    /// Epoch milliseconds (-1 when the record has none).
+    public var timestamp: Int64
+    /// The headers in order (a nil value for a null header).
+    public var headers: [KafkaHeader]
+}
+
+/// One record header.
+public struct KafkaHeader: Sendable, Hashable {
+    /// The header's key.
+    public var key: String
+    /// Its value (nil for null).
+    public var value: [UInt8]?
+}
+
+/// A group assignment change, as the group coordinator decided it.
+public enum KafkaRebalance: Sendable, Hashable {
+    /// These partitions were given to this member.
+    case assigned([KafkaPartition])
+    /// These partitions were taken away.
+    case revoked([KafkaPartition])
+}
+
+/// A topic partition.
+public struct KafkaPartition: Sendable, Hashable {
+    /// The topic.
+    public var topic: String
+    /// The partition number.
+    public var partition: Int32
+}
+
+/// Where a consumer's rebalance callback writes what it did (read by the owner after each poll).
+private final class RebalanceLog: @unchecked Sendable {
+    let events = Mutex<[KafkaRebalance]>([])
+}
+
+private func partitions(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [KafkaPartition] {
+    guard let list else { return [] }
+    return (0..<Int(list.pointee.cnt)).map { i in
+        let p = list.pointee.elems[i]
+        return KafkaPartition(topic: String(cString: p.topic), partition: p.partition)
+    }
+}
+
+/// The rebalance callback (eager protocol): apply the coordinator's decision and note it.
+private let rebalance: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {
+    rk, err, list, opaque in
+    let log = opaque.map { Unmanaged<RebalanceLog>.fromOpaque($0).takeUnretainedValue() }
+    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        rd_kafka_assign(rk, list)
+        log?.events.withLock { $0.append(.assigned(partitions(list))) }
+    } else {
+        log?.events.withLock { $0.append(.revoked(partitions(list))) }
+        rd_kafka_assign(rk, nil)
+    }
+}
+
+/// A Kafka consumer in a group (librdkafka), the only owner of its `rd_kafka_t`. Offsets are
+/// committed only when the owner says (`enable.auto.commit=false`); the group coordinator's
+/// assignments and revocations are reported by ``poll(max:timeout:)``. Every call blocks: call it
+/// from a thread of your own.
+public final class KafkaConsumer: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let log: RebalanceLog
+    private let logOpaque: UnsafeMutableRawPointer
+    private let closed = Mutex(false)
+
+    /// A consumer with librdkafka properties; `group.id` is required.
+    /// - Throws: ``KafkaError`` naming a refused key.
+    public init(properties: [String: String]) throws(KafkaError) {
+        guard properties["group.id"] != nil else { throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: "a consumer needs a group.id", key: "group.id") }
+        var p = ["enable.auto.commit": "false", "auto.offset.reset": "earliest", "enable.partition.eof": "false"]
+        p.merge(properties) { $1 }
+        let conf = try makeConfiguration(p)
+        log = RebalanceLog()
+        logOpaque = Unmanaged.passRetained(log).toOpaque()
+        rd_kafka_conf_set_opaque(conf, logOpaque)
+        rd_kafka_conf_set_rebalance_cb(conf, rebalance)
+        var reason = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &reason, reason.count) else {
+            rd_kafka_conf_destroy(conf)
+            Unmanaged<RebalanceLog>.fromOpaque(logOpaque).release()
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        }
+        handle = rk
+        rd_kafka_poll_set_consumer(rk)
+    }
+
+    deinit {
+        close()
+        Unmanaged<RebalanceLog>.fromOpaque(logOpaque).release()
+    }
+
+    /// Joins the group for these topics (a name starting with `^` is a regular expression, as
+    /// Kafka Connect's `topics.regex`).
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for t in topics { rd_kafka_topic_partition_list_add(list, t, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Subscribing to \(topics.joined(separator: ","))") }
+    }
+
+    /// Up to `max` records, waiting at most `timeout` for the first; and the rebalances that happened
+    /// meanwhile (assignments are applied before records of the new partitions arrive).
+    /// - Throws: ``KafkaError`` for a consumer error (an unknown topic, a broker failure).
+    public func poll(max: Int, timeout: Duration) throws(KafkaError) -> (records: [KafkaRecord], rebalances: [KafkaRebalance]) {
+        var records: [KafkaRecord] = []
+        var wait = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        while records.count < max {
+            guard let m = rd_kafka_consumer_poll(handle, wait) else { break }
+            defer { rd_kafka_message_destroy(m) }
+            wait = 0
+            let msg = m.pointee
+            if msg.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if msg.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+                throw KafkaError(msg.err, "Consuming")
+            }
+            let key = msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) }
+            let value = msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) }
+            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let ts = rd_kafka_message_timestamp(m, &type)
+            var headers: [KafkaHeader] = []
+            var hdrs: OpaquePointer?
+            if rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
+                var i = 0
+                var name: UnsafePointer<CChar>?
+                var val: UnsafeRawPointer?
+                var size = 0
+                while rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    headers.append(KafkaHeader(key: String(cString: name!), value: val.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                    i += 1
+                }
+            }
+            records.append(KafkaRecord(
+                topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition, offset: msg.offset, key: key, value: value,
+                timestamp: ts, headers: headers))
+        }
+        let rebalances = log.events.withLock { e -> [KafkaRebalance] in
+            defer { e = [] }
+            return e
+        }
+        return (records, rebalances)
+    }
+
+    /// Commits these positions (the offset of the next record to read, per partition) synchronously.
+    public func commit(_ positions: [KafkaPartition: Int64]) throws(KafkaError) {
+        guard !positions.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(positions.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (p, offset) in positions { rd_kafka_topic_partition_list_add(list, p.topic, p.partition)!.pointee.offset = offset }
+        let err = rd_kafka_commit(handle, list, 0)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Committing offsets") }
+    }
+
+    /// The group's committed positions of these partitions (-1001 when none), blocking at most `timeout`.
+    public func committed(_ partitions: [KafkaPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> [KafkaPartition: Int64] {
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for p in partitions { rd_kafka_topic_partition_list_add(list, p.topic, p.partition) }
+        let err = rd_kafka_committed(handle, list, Int32(clamping: timeout.components.seconds * 1000))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Reading committed offsets") }
+        var out: [KafkaPartition: Int64] = [:]
+        for i in 0..<Int(list!.pointee.cnt) {
+            let e = list!.pointee.elems[i]
+            out[KafkaPartition(topic: String(cString: e.topic), partition: e.partition)] = e.offset
+        }
+        return out
+    }
+
+    /// Leaves the group (revoking its partitions) and frees the handle. Idempotent.
+    public func close() {
+        let first = closed.withLock { c -> Bool in
+            defer { c = true }
+            return !c
+        }
+        guard first else { return }
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+    }
+}
+
+/// librdkafka's in-process mock cluster (`rdkafka_mock.h`): the real Kafka protocol on 127.0.0.1
+/// ports, for tests and demos. Clients connect with ``bootstrapServers``.
+public final class KafkaMockCluster: @unchecked Sendable {
+    private let owner: OpaquePointer
+    private let cluster: OpaquePointer
+    /// `host:port,…` of the mock brokers.
+    public let bootstrapServers: String
+
+    /// A cluster of `brokers` brokers.
+    /// - Throws: ``KafkaError`` when librdkafka cannot make one.
+    public init(brokers: Int32 = 3) throws(KafkaError) {
+        let conf = try makeConfiguration(["log_level": "0"])
+        var reason = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &reason, reason.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: "mock cluster: " + reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        }
+        guard let mc = rd_kafka_mock_cluster_new(rk, brokers) else {
+            rd_kafka_destroy(rk)
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: "librdkafka could not start a mock cluster")
+        }
+        owner = rk
+        cluster = mc
+        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(mc))
+    }
+
+    /// Creates a topic with this many partitions.
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1) throws(KafkaError) {
+        let err = rd_kafka_mock_topic_create(cluster, name, partitions, replicationFactor)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Creating topic \(name)") }
+    }
+
+    deinit {
+        rd_kafka_mock_cluster_destroy(cluster)
+        rd_kafka_destroy(owner)
+    }
+}

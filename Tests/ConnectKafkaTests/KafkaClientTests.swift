@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ConnectKafka
+
+@Suite("Java's partitioner")
+struct JavaPartitionerTests {
+    /// scripts/gen-kafka-vectors.sh: kafka-clients' Utils.murmur2 and BuiltInPartitioner.partitionForKey
+    /// on 2000 keys (every length up to 63, random bytes, Kafka Connect offset keys).
+    @Test("murmur2 and the partition of every key agree with kafka-clients")
+    func vectors() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/partitioner.jsonl")
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2000)
+        for line in lines {
+            let v = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let hex = v["key"] as! String
+            var key: [UInt8] = []
+            var i = hex.startIndex
+            while i < hex.endIndex {
+                let j = hex.index(i, offsetBy: 2)
+                key.append(UInt8(hex[i..<j], radix: 16)!)
+                i = j
+            }
+            #expect(JavaPartitioner.murmur2(key) == Int32(v["murmur2"] as! Int), "key \(hex)")
+            for (count, partition) in v["partitions"] as! [String: Int] {
+                #expect(JavaPartitioner.partition(forKey: key, partitions: Int32(count)!) == Int32(partition), "key \(hex), \(count) partitions")
+            }
+        }
+    }
+}
+
+@Suite("librdkafka wrapper on the mock cluster", .serialized)
+struct KafkaClientTests {
+    @Test("a refused librdkafka property is an error naming the key, never the value")
+    func badProperty() {
+        #expect {
+            _ = try KafkaProducer(properties: ["bootstrap.servers": "127.0.0.1:1", "no.such.property": "s3cret"])
+        } throws: { error in
+            let e = error as! KafkaError
+            return e.key == "no.such.property" && !e.description.contains("s3cret")
+        }
+        #expect(throws: KafkaError.self) { _ = try KafkaConsumer(properties: ["bootstrap.servers": "127.0.0.1:1"]) }
+    }
+
+    @Test("produce keyed records to Java's partitions, consume them in a group, commit, and a new member resumes after the commit")
+    func produceConsumeCommit() async throws {
+        let cluster = try KafkaMockCluster(brokers: 3)
+        try cluster.createTopic("orders", partitions: 6)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "5"])
+        #expect(try producer.partitionCount("orders") == 6)
+        let delivered = Mutex<[KafkaDelivery]>([])
+        let failed = Mutex<[KafkaError]>([])
+        for i in 0..<600 {
+            let key = Array("order-\(i)".utf8)
+            try producer.send(
+                topic: "orders", partition: JavaPartitioner.partition(forKey: key, partitions: 6), key: key, value: Array("{\"id\":\(i)}".utf8),
+                headers: [("trace", Array("t\(i)".utf8)), ("empty", nil)], timestamp: 1_700_000_000_000 + Int64(i)
+            ) { result in
+                switch result {
+                case .success(let d): delivered.withLock { $0.append(d) }
+                case .failure(let e): failed.withLock { $0.append(e) }
+                }
+            }
+        }
+        try producer.flush(timeout: .seconds(30))
+        #expect(delivered.withLock { $0.count } == 600)
+        #expect(failed.withLock { $0.isEmpty })
+        producer.close()
+
+        let properties = [
+            "bootstrap.servers": cluster.bootstrapServers, "group.id": "connect-sink", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
+        ]
+        // Blocking calls on a thread of their own.
+        let (first, assigned) = try await onThread { () throws -> ([KafkaRecord], Set<KafkaPartition>) in
+            let consumer = try KafkaConsumer(properties: properties)
+            defer { consumer.close() }
+            try consumer.subscribe(["orders"])
+            var records: [KafkaRecord] = []
+            var assigned = Set<KafkaPartition>()
+            let deadline = Date().addingTimeInterval(30)
+            while records.count < 400 && Date() < deadline {
+                let (batch, rebalances) = try consumer.poll(max: 100, timeout: .milliseconds(200))
+                for r in rebalances { if case .assigned(let ps) = r { assigned.formUnion(ps) } }
+                records += batch
+            }
+            // Commit exactly the first 400 records' positions.
+            let taken = Array(records.prefix(400))
+            var positions: [KafkaPartition: Int64] = [:]
+            for r in taken { positions[KafkaPartition(topic: r.topic, partition: r.partition)] = max(positions[KafkaPartition(topic: r.topic, partition: r.partition)] ?? 0, r.offset + 1) }
+            try consumer.commit(positions)
+            return (taken, assigned)
+        }
+        #expect(assigned.count == 6)
+        let sample = try #require(first.first)
+        let n = Int(String(decoding: sample.key!, as: UTF8.self).dropFirst(6))!
+        #expect(sample.partition == JavaPartitioner.partition(forKey: sample.key!, partitions: 6))
+        #expect(sample.value == Array("{\"id\":\(n)}".utf8))
+        #expect(sample.headers == [KafkaHeader(key: "trace", value: Array("t\(n)".utf8)), KafkaHeader(key: "empty", value: nil)])
+        #expect(sample.timestamp == 1_700_000_000_000 + Int64(n))
+
+        let rest = try await onThread { () throws -> [KafkaRecord] in
+            let consumer = try KafkaConsumer(properties: properties)
+            defer { consumer.close() }
+            try consumer.subscribe(["orders"])
+            var records: [KafkaRecord] = []
+            let deadline = Date().addingTimeInterval(30)
+            while records.count < 200 && Date() < deadline { records += try consumer.poll(max: 100, timeout: .milliseconds(200)).records }
+            return records
+        }
+        // Every record once across the two members: the second starts where the first committed.
+        let seen = (first + rest).map { String(decoding: $0.key!, as: UTF8.self) }
+        #expect(seen.count == 600)
+        #expect(Set(seen).count == 600)
+    }
+
+    func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+}
