@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(name: "ConnectFileTests", dependencies: ["ConnectFile", "ConnectRuntime", "ConnectKit"], swiftSettings: strict),
         .testTarget(name: "ConnectSQLiteDriverTests", dependencies: ["ConnectSQLiteDriver"], swiftSettings: strict),
-        .testTarget(name: "ConnectKafkaTests", dependencies: ["ConnectKafka"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(name: "ConnectKafkaTests", dependencies: ["ConnectKafka", "ConnectKit", "ConnectRuntime"], exclude: ["Vectors"], swiftSettings: strict),
         // Needs the servers scripts/sql-servers.sh starts (make test starts them).
         .testTarget(
             name: "ConnectSQLTests",

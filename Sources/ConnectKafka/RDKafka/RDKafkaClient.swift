@@ -283,12 +283,17 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let logOpaque: UnsafeMutableRawPointer
     private let closed = Mutex(false)
 
-    /// A consumer with librdkafka properties; `group.id` is required.
+    /// A consumer with librdkafka properties; `group.id` is required for ``subscribe(_:)`` and
+    /// commits (a consumer that only ``assign(_:)``s partitions needs none).
     /// - Throws: ``KafkaError`` naming a refused key.
-    public init(properties: [String: String]) throws(KafkaError) {
-        guard properties["group.id"] != nil else { throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: "a consumer needs a group.id", key: "group.id") }
+    public init(properties: [String: String], requireGroup: Bool = true) throws(KafkaError) {
+        if requireGroup, properties["group.id"] == nil {
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: "a consumer needs a group.id", key: "group.id")
+        }
         var p = ["enable.auto.commit": "false", "auto.offset.reset": "earliest", "enable.partition.eof": "false"]
         p.merge(properties) { $1 }
+        // librdkafka's assign needs a group id even when no group is joined: a private one, never committed to.
+        if p["group.id"] == nil { p["group.id"] = "connectkit-reader-\(UInt64.random(in: 0...UInt64.max))" }
         let conf = try makeConfiguration(p)
         log = RebalanceLog()
         logOpaque = Unmanaged.passRetained(log).toOpaque()
@@ -359,6 +364,29 @@ public final class KafkaConsumer: @unchecked Sendable {
             return e
         }
         return (records, rebalances)
+    }
+
+    /// Reads these partitions from these offsets, outside any group (`rd_kafka_assign`).
+    public func assign(_ positions: [KafkaPartition: Int64]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(positions.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (p, offset) in positions { rd_kafka_topic_partition_list_add(list, p.topic, p.partition)!.pointee.offset = offset }
+        let err = rd_kafka_assign(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Assigning partitions") }
+    }
+
+    /// The low and high watermarks of a partition (the first offset and the offset after the last).
+    public func watermarks(_ p: KafkaPartition, timeout: Duration = .seconds(10)) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(handle, p.topic, p.partition, &low, &high, Int32(clamping: timeout.components.seconds * 1000))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Reading the watermarks of \(p.topic)-\(p.partition)") }
+        return (low, high)
+    }
+
+    /// The number of partitions of `topic` (cluster metadata; blocks at most `timeout`).
+    public func partitionCount(_ topic: String, timeout: Duration = .seconds(10)) throws(KafkaError) -> Int32 {
+        try KafkaMetadata.partitionCount(handle, topic, timeout)
     }
 
     /// Commits these positions (the offset of the next record to read, per partition) synchronously.
