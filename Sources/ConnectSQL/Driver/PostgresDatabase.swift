@@ -181,13 +181,7 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         // out (what psql's \copy uses): its parameters are numbers and timestamps the connector
         // formatted, written in as literals (COPY takes no parameters).
         if let copy = PostgresDatabase.copyStatement(sql, parameters) {
-            let started = PQexec(conn, copy)
-            guard let started, PQresultStatus(started) == PGRES_COPY_OUT else {
-                let e = error(started, sql: copy)
-                PQclear(started)
-                throw e
-            }
-            PQclear(started)
+            try startCopy(copy, expecting: PGRES_COPY_OUT)
             return CopyCursor(database: self, columns: columns, sql: copy)
         }
         // Otherwise rows come through a server-side cursor, FETCHed 2000 at a time: memory stays
@@ -577,13 +571,7 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
     /// tab, newline and carriage return escaped; bytea as `\\x…`). Returns the rows copied.
     func copyRows(_ table: TableID, columns: [String], rows: [[SQLCell]]) throws(SQLError) -> Int {
         let sql = "COPY \(dialect.quote(table)) (" + columns.map(dialect.quote).joined(separator: ",") + ") FROM STDIN"
-        let started = PQexec(conn, sql)
-        guard let started, PQresultStatus(started) == PGRES_COPY_IN else {
-            let e = error(started, sql: sql)
-            PQclear(started)
-            throw e
-        }
-        PQclear(started)
+        try startCopy(sql, expecting: PGRES_COPY_IN)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 18)
         func flush() -> Bool {
@@ -623,6 +611,17 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         }
         if let failure { throw failure }
         return copied
+    }
+
+    /// Runs a COPY statement; the connection is then in the copy state `expecting` (in or out).
+    private func startCopy(_ sql: String, expecting status: ExecStatusType) throws(SQLError) {
+        let started = PQexec(conn, sql)
+        guard let started, PQresultStatus(started) == status else {
+            let e = error(started, sql: sql)
+            PQclear(started)
+            throw e
+        }
+        PQclear(started)
     }
 
     static func appendEscaped(_ text: String.UTF8View, to buffer: inout [UInt8]) {
