@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "connect",
             dependencies: [
-                "ConnectKit", "ConnectRuntime", "ConnectPlugins",
+                "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,7 +125,11 @@ let package = Package(
         ),
         .testTarget(name: "ConnectFileTests", dependencies: ["ConnectFile", "ConnectRuntime", "ConnectKit"], swiftSettings: strict),
         .testTarget(name: "ConnectSQLiteDriverTests", dependencies: ["ConnectSQLiteDriver"], swiftSettings: strict),
-        .testTarget(name: "ConnectKafkaTests", dependencies: ["ConnectKafka", "ConnectKit", "ConnectRuntime"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(
+            name: "ConnectKafkaTests",
+            dependencies: ["ConnectKafka", "ConnectKit", "ConnectRuntime", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Vectors"], swiftSettings: strict
+        ),
         // Needs the servers scripts/sql-servers.sh starts (make test starts them).
         .testTarget(
             name: "ConnectSQLTests",

@@ -1,4 +1,5 @@
 import ConnectKit
+import ConnectKafka
 import ConnectRuntime
 import ConnectPlugins
 #if canImport(Glibc)
@@ -81,7 +82,10 @@ struct LoadedConfiguration {
         }
         for (k, v) in defaults where workerProps[k] == nil { workerProps[k] = v }
         do {
-            worker = try Worker(config: try WorkerConfig(workerProps), registry: .standard, logger: logger)
+            let workerConfig = try WorkerConfig(workerProps)
+            // Like connect-standalone: with bootstrap.servers, topics are Kafka's (offsets stay in the file).
+            let transport: (any Transport)? = workerConfig.bootstrapServers.isEmpty ? nil : KafkaTransport(properties: KafkaTransport.clientProperties(workerProps))
+            worker = try Worker(config: workerConfig, registry: .standard, transport: transport, logger: logger)
         } catch {
             problems.append(FileProblem(file: workerFile ?? "worker", message: "\(error)"))
             workerValid = false

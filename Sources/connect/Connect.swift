@@ -14,7 +14,7 @@ struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connect",
         abstract: "Run Kafka Connect connectors in-process.",
-        subcommands: [Standalone.self, Validate.self, Topics.self, Plugins.self, Demo.self],
+        subcommands: [Standalone.self, Validate.self, Topics.self, Plugins.self, MockBroker.self, Demo.self],
         defaultSubcommand: Demo.self)
 }
 

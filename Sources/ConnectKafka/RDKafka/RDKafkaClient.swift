@@ -414,6 +414,97 @@ public final class KafkaConsumer: @unchecked Sendable {
         return out
     }
 
+    private func list(_ partitions: [KafkaPartition]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        for p in partitions { rd_kafka_topic_partition_list_add(list, p.topic, p.partition) }
+        return list
+    }
+
+    /// Stops fetching these partitions until ``resume(_:)``.
+    public func pause(_ partitions: [KafkaPartition]) {
+        guard !partitions.isEmpty else { return }
+        let l = list(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(l) }
+        _ = rd_kafka_pause_partitions(handle, l)
+    }
+
+    /// Fetches these paused partitions again.
+    public func resume(_ partitions: [KafkaPartition]) {
+        guard !partitions.isEmpty else { return }
+        let l = list(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(l) }
+        _ = rd_kafka_resume_partitions(handle, l)
+    }
+
+    /// Moves assigned partitions to these positions (the next record read is at that offset).
+    public func seek(_ positions: [KafkaPartition: Int64]) {
+        guard !positions.isEmpty else { return }
+        let l = rd_kafka_topic_partition_list_new(Int32(positions.count))
+        defer { rd_kafka_topic_partition_list_destroy(l) }
+        for (p, offset) in positions { rd_kafka_topic_partition_list_add(l, p.topic, p.partition)!.pointee.offset = offset }
+        if let error = rd_kafka_seek_partitions(handle, l, 5000) { rd_kafka_error_destroy(error) }
+    }
+
+    /// Makes a ``poll(max:timeout:)`` blocked on another thread return early (`rd_kafka_yield`).
+    public func wakeup() { rd_kafka_yield(handle) }
+
+    /// Every partition of every topic the cluster has (metadata).
+    public func allPartitions(timeout: Duration = .seconds(10)) throws(KafkaError) -> [KafkaPartition] {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle, 1, nil, &metadata, Int32(clamping: timeout.components.seconds * 1000))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, "Reading the cluster's metadata") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        var out: [KafkaPartition] = []
+        for t in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[t]
+            let name = String(cString: topic.topic)
+            for p in 0..<Int(topic.partition_cnt) { out.append(KafkaPartition(topic: name, partition: topic.partitions[p].id)) }
+        }
+        return out
+    }
+
+    /// Runs an admin request whose result arrives as an event on a queue of its own; returns the
+    /// event's error, if any.
+    private func admin(_ what: String, _ request: (OpaquePointer?) -> Void, groupError: (OpaquePointer) -> rd_kafka_resp_err_t?) throws(KafkaError) {
+        let queue = rd_kafka_queue_new(handle)
+        defer { rd_kafka_queue_destroy(queue) }
+        request(queue)
+        guard let event = rd_kafka_queue_poll(queue, 30_000) else { throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "\(what): no answer in 30 s") }
+        defer { rd_kafka_event_destroy(event) }
+        let err = rd_kafka_event_error(event)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, what) }
+        if let e = groupError(event), e != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(e, what) }
+    }
+
+    private static func firstGroupError(_ groups: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int) -> rd_kafka_resp_err_t? {
+        guard let groups, count > 0, let g = groups[0], let e = rd_kafka_group_result_error(g) else { return nil }
+        return rd_kafka_error_code(e)
+    }
+
+    /// Deletes a consumer group (it must have no active member).
+    public func deleteGroup(_ group: String) throws(KafkaError) {
+        var request: OpaquePointer? = rd_kafka_DeleteGroup_new(group)
+        defer { rd_kafka_DeleteGroup_destroy(request) }
+        try admin("Deleting group \(group)", { queue in rd_kafka_DeleteGroups(handle, &request, 1, nil, queue) }) { event in
+            var count = 0
+            let groups = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(event), &count)
+            return KafkaConsumer.firstGroupError(UnsafeMutablePointer(mutating: groups), count)
+        }
+    }
+
+    /// Deletes a group's committed offsets of these partitions.
+    public func deleteCommittedOffsets(group: String, _ partitions: [KafkaPartition]) throws(KafkaError) {
+        let l = list(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(l) }
+        var request: OpaquePointer? = rd_kafka_DeleteConsumerGroupOffsets_new(group, l)
+        defer { rd_kafka_DeleteConsumerGroupOffsets_destroy(request) }
+        try admin("Deleting offsets of group \(group)", { queue in rd_kafka_DeleteConsumerGroupOffsets(handle, &request, 1, nil, queue) }) { event in
+            var count = 0
+            let groups = rd_kafka_DeleteConsumerGroupOffsets_result_groups(rd_kafka_event_DeleteConsumerGroupOffsets_result(event), &count)
+            return KafkaConsumer.firstGroupError(UnsafeMutablePointer(mutating: groups), count)
+        }
+    }
+
     /// Leaves the group (revoking its partitions) and frees the handle. Idempotent.
     public func close() {
         let first = closed.withLock { c -> Bool in

@@ -1,0 +1,233 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRdKafka
+public import ConnectKit
+public import ConnectRuntime
+import Foundation
+import Synchronization
+
+/// The runtime's transport over a real Kafka cluster (librdkafka): connectors joined by topics
+/// meet in Kafka topics, sink tasks consume in Kafka consumer groups (`connect-<name>`), and the
+/// group coordinator — not ConnectKit — decides which member reads which partition. Pass it to the
+/// worker: `Worker(config:registry:transport: KafkaTransport(properties: ["bootstrap.servers": …]))`.
+///
+/// Keyed records go to the partition Java's producer would choose (``JavaPartitioner``); records
+/// without a key to the one librdkafka chooses. Every producer call and every consumer call blocks
+/// the calling task's own thread (the runtime runs each task on one), never Swift's cooperative pool.
+public final class KafkaTransport: Transport {
+    private let properties: [String: String]
+
+    /// A transport over the cluster these librdkafka properties name (`bootstrap.servers`,
+    /// security keys, …); they are given to every producer and consumer it makes.
+    public init(properties: [String: String]) {
+        self.properties = properties
+    }
+
+    public func makeProducer(clientID: String) throws -> any TransportProducer {
+        try KafkaTransportProducer(properties: properties.merging(["client.id": clientID]) { a, _ in a })
+    }
+
+    public func makeConsumer(group: String, clientID: String) throws -> any TransportConsumer {
+        var p = ["session.timeout.ms": "10000", "heartbeat.interval.ms": "1000"]
+        p.merge(properties) { $1 }
+        p["group.id"] = group
+        p["client.id"] = p["client.id"] ?? clientID
+        return try KafkaTransportConsumer(properties: p)
+    }
+
+    /// The librdkafka properties of a Kafka Connect worker's: `bootstrap.servers` and the security
+    /// keys librdkafka shares with Java's clients (`security.protocol`, `sasl.mechanism`,
+    /// `sasl.username`/`sasl.password`, `ssl.ca.location`, …), passed through as they are. (Kafka's
+    /// `producer.*`/`consumer.*` prefixes and Java-only names come with the rest of Kafka mode.)
+    public static func clientProperties(_ worker: [String: String]) -> [String: String] {
+        worker.filter { k, _ in
+            k == "bootstrap.servers" || k == "security.protocol" || k.hasPrefix("sasl.") && !k.hasPrefix("sasl.jaas") || k.hasPrefix("ssl.") && !k.hasPrefix("ssl.truststore") && !k.hasPrefix("ssl.keystore")
+        }
+    }
+
+    /// Kafka's groups live on the cluster: nothing to prepare.
+    public func expectGroup(_ group: String, subscription: Subscription) {}
+
+    /// The group's committed positions on every topic the cluster has (what Kafka Connect's
+    /// `GET /connectors/{name}/offsets` shows for a sink).
+    public func committedOffsets(group: String) async throws -> [TopicPartition: Int64] {
+        let properties = properties
+        return try await offThread {
+            let consumer = try KafkaConsumer(properties: properties.merging(["group.id": group]) { $1 })
+            defer { consumer.close() }
+            let all = try consumer.allPartitions()
+            let committed = try consumer.committed(all)
+            var out: [TopicPartition: Int64] = [:]
+            for (p, offset) in committed where offset >= 0 { out[TopicPartition(topic: p.topic, partition: p.partition)] = offset }
+            return out
+        }
+    }
+
+    /// Sets (a position) or deletes (nil) the group's committed offsets; the group must have no
+    /// active member, as Kafka requires.
+    public func alterCommittedOffsets(group: String, _ offsets: [TopicPartition: Int64?]) async throws {
+        let properties = properties
+        try await offThread {
+            let consumer = try KafkaConsumer(properties: properties.merging(["group.id": group]) { $1 })
+            defer { consumer.close() }
+            var set: [KafkaPartition: Int64] = [:]
+            var delete: [KafkaPartition] = []
+            for (tp, offset) in offsets {
+                let p = KafkaPartition(topic: tp.topic, partition: tp.partition)
+                if let offset { set[p] = offset } else { delete.append(p) }
+            }
+            try consumer.commit(set)
+            if !delete.isEmpty { try consumer.deleteCommittedOffsets(group: group, delete) }
+        }
+    }
+
+    public func deleteGroup(_ group: String) async throws {
+        let properties = properties
+        try await offThread {
+            let consumer = try KafkaConsumer(properties: properties, requireGroup: false)
+            defer { consumer.close() }
+            try consumer.deleteGroup(group)
+        }
+    }
+
+    public func shutdown() {}
+}
+
+/// Runs blocking librdkafka work on a thread of its own (admin calls come from the herder, which
+/// may be on Swift's cooperative pool).
+func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// A worker's producer over ``KafkaProducer``: acknowledges each record's `RecordDelivery` from
+/// its delivery report.
+final class KafkaTransportProducer: TransportProducer {
+    private let producer: KafkaProducer
+    private let partitionCounts = Mutex<[String: Int32]>([:])
+
+    init(properties: [String: String]) throws {
+        producer = try KafkaProducer(properties: properties)
+    }
+
+    private func partitions(_ topic: String) throws -> Int32 {
+        if let n = partitionCounts.withLock({ $0[topic] }) { return n }
+        let n = try producer.partitionCount(topic)
+        partitionCounts.withLock { $0[topic] = n }
+        return n
+    }
+
+    func send(_ records: [OutgoingRecord]) throws {
+        for r in records {
+            let partition: Int32
+            if let p = r.partition {
+                partition = p
+            } else if let key = r.record.key {
+                partition = JavaPartitioner.partition(forKey: key, partitions: try partitions(r.topic))
+            } else {
+                partition = -1  // RD_KAFKA_PARTITION_UA: librdkafka's partitioner
+            }
+            let delivery = r.delivery
+            try producer.send(
+                topic: r.topic, partition: partition, key: r.record.key, value: r.record.value,
+                headers: r.record.headers.map { ($0.key, $0.value) }, timestamp: r.record.timestamp ?? 0
+            ) { result in
+                switch result {
+                case .success: delivery.succeeded()
+                case .failure(let e): delivery.failed(e)
+                }
+            }
+        }
+    }
+
+    func flush(until deadline: ContinuousClock.Instant) async -> Bool {
+        let left = deadline - ContinuousClock.now
+        return (try? producer.flush(timeout: max(left, .zero))) != nil
+    }
+
+    func close() { producer.close() }
+}
+
+/// A worker's group consumer over ``KafkaConsumer``: one event per poll — revocations, then
+/// assignments, then records, in the order the coordinator and the broker gave them.
+final class KafkaTransportConsumer: TransportConsumer, @unchecked Sendable {
+    private let consumer: KafkaConsumer
+    private struct State {
+        var pending: [ConsumerEvent] = []
+        var assignment: Set<TopicPartition> = []
+        /// A subscription librdkafka refused, thrown by the next poll (the SPI's subscribe cannot throw).
+        var subscribeError: KafkaError?
+    }
+    private let state = Mutex(State())
+
+    init(properties: [String: String]) throws {
+        consumer = try KafkaConsumer(properties: properties)
+    }
+
+    func subscribe(_ subscription: Subscription) {
+        do {
+            switch subscription {
+            case .topics(let names): try consumer.subscribe(names.sorted())
+            case .pattern(let regex): try consumer.subscribe(["^" + regex])
+            }
+        } catch {
+            state.withLock { $0.subscribeError = error }
+        }
+    }
+
+    func poll(max: Int, timeout: Duration) async throws -> ConsumerEvent {
+        if let e = state.withLock({ $0.subscribeError }) { throw e }
+        if let next = state.withLock({ $0.pending.isEmpty ? nil : $0.pending.removeFirst() }) { return next }
+        let (records, rebalances) = try consumer.poll(max: max, timeout: timeout)
+        var events: [ConsumerEvent] = []
+        for r in rebalances {
+            switch r {
+            case .revoked(let ps): events.append(.revoked(ps.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+            case .assigned(let ps): events.append(.assigned(ps.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+            }
+        }
+        if !records.isEmpty {
+            events.append(.records(records.map { r in
+                ConsumedRecord(
+                    topic: r.topic, partition: r.partition, offset: r.offset,
+                    record: TopicRecord(
+                        key: r.key, value: r.value, headers: r.headers.map { TopicRecord.Header(key: $0.key, value: $0.value) },
+                        timestamp: r.timestamp >= 0 ? r.timestamp : nil))
+            }))
+        }
+        return state.withLock { s -> ConsumerEvent in
+            for e in events {
+                switch e {
+                case .revoked(let ps): s.assignment.subtract(ps)
+                case .assigned(let ps): s.assignment.formUnion(ps)
+                default: break
+                }
+            }
+            s.pending += events
+            return s.pending.isEmpty ? .records([]) : s.pending.removeFirst()
+        }
+    }
+
+    var assignment: Set<TopicPartition> { state.withLock { $0.assignment } }
+
+    func pause(_ partitions: Set<TopicPartition>) { consumer.pause(partitions.map { KafkaPartition(topic: $0.topic, partition: $0.partition) }) }
+    func resume(_ partitions: Set<TopicPartition>) { consumer.resume(partitions.map { KafkaPartition(topic: $0.topic, partition: $0.partition) }) }
+
+    func seek(_ positions: [TopicPartition: Int64]) {
+        var p: [KafkaPartition: Int64] = [:]
+        for (tp, o) in positions { p[KafkaPartition(topic: tp.topic, partition: tp.partition)] = o }
+        consumer.seek(p)
+    }
+
+    func commit(_ positions: [TopicPartition: Int64]) async throws {
+        var p: [KafkaPartition: Int64] = [:]
+        for (tp, o) in positions { p[KafkaPartition(topic: tp.topic, partition: tp.partition)] = o }
+        try consumer.commit(p)
+    }
+
+    func wakeup() { consumer.wakeup() }
+
+    func close() { consumer.close() }
+}
