@@ -39,8 +39,8 @@ public final class KafkaOffsetStore: OffsetStore, @unchecked Sendable {
         var ends: [KafkaPartition: Int64] = [:]
         for p in 0..<partitions {
             let tp = KafkaPartition(topic: topic, partition: p)
-            let (_, high) = try reader.watermarks(tp)
-            if high > 0 { ends[tp] = high }
+            let (low, high) = try reader.watermarks(tp)
+            if high > low { ends[tp] = high }  // an empty partition (or one emptied by retention) has nothing to read
         }
         try reader.assign(Dictionary(uniqueKeysWithValues: ends.keys.map { ($0, Int64(-2)) }))  // -2: from the beginning
         var loaded = State()
@@ -51,7 +51,11 @@ public final class KafkaOffsetStore: OffsetStore, @unchecked Sendable {
             guard ContinuousClock.now < deadline else {
                 throw KafkaError(code: -185, message: "Reading \(topic) to its end took longer than \(readTimeout)")
             }
-            for r in try reader.poll(max: 1000, timeout: .milliseconds(200)).records {
+            let batch = try reader.poll(max: 1000, timeout: .milliseconds(200)).records
+            // Done with a partition when the consumer's position reaches its end (as Java's
+            // readToEnd): a topic may end with a transaction marker no record stands for.
+            for (tp, position) in reader.positions(Array(remaining.keys)) where position >= remaining[tp] ?? .max { remaining[tp] = nil }
+            for r in batch {
                 let tp = KafkaPartition(topic: r.topic, partition: r.partition)
                 if let end = remaining[tp], r.offset + 1 >= end { remaining[tp] = nil }
                 guard let keyBytes = r.key else { continue }

@@ -170,7 +170,7 @@ final class KafkaTransportConsumer: TransportConsumer, @unchecked Sendable {
         do {
             switch subscription {
             case .topics(let names): try consumer.subscribe(names.sorted())
-            case .pattern(let regex): try consumer.subscribe(["^" + regex])
+            case .pattern(let regex): try consumer.subscribe(["^(" + regex + ")$"])  // whole-name match, as Java's
             }
         } catch {
             state.withLock { $0.subscribeError = error }
@@ -182,12 +182,7 @@ final class KafkaTransportConsumer: TransportConsumer, @unchecked Sendable {
         if let next = state.withLock({ $0.pending.isEmpty ? nil : $0.pending.removeFirst() }) { return next }
         let (records, rebalances) = try consumer.poll(max: max, timeout: timeout)
         var events: [ConsumerEvent] = []
-        for r in rebalances {
-            switch r {
-            case .revoked(let ps): events.append(.revoked(ps.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
-            case .assigned(let ps): events.append(.assigned(ps.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
-            }
-        }
+        // Records read before a rebalance belong to the old assignment: they come first.
         if !records.isEmpty {
             events.append(.records(records.map { r in
                 ConsumedRecord(
@@ -196,6 +191,12 @@ final class KafkaTransportConsumer: TransportConsumer, @unchecked Sendable {
                         key: r.key, value: r.value, headers: r.headers.map { TopicRecord.Header(key: $0.key, value: $0.value) },
                         timestamp: r.timestamp >= 0 ? r.timestamp : nil))
             }))
+        }
+        for r in rebalances {
+            switch r {
+            case .revoked(let ps): events.append(.revoked(ps.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+            case .assigned(let ps): events.append(.assigned(ps.map { TopicPartition(topic: $0.topic, partition: $0.partition) }))
+            }
         }
         return state.withLock { s -> ConsumerEvent in
             for e in events {

@@ -115,6 +115,34 @@ struct KafkaClientTests {
         #expect(Set(seen).count == 600)
     }
 
+    @Test("a seek asked for right after an assignment (a sink's context.offset in open) is where reading starts")
+    func seekOnAssignment() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("events", partitions: 1)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
+        for i in 0..<50 { try producer.send(topic: "events", partition: 0, key: nil, value: Array("e\(i)".utf8)) { _ in } }
+        try producer.flush(timeout: .seconds(10))
+        producer.close()
+        let offsets = try await onThread { () throws -> [Int64] in
+            let consumer = try KafkaConsumer(properties: [
+                "bootstrap.servers": cluster.bootstrapServers, "group.id": "seekers", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
+            ])
+            defer { consumer.close() }
+            try consumer.subscribe(["events"])
+            var seen: [Int64] = []
+            let deadline = Date().addingTimeInterval(30)
+            while seen.count < 10 && Date() < deadline {
+                let (records, rebalances) = try consumer.poll(max: 100, timeout: .milliseconds(200))
+                seen += records.map(\.offset)
+                for r in rebalances {
+                    if case .assigned(let ps) = r { consumer.seek(Dictionary(uniqueKeysWithValues: ps.map { ($0, Int64(40)) })) }
+                }
+            }
+            return seen
+        }
+        #expect(offsets == Array(40..<50))
+    }
+
     func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {

@@ -167,6 +167,9 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         guard first else { return }
         _ = rd_kafka_flush(handle, 10_000)
+        // What is still undelivered is purged: its reports (failures) are served before the thread ends.
+        _ = rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        _ = rd_kafka_flush(handle, 1000)
         stopping.value.store(true, ordering: .releasing)
         finished.wait()
         rd_kafka_destroy(handle)
@@ -250,6 +253,9 @@ public struct KafkaPartition: Sendable, Hashable {
 /// Where a consumer's rebalance callback writes what it did (read by the owner after each poll).
 private final class RebalanceLog: @unchecked Sendable {
     let events = Mutex<[KafkaRebalance]>([])
+    /// Set while the consumer closes: librdkafka's close waits for the revocation to be applied
+    /// inside the callback, so the callback applies it at once.
+    let closing = Atomic<Bool>(false)
 }
 
 private func partitions(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [KafkaPartition] {
@@ -260,17 +266,18 @@ private func partitions(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_li
     }
 }
 
-/// The rebalance callback (eager protocol): apply the coordinator's decision and note it.
+/// The rebalance callback (eager protocol): notes the coordinator's decision only. The consumer
+/// applies it (`rd_kafka_assign`) at its next poll — after its owner has seen the event, committed
+/// what it flushed of revoked partitions, and asked for seeks on new ones — as librdkafka allows.
 private let rebalance: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {
     rk, err, list, opaque in
     let log = opaque.map { Unmanaged<RebalanceLog>.fromOpaque($0).takeUnretainedValue() }
-    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-        rd_kafka_assign(rk, list)
-        log?.events.withLock { $0.append(.assigned(partitions(list))) }
-    } else {
-        log?.events.withLock { $0.append(.revoked(partitions(list))) }
-        rd_kafka_assign(rk, nil)
+    if log?.closing.load(ordering: .acquiring) == true {
+        rd_kafka_assign(rk, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? list : nil)
+        return
     }
+    let ps = partitions(list)
+    log?.events.withLock { $0.append(err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? .assigned(ps) : .revoked(ps)) }
 }
 
 /// A Kafka consumer in a group (librdkafka), the only owner of its `rd_kafka_t`. Offsets are
@@ -282,6 +289,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let log: RebalanceLog
     private let logOpaque: UnsafeMutableRawPointer
     private let closed = Mutex(false)
+    /// The assignment decided by the last rebalance and not applied yet (nil: none pending; an
+    /// empty array: give everything up), and seeks asked for its partitions meanwhile.
+    private var pendingAssignment: [KafkaPartition]?
+    private var pendingSeeks: [KafkaPartition: Int64] = [:]
 
     /// A consumer with librdkafka properties; `group.id` is required for ``subscribe(_:)`` and
     /// commits (a consumer that only ``assign(_:)``s partitions needs none).
@@ -328,42 +339,97 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// meanwhile (assignments are applied before records of the new partitions arrive).
     /// - Throws: ``KafkaError`` for a consumer error (an unknown topic, a broker failure).
     public func poll(max: Int, timeout: Duration) throws(KafkaError) -> (records: [KafkaRecord], rebalances: [KafkaRebalance]) {
+        try applyPendingAssignment()
         var records: [KafkaRecord] = []
         var wait = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        var rebalances: [KafkaRebalance] = []
         while records.count < max {
-            guard let m = rd_kafka_consumer_poll(handle, wait) else { break }
+            let m = rd_kafka_consumer_poll(handle, wait)
+            // A rebalance decided during this call ends the batch: the records read before it
+            // belong to the old assignment, and nothing more is read until the owner has seen it.
+            rebalances = log.events.withLock { e -> [KafkaRebalance] in
+                defer { e = [] }
+                return e
+            }
+            guard let m else { break }
             defer { rd_kafka_message_destroy(m) }
             wait = 0
             let msg = m.pointee
             if msg.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                if msg.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
-                throw KafkaError(msg.err, "Consuming")
-            }
-            let key = msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) }
-            let value = msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) }
-            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-            let ts = rd_kafka_message_timestamp(m, &type)
-            var headers: [KafkaHeader] = []
-            var hdrs: OpaquePointer?
-            if rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
-                var i = 0
-                var name: UnsafePointer<CChar>?
-                var val: UnsafeRawPointer?
-                var size = 0
-                while rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    headers.append(KafkaHeader(key: String(cString: name!), value: val.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
-                    i += 1
+                switch msg.err {
+                case RD_KAFKA_RESP_ERR__PARTITION_EOF, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+                    // A subscribed topic not created yet (its source has not produced): it will come.
+                    if !rebalances.isEmpty { break }
+                    continue
+                default:
+                    throw KafkaError(msg.err, "Consuming")
                 }
+            } else {
+                records.append(KafkaConsumer.record(m))
             }
-            records.append(KafkaRecord(
-                topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition, offset: msg.offset, key: key, value: value,
-                timestamp: ts, headers: headers))
+            if !rebalances.isEmpty { break }
         }
-        let rebalances = log.events.withLock { e -> [KafkaRebalance] in
-            defer { e = [] }
-            return e
+        for r in rebalances {
+            switch r {
+            case .assigned(let ps): pendingAssignment = ps
+            case .revoked: pendingAssignment = []
+            }
         }
         return (records, rebalances)
+    }
+
+    /// Applies the assignment the last rebalance decided, with the seeks asked for meanwhile as
+    /// starting offsets (a seek on a partition not yet fetching would be refused).
+    private func applyPendingAssignment() throws(KafkaError) {
+        guard let assignment = pendingAssignment else { return }
+        pendingAssignment = nil
+        let err: rd_kafka_resp_err_t
+        if assignment.isEmpty {
+            err = rd_kafka_assign(handle, nil)
+        } else {
+            let l = rd_kafka_topic_partition_list_new(Int32(assignment.count))
+            defer { rd_kafka_topic_partition_list_destroy(l) }
+            for p in assignment { rd_kafka_topic_partition_list_add(l, p.topic, p.partition)!.pointee.offset = pendingSeeks[p] ?? -1001 }
+            err = rd_kafka_assign(handle, l)
+        }
+        pendingSeeks = [:]
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Applying the group's assignment") }
+    }
+
+    private static func record(_ m: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
+        let msg = m.pointee
+        let key = msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) }
+        let value = msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) }
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(m, &type)
+        var headers: [KafkaHeader] = []
+        var hdrs: OpaquePointer?
+        if rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
+            var i = 0
+            var name: UnsafePointer<CChar>?
+            var val: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                headers.append(KafkaHeader(key: String(cString: name!), value: val.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                i += 1
+            }
+        }
+        return KafkaRecord(
+            topic: String(cString: rd_kafka_topic_name(msg.rkt)), partition: msg.partition, offset: msg.offset, key: key, value: value,
+            timestamp: ts, headers: headers)
+    }
+
+    /// The positions (next offset to read) of assigned partitions; -1001 where unknown.
+    public func positions(_ partitions: [KafkaPartition]) -> [KafkaPartition: Int64] {
+        let l = list(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(l) }
+        _ = rd_kafka_position(handle, l)
+        var out: [KafkaPartition: Int64] = [:]
+        for i in 0..<Int(l.pointee.cnt) {
+            let e = l.pointee.elems[i]
+            out[KafkaPartition(topic: String(cString: e.topic), partition: e.partition)] = e.offset
+        }
+        return out
     }
 
     /// Reads these partitions from these offsets, outside any group (`rd_kafka_assign`).
@@ -436,8 +502,13 @@ public final class KafkaConsumer: @unchecked Sendable {
         _ = rd_kafka_resume_partitions(handle, l)
     }
 
-    /// Moves assigned partitions to these positions (the next record read is at that offset).
+    /// Moves assigned partitions to these positions (the next record read is at that offset). For
+    /// partitions of an assignment not applied yet, the positions become its starting offsets.
     public func seek(_ positions: [KafkaPartition: Int64]) {
+        var positions = positions
+        if let pending = pendingAssignment {
+            for p in pending where positions[p] != nil { pendingSeeks[p] = positions.removeValue(forKey: p) }
+        }
         guard !positions.isEmpty else { return }
         let l = rd_kafka_topic_partition_list_new(Int32(positions.count))
         defer { rd_kafka_topic_partition_list_destroy(l) }
@@ -445,8 +516,13 @@ public final class KafkaConsumer: @unchecked Sendable {
         if let error = rd_kafka_seek_partitions(handle, l, 5000) { rd_kafka_error_destroy(error) }
     }
 
-    /// Makes a ``poll(max:timeout:)`` blocked on another thread return early (`rd_kafka_yield`).
-    public func wakeup() { rd_kafka_yield(handle) }
+    /// Makes a ``poll(max:timeout:)`` blocked on another thread return early (`rd_kafka_queue_yield`
+    /// on the consumer queue).
+    public func wakeup() {
+        let queue = rd_kafka_queue_get_consumer(handle)
+        rd_kafka_queue_yield(queue)
+        rd_kafka_queue_destroy(queue)
+    }
 
     /// Every partition of every topic the cluster has (metadata).
     public func allPartitions(timeout: Duration = .seconds(10)) throws(KafkaError) -> [KafkaPartition] {
@@ -512,6 +588,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             return !c
         }
         guard first else { return }
+        log.closing.store(true, ordering: .releasing)
         rd_kafka_consumer_close(handle)
         rd_kafka_destroy(handle)
     }
