@@ -149,7 +149,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Waits (blocking) until every record sent so far has its delivery report, at most `timeout`.
     /// - Throws: ``KafkaError`` (`_TIMED_OUT`) when records are still in flight.
     public func flush(timeout: Duration) throws(KafkaError) {
-        let err = rd_kafka_flush(handle, Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let err = rd_kafka_flush(handle, timeout.kafkaMilliseconds)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Flushing the producer") }
     }
 
@@ -176,6 +176,13 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 }
 
+extension Duration {
+    /// The duration in whole milliseconds, as librdkafka's `int timeout_ms` takes it.
+    var kafkaMilliseconds: Int32 {
+        Int32(clamping: components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
 /// Tells a poll thread to end.
 final class StopFlag: Sendable {
     let value = Atomic<Bool>(false)
@@ -197,7 +204,7 @@ enum KafkaMetadata {
         let rkt = rd_kafka_topic_new(rk, topic, nil)
         defer { rd_kafka_topic_destroy(rkt) }
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = timeout.kafkaMilliseconds
         let err = rd_kafka_metadata(rk, 0, rkt, &metadata, ms)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, "Reading the metadata of \(topic)") }
         defer { rd_kafka_metadata_destroy(metadata) }
@@ -341,7 +348,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func poll(max: Int, timeout: Duration) throws(KafkaError) -> (records: [KafkaRecord], rebalances: [KafkaRebalance]) {
         try applyPendingAssignment()
         var records: [KafkaRecord] = []
-        var wait = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        var wait = timeout.kafkaMilliseconds
         var rebalances: [KafkaRebalance] = []
         while records.count < max {
             let m = rd_kafka_consumer_poll(handle, wait)
@@ -445,7 +452,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func watermarks(_ p: KafkaPartition, timeout: Duration = .seconds(10)) throws(KafkaError) -> (low: Int64, high: Int64) {
         var low: Int64 = 0
         var high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(handle, p.topic, p.partition, &low, &high, Int32(clamping: timeout.components.seconds * 1000))
+        let err = rd_kafka_query_watermark_offsets(handle, p.topic, p.partition, &low, &high, timeout.kafkaMilliseconds)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Reading the watermarks of \(p.topic)-\(p.partition)") }
         return (low, high)
     }
@@ -470,7 +477,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for p in partitions { rd_kafka_topic_partition_list_add(list, p.topic, p.partition) }
-        let err = rd_kafka_committed(handle, list, Int32(clamping: timeout.components.seconds * 1000))
+        let err = rd_kafka_committed(handle, list, timeout.kafkaMilliseconds)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, "Reading committed offsets") }
         var out: [KafkaPartition: Int64] = [:]
         for i in 0..<Int(list!.pointee.cnt) {
@@ -527,7 +534,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Every partition of every topic the cluster has (metadata).
     public func allPartitions(timeout: Duration = .seconds(10)) throws(KafkaError) -> [KafkaPartition] {
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(handle, 1, nil, &metadata, Int32(clamping: timeout.components.seconds * 1000))
+        let err = rd_kafka_metadata(handle, 1, nil, &metadata, timeout.kafkaMilliseconds)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, "Reading the cluster's metadata") }
         defer { rd_kafka_metadata_destroy(metadata) }
         var out: [KafkaPartition] = []

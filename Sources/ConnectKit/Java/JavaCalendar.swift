@@ -13,14 +13,14 @@ package enum JavaCalendar {
     /// Fixed date of January 1, 1 AD in the Julian calendar.
     static let julianEpoch: Int64 = -1
 
-    @inline(__always) static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    @inline(__always) package static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
     @inline(__always) static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
 
     static func isGregorianLeap(_ y: Int64) -> Bool { floorMod(y, 4) == 0 && (floorMod(y, 100) != 0 || floorMod(y, 400) == 0) }
     static func isJulianLeap(_ y: Int64) -> Bool { floorMod(y, 4) == 0 }
 
     /// The fixed date of a Gregorian (proleptic) date; `month` 1…12.
-    static func gregorianFixed(_ y: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+    package static func gregorianFixed(_ y: Int64, _ month: Int64, _ day: Int64) -> Int64 {
         let y1 = y - 1
         var days = 365 * y1 + floorDiv(y1, 4) - floorDiv(y1, 100) + floorDiv(y1, 400) + floorDiv(367 * month - 362, 12) + day
         if month > 2 { days -= isGregorianLeap(y) ? 1 : 2 }

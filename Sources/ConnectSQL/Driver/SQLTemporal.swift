@@ -8,15 +8,9 @@ struct SQLTemporal {
 
     init(zone: JavaTimeZone = .utc) { self.zone = zone }
 
-    /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+    /// Days since 1970-01-01 of a civil date (proleptic Gregorian, as SQL databases count).
     static func days(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
+        JavaCalendar.gregorianFixed(Int64(year), Int64(month), Int64(day)) - JavaCalendar.epochFixed
     }
 
     /// The civil date of a day count since 1970-01-01.
@@ -128,7 +122,7 @@ struct SQLTemporal {
         }
         let wallNanos = days * 86_400_000_000_000 + nanosOfDay
         if s.atEnd {
-            let wallMillis = SQLTemporal.floorDiv(wallNanos, 1_000_000)
+            let wallMillis = JavaCalendar.floorDiv(wallNanos, 1_000_000)
             let o = zone.offsets(atWall: wallMillis)
             return wallNanos - Int64(o.raw + o.dst) * 1_000_000
         }
@@ -148,10 +142,6 @@ struct SQLTemporal {
         return sign == UInt8(ascii: "+") ? wallNanos - offset : wallNanos + offset
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
 
     /// Appends `n` (≥ 0) with at least `width` digits.
     private static func digits(_ n: Int, _ width: Int, _ out: inout [UInt8]) {
@@ -220,14 +210,14 @@ struct SQLTemporal {
     /// `YYYY-MM-DD HH:MM:SS[.f…]`: the wall time in ``zone`` of an instant in epoch nanoseconds,
     /// followed by the zone's offset (`+02:00`) when `withOffset`.
     func formatTimestamp(nanos: Int64, withOffset: Bool = false) -> String {
-        let millis = SQLTemporal.floorDiv(nanos, 1_000_000)
+        let millis = JavaCalendar.floorDiv(nanos, 1_000_000)
         var offset: Int64 = 0
         if zone.id != "UTC" {
             let o = zone.offsets(atUTC: millis)
             offset = Int64(o.raw + o.dst)
         }
         let wall = nanos + offset * 1_000_000
-        let days = SQLTemporal.floorDiv(wall, 86_400_000_000_000)
+        let days = JavaCalendar.floorDiv(wall, 86_400_000_000_000)
         var out: [UInt8] = []
         out.reserveCapacity(29)
         SQLTemporal.appendDate(days, &out)

@@ -139,10 +139,10 @@ enum ColumnReader: Sendable, Hashable {
             return .decimal(r)
         case .date:
             switch cell {
-            case .integer(let millis): return .date(Int32(SQLTemporal.floorDiv(millis, 86_400_000)))
+            case .integer(let millis): return .date(Int32(JavaCalendar.floorDiv(millis, 86_400_000)))
             case .text(let t):
                 if let days = temporal.parseDate(t) { return .date(Int32(days)) }
-                if let nanos = temporal.parseTimestamp(t) { return .date(Int32(SQLTemporal.floorDiv(nanos, 86_400_000_000_000))) }
+                if let nanos = temporal.parseTimestamp(t) { return .date(Int32(JavaCalendar.floorDiv(nanos, 86_400_000_000_000))) }
                 throw fail()
             default: throw fail()
             }
@@ -156,7 +156,7 @@ enum ColumnReader: Sendable, Hashable {
             }
         case .timestamp:
             guard let nanos = try timestampNanos(cell, column: column, temporal: temporal) else { return .null }
-            return .timestamp(SQLTemporal.floorDiv(nanos, 1_000_000))
+            return .timestamp(JavaCalendar.floorDiv(nanos, 1_000_000))
         }
     }
 

@@ -41,9 +41,9 @@ final class TableQuerier {
             var m: [String: Value] = [:]
             if let incrementing { m["incrementing"] = .int64(incrementing) }
             if let t = timestampNanos {
-                let millis = SQLTemporal.floorDiv(t, 1_000_000)
+                let millis = JavaCalendar.floorDiv(t, 1_000_000)
                 m["timestamp"] = .int64(millis)
-                m["timestamp_nanos"] = .int64(t - SQLTemporal.floorDiv(t, 1_000_000_000) * 1_000_000_000)
+                m["timestamp_nanos"] = .int64(t - JavaCalendar.floorDiv(t, 1_000_000_000) * 1_000_000_000)
             }
             return m
         }
@@ -60,7 +60,7 @@ final class TableQuerier {
             if let millis = map["timestamp"]?.int64Value {
                 var nanos = millis * 1_000_000
                 if let n = map["timestamp_nanos"]?.int64Value {
-                    nanos = SQLTemporal.floorDiv(millis, 1000) * 1_000_000_000 + n
+                    nanos = JavaCalendar.floorDiv(millis, 1000) * 1_000_000_000 + n
                 }
                 timestampNanos = nanos
             }
@@ -333,9 +333,9 @@ enum SQLiteTimestampStyle: Sendable {
 
     func cell(_ nanos: Int64, temporal: SQLTemporal) -> SQLCell {
         switch self {
-        case .millis: return .integer(SQLTemporal.floorDiv(nanos, 1_000_000))
+        case .millis: return .integer(JavaCalendar.floorDiv(nanos, 1_000_000))
         case .text(let digits, let separator):
-            let seconds = SQLTemporal.floorDiv(nanos, 1_000_000_000)
+            let seconds = JavaCalendar.floorDiv(nanos, 1_000_000_000)
             var text = temporal.formatTimestamp(nanos: seconds * 1_000_000_000)
             if separator == "T" { text = text.replacing(" ", with: "T") }
             if digits > 0 {
