@@ -13,11 +13,12 @@ run: deps
 	$(SWIFT) build -c release --product connect
 	./.build/release/connect
 
-# The SQL tests need PostgreSQL and MariaDB: scripts/with-sql-servers.sh starts throwaway ones
+# The SQL tests need PostgreSQL and MariaDB, the Kafka tests a Kafka-protocol server (noida-db):
+# scripts/with-test-servers.sh starts throwaway ones
 # (127.0.0.1, free ports, temporary directories) and removes them afterwards, also on failure.
 test: deps
 	$(SWIFT) build --build-tests
-	./scripts/with-sql-servers.sh $(SWIFT) test --skip-build
+	./scripts/with-test-servers.sh $(SWIFT) test --skip-build
 	$(MAKE) docs-check
 
 # Fails when a public symbol has no DocC comment (scripts/check-docs.py over the symbol graphs).

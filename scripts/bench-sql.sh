@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-sql`: the JDBC source and sink beside each database's own command-line tool, on the
 # same 1M-row table of the benchmark record shape, in the same run, interleaved (tool, ConnectKit,
-# tool, ConnectKit; the better of two), on throwaway servers (scripts/with-sql-servers.sh).
+# tool, ConnectKit; the better of two), on throwaway servers (scripts/with-test-servers.sh).
 #   source: SQLite → discard  vs  sqlite3 -json (to /dev/null)
 #           PostgreSQL        vs  psql \copy (SELECT …) TO '/dev/null'
 #           MariaDB           vs  mariadb --quick -e 'SELECT …' (to /dev/null)
@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" != --inner ]; then
   "$root/scripts/install-deps.sh" bench
   (cd "$root/Benchmarks" && swift build -c release --product SQLWork >/dev/null)
-  exec "$root/scripts/with-sql-servers.sh" "$0" --inner
+  exec "$root/scripts/with-test-servers.sh" "$0" --inner
 fi
 
 rows=${BENCH_SQL_ROWS:-1000000}

@@ -4,7 +4,7 @@
 #   install-deps.sh bench    also valgrind and a JDK (make bench-instructions, make bench-ratio)
 set -euo pipefail
 packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libpq-dev libmariadb-dev
-  postgresql mariadb-server mariadb-client sqlite3)
+  postgresql mariadb-server mariadb-client sqlite3 kcat python3-pip)
 if [ "${1:-}" = bench ]; then
   packages+=(valgrind python3-pip bc)
   command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
@@ -19,5 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# noida-db (PyPI): an independent Kafka-protocol server the Kafka tests run against (transactions,
+# read_committed, interop with kcat and Java's clients).
+if ! command -v noida-db >/dev/null; then
+  echo "installing: noida-db (pip)"
+  python3 -m pip install -q noida-db 2>&1 | grep -v "Running pip as the 'root' user" || true
+  command -v noida-db >/dev/null || { echo "noida-db did not install"; exit 1; }
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.3 at /opt/swift)"; exit 1; }

@@ -10,41 +10,101 @@ import Synchronization
 /// The runtime's transport over a real Kafka cluster (librdkafka): connectors joined by topics
 /// meet in Kafka topics, sink tasks consume in Kafka consumer groups (`connect-<name>`), and the
 /// group coordinator — not ConnectKit — decides which member reads which partition. Pass it to the
-/// worker: `Worker(config:registry:transport: KafkaTransport(properties: ["bootstrap.servers": …]))`.
+/// worker: `Worker(config:registry:transport: try KafkaTransport(worker: workerProperties))`.
+///
+/// Clients are configured from the worker's keys as Kafka Connect's are (``KafkaClientConfig``:
+/// `bootstrap.servers`, security keys, `producer.*`, `consumer.*`, `admin.*`, a connector's
+/// `*.override.*`). Source tasks' topics are created as `topic.creation.*` says (``TopicCreation``);
+/// sink connectors' dead-letter records are produced to their dead-letter topic; with
+/// `offset.storage.topic`, ``makeOffsetStore()`` keeps source offsets in Kafka as Java workers do.
 ///
 /// Keyed records go to the partition Java's producer would choose (``JavaPartitioner``); records
 /// without a key to the one librdkafka chooses. Every producer call and every consumer call blocks
 /// the calling task's own thread (the runtime runs each task on one), never Swift's cooperative pool.
 public final class KafkaTransport: Transport {
-    private let properties: [String: String]
+    /// The worker's properties as given.
+    public let worker: [String: String]
+    /// The librdkafka properties of the worker's own clients (the offset store, group offsets):
+    /// the shared keys only, translated.
+    private let internalProperties: [String: String]
+    private let topicCreationEnabled: Bool
 
-    /// A transport over the cluster these librdkafka properties name (`bootstrap.servers`,
-    /// security keys, …); they are given to every producer and consumer it makes.
-    public init(properties: [String: String]) {
-        self.properties = properties
+    /// A transport over the cluster the worker properties name.
+    /// - Throws: ``KafkaError`` naming the first worker key (`producer.interceptor.classes`, …)
+    ///   librdkafka cannot take; ``ConfigError`` when `bootstrap.servers` is missing.
+    public init(worker: [String: String]) throws {
+        guard !(worker["bootstrap.servers"] ?? "").trimmingWhitespace().isEmpty else {
+            throw ConfigError(key: "bootstrap.servers", message: "Missing required configuration \"bootstrap.servers\" which has no default value.", context: "worker")
+        }
+        self.worker = worker
+        for role in KafkaClientRole.allCases { _ = try KafkaClientConfig.properties(worker: worker, role: role) }
+        internalProperties = try KafkaClientConfig.properties(worker: worker.filter { KafkaClientConfig.isSharedKey($0.key) }, role: .admin)
+        topicCreationEnabled = (worker["topic.creation.enable"] ?? "true").trimmingWhitespace().lowercased() != "false"
     }
 
-    public func makeProducer(clientID: String) throws -> any TransportProducer {
-        try KafkaTransportProducer(properties: properties.merging(["client.id": clientID]) { a, _ in a })
+    private static func overrides(_ connectorConfig: [String: String], _ role: KafkaClientRole) -> [String: String] {
+        let prefix = role.rawValue + ".override."
+        var out: [String: String] = [:]
+        for (k, v) in connectorConfig where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+        return out
     }
 
-    public func makeConsumer(group: String, clientID: String) throws -> any TransportConsumer {
-        var p = ["session.timeout.ms": "10000", "heartbeat.interval.ms": "1000"]
-        p.merge(properties) { $1 }
+    public func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer {
+        var p = try KafkaClientConfig.properties(worker: worker, role: .producer, overrides: Self.overrides(connectorConfig, .producer))
+        p["client.id"] = p["client.id"] ?? clientID
+        let creation = try TopicCreation.parse(connector: connectorConfig, workerEnabled: topicCreationEnabled)
+        return try KafkaTransportProducer(properties: p, topicCreation: creation)
+    }
+
+    public func makeConsumer(group: String, clientID: String, connectorConfig: [String: String]) throws -> any TransportConsumer {
+        // Faster failover than Java's 45 s session by default; the worker file may say otherwise.
+        var p = ["session.timeout.ms": "10000", "heartbeat.interval.ms": "1000", "auto.offset.reset": "earliest"]
+        p.merge(try KafkaClientConfig.properties(worker: worker, role: .consumer, overrides: Self.overrides(connectorConfig, .consumer))) { $1 }
         p["group.id"] = group
         p["client.id"] = p["client.id"] ?? clientID
         return try KafkaTransportConsumer(properties: p)
     }
 
-    /// The librdkafka properties of a Kafka Connect worker's: `bootstrap.servers` and the security
-    /// keys librdkafka shares with Java's clients (`security.protocol`, `sasl.mechanism`,
-    /// `sasl.username`/`sasl.password`, `ssl.ca.location`, …), passed through as they are. (Kafka's
-    /// `producer.*`/`consumer.*` prefixes and Java-only names come with the rest of Kafka mode.)
-    public static func clientProperties(_ worker: [String: String]) -> [String: String] {
-        worker.filter { k, _ in
-            k == "bootstrap.servers" || k == "security.protocol" || k.hasPrefix("sasl.") && !k.hasPrefix("sasl.jaas") || k.hasPrefix("ssl.") && !k.hasPrefix("ssl.truststore") && !k.hasPrefix("ssl.keystore")
-        }
+    /// Kafka Connect's `offset.storage.topic`, when the worker names one: source offsets kept in
+    /// that compacted topic, in the bytes Java workers write. The topic is created when missing
+    /// (`offset.storage.partitions`, default 25; `offset.storage.replication.factor`, default 3;
+    /// `cleanup.policy=compact`), as Kafka's workers do. Nil when the worker names none.
+    /// - Throws: ``KafkaError`` (unreachable cluster, a replication factor the cluster cannot meet).
+    public func makeOffsetStore() throws -> KafkaOffsetStore? {
+        guard let topic = worker["offset.storage.topic"]?.trimmingWhitespace(), !topic.isEmpty else { return nil }
+        let partitions = Int32(worker["offset.storage.partitions"] ?? "25") ?? 25
+        let replication = Int32(worker["offset.storage.replication.factor"] ?? "3") ?? 3
+        let admin = try KafkaProducer(properties: try KafkaClientConfig.properties(worker: worker, role: .admin))
+        defer { admin.close() }
+        _ = try admin.createTopic(KafkaNewTopic(name: topic, partitions: partitions, replicationFactor: replication, configs: ["cleanup.policy": "compact"]))
+        return try KafkaOffsetStore(topic: topic, properties: internalProperties)
     }
+
+    /// Override keys librdkafka does not take, and bad `topic.creation.*` values.
+    public func connectorConfigProblems(_ config: [String: String]) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        for role in KafkaClientRole.allCases {
+            let o = Self.overrides(config, role)
+            guard !o.isEmpty else { continue }
+            do { _ = try KafkaClientConfig.properties(worker: worker, role: role, overrides: o) } catch {
+                problems.append(ConfigProblem(key: error.key ?? "\(role.rawValue).override.", message: error.message))
+            }
+        }
+        do { _ = try TopicCreation.parse(connector: config, workerEnabled: topicCreationEnabled) } catch { problems += error.problems }
+        return problems
+    }
+
+    public func readsWorkerKey(_ key: String) -> Bool {
+        KafkaClientConfig.isSharedKey(key) || ["producer.", "consumer.", "admin."].contains(where: key.hasPrefix)
+            || ["topic.creation.enable", "offset.storage.topic", "offset.storage.partitions", "offset.storage.replication.factor"].contains(key)
+    }
+
+    public func readsConnectorKey(_ key: String) -> Bool {
+        ["producer.override.", "consumer.override.", "admin.override.", "topic.creation."].contains(where: key.hasPrefix)
+    }
+
+    /// Dead-letter records are produced to their topic.
+    public var keepsDeadLetters: Bool { true }
 
     /// Kafka's groups live on the cluster: nothing to prepare.
     public func expectGroup(_ group: String, subscription: Subscription) {}
@@ -52,7 +112,7 @@ public final class KafkaTransport: Transport {
     /// The group's committed positions on every topic the cluster has (what Kafka Connect's
     /// `GET /connectors/{name}/offsets` shows for a sink).
     public func committedOffsets(group: String) async throws -> [TopicPartition: Int64] {
-        let properties = properties
+        let properties = internalProperties
         return try await offThread {
             let consumer = try KafkaConsumer(properties: properties.merging(["group.id": group]) { $1 })
             defer { consumer.close() }
@@ -67,7 +127,7 @@ public final class KafkaTransport: Transport {
     /// Sets (a position) or deletes (nil) the group's committed offsets; the group must have no
     /// active member, as Kafka requires.
     public func alterCommittedOffsets(group: String, _ offsets: [TopicPartition: Int64?]) async throws {
-        let properties = properties
+        let properties = internalProperties
         try await offThread {
             let consumer = try KafkaConsumer(properties: properties.merging(["group.id": group]) { $1 })
             defer { consumer.close() }
@@ -83,7 +143,7 @@ public final class KafkaTransport: Transport {
     }
 
     public func deleteGroup(_ group: String) async throws {
-        let properties = properties
+        let properties = internalProperties
         try await offThread {
             let consumer = try KafkaConsumer(properties: properties, requireGroup: false)
             defer { consumer.close() }
@@ -108,8 +168,20 @@ final class KafkaTransportProducer: TransportProducer {
     private let producer: KafkaProducer
     private let partitionCounts = Mutex<[String: Int32]>([:])
 
-    init(properties: [String: String]) throws {
+    private let topicCreation: TopicCreation?
+    /// Topics this producer created or found (Kafka Connect's `TopicCreation` cache).
+    private let knownTopics = Mutex<Set<String>>([])
+
+    init(properties: [String: String], topicCreation: TopicCreation?) throws {
         producer = try KafkaProducer(properties: properties)
+        self.topicCreation = topicCreation
+    }
+
+    /// Creates `topic` before its first record when the connector asks for topic creation.
+    private func ensureTopic(_ topic: String) throws {
+        guard let topicCreation, !knownTopics.withLock({ $0.contains(topic) }) else { return }
+        _ = try producer.createTopic(topicCreation.newTopic(topic))
+        knownTopics.withLock { _ = $0.insert(topic) }
     }
 
     private func partitions(_ topic: String) throws -> Int32 {
@@ -121,6 +193,7 @@ final class KafkaTransportProducer: TransportProducer {
 
     func send(_ records: [OutgoingRecord]) throws {
         for r in records {
+            try ensureTopic(r.topic)
             let partition: Int32
             if let p = r.partition {
                 partition = p

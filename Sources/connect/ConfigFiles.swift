@@ -76,16 +76,21 @@ struct LoadedConfiguration {
                 problems.append(FileProblem(file: workerFile, message: "\(error)"))
                 workerValid = false
             }
-            if workerValid, requireOffsetStorage, workerProps["offset.storage.file.filename"] == nil, workerProps["offset.storage.sqlite.filename"] == nil {
+            if workerValid, requireOffsetStorage, workerProps["offset.storage.file.filename"] == nil, workerProps["offset.storage.sqlite.filename"] == nil,
+                workerProps["offset.storage.topic"] == nil || workerProps["bootstrap.servers"] == nil
+            {
                 problems.append(FileProblem(file: workerFile, message: "Missing required configuration \"offset.storage.file.filename\" which has no default value."))
             }
         }
         for (k, v) in defaults where workerProps[k] == nil { workerProps[k] = v }
         do {
             let workerConfig = try WorkerConfig(workerProps)
-            // Like connect-standalone: with bootstrap.servers, topics are Kafka's (offsets stay in the file).
-            let transport: (any Transport)? = workerConfig.bootstrapServers.isEmpty ? nil : KafkaTransport(properties: KafkaTransport.clientProperties(workerProps))
-            worker = try Worker(config: workerConfig, registry: .standard, transport: transport, logger: logger)
+            // With bootstrap.servers, topics are Kafka's; offsets are in the file, as connect-standalone
+            // keeps them, or in offset.storage.topic when the worker names one (as Kafka's
+            // distributed workers keep them).
+            let kafka = workerConfig.bootstrapServers.isEmpty ? nil : try KafkaTransport(worker: workerProps)
+            let offsetStore = try kafka?.makeOffsetStore()
+            worker = try Worker(config: workerConfig, registry: .standard, offsetStore: offsetStore, transport: kafka, logger: logger)
         } catch {
             problems.append(FileProblem(file: workerFile ?? "worker", message: "\(error)"))
             workerValid = false

@@ -80,7 +80,7 @@ struct KafkaTransportTests {
     func pipelineThroughKafka() async throws {
         let cluster = try KafkaMockCluster(brokers: 3)
         try cluster.createTopic("orders", partitions: 4)
-        let transport = KafkaTransport(properties: ["bootstrap.servers": cluster.bootstrapServers, "session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
+        let transport = try KafkaTransport(worker: ["bootstrap.servers": cluster.bootstrapServers, "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "500"])
         var registry = PluginRegistry.core
         registry.register(.sink(KafkaTestSink.self), name: "KafkaTestSink")
         var logger = Logger(label: "test")

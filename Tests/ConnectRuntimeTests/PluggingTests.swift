@@ -18,8 +18,8 @@ final class LoopbackTransport: Transport {
     }
     let state = Mutex(State())
 
-    func makeProducer(clientID: String) throws -> any TransportProducer { LoopbackProducer(transport: self) }
-    func makeConsumer(group: String, clientID: String) throws -> any TransportConsumer { LoopbackConsumer(transport: self, group: group) }
+    func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer { LoopbackProducer(transport: self) }
+    func makeConsumer(group: String, clientID: String, connectorConfig: [String: String]) throws -> any TransportConsumer { LoopbackConsumer(transport: self, group: group) }
     func expectGroup(_ group: String, subscription: Subscription) {}
     func committedOffsets(group: String) async throws -> [TopicPartition: Int64] { state.withLock { $0.committed[group] ?? [:] } }
     func alterCommittedOffsets(group: String, _ offsets: [TopicPartition: Int64?]) async throws {

@@ -7,7 +7,7 @@ import Testing
 @testable import ConnectSQL
 
 /// One of the three databases every test runs on: SQLite (a file per test), and the PostgreSQL
-/// and MariaDB servers `scripts/with-sql-servers.sh` starts (`make test` does). Without those
+/// and MariaDB servers `scripts/with-test-servers.sh` starts (`make test` does). Without those
 /// servers the PostgreSQL/MariaDB cases are left out — unless `CONNECTKIT_REQUIRE_SERVERS=1`
 /// (as in `make test`), where a missing server fails the test.
 struct TestDatabase: Sendable, CustomTestStringConvertible, CustomStringConvertible {
@@ -41,7 +41,7 @@ struct TestDatabase: Sendable, CustomTestStringConvertible, CustomStringConverti
             return Scratch(database: self, url: "jdbc:sqlite:\(dir.path)/test.db", prefix: tag, directory: dir.path)
         case .postgresql, .mysql:
             guard let serverURL, !serverURL.isEmpty else {
-                throw HarnessError("No \(kind.rawValue) server: run the tests through `make test` (scripts/with-sql-servers.sh starts PostgreSQL and MariaDB)")
+                throw HarnessError("No \(kind.rawValue) server: run the tests through `make test` (scripts/with-test-servers.sh starts PostgreSQL and MariaDB)")
             }
             return Scratch(database: self, url: serverURL, prefix: tag, directory: nil)
         }

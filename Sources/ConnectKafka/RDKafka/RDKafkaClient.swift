@@ -91,6 +91,9 @@ public final class KafkaProducer: @unchecked Sendable {
     private let handle: OpaquePointer
     private let stopping = StopFlag()
     private let pollThread: Thread
+
+    /// The `rd_kafka_t` (for admin requests of this module; owned by this producer).
+    var rawHandle: OpaquePointer { handle }
     private let closed = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -546,17 +549,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         return out
     }
 
-    /// Runs an admin request whose result arrives as an event on a queue of its own; returns the
-    /// event's error, if any.
     private func admin(_ what: String, _ request: (OpaquePointer?) -> Void, groupError: (OpaquePointer) -> rd_kafka_resp_err_t?) throws(KafkaError) {
-        let queue = rd_kafka_queue_new(handle)
-        defer { rd_kafka_queue_destroy(queue) }
-        request(queue)
-        guard let event = rd_kafka_queue_poll(queue, 30_000) else { throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "\(what): no answer in 30 s") }
-        defer { rd_kafka_event_destroy(event) }
-        let err = rd_kafka_event_error(event)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, what) }
-        if let e = groupError(event), e != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(e, what) }
+        try KafkaAdminRequest.run(handle, what, request) { event in groupError(event).map { ($0, nil) } }
     }
 
     private static func firstGroupError(_ groups: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int) -> rd_kafka_resp_err_t? {

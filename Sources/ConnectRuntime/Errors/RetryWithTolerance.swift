@@ -152,9 +152,12 @@ final class RetryWithTolerance: Sendable {
 
     /// Makes the dead-letter records written so far durable; called before offsets are committed
     /// past the records that failed.
-    func syncDeadLetters() throws {
+    /// Frees what the dead-letter queue holds (a producer).
+    func close() { deadLetter?.queue.close() }
+
+    func syncDeadLetters(until deadline: ContinuousClock.Instant) async throws {
         guard let deadLetter else { return }
-        do { try deadLetter.queue.sync() } catch {
+        do { try await deadLetter.queue.sync(until: deadline) } catch {
             counters.deadLetterFailures.increment()
             throw DeadLetterQueueError(topic: policy.deadLetterTopic ?? "", cause: "\(error)")
         }

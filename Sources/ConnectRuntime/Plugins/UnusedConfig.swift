@@ -26,7 +26,7 @@ enum UnusedConfig {
         "group.id", "listeners", "rest.advertised.host.name", "rest.advertised.port", "rest.advertised.listener", "rest.host.name", "rest.port",
         "config.storage.topic", "offset.storage.topic", "status.storage.topic", "config.storage.replication.factor",
         "offset.storage.replication.factor", "status.storage.replication.factor", "offset.storage.partitions", "status.storage.partitions",
-        "connector.client.config.override.policy", "exactly.once.source.support", "access.control.allow.origin",
+        "exactly.once.source.support", "access.control.allow.origin",
         "access.control.allow.methods", "admin.listeners", "client.id", "security.protocol", "metrics.recording.level",
     ]
 
@@ -35,10 +35,10 @@ enum UnusedConfig {
     static let kafkaConnectorPrefixes = ["producer.override.", "consumer.override.", "admin.override.", "topic.creation."]
 
     /// The unused keys of a worker configuration.
-    static func worker(_ config: [String: String], registry: PluginRegistry) -> [UnusedConfigKey] {
+    static func worker(_ config: [String: String], registry: PluginRegistry, transport: any Transport) -> [UnusedConfigKey] {
         let known = Set(WorkerConfig.configDef.keys.map(\.name))
         var out: [UnusedConfigKey] = []
-        for key in config.keys.sorted() where !known.contains(key) {
+        for key in config.keys.sorted() where !known.contains(key) && !transport.readsWorkerKey(key) {
             if let sub = converterSubkey(key, config: config, fallback: [:], registry: registry) {
                 if let unused = sub { out.append(unused) }
                 continue
@@ -48,7 +48,9 @@ enum UnusedConfig {
             } else if key == "config.providers" || key.hasPrefix("config.providers.") {
                 continue  // ${file:…}, ${directory:…} and ${env:…} are always resolved
             } else if kafkaWorkerKeys.contains(key) || ["producer.", "consumer.", "admin."].contains(where: key.hasPrefix) {
-                out.append(UnusedConfigKey(key: key, note: "It is a Kafka Connect worker key that this build does not use yet."))
+                out.append(UnusedConfigKey(key: key, note: transport is MemoryBroker
+                    ? "It is a Kafka Connect worker key, read only with Kafka (bootstrap.servers and ConnectKafka's transport); topics are in memory here."
+                    : "It is a Kafka Connect worker key that this build does not use yet."))
             } else {
                 out.append(UnusedConfigKey(key: key, suggestion: suggestion(for: key, among: known)))
             }
@@ -58,7 +60,8 @@ enum UnusedConfig {
 
     /// The unused keys of a connector configuration, given its connector's own definition.
     static func connector(
-        _ config: [String: String], definition: ConfigDef, isSink: Bool, worker: [String: String], registry: PluginRegistry
+        _ config: [String: String], definition: ConfigDef, isSink: Bool, worker: [String: String], registry: PluginRegistry,
+        transport: any Transport
     ) -> [UnusedConfigKey] {
         var known = Set((isSink ? ConnectorConfigKeys.sink : ConnectorConfigKeys.source).keys.map(\.name))
         known.formUnion(definition.keys.map(\.name))
@@ -83,11 +86,13 @@ enum UnusedConfig {
             }
         }
         var out: [UnusedConfigKey] = []
-        for key in config.keys.sorted() where !known.contains(key) && !key.hasPrefix("connectkit.") {
+        for key in config.keys.sorted() where !known.contains(key) && !key.hasPrefix("connectkit.") && !transport.readsConnectorKey(key) {
             if let sub = converterSubkey(key, config: config, fallback: worker, registry: registry) {
                 if let unused = sub { out.append(unused) }
             } else if kafkaConnectorKeys.contains(key) || kafkaConnectorPrefixes.contains(where: key.hasPrefix) {
-                out.append(UnusedConfigKey(key: key, note: "It is a Kafka Connect connector key that this build does not use yet."))
+                out.append(UnusedConfigKey(key: key, note: transport is MemoryBroker
+                    ? "It is a Kafka Connect connector key, read only with Kafka (bootstrap.servers and ConnectKafka's transport); topics are in memory here."
+                    : "It is a Kafka Connect connector key that this build does not use yet."))
             } else if let alias = key.split(separator: ".", maxSplits: 2).dropFirst().first,
                 (key.hasPrefix("transforms.") && !transforms.contains(String(alias))) || (key.hasPrefix("predicates.") && !predicates.contains(String(alias)))
             {

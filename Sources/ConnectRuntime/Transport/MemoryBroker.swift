@@ -218,11 +218,11 @@ public final class MemoryBroker: Transport, Sendable {
         changed.signal()
     }
 
-    public func makeProducer(clientID: String) throws -> any TransportProducer { MemoryProducer(broker: self) }
+    public func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer { MemoryProducer(broker: self) }
 
     // MARK: Groups
 
-    public func makeConsumer(group: String, clientID: String) throws -> any TransportConsumer {
+    public func makeConsumer(group: String, clientID: String, connectorConfig: [String: String]) throws -> any TransportConsumer {
         MemoryConsumer(broker: self, group: group, clientID: clientID)
     }
 

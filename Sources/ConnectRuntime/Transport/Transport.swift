@@ -13,13 +13,32 @@ public import ConnectKit
 /// an in-memory transport, which is not durable, when every group reading the topic committed past
 /// it. Sink tasks commit a group's offsets only after the task flushed what it was given.
 public protocol Transport: Sendable {
-    /// A producer for one source task (Kafka's `connector-producer-<connector>-<task>`).
+    /// A producer for one source task (Kafka's `connector-producer-<connector>-<task>`), or for a
+    /// sink task's dead-letter queue. `connectorConfig` is the connector's configuration, for the
+    /// keys a transport reads there (Kafka: `producer.override.*`, `topic.creation.*`).
     /// - Throws: when the client cannot be created (bad configuration, no brokers).
-    func makeProducer(clientID: String) throws -> any TransportProducer
+    func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer
 
     /// A consumer that joins consumer group `group` when it subscribes (Kafka's
-    /// `connector-consumer-<connector>-<task>` in `connect-<connector>`).
-    func makeConsumer(group: String, clientID: String) throws -> any TransportConsumer
+    /// `connector-consumer-<connector>-<task>` in `connect-<connector>`); `connectorConfig` as for
+    /// ``makeProducer(clientID:connectorConfig:)`` (Kafka: `consumer.override.*`).
+    func makeConsumer(group: String, clientID: String, connectorConfig: [String: String]) throws -> any TransportConsumer
+
+    /// The problems this transport sees in a connector configuration (Kafka: override keys its
+    /// client does not know, `topic.creation.*` values), reported with the connector's other
+    /// validation errors. The runtime checks `connector.client.config.override.policy` itself.
+    func connectorConfigProblems(_ config: [String: String]) -> [ConfigProblem]
+
+    /// Whether this transport reads a worker key (so that it is not reported as unused).
+    func readsWorkerKey(_ key: String) -> Bool
+
+    /// Whether this transport reads a connector key (Kafka: `producer.override.*`, …).
+    func readsConnectorKey(_ key: String) -> Bool
+
+    /// Where a sink connector's dead-letter records go: true when the transport keeps them
+    /// durably itself (Kafka: produced to the dead-letter topic), false when the worker must keep
+    /// them in its durable local topic log.
+    var keepsDeadLetters: Bool { get }
 
     /// Says, before any member joins, what a group will read: an in-memory transport keeps every
     /// record of those topics for the group from now on (a Kafka topic keeps them anyway).
@@ -40,6 +59,23 @@ public protocol Transport: Sendable {
     /// they read everything assigned, so that sinks drain before sources commit; a Kafka transport
     /// does nothing.
     func shutdown()
+}
+
+extension Transport {
+    /// A producer for a configuration-less client (tests, tools).
+    public func makeProducer(clientID: String) throws -> any TransportProducer { try makeProducer(clientID: clientID, connectorConfig: [:]) }
+    /// A consumer for a configuration-less client (tests, tools).
+    public func makeConsumer(group: String, clientID: String) throws -> any TransportConsumer {
+        try makeConsumer(group: group, clientID: clientID, connectorConfig: [:])
+    }
+    /// No problems: the transport reads nothing in connector configurations.
+    public func connectorConfigProblems(_ config: [String: String]) -> [ConfigProblem] { [] }
+    /// No worker key.
+    public func readsWorkerKey(_ key: String) -> Bool { false }
+    /// No connector key.
+    public func readsConnectorKey(_ key: String) -> Bool { false }
+    /// Dead letters are the worker's to keep.
+    public var keepsDeadLetters: Bool { false }
 }
 
 /// What a consumer group reads: topics by name, or every topic whose whole name matches a regular
@@ -127,8 +163,12 @@ public struct ConsumedRecord: Sendable, Hashable {
 /// once; from any thread. Completing many at once with ``succeeded(_:)`` is cheaper.
 public struct RecordDelivery: Sendable {
     let pending: PendingRecord?
+    let onFailure: (@Sendable (any Error) -> Void)?
 
-    init(_ pending: PendingRecord?) { self.pending = pending }
+    init(_ pending: PendingRecord?, onFailure: (@Sendable (any Error) -> Void)? = nil) {
+        self.pending = pending
+        self.onFailure = onFailure
+    }
 
     /// A record nobody waits for (e.g. a dead-letter copy).
     public static let unobserved = RecordDelivery(nil)
@@ -144,6 +184,7 @@ public struct RecordDelivery: Sendable {
     /// The record could not be stored: the source task fails with `error` (or, with
     /// `errors.tolerance=all`, skips the record), as Kafka's worker does after a producer error.
     public func failed(_ error: any Error) {
+        onFailure?(error)
         guard let pending else { return }
         pending.tracker.deliveryFailed(pending, error: error)
     }

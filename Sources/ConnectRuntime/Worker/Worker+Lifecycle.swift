@@ -165,7 +165,7 @@ extension Worker {
         for t in tasks {
             guard case .sink(let plan) = t.kind, let group = plan.group else { continue }
             do {
-                let consumer = try transport.makeConsumer(group: group, clientID: "connector-consumer-\(name)-\(t.index)")
+                let consumer = try transport.makeConsumer(group: group, clientID: "connector-consumer-\(name)-\(t.index)", connectorConfig: plan.connectorConfig)
                 consumer.subscribe(plan.subscription)
                 t.prepare(consumer)
             } catch {
@@ -241,7 +241,11 @@ extension Worker {
     /// written with the task's own `codec`.
     func errorHandler(connector: String, config: [String: String], task: Int, codec: RecordCodec, logger: Logger) throws -> RetryWithTolerance {
         let policy = try ErrorPolicy(config: config)
-        let queue = try policy.deadLetterTopic.map { _ in DeadLetterQueue(logs: try localTopics(), broker: self.config.mode == .topic ? broker : nil) }
+        let queue = try policy.deadLetterTopic.map { _ in
+            transport.keepsDeadLetters
+                ? DeadLetterQueue(.transport(try transport.makeProducer(clientID: "connector-dlq-producer-\(connector)-\(task)", connectorConfig: config)))
+                : DeadLetterQueue(.local(try localTopics(), self.config.mode == .topic ? broker : nil))
+        }
         return RetryWithTolerance(
             policy: policy, connector: connector, taskID: task, logger: logger, deadLetter: queue.map { ($0, codec) },
             counters: taskMetrics(connector, task).errors, sleep: { [clock] in try await clock.sleep(for: $0) })

@@ -39,7 +39,7 @@ extension Worker {
                 // Kafka commits what preCommit returns: a sink that writes asynchronously may return
                 // less than it was given, and only that much is acknowledged.
                 let flushed = try await sinkTask.preCommit(offsets)
-                try outerErrors?.syncDeadLetters()  // dead-letter records are durable before offsets pass them
+                try await outerErrors?.syncDeadLetters(until: .now + .milliseconds(config.offsetFlushTimeoutMs))  // dead-letter records are durable before offsets pass them
                 try await input.commit(upTo: flushed.mapValues(\.offset))
                 metrics.recordCommit(ContinuousClock.now - started)
                 lastFlush = clock.now
@@ -85,7 +85,7 @@ extension Worker {
                 if let prepared = task.takePreparedConsumer() {
                     c = prepared
                 } else {
-                    c = try transport.makeConsumer(group: group, clientID: "connector-consumer-\(plan.connector)-\(plan.index)")
+                    c = try transport.makeConsumer(group: group, clientID: "connector-consumer-\(plan.connector)-\(plan.index)", connectorConfig: plan.connectorConfig)
                     c.subscribe(plan.subscription)
                 }
                 consumer = c
@@ -166,6 +166,7 @@ extension Worker {
             log.warning("sink task stop failed: \(error)")
         }
         consumer?.close()
+        outerErrors?.close()
         chain.close()
         if !started && !failed { task.started(run: control.run) }
         log.info("sink task stopped")

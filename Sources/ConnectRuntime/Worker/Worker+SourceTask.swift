@@ -89,7 +89,7 @@ extension Worker {
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector),
                 onWaiting: WaitingReporter(logger: log, task: workerTask).report))
-            if config.mode == .topic { producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)") }
+            if config.mode == .topic { producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)", connectorConfig: plan.connectorConfig) }
             try await task.start(plan.config)
             workerTask.started(run: control.run)
             started = true

@@ -104,7 +104,7 @@ public final class Worker: Service, Sendable, CustomReflectable {
         do { _ = try RecordCodec(worker: config.originals, connector: [:], registry: registry) } catch {
             throw ConfigError(error.problems, context: "worker")
         }
-        for unused in UnusedConfig.worker(config.originals, registry: registry) { logger.warning("\(unused)") }
+        for unused in UnusedConfig.worker(config.originals, registry: registry, transport: transport) { logger.warning("\(unused)") }
         router = Router(partitions: config.topicPartitions)
         if let offsetStore {
             self.offsetStore = offsetStore
@@ -167,6 +167,8 @@ public final class Worker: Service, Sendable, CustomReflectable {
             if let message { problems += ["topics", "topics.regex"].map { ConfigProblem(key: $0, message: message) } }
             problems += deadLetterQueueProblems(config)
         }
+        problems += self.config.clientOverridePolicy.problems(config)
+        problems += transport.connectorConfigProblems(config)
         if let entry {
             let instance = entry.plugin.instantiate()
             problems += instance.validate(config).error?.problems ?? []
@@ -205,11 +207,12 @@ public final class Worker: Service, Sendable, CustomReflectable {
     public func unusedKeys(connector config: [String: String]) -> [UnusedConfigKey] {
         guard let entry = registry.connector(config["connector.class"] ?? "") else { return [] }
         return UnusedConfig.connector(
-            config, definition: entry.plugin.instantiate().configDef, isSink: !entry.plugin.isSource, worker: self.config.originals, registry: registry)
+            config, definition: entry.plugin.instantiate().configDef, isSink: !entry.plugin.isSource, worker: self.config.originals, registry: registry,
+            transport: transport)
     }
 
     /// The keys of this worker's configuration that nothing uses (logged when the worker is created).
-    public var unusedWorkerKeys: [UnusedConfigKey] { UnusedConfig.worker(config.originals, registry: registry) }
+    public var unusedWorkerKeys: [UnusedConfigKey] { UnusedConfig.worker(config.originals, registry: registry, transport: transport) }
 
     /// The durable local topic logs (created on first use), where dead-letter queues go without Kafka.
     /// - Throws: ``LocalTopicLogError`` when the directory cannot be created; ``ConfigError`` when
@@ -243,7 +246,9 @@ public final class Worker: Service, Sendable, CustomReflectable {
             problems.append(ConfigProblem(key: "topics.regex", message:
                 "The DLQ topic '\(dlq)' may not be matched by the regex for the topics ('topics.regex=\(pattern)') consumed by the connector"))
         }
-        if self.config.localTopicsDirectory == nil {
+        if transport.keepsDeadLetters {
+            // The transport keeps them (Kafka: the dead-letter topic).
+        } else if self.config.localTopicsDirectory == nil {
             problems.append(ConfigProblem(key: key, message:
                 "without Kafka, dead-letter records are kept in a durable local topic log, and this worker has no directory for one: set local.topics.dir (or offset.storage.file.filename) in the worker configuration"))
         } else if problems.isEmpty {

@@ -19,7 +19,11 @@ public import ConnectKit
 /// | `header.converter` | SimpleHeaderConverter | header converter of topic mode |
 /// | `topic.memory.retention.records` | 10000 | records an in-memory topic that no sink reads keeps (e.g. a dead-letter queue) |
 /// | `local.topics.dir` | `<offset file>.topics` | directory of the durable local topic logs that hold dead-letter queues when no Kafka is configured |
-/// | `bootstrap.servers` | none | Kafka (not yet used: topics are in memory, and the worker warns) |
+/// | `bootstrap.servers` | none | Kafka: with a Kafka transport (ConnectKafka's `KafkaTransport`) topics are Kafka's; without one the worker warns that topics are in memory |
+/// | `connector.client.config.override.policy` | All | which `producer.override.*`/`consumer.override.*`/`admin.override.*` keys connectors may set (``ClientOverridePolicy``) |
+///
+/// The Kafka transport reads more worker keys (`group.id`, `producer.*`, `consumer.*`, `admin.*`,
+/// security keys, `offset.storage.topic`, `topic.creation.enable`); see ConnectKafka.
 public struct WorkerConfig: Sendable, CustomReflectable {
     /// `offset.storage.file.filename`: the file source offsets are kept in.
     public var offsetStorageFile: String?
@@ -50,8 +54,10 @@ public struct WorkerConfig: Sendable, CustomReflectable {
     /// else the offsets file's (or SQLite database's) path followed by `.topics`; nil when offsets
     /// are kept in memory and no directory is given.
     public var localTopicsDirectory: String?
-    /// `bootstrap.servers`: not used yet (no Kafka transport); the worker warns when it is set.
+    /// `bootstrap.servers`: the Kafka brokers (read by a Kafka transport; a worker on in-memory topics warns when it is set).
     public var bootstrapServers: [String]
+    /// `connector.client.config.override.policy`: which client overrides connectors may set.
+    public var clientOverridePolicy: ClientOverridePolicy
     /// Every key given, including ones this worker does not use.
     public var originals: [String: String]
 
@@ -93,6 +99,11 @@ public struct WorkerConfig: Sendable, CustomReflectable {
                 documentation: "Directory of the durable local topic logs that keep dead-letter queues when no Kafka is configured. Default: the offsets file's path followed by .topics.")
         .define("bootstrap.servers", .list, default: "", importance: .high,
                 documentation: "Kafka brokers. Without them, topics live in memory.")
+        .define("connector.client.config.override.policy", .string, default: "All", importance: .medium,
+                documentation: "Which producer.override.*, consumer.override.* and admin.override.* keys connectors may set: All, None or Principal.",
+                validator: .validString(ClientOverridePolicy.allCases.map(\.rawValue) + ClientOverridePolicy.allCases.map {
+                    "org.apache.kafka.connect.connector.policy.\($0.rawValue)ConnectorClientConfigOverridePolicy"
+                }))
 
     /// The settings of a worker properties map (unknown keys are kept in ``originals``).
     /// - Throws: ``ConfigError`` (context `worker`) naming every bad key.
@@ -114,6 +125,7 @@ public struct WorkerConfig: Sendable, CustomReflectable {
         localTopicsDirectory = c.string("local.topics.dir").flatMap { $0.isEmpty ? nil : $0 }
             ?? (offsetStorageSQLite ?? offsetStorageFile).map { $0 + ".topics" }
         bootstrapServers = c.list("bootstrap.servers") ?? []
+        clientOverridePolicy = ClientOverridePolicy(workerValue: c.string("connector.client.config.override.policy") ?? "All") ?? .all
         originals = properties
     }
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs a command with a throwaway PostgreSQL 15 cluster and a throwaway MariaDB server, each on
-# 127.0.0.1 with a free port and a temporary data directory, and stops and removes both when the
-# command ends (also when it fails or is interrupted). The command sees:
+# Runs a command with a throwaway PostgreSQL 15 cluster, a throwaway MariaDB server and a throwaway
+# noida-db Kafka-protocol server, each on 127.0.0.1 with a free port and a temporary data
+# directory, and stops and removes them when the command ends (also when it fails or is
+# interrupted). The command sees:
 #   CONNECTKIT_POSTGRES_URL  jdbc:postgresql://127.0.0.1:<port>/connectkit?user=postgres
 #   CONNECTKIT_MYSQL_URL     jdbc:mysql://127.0.0.1:<port>/connectkit?user=root
+#   CONNECTKIT_KAFKA_BOOTSTRAP 127.0.0.1:<port> (noida-db: transactions, read_committed)
 #   CONNECTKIT_REQUIRE_SERVERS=1 (tests that need a server fail rather than skip without one)
 # Usage: scripts/with-sql-servers.sh swift test
 set -euo pipefail
@@ -16,7 +18,8 @@ work=$(mktemp -d /tmp/connectkit-sql.XXXXXX)
 chmod 755 "$work"
 pg_dir="$work/pg"
 my_dir="$work/mariadb"
-mkdir -p "$pg_dir" "$my_dir"
+kafka_dir="$work/kafka"
+mkdir -p "$pg_dir" "$my_dir" "$kafka_dir"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 stop() {
@@ -28,6 +31,7 @@ stop() {
     mariadb-admin --no-defaults -S "$my_dir/sock" -uroot shutdown >/dev/null 2>&1
   fi
   if [ -f "$my_dir/pid" ]; then kill -9 "$(cat "$my_dir/pid")" >/dev/null 2>&1; fi
+  if [ -n "${kafka_pid:-}" ]; then kill "$kafka_pid" >/dev/null 2>&1; sleep 0.2; kill -9 "$kafka_pid" >/dev/null 2>&1; fi
   rm -rf "$work"
 }
 trap stop EXIT INT TERM
@@ -56,8 +60,19 @@ done
 mariadb-admin --no-defaults -S "$my_dir/sock" -uroot ping >/dev/null 2>&1 || { cat "$my_dir/err.log"; exit 1; }
 mariadb --no-defaults -S "$my_dir/sock" -uroot -e "CREATE DATABASE connectkit; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
 
+# noida-db's Kafka service (its other services stay off).
+kafka_port=$(free_port)
+noida-db start --data-dir "$kafka_dir/data" --host 127.0.0.1 --only kafka --kafka-port "$kafka_port" >"$kafka_dir/log" 2>&1 </dev/null &
+kafka_pid=$!
+for _ in $(seq 1 200); do
+  kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 && break
+  sleep 0.05
+done
+kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 || { cat "$kafka_dir/log"; exit 1; }
+
+export CONNECTKIT_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
 export CONNECTKIT_POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/connectkit?user=postgres"
 export CONNECTKIT_MYSQL_URL="jdbc:mysql://127.0.0.1:$my_port/connectkit?user=root"
 export CONNECTKIT_REQUIRE_SERVERS=1
-echo "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port (data in $work)"
+echo "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port, Kafka (noida-db) on 127.0.0.1:$kafka_port (data in $work)"
 "$@"
