@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ConnectKit builds against, only those that are missing. Idempotent.
 #   install-deps.sh          what building and `make test` need
-#   install-deps.sh bench    also valgrind and a JDK (make bench-instructions, make bench-ratio)
+#   install-deps.sh bench    also valgrind (make bench-instructions, make bench-ratio)
 set -euo pipefail
 packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libpq-dev libmariadb-dev
-  postgresql mariadb-server mariadb-client sqlite3 kcat python3-pip)
+  postgresql mariadb-server mariadb-client sqlite3 kcat python3-pip unzip)
 if [ "${1:-}" = bench ]; then
-  packages+=(valgrind python3-pip bc)
-  command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
+  packages+=(valgrind bc)
 fi
+# A JDK: the Kafka interop tests and the vector generators run Kafka's own classes.
+command -v javac >/dev/null || packages+=(openjdk-17-jdk-headless)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

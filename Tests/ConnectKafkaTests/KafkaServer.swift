@@ -23,42 +23,49 @@ enum KafkaServer {
     /// A topic name no other test (or earlier run) uses.
     static func topic(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
 
-    /// Creates a topic.
-    static func createTopic(_ name: String, partitions: Int32) throws {
-        let p = try KafkaProducer(properties: ["bootstrap.servers": try address()])
-        defer { p.close() }
-        _ = try p.createTopic(KafkaNewTopic(name: name, partitions: partitions, replicationFactor: 1))
-    }
 
     /// The repository's root and its debug build of `connect`.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let connect = root.appendingPathComponent(".build/debug/connect")
 }
 
-/// Runs kcat (a Kafka client we did not write) and returns its standard output.
+/// Runs a program to its end on a thread of its own (never Swift's cooperative pool), its
+/// standard input, output and error in files — not pipes, whose write ends other processes
+/// started meanwhile would inherit and keep open. Returns the exit status and the output.
+func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String, errors: String) {
+    try await offThread {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inFile = dir.appendingPathComponent("in"), outFile = dir.appendingPathComponent("out"), errFile = dir.appendingPathComponent("err")
+        try (input ?? "").write(to: inFile, atomically: false, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        let stdin = try FileHandle(forReadingFrom: inFile), stdout = try FileHandle(forWritingTo: outFile), stderr = try FileHandle(forWritingTo: errFile)
+        defer { try? stdin.close(); try? stdout.close(); try? stderr.close() }
+        p.standardInput = stdin
+        p.standardOutput = stdout
+        p.standardError = stderr
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, try String(contentsOf: outFile, encoding: .utf8), try String(contentsOf: errFile, encoding: .utf8))
+    }
+}
+
+/// Runs kcat (a Kafka client we did not write) against the test server and returns its standard output.
 @discardableResult
-func kcat(_ arguments: [String], input: String? = nil) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
-    p.arguments = ["-b", try KafkaServer.address()] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let inPipe = Pipe()
-    p.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-    try p.run()
-    if let input {
-        inPipe.fileHandleForWriting.write(Data(input.utf8))
-        try inPipe.fileHandleForWriting.close()
-    }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw KafkaError(code: -1, message: "kcat \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
-    }
-    return String(decoding: data, as: UTF8.self)
+func kcat(_ arguments: [String], input: String? = nil) async throws -> String {
+    let r = try await run("/usr/bin/kcat", ["-b", try KafkaServer.address()] + arguments, input: input)
+    guard r.status == 0 else { throw KafkaError(code: -1, message: "kcat \(arguments.joined(separator: " ")) failed: \(r.errors)") }
+    return r.output
+}
+
+/// Waits for a child process to end, on a thread of its own.
+func waitForExit(_ p: Process) async throws {
+    try await offThread { p.waitUntilExit() }
 }
 
 /// A scratch directory removed at the end of a test.
@@ -68,7 +75,10 @@ final class ScratchDirectory {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-kafka-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
-    deinit { try? FileManager.default.removeItem(at: url) }
+    deinit {
+        // CONNECTKIT_KEEP_SCRATCH=1 keeps it (and says where) to look at the processes' logs.
+        if ProcessInfo.processInfo.environment["CONNECTKIT_KEEP_SCRATCH"] == "1" { print("kept \(url.path)") } else { try? FileManager.default.removeItem(at: url) }
+    }
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
     /// Writes a file and returns its path.
     @discardableResult
@@ -85,7 +95,7 @@ final class ScratchDirectory {
 func startConnect(_ arguments: [String], log: String? = nil) throws -> Process {
     let p = Process()
     p.executableURL = KafkaServer.connect
-    p.arguments = ["standalone"] + arguments + ["--log-level", "warning"]
+    p.arguments = ["standalone"] + arguments + ["--log-level", ProcessInfo.processInfo.environment["CONNECTKIT_TEST_LOG_LEVEL"] ?? "warning"]
     p.standardOutput = FileHandle.nullDevice
     if let log {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -98,11 +108,30 @@ func startConnect(_ arguments: [String], log: String? = nil) throws -> Process {
 }
 
 /// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(100))
     }
-    return try condition()
+    return try await condition()
+}
+
+/// `connect mock-broker` (librdkafka's mock cluster) in a child process, with these topics
+/// (`name:partitions`); returns the process and its bootstrap servers.
+func startMockBroker(brokers: Int, topics: [String]) async throws -> (Process, String) {
+    let broker = Process()
+    broker.executableURL = KafkaServer.connect
+    broker.arguments = ["mock-broker", "--brokers", "\(brokers)"] + topics.flatMap { ["--topic", $0] }
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-mock-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: out) }
+    broker.standardOutput = try FileHandle(forWritingTo: out)
+    try broker.run()
+    var bootstrap = ""
+    _ = await eventually(.seconds(10)) {
+        bootstrap = ((try? String(contentsOf: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        return !bootstrap.isEmpty
+    }
+    return (broker, bootstrap)
 }

@@ -12,13 +12,14 @@ import Testing
 struct KafkaServerTests {
     static func quietLogger() -> Logger {
         var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["CONNECTKIT_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }
 
     static func worker(_ extra: [String: String] = [:], registry: PluginRegistry = .core) throws -> Worker {
         let props = ["bootstrap.servers": try KafkaServer.address(), "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "500"]
             .merging(extra) { $1 }
+            .merging(ProcessInfo.processInfo.environment["CONNECTKIT_TEST_RDKAFKA_DEBUG"].map { ["producer.debug": $0, "consumer.debug": $0] } ?? [:]) { $1 }
         return try Worker(
             config: try WorkerConfig(["offset.flush.interval.ms": "100", "pipeline.mode": "topic"].merging(extra) { $1 }), registry: registry,
             transport: try KafkaTransport(worker: props), logger: quietLogger())
@@ -29,7 +30,7 @@ struct KafkaServerTests {
         let into = KafkaServer.topic("from-kcat")
         let out = KafkaServer.topic("to-kcat")
         let lines = (0..<300).map { "key-\($0)|value \($0) ünïcode" }
-        try kcat(["-P", "-t", into, "-K", "|", "-H", "trace=abc", "-H", "origin=kcat"], input: lines.joined(separator: "\n") + "\n")
+        try await kcat(["-P", "-t", into, "-K", "|", "-H", "trace=abc", "-H", "origin=kcat"], input: lines.joined(separator: "\n") + "\n")
         let sink = ServerTestSink.named("kcat-in")
         var registry = PluginRegistry.core
         registry.register(.sink(ServerTestSink.self), name: "ServerTestSink")
@@ -47,7 +48,11 @@ struct KafkaServerTests {
         ])
         let run = Task { try await worker.run() }
         #expect(await eventually { sink.count() >= 300 })
-        let read = try kcat(["-C", "-t", out, "-e", "-q", "-f", "%k\t%s\t%h\n"]).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        var read: [Substring] = []
+        #expect(await eventually {
+            read = Array((try? await kcat(["-C", "-t", out, "-e", "-q", "-f", "%k\t%s\t%h\n"]))?.split(separator: "\n", omittingEmptySubsequences: false).dropLast() ?? [])
+            return read.count >= 200
+        })
         worker.stop()
         try await run.value
         let got = sink.all()
@@ -80,7 +85,7 @@ struct KafkaServerTests {
         let run = Task { try await worker.run() }
         let p = try KafkaProducer(properties: ["bootstrap.servers": try KafkaServer.address()])
         defer { p.close() }
-        #expect(await eventually { (try? kcat(["-C", "-t", big, "-e", "-q", "-f", "%o\n"]).split(separator: "\n").count) == 10 })
+        #expect(await eventually { (try? await kcat(["-C", "-t", big, "-e", "-q", "-f", "%o\n"]).split(separator: "\n").count) == 10 })
         worker.stop()
         try await run.value
         #expect(try p.partitionCount(plain) == 3)
@@ -92,7 +97,7 @@ struct KafkaServerTests {
         let into = KafkaServer.topic("dlq-in")
         let dlq = KafkaServer.topic("dlq")
         let input = (0..<50).map { $0 % 10 == 3 ? "not json \($0)" : "{\"n\":\($0)}" }
-        try kcat(["-P", "-t", into], input: input.joined(separator: "\n") + "\n")
+        try await kcat(["-P", "-t", into], input: input.joined(separator: "\n") + "\n")
         let sink = ServerTestSink.named("dlq-sink")
         var registry = PluginRegistry.core
         registry.register(.sink(ServerTestSink.self), name: "ServerTestSink")
@@ -116,7 +121,7 @@ struct KafkaServerTests {
         worker.stop()
         try await run.value
         #expect(committed[TopicPartition(topic: into, partition: 0)] == 50)
-        let dead = try kcat(["-C", "-t", dlq, "-e", "-q", "-f", "%s\t%h\n"]).split(separator: "\n")
+        let dead = try await kcat(["-C", "-t", dlq, "-e", "-q", "-f", "%s\t%h\n"]).split(separator: "\n")
         #expect(dead.count == 5)
         for (i, line) in dead.enumerated() {
             let fields = line.split(separator: "\t", maxSplits: 1)
