@@ -64,7 +64,9 @@ mariadb --no-defaults -S "$my_dir/sock" -uroot -e "CREATE DATABASE connectkit; C
 
 # noida-db's Kafka service (its other services stay off).
 kafka_port=$(free_port)
-noida-db start --data-dir "$kafka_dir/data" --host 127.0.0.1 --only kafka --kafka-port "$kafka_port" >"$kafka_dir/log" 2>&1 </dev/null &
+# The server binary itself (the `noida-db` command is a Python wrapper whose child would outlive a kill).
+noida_bin="$(python3 -c 'import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), "noida-db"))')"
+"$noida_bin" start --data-dir "$kafka_dir/data" --host 127.0.0.1 --only kafka --kafka-port "$kafka_port" >"$kafka_dir/log" 2>&1 </dev/null &
 kafka_pid=$!
 for _ in $(seq 1 200); do
   kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 && break

@@ -145,9 +145,9 @@ struct KafkaScaleOutTests {
         #expect(complete, "missing: \(expectedSet.subtracting(aLines + bLines).count) records")
         #expect(aBeforeKill > 0 && Set(aLines).count < total, "a wrote \(aLines.count) records before it was killed")
         #expect(!bLines.isEmpty)
-        // Duplicates come only from batches whose offsets were not committed (a rebalance while a
-        // commit was under way, a's last batches before the kill): never more than a wrote.
+        // Duplicates come only from batches whose offsets were not committed (commits refused while
+        // the group rebalanced, a's last batches before the kill): never more than a wrote.
         let duplicates = aLines.count + bLines.count - Set(aLines + bLines).count
-        #expect(duplicates < aLines.count, "\(duplicates) duplicates; a wrote \(aLines.count), b \(bLines.count)")
+        #expect(duplicates <= aLines.count, "\(duplicates) duplicates; a wrote \(aLines.count), b \(bLines.count)")
     }
 }

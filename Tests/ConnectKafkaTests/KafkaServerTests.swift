@@ -45,6 +45,8 @@ struct KafkaServerTests {
             "value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
             "transforms": "h", "transforms.h.type": "org.apache.kafka.connect.transforms.InsertHeader",
             "transforms.h.header": "origin", "transforms.h.value.literal": "datagen",
+            // DataGen's timestamps are from 2023: without this the server's retention deletes them.
+            "topic.creation.default.partitions": "1", "topic.creation.default.replication.factor": "1", "topic.creation.default.retention.ms": "-1",
         ])
         let run = Task { try await worker.run() }
         #expect(await eventually { sink.count() >= 300 })
@@ -79,6 +81,8 @@ struct KafkaServerTests {
         let creation = [
             "topic.creation.groups": "big", "topic.creation.big.include": "big-.*", "topic.creation.big.partitions": "5",
             "topic.creation.default.partitions": "3", "topic.creation.default.replication.factor": "1",
+            // DataGen's timestamps are from 2023: without these the server's retention deletes them.
+            "topic.creation.default.retention.ms": "-1", "topic.creation.big.retention.ms": "-1",
         ]
         try worker.add(["name": "a", "connector.class": "DataGen", "kafka.topic": plain, "iterations": "10"].merging(creation) { $1 })
         try worker.add(["name": "b", "connector.class": "DataGen", "kafka.topic": big, "iterations": "10"].merging(creation) { $1 })
