@@ -125,4 +125,30 @@ public final class KafkaOffsetStore: OffsetStore, @unchecked Sendable {
             }
         }
     }
+
+    /// Writes the offsets through `producer` inside its open transaction, runs `commit` (which
+    /// commits that transaction), and only then records them as ``offsets(connector:)`` returns
+    /// them — Kafka's exactly-once source tasks write their offsets this way (KIP-618). The offsets
+    /// topic's readers must be `read_committed` (librdkafka's default and this store's).
+    /// - Throws: the producer's refusal, or `commit`'s error (nothing is recorded then).
+    func commitInTransaction(connector: String, offsets: SourceOffsets, producer: KafkaProducer, commit: () throws -> Void) throws {
+        try commitLock.withLock { _ in
+            let known = state.withLock { $0.keys[connector] ?? [:] }
+            var written: [([String: Value], [UInt8], [String: Value])] = []
+            for (partition, offset) in offsets {
+                let key = try known[partition] ?? KafkaOffsetFormat.key(connector: connector, partition: partition)
+                try producer.send(
+                    topic: topic, partition: JavaPartitioner.partition(forKey: key, partitions: partitions), key: key,
+                    value: try KafkaOffsetFormat.value(offset)) { _ in }  // the commit reports any failure
+                written.append((partition, key, offset))
+            }
+            try commit()
+            state.withLock { s in
+                for (partition, key, offset) in written {
+                    s.keys[connector, default: [:]][partition] = key
+                    s.offsets[connector, default: [:]][partition] = offset
+                }
+            }
+        }
+    }
 }

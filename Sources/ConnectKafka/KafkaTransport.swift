@@ -28,6 +28,8 @@ public final class KafkaTransport: Transport {
     /// the shared keys only, translated.
     private let internalProperties: [String: String]
     private let topicCreationEnabled: Bool
+    /// The offset store ``makeOffsetStore()`` made: exactly-once producers write offsets into it.
+    private let offsetStore = Mutex<KafkaOffsetStore?>(nil)
 
     /// A transport over the cluster the worker properties name.
     /// - Throws: ``KafkaError`` naming the first worker key (`producer.interceptor.classes`, …)
@@ -77,7 +79,30 @@ public final class KafkaTransport: Transport {
         let admin = try KafkaProducer(properties: try KafkaClientConfig.properties(worker: worker, role: .admin))
         defer { admin.close() }
         _ = try admin.createTopic(KafkaNewTopic(name: topic, partitions: partitions, replicationFactor: replication, configs: ["cleanup.policy": "compact"]))
-        return try KafkaOffsetStore(topic: topic, properties: internalProperties)
+        let store = try KafkaOffsetStore(topic: topic, properties: internalProperties)
+        offsetStore.withLock { $0 = store }
+        return store
+    }
+
+    /// A transactional producer (`transactional.id` as given, `init_transactions` done: a killed
+    /// predecessor's open transaction is aborted) whose commits also write the task's source
+    /// offsets to the offsets topic of ``makeOffsetStore()``.
+    /// - Throws: ``ConfigError`` when the worker keeps no offsets in Kafka (`offset.storage.topic`);
+    ///   ``KafkaError`` from the cluster.
+    public func makeTransactionalProducer(clientID: String, transactionalID: String, connectorConfig: [String: String]) throws -> (any TransactionalProducer)? {
+        guard let store = offsetStore.withLock({ $0 }) else {
+            throw ConfigError(key: "exactly.once.source.support", message: "exactly-once source tasks write their offsets in their transactions: set offset.storage.topic (offsets in Kafka)", context: "worker")
+        }
+        var p = try KafkaClientConfig.properties(worker: worker, role: .producer, overrides: Self.overrides(connectorConfig, .producer))
+        p["client.id"] = p["client.id"] ?? clientID
+        p["transactional.id"] = transactionalID
+        let creation = try TopicCreation.parse(connector: connectorConfig, workerEnabled: topicCreationEnabled)
+        let producer = try KafkaTransportProducer(properties: p, topicCreation: creation)
+        do { try producer.producer.initTransactions() } catch {
+            producer.close()
+            throw error
+        }
+        return KafkaTransactionalProducer(base: producer, store: store)
     }
 
     /// Override keys librdkafka does not take, and bad `topic.creation.*` values.
@@ -96,7 +121,7 @@ public final class KafkaTransport: Transport {
 
     public func readsWorkerKey(_ key: String) -> Bool {
         KafkaClientConfig.isSharedKey(key) || ["producer.", "consumer.", "admin."].contains(where: key.hasPrefix)
-            || ["topic.creation.enable", "offset.storage.topic", "offset.storage.partitions", "offset.storage.replication.factor"].contains(key)
+            || ["topic.creation.enable", "offset.storage.topic", "offset.storage.partitions", "offset.storage.replication.factor", "group.id"].contains(key)
     }
 
     public func readsConnectorKey(_ key: String) -> Bool {
@@ -165,7 +190,7 @@ func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async th
 /// A worker's producer over ``KafkaProducer``: acknowledges each record's `RecordDelivery` from
 /// its delivery report.
 final class KafkaTransportProducer: TransportProducer {
-    private let producer: KafkaProducer
+    let producer: KafkaProducer
     private let partitionCounts = Mutex<[String: Int32]>([:])
 
     private let topicCreation: TopicCreation?
@@ -304,4 +329,31 @@ final class KafkaTransportConsumer: TransportConsumer, @unchecked Sendable {
     func wakeup() { consumer.wakeup() }
 
     func close() { consumer.close() }
+}
+
+/// An exactly-once source task's producer: a transactional ``KafkaTransportProducer`` whose
+/// commits carry the task's offsets into the offsets topic (``KafkaOffsetStore``).
+final class KafkaTransactionalProducer: TransactionalProducer {
+    private let base: KafkaTransportProducer
+    private let store: KafkaOffsetStore
+
+    init(base: KafkaTransportProducer, store: KafkaOffsetStore) {
+        self.base = base
+        self.store = store
+    }
+
+    func send(_ records: [OutgoingRecord]) throws { try base.send(records) }
+    func flush(until deadline: ContinuousClock.Instant) async -> Bool { await base.flush(until: deadline) }
+    func close() { base.close() }
+    func beginTransaction() throws { try base.producer.beginTransaction() }
+    func abortTransaction() throws { try base.producer.abortTransaction() }
+
+    func commitTransaction(connector: String, offsets: SourceOffsets) throws {
+        do {
+            try store.commitInTransaction(connector: connector, offsets: offsets, producer: base.producer) { try base.producer.commitTransaction() }
+        } catch {
+            try? base.producer.abortTransaction()
+            throw error
+        }
+    }
 }

@@ -26,7 +26,7 @@ enum UnusedConfig {
         "group.id", "listeners", "rest.advertised.host.name", "rest.advertised.port", "rest.advertised.listener", "rest.host.name", "rest.port",
         "config.storage.topic", "offset.storage.topic", "status.storage.topic", "config.storage.replication.factor",
         "offset.storage.replication.factor", "status.storage.replication.factor", "offset.storage.partitions", "status.storage.partitions",
-        "exactly.once.source.support", "access.control.allow.origin",
+        "access.control.allow.origin",
         "access.control.allow.methods", "admin.listeners", "client.id", "security.protocol", "metrics.recording.level",
     ]
 

@@ -35,6 +35,13 @@ public protocol Transport: Sendable {
     /// Whether this transport reads a connector key (Kafka: `producer.override.*`, …).
     func readsConnectorKey(_ key: String) -> Bool
 
+    /// A producer whose records and source offsets are committed atomically, for exactly-once
+    /// source tasks (Kafka's KIP-618: `transactional.id` `<group.id>-<connector>-<task>`); nil
+    /// when this transport has no transactions.
+    /// - Throws: when the transport has transactions but cannot make this producer (Kafka: offsets
+    ///   not kept in Kafka, the cluster refuses the transactional id).
+    func makeTransactionalProducer(clientID: String, transactionalID: String, connectorConfig: [String: String]) throws -> (any TransactionalProducer)?
+
     /// Where a sink connector's dead-letter records go: true when the transport keeps them
     /// durably itself (Kafka: produced to the dead-letter topic), false when the worker must keep
     /// them in its durable local topic log.
@@ -76,6 +83,22 @@ extension Transport {
     public func readsConnectorKey(_ key: String) -> Bool { false }
     /// Dead letters are the worker's to keep.
     public var keepsDeadLetters: Bool { false }
+    /// No transactions.
+    public func makeTransactionalProducer(clientID: String, transactionalID: String, connectorConfig: [String: String]) throws -> (any TransactionalProducer)? { nil }
+}
+
+/// A producer of an exactly-once source task: the records sent between ``beginTransaction()``
+/// and ``commitTransaction(connector:offsets:)`` and the source offsets given to the commit become
+/// visible together (to `read_committed` readers) or not at all.
+public protocol TransactionalProducer: TransportProducer {
+    /// Starts a transaction.
+    func beginTransaction() throws
+    /// Writes the connector's source offsets into the transaction and commits it; the offset
+    /// store then returns them.
+    /// - Throws: when the transaction could not be committed (it is aborted, nothing of it counts).
+    func commitTransaction(connector: String, offsets: SourceOffsets) throws
+    /// Aborts the transaction: none of its records or offsets count.
+    func abortTransaction() throws
 }
 
 /// What a consumer group reads: topics by name, or every topic whose whole name matches a regular

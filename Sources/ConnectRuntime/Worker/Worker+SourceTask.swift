@@ -14,6 +14,14 @@ extension Worker {
         let task = plan.type.init()
         var producer: (any TransportProducer)? = nil
         var pendingOffsets: SourceOffsets = [:]
+        // Exactly-once (KIP-618): records and offsets in one producer transaction per boundary.
+        var transactional: (any TransactionalProducer)? = nil
+        var inTransaction = false
+        var transactionOffsets: SourceOffsets = [:]
+        var transactionStart = clock.now
+        let boundaryIsPoll = (plan.connectorConfig["transaction.boundary"] ?? "poll").lowercased() == "poll"
+        let transactionInterval = Duration.milliseconds(
+            plan.connectorConfig["transaction.boundary.interval.ms"].flatMap { Int64($0.trimmingWhitespace()) } ?? config.offsetFlushIntervalMs)
         var lastCommit = clock.now
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
@@ -69,6 +77,8 @@ extension Worker {
         func commitOffsets() async {
             await drainAcks()
             lastCommit = clock.now
+            // Exactly-once: offsets are written by the transactions, never outside them.
+            if transactional != nil { pendingOffsets = [:] }
             guard !pendingOffsets.isEmpty else { return }
             do {
                 let started = ContinuousClock.now
@@ -82,6 +92,17 @@ extension Worker {
             }
         }
 
+        func commitTransaction() async throws {
+            guard let t = transactional, inTransaction else { return }
+            let started = ContinuousClock.now
+            inTransaction = false
+            try t.commitTransaction(connector: plan.connector, offsets: transactionOffsets)
+            metrics.recordCommit(ContinuousClock.now - started)
+            log.debug("committed a transaction with offsets for \(transactionOffsets.count) partition(s)")
+            transactionOffsets = [:]
+            try await task.commit()
+        }
+
         do {
             let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
@@ -89,7 +110,17 @@ extension Worker {
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector),
                 onWaiting: WaitingReporter(logger: log, task: workerTask).report))
-            if config.mode == .topic { producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)", connectorConfig: plan.connectorConfig) }
+            if config.mode == .topic && config.exactlyOnceSourceSupport {
+                let clientID = "connector-producer-\(plan.connector)-\(plan.index)"
+                let transactionalID = "\(config.originals["group.id"] ?? "connect-cluster")-\(plan.connector)-\(plan.index)"
+                guard let t = try transport.makeTransactionalProducer(clientID: clientID, transactionalID: transactionalID, connectorConfig: plan.connectorConfig) else {
+                    throw ConfigError(key: "exactly.once.source.support", message: "this worker's transport has no transactions", context: "worker")
+                }
+                transactional = t
+                producer = t
+            } else if config.mode == .topic {
+                producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)", connectorConfig: plan.connectorConfig)
+            }
             try await task.start(plan.config)
             workerTask.started(run: control.run)
             started = true
@@ -109,6 +140,7 @@ extension Worker {
                 if shouldEnd() { break }
                 try await handleDeliveryFailures(tracker, errors: errors, log: log)
                 await commitIfDue()
+                if inTransaction, clock.now - transactionStart >= transactionInterval { try await commitTransaction() }
                 metrics.wakeUps.add(1, ordering: .relaxed)
                 var records: [SourceRecord]
                 do {
@@ -131,7 +163,16 @@ extension Worker {
                 if !admitted { break }
                 // Ask the sinks to flush before the source has to wait, so both keep moving.
                 if limiter.isUnderPressure { flushRequests.add(1, ordering: .relaxed) }
-                if let producer {
+                if let t = transactional {
+                    if !inTransaction {
+                        try t.beginTransaction()
+                        inTransaction = true
+                        transactionStart = clock.now
+                    }
+                    for r in records where !r.sourcePartition.isEmpty || !r.sourceOffset.isEmpty { transactionOffsets[r.sourcePartition] = r.sourceOffset }
+                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: t))
+                    if boundaryIsPoll || clock.now - transactionStart >= transactionInterval { try await commitTransaction() }
+                } else if let producer {
                     metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: producer))
                 } else if chain.isEmpty {
                     let count = records.count
@@ -152,10 +193,13 @@ extension Worker {
                 }
                 checkHeld()
             }
+            // A graceful stop commits the open transaction (records and offsets).
+            try await commitTransaction()
         } catch {
             failed = true
             log.error("source task failed: \(error)")
             workerTask.failed(run: control.run, trace: failureTrace(error))
+            if inTransaction { try? transactional?.abortTransaction() }
         }
         control.stoppedPolling()
 

@@ -81,7 +81,8 @@ public final class Worker: Service, Sendable, CustomReflectable {
     ///     default; `ConnectPlugins`'s `PluginRegistry.standard` has every module's).
     ///   - offsetStore: where source offsets are kept; by default the one the configuration names
     ///     (`offset.storage.sqlite.filename`, `offset.storage.file.filename`), else in memory.
-    ///   - transport: how topic mode moves records; by default in-memory topics (``MemoryBroker``).
+    ///   - transport: how topic mode moves records; by default in-memory topics (``MemoryBroker``). Any
+    ///     other transport (Kafka) implies `pipeline.mode=topic`; an explicit `direct` is refused.
     /// - Throws: ``ConfigError`` for the worker's own converters, ``OffsetStoreError``.
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .core, offsetStore: (any OffsetStore)? = nil,
@@ -90,6 +91,14 @@ public final class Worker: Service, Sendable, CustomReflectable {
     ) throws {
         self.clock = clock
         self.metricsFactory = metricsFactory ?? MetricsSystem.factory
+        var config = config
+        if let transport, !(transport is MemoryBroker) {
+            // A transport of its own (Kafka) carries every record: pipeline.mode is topic.
+            if config.originals["pipeline.mode"]?.lowercased() == "direct" {
+                throw ConfigError(key: "pipeline.mode", message: "pipeline.mode=direct would bypass this worker's transport (Kafka): records go through topics", context: "worker")
+            }
+            config.mode = .topic
+        }
         self.config = config
         self.workerID = workerID
         self.registry = registry
@@ -97,6 +106,9 @@ public final class Worker: Service, Sendable, CustomReflectable {
         let transport = transport ?? MemoryBroker(
             partitions: config.topicPartitions, retention: config.topicRetentionRecords, maxPollInterval: .milliseconds(config.maxPollIntervalMs))
         self.transport = transport
+        if config.exactlyOnceSourceSupport && transport is MemoryBroker {
+            throw ConfigError(key: "exactly.once.source.support", message: "exactly-once source support needs Kafka (bootstrap.servers and offset.storage.topic); topics are in memory here", context: "worker")
+        }
         if !config.bootstrapServers.isEmpty && transport is MemoryBroker {
             logger.warning("bootstrap.servers is set (\(config.bootstrapServers.joined(separator: ","))) but this worker has no Kafka transport: topics are in memory")
         }
@@ -168,6 +180,15 @@ public final class Worker: Service, Sendable, CustomReflectable {
             problems += deadLetterQueueProblems(config)
         }
         problems += self.config.clientOverridePolicy.problems(config)
+        if self.config.exactlyOnceSourceSupport, let entry, let source = entry.plugin.instantiate() as? any SourceConnector {
+            // Kafka's checks of exactly-once source connectors (KIP-618).
+            if (config["exactly.once.support"] ?? "").lowercased() == "required", source.exactlyOnceSupport(config) != .supported {
+                problems.append(ConfigProblem(key: "exactly.once.support", message: "The connector does not support exactly-once semantics with the provided configuration."))
+            }
+            if (config["transaction.boundary"] ?? "").lowercased() == "connector" {
+                problems.append(ConfigProblem(key: "transaction.boundary", message: "The connector does not support connector-defined transaction boundaries with the given configuration."))
+            }
+        }
         problems += transport.connectorConfigProblems(config)
         if let entry {
             let instance = entry.plugin.instantiate()

@@ -20,6 +20,7 @@ public import ConnectKit
 /// | `topic.memory.retention.records` | 10000 | records an in-memory topic that no sink reads keeps (e.g. a dead-letter queue) |
 /// | `local.topics.dir` | `<offset file>.topics` | directory of the durable local topic logs that hold dead-letter queues when no Kafka is configured |
 /// | `bootstrap.servers` | none | Kafka: with a Kafka transport (ConnectKafka's `KafkaTransport`) topics are Kafka's; without one the worker warns that topics are in memory |
+/// | `exactly.once.source.support` | disabled | `enabled`: exactly-once source tasks (KIP-618) — records and offsets committed in one Kafka transaction per `transaction.boundary` |
 /// | `connector.client.config.override.policy` | All | which `producer.override.*`/`consumer.override.*`/`admin.override.*` keys connectors may set (``ClientOverridePolicy``) |
 ///
 /// The Kafka transport reads more worker keys (`group.id`, `producer.*`, `consumer.*`, `admin.*`,
@@ -56,6 +57,9 @@ public struct WorkerConfig: Sendable, CustomReflectable {
     public var localTopicsDirectory: String?
     /// `bootstrap.servers`: the Kafka brokers (read by a Kafka transport; a worker on in-memory topics warns when it is set).
     public var bootstrapServers: [String]
+    /// `exactly.once.source.support=enabled`: source tasks produce in transactions that carry their
+    /// offsets (KIP-618; needs Kafka with offsets in `offset.storage.topic`).
+    public var exactlyOnceSourceSupport: Bool
     /// `connector.client.config.override.policy`: which client overrides connectors may set.
     public var clientOverridePolicy: ClientOverridePolicy
     /// Every key given, including ones this worker does not use.
@@ -99,6 +103,9 @@ public struct WorkerConfig: Sendable, CustomReflectable {
                 documentation: "Directory of the durable local topic logs that keep dead-letter queues when no Kafka is configured. Default: the offsets file's path followed by .topics.")
         .define("bootstrap.servers", .list, default: "", importance: .high,
                 documentation: "Kafka brokers. Without them, topics live in memory.")
+        .define("exactly.once.source.support", .string, default: "disabled", importance: .high,
+                documentation: "enabled: source tasks write records and offsets in Kafka transactions (KIP-618); needs a Kafka transport and offset.storage.topic.",
+                validator: .caseInsensitiveValidString(["DISABLED", "ENABLED", "PREPARING"]))
         .define("connector.client.config.override.policy", .string, default: "All", importance: .medium,
                 documentation: "Which producer.override.*, consumer.override.* and admin.override.* keys connectors may set: All, None or Principal.",
                 validator: .validString(ClientOverridePolicy.allCases.map(\.rawValue) + ClientOverridePolicy.allCases.map {
@@ -125,6 +132,7 @@ public struct WorkerConfig: Sendable, CustomReflectable {
         localTopicsDirectory = c.string("local.topics.dir").flatMap { $0.isEmpty ? nil : $0 }
             ?? (offsetStorageSQLite ?? offsetStorageFile).map { $0 + ".topics" }
         bootstrapServers = c.list("bootstrap.servers") ?? []
+        exactlyOnceSourceSupport = c.string("exactly.once.source.support")?.lowercased() == "enabled"
         clientOverridePolicy = ClientOverridePolicy(workerValue: c.string("connector.client.config.override.policy") ?? "All") ?? .all
         originals = properties
     }
