@@ -1,7 +1,7 @@
 # ConnectKit — see README.md. Every target installs what is missing first.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench bench-ratio bench-instructions bench-sql fuzz vectors clean docs-check
+.PHONY: deps build run test bench bench-ratio bench-instructions bench-sql bench-kafka fuzz vectors clean docs-check
 
 deps:
 	@./scripts/install-deps.sh
@@ -43,6 +43,11 @@ bench-instructions: deps
 # interleaved, on throwaway PostgreSQL and MariaDB servers.
 bench-sql: deps
 	./scripts/bench-sql.sh
+
+# The Kafka path beside kcat on the same 1M records (BENCH_KAFKA_RECORDS), interleaved: produce on
+# librdkafka's mock cluster and on noida-db, consume and end-to-end (with p50/p99 latency) on noida-db.
+bench-kafka: deps
+	./scripts/bench-kafka.sh
 
 # libFuzzer + AddressSanitizer over the JSON reader (both schema modes), the header converter and the
 # properties/connector-file parsers, FUZZ_SECONDS (default 600) each, seeded from the golden vectors.

@@ -66,6 +66,18 @@ let package = Package(
             ],
             path: "Benchmarks/SQLWork"
         ),
+        // The ConnectKit side of `make bench-kafka` (scripts/bench-kafka.sh runs kcat beside it).
+        .executableTarget(
+            name: "KafkaWork",
+            dependencies: [
+                .product(name: "ConnectKit", package: rootIdentity),
+                .product(name: "ConnectRuntime", package: rootIdentity),
+                .product(name: "ConnectKafka", package: rootIdentity),
+                .product(name: "ConnectPlugins", package: rootIdentity),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/KafkaWork"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -202,10 +202,13 @@ final class KafkaTransportProducer: TransportProducer {
         self.topicCreation = topicCreation
     }
 
-    /// Creates `topic` before its first record when the connector asks for topic creation.
+    /// Before a topic's first record: creates it when the connector asks for topic creation, and
+    /// reads its metadata (and caches its partition count) — without that, librdkafka learns of a
+    /// new topic only at its next periodic metadata scan, up to a second later.
     private func ensureTopic(_ topic: String) throws {
-        guard let topicCreation, !knownTopics.withLock({ $0.contains(topic) }) else { return }
-        _ = try producer.createTopic(topicCreation.newTopic(topic))
+        guard !knownTopics.withLock({ $0.contains(topic) }) else { return }
+        if let topicCreation { _ = try producer.createTopic(topicCreation.newTopic(topic)) }
+        if let n = try? producer.partitionCount(topic) { partitionCounts.withLock { $0[topic] = n } }
         knownTopics.withLock { _ = $0.insert(topic) }
     }
 

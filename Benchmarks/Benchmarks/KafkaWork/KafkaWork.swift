@@ -1,0 +1,177 @@
+// The ConnectKit side of `make bench-kafka` (scripts/bench-kafka.sh runs kcat on the same records,
+// against the same librdkafka mock cluster, in the same run, interleaved).
+//
+//   KafkaWork lines <file> <n>                  n records of the benchmark shape (DataGen's order), as
+//                                               JsonConverter (schemas.enable=false) writes them, one per line
+//   KafkaWork produce <bootstrap> <topic> <file> <n>
+//                                               FileStreamSource (StringConverter) → Kafka, until every record's
+//                                               delivery report is in (beside `kcat -P -l file`)
+//   KafkaWork consume <bootstrap> <topic> <n>   Kafka → a sink that discards (ByteArrayConverter), until n
+//                                               records were put (beside `kcat -C -e`)
+//   KafkaWork e2e <bootstrap> <topic> <n> [rate] DataGen's records (JsonConverter) → Kafka → a discarding sink;
+//                                               also the p50/p99 latency from poll to the sink's flush, after
+//                                               which its offsets are committed (offset.flush.interval.ms=100);
+//                                               with a rate (records/s) the source is held to it
+//
+// Prints "<n>\t<seconds>\t<records/s>\t<peak RSS MiB>" (e2e: then "\t<p50 ms>\t<p99 ms>").
+import ConnectKafka
+import ConnectKit
+import ConnectPlugins
+import ConnectRuntime
+import Foundation
+import Logging
+import Synchronization
+
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+/// Counts what it is given; with `latency`, notes each record's age (now − its timestamp, set at
+/// poll) when the runtime flushes it, just before its offsets are committed.
+final class DiscardSink: SinkTask {
+    static let put = Atomic<Int>(0)
+    static let ages = Mutex<[Int64]>([])
+    private var timestamps: [Int64] = []
+    private var latency = false
+    required init() {}
+    var version: String { "bench" }
+    func start(_ config: [String: String]) async throws { latency = config["latency"] == "true" }
+    func put(_ records: [SinkRecord]) async throws {
+        if latency { for r in records { timestamps.append(r.timestamp ?? 0) } }
+        Self.put.add(records.count, ordering: .relaxed)
+    }
+    func flush(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws {
+        guard latency, !timestamps.isEmpty else { return }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let batch = timestamps.map { now - $0 }
+        timestamps = []
+        Self.ages.withLock { $0 += batch }
+    }
+    func stop() async throws {}
+}
+
+extension DiscardSink: SinkConnector {
+    var configDef: ConfigDef { ConfigDef().define("latency", .boolean, default: false, importance: .low, documentation: "Measure ages at flush.") }
+    var taskType: any SinkTask.Type { DiscardSink.self }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [[:]] }
+}
+
+/// DataGen's orders, stamped with the wall clock at poll; with `rate`, at most that many per second.
+final class StampedOrders: SourceTask {
+    private var next: Int64 = 0
+    private var count: Int64 = 0
+    private var rate: Double = 0
+    private var started = ContinuousClock.now
+    private var topic = ""
+    required init() {}
+    var version: String { "bench" }
+    func initialize(context: any SourceTaskContext) {}
+    func start(_ config: [String: String]) async throws {
+        topic = config["topic"] ?? ""
+        count = Int64(config["count"] ?? "0") ?? 0
+        rate = Double(config["rate"] ?? "0") ?? 0
+        started = ContinuousClock.now
+    }
+    func poll() async throws -> [SourceRecord] {
+        guard next < count else {
+            try await Task.sleep(for: .milliseconds(50))
+            return []
+        }
+        var end = min(count, next + 1000)
+        if rate > 0 {
+            let elapsed = ContinuousClock.now - started
+            let allowed = Int64((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * rate)
+            if allowed <= next {
+                try await Task.sleep(for: .milliseconds(2))
+                return []
+            }
+            end = min(end, allowed)
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        defer { next = end }
+        return (next..<end).map { i in
+            SourceRecord(sourcePartition: ["bench": "0"], sourceOffset: ["i": .int64(i)], topic: topic, keySchema: .int64, key: .int64(i),
+                         valueSchema: DataGen.ordersSchema, value: DataGen.order(i), timestamp: now)
+        }
+    }
+    func stop() async throws {}
+}
+
+extension StampedOrders: SourceConnector {
+    var configDef: ConfigDef { ConfigDef() }
+    var taskType: any SourceTask.Type { StampedOrders.self }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [["topic": topic, "count": String(count), "rate": String(rate)]] }
+}
+
+func worker(_ bootstrap: String, _ extra: [String: String] = [:]) throws -> Worker {
+    var registry = PluginRegistry.standard
+    registry.register(.sink(DiscardSink.self), name: "DiscardSink")
+    registry.register(.source(StampedOrders.self), name: "StampedOrders")
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    // noida-db answers a fetch with up to a whole partition (ignoring fetch.max.bytes): let it.
+    var props = ["bootstrap.servers": bootstrap, "offset.flush.interval.ms": "100", "consumer.max.poll.records": "2000",
+                 "consumer.receive.message.max.bytes": "1000000000"].merging(extra) { $1 }
+    // BENCH_KAFKA_WORKER="key=value,…" adds worker keys (to try settings).
+    for pair in (ProcessInfo.processInfo.environment["BENCH_KAFKA_WORKER"] ?? "").split(separator: ",") {
+        let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+        if kv.count == 2 { props[kv[0]] = kv[1] }
+    }
+    return try Worker(config: try WorkerConfig(props), registry: registry, transport: try KafkaTransport(worker: props), logger: logger)
+}
+
+/// Runs the worker until `done` holds; returns the seconds from start to then.
+func timed(_ worker: Worker, until done: @escaping @Sendable () -> Bool) async throws -> Double {
+    let started = ContinuousClock.now
+    let run = Task { try await worker.run() }
+    while !done() { try await Task.sleep(for: .milliseconds(5)) }
+    let elapsed = ContinuousClock.now - started
+    worker.stop()
+    try await run.value
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+func report(_ n: Int, _ seconds: Double, extra: String = "") {
+    print(String(format: "%d\t%.3f\t%.0f\t%.1f", n, seconds, Double(n) / seconds, peakRSSMiB()) + extra)
+}
+
+let args = CommandLine.arguments
+switch args.count > 1 ? args[1] : "" {
+case "lines":
+    let n = Int(args[3])!
+    let json = JSONConverter(schemasEnabled: false)
+    var out = Data()
+    for i in 0..<Int64(n) {
+        out.append(contentsOf: try json.fromConnectData(topic: "orders", schema: DataGen.ordersSchema, value: DataGen.order(i))!)
+        out.append(0x0A)
+    }
+    try out.write(to: URL(fileURLWithPath: args[2]))
+case "produce":
+    let (bootstrap, topic, file, n) = (args[2], args[3], args[4], Int(args[5])!)
+    let w = try worker(bootstrap, ["value.converter": "org.apache.kafka.connect.storage.StringConverter"])
+    try w.add(["name": "produce", "connector.class": "FileStreamSource", "file": file, "topic": topic, "batch.size": "2000"])
+    let seconds = try await timed(w) { let p = w.progress; return p.recordsPolled >= n && p.recordsInFlight == 0 }
+    report(n, seconds)
+case "consume":
+    let (bootstrap, topic, n) = (args[2], args[3], Int(args[4])!)
+    let w = try worker(bootstrap, ["value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+                                   "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter"])
+    try w.add(["name": "consume-\(UUID().uuidString.prefix(8))", "connector.class": "DiscardSink", "topics": topic])
+    let seconds = try await timed(w) { DiscardSink.put.load(ordering: .relaxed) >= n }
+    report(n, seconds)
+case "e2e":
+    let (bootstrap, topic, n) = (args[2], args[3], Int(args[4])!)
+    let rate = args.count > 5 ? args[5] : "0"
+    let w = try worker(bootstrap, ["value.converter.schemas.enable": "false"])
+    try w.add(["name": "e2e-source", "connector.class": "StampedOrders", "topic": topic, "count": String(n), "rate": rate])
+    try w.add(["name": "e2e-sink", "connector.class": "DiscardSink", "topics": topic, "latency": "true"])
+    let seconds = try await timed(w) { DiscardSink.ages.withLock { $0.count } >= n }
+    let ages = DiscardSink.ages.withLock { $0 }.sorted()
+    func percentile(_ p: Double) -> Int64 { ages.isEmpty ? 0 : ages[min(ages.count - 1, Int(Double(ages.count) * p))] }
+    report(n, seconds, extra: "\t\(percentile(0.5))\t\(percentile(0.99))")
+default:
+    FileHandle.standardError.write(Data("usage: KafkaWork lines|produce|consume|e2e …\n".utf8))
+    exit(2)
+}
