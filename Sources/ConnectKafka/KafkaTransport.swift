@@ -21,9 +21,12 @@ import Synchronization
 /// Keyed records go to the partition Java's producer would choose (``JavaPartitioner``); records
 /// without a key to the one librdkafka chooses. Every producer call and every consumer call blocks
 /// the calling task's own thread (the runtime runs each task on one), never Swift's cooperative pool.
-public final class KafkaTransport: Transport {
-    /// The worker's properties as given.
-    public let worker: [String: String]
+public final class KafkaTransport: Transport, CustomReflectable {
+    /// `dump` shows the worker's properties with secrets masked.
+    public var customMirror: Mirror { Mirror(self, children: ["worker": ParsedConfig.masked(worker)], displayStyle: .class) }
+
+    /// The worker's properties as given (never shown: they may hold secrets).
+    private let worker: [String: String]
     /// The librdkafka properties of the worker's own clients (the offset store, group offsets):
     /// the shared keys only, translated.
     private let internalProperties: [String: String]
@@ -116,6 +119,10 @@ public final class KafkaTransport: Transport {
             }
         }
         do { _ = try TopicCreation.parse(connector: config, workerEnabled: topicCreationEnabled) } catch { problems += error.problems }
+        if let topic = config["offsets.storage.topic"], !topic.trimmingWhitespace().isEmpty {
+            problems.append(ConfigProblem(key: "offsets.storage.topic", message:
+                "per-connector offsets topics are not supported: this connector's offsets go to the worker's offset.storage.topic"))
+        }
         return problems
     }
 

@@ -116,4 +116,34 @@ struct KafkaClientConfigTests {
             Set((error as! ConfigError).problems.map(\.key)) == ["topic.creation.default.partitions", "topic.creation.default.replication.factor", "topic.creation.g.include"]
         }
     }
+
+    @Test("secrets never show: dump of the transport and of the worker configuration mask them; a per-connector offsets topic and a bad max.poll.records override are named")
+    func secretsAndConnectorKeys() throws {
+        let props = [
+            "bootstrap.servers": "127.0.0.1:1", "sasl.mechanism": "PLAIN",
+            "sasl.jaas.config": #"org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="s3cret-jaas";"#,
+            "producer.ssl.key.password": "s3cret-key",
+        ]
+        let transport = try KafkaTransport(worker: props)
+        var dumped = ""
+        dump(transport, to: &dumped)
+        dump(try WorkerConfig(props), to: &dumped)
+        #expect(!dumped.contains("s3cret") && dumped.contains("127.0.0.1:1"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let worker = try Worker(config: try WorkerConfig(props), registry: .core, transport: transport, logger: logger)
+        #expect {
+            try worker.add(["name": "g", "connector.class": "DataGen", "offsets.storage.topic": "my-offsets"])
+        } throws: { error in
+            (error as! ConfigError).problems.contains { $0.key == "offsets.storage.topic" && $0.message.contains("not supported") }
+        }
+        var registry = PluginRegistry.core
+        registry.register(.sink(ServerTestSink.self), name: "ServerTestSink")
+        let sinkWorker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic"]), registry: registry, logger: logger)
+        #expect {
+            try sinkWorker.add(["name": "s", "connector.class": "ServerTestSink", "topics": "t", "consumer.override.max.poll.records": "0"])
+        } throws: { error in
+            (error as! ConfigError).problems.contains { $0.key == "consumer.override.max.poll.records" }
+        }
+    }
 }

@@ -19,6 +19,9 @@ extension Worker {
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         var input: (any SinkInput)? = nil
+        // A connector's consumer.override.max.poll.records (its policy allowing) wins over the worker's.
+        let maxPollRecords = plan.connectorConfig["consumer.override.max.poll.records"].flatMap { Int($0.trimmingWhitespace()) }
+            .flatMap { $0 > 0 ? $0 : nil } ?? config.maxPollRecords
         var consumer: (any TransportConsumer)? = nil
         var outerErrors: RetryWithTolerance? = nil
         let metrics = taskMetrics(plan.connector, plan.index)
@@ -116,7 +119,7 @@ extension Worker {
                 // Paused in topic mode: keep polling with every partition paused, as Kafka's worker
                 // does, so that the task stays in its group and sees rebalances.
                 let pausedPartitions = paused ? (consumer?.assignment ?? []).union(context.paused) : context.paused
-                switch try await input.poll(max: config.maxPollRecords, timeout: wait, paused: pausedPartitions) {
+                switch try await input.poll(max: maxPollRecords, timeout: wait, paused: pausedPartitions) {
                 case .end:
                     break loop
                 case .assigned(let partitions):

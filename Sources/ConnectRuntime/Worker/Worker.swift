@@ -178,6 +178,9 @@ public final class Worker: Service, Sendable, CustomReflectable {
                 : !hasTopics && !hasRegex ? "Must configure one of topics or topics.regex" : nil
             if let message { problems += ["topics", "topics.regex"].map { ConfigProblem(key: $0, message: message) } }
             problems += deadLetterQueueProblems(config)
+            if let raw = config["consumer.override.max.poll.records"], (Int(raw.trimmingWhitespace()) ?? 0) < 1 {
+                problems.append(ConfigProblem(key: "consumer.override.max.poll.records", message: "Invalid value \(raw) for configuration max.poll.records: Value must be at least 1"))
+            }
         }
         problems += self.config.clientOverridePolicy.problems(config)
         if self.config.exactlyOnceSourceSupport, let entry, let source = entry.plugin.instantiate() as? any SourceConnector {
