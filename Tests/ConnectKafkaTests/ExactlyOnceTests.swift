@@ -43,35 +43,38 @@ struct ExactlyOnceTests {
             let store = try transport.makeOffsetStore()
             return (try Worker(config: try WorkerConfig(props), registry: registry, offsetStore: store, transport: transport, logger: logger), transport)
         }
-        let connector = [
-            "name": "tx", "connector.class": "TransactionTestSource", "topic": topic, "fail.at.poll": "15",
-            "transaction.boundary": "interval", "transaction.boundary.interval.ms": "300",
-        ]
-        // First run: 14 polls of 100 records, then the task fails with a transaction open.
-        TransactionTestSource.failedOnce.store(false, ordering: .relaxed)
-        let (first, _) = try worker()
-        try first.add(connector)
-        let run = Task { try await first.run() }
-        #expect(await eventually { first.status("tx")?.tasks.first?.state == .failed })
-        first.stop()
-        try await run.value
-        let afterFailure = try await Self.read(topic)
-        #expect(afterFailure.all.count <= 1400)
-        #expect(afterFailure.committed.count < afterFailure.all.count, "the open transaction was aborted")
-        #expect(afterFailure.committed.count % 100 == 0, "whole polls only: \(afterFailure.committed.count)")
-        #expect(afterFailure.committed == (0..<afterFailure.committed.count).map { "rec-\($0)" }, "in order, no gap, no duplicate")
+        func runUntilFailed(_ config: [String: String]) async throws {
+            let (w, _) = try worker()
+            try w.add(config)
+            let run = Task { try await w.run() }
+            #expect(await eventually { w.status("tx")?.tasks.first?.state == .failed })
+            w.stop()
+            try await run.value
+        }
+        let connector = ["name": "tx", "connector.class": "TransactionTestSource", "topic": topic]
+        // 1: a transaction per poll; the task fails at its 8th poll, after 7 committed transactions.
+        try await runUntilFailed(connector.merging(["transaction.boundary": "poll", "fail.at.poll": "8"]) { $1 })
+        let first = try await Self.read(topic)
+        #expect(first.committed == (0..<700).map { "rec-\($0)" })
+        // 2: one long transaction (interval of an hour): 7 polls are produced into it, then the task
+        // fails and the transaction is aborted. Its records are in the log, hidden from read_committed.
+        try await runUntilFailed(connector.merging(["transaction.boundary": "interval", "transaction.boundary.interval.ms": "3600000", "fail.at.poll": "8"]) { $1 })
+        let second = try await Self.read(topic)
+        #expect(second.committed == first.committed, "nothing of the aborted transaction is visible")
+        #expect(second.all.count > first.all.count, "the aborted transaction's records were written (\(second.all.count) in the log)")
+        #expect(second.committed.count % 100 == 0, "whole polls only")
 
-        // Second run: resumes after the last committed record and ends at 2000.
-        let (second, _) = try worker()
-        try second.add(connector.merging(["fail.at.poll": "0"]) { $1 })
-        let run2 = Task { try await second.run() }
+        // 3: resumes after the last committed record and ends at 2000, exactly once.
+        let (third, _) = try worker()
+        try third.add(connector.merging(["transaction.boundary": "poll"]) { $1 })
+        let run3 = Task { try await third.run() }
         var final: (committed: [String], all: [String]) = ([], [])
         #expect(await eventually {
             final = (try? await Self.read(topic)) ?? ([], [])
             return final.committed.count >= 2000
         })
-        second.stop()
-        try await run2.value
+        third.stop()
+        try await run3.value
         #expect(final.committed == (0..<2000).map { "rec-\($0)" }, "every record exactly once for read_committed readers")
     }
 
@@ -99,10 +102,9 @@ struct ExactlyOnceTests {
     }
 }
 
-/// A source that polls 100 numbered records at a time (offset: the last number) and, the first
-/// time, fails at poll `fail.at.poll`.
+/// A source that polls 100 numbered records at a time (offset: the last number) and fails at its
+/// poll number `fail.at.poll` (0: never).
 final class TransactionTestSource: SourceTask {
-    static let failedOnce = Atomic<Bool>(false)
     private var next = 0
     private var polls = 0
     private var failAt = 0
@@ -118,7 +120,7 @@ final class TransactionTestSource: SourceTask {
     }
     func poll() async throws -> [SourceRecord] {
         polls += 1
-        if polls == failAt, !Self.failedOnce.exchange(true, ordering: .relaxed) { throw DataError("failing on purpose with a transaction open") }
+        if polls == failAt { throw DataError("failing on purpose at poll \(polls)") }
         guard next < 2000 else {
             try await Task.sleep(for: .milliseconds(50))
             return []
