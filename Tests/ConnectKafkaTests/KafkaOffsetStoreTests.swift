@@ -69,39 +69,41 @@ struct KafkaOffsetStoreTests {
     }
 }
 
-@Suite("The worker over Kafka (mock cluster)", .serialized)
-struct KafkaTransportTests {
-    @Test("DataGen → a Kafka topic → a sink in a consumer group: every record arrives once, keys in Java's partitions, offsets committed")
-    func pipelineThroughKafka() async throws {
-        let cluster = try KafkaMockCluster(brokers: 3)
-        try cluster.createTopic("orders", partitions: 4)
-        let transport = try KafkaTransport(worker: ["bootstrap.servers": cluster.bootstrapServers, "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "500"])
-        var registry = PluginRegistry.core
-        registry.register(.sink(KafkaTestSink.self), name: "KafkaTestSink")
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let worker = try Worker(
-            config: try WorkerConfig(["offset.flush.interval.ms": "100", "pipeline.mode": "topic"]), registry: registry, transport: transport, logger: logger)
-        try worker.add(["name": "gen", "connector.class": "DataGen", "iterations": "2000", "batch.size": "200", "topic": "orders"])
-        try worker.add(["name": "out", "connector.class": "KafkaTestSink", "topics": "orders"])
-        let run = Task { try await worker.run() }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while KafkaTestSink.count() < 2000 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        // Let the sink's offsets be committed, then stop.
-        try await Task.sleep(for: .milliseconds(500))
-        worker.stop()
-        try await run.value
-        let records = KafkaTestSink.all()
-        #expect(records.count == 2000)
-        #expect(Set(records.map { "\($0.kafkaPartition ?? -1)/\($0.kafkaOffset)" }).count == 2000)  // none twice
-        for r in records.prefix(50) {
-            if case .int64(let id) = r.key {
-                let keyBytes = try JSONConverter(schemasEnabled: true).fromConnectData(topic: "orders", schema: .int64, value: .int64(id))!
-                #expect(r.kafkaPartition == JavaPartitioner.partition(forKey: keyBytes, partitions: 4))
+extension KafkaIntegrationTests {
+    @Suite("The worker over Kafka (mock cluster)", .serialized)
+    struct KafkaTransportTests {
+        @Test("DataGen → a Kafka topic → a sink in a consumer group: every record arrives once, keys in Java's partitions, offsets committed")
+        func pipelineThroughKafka() async throws {
+            let cluster = try KafkaMockCluster(brokers: 3)
+            try cluster.createTopic("orders", partitions: 4)
+            let transport = try KafkaTransport(worker: ["bootstrap.servers": cluster.bootstrapServers, "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "500"])
+            var registry = PluginRegistry.core
+            registry.register(.sink(KafkaTestSink.self), name: "KafkaTestSink")
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let worker = try Worker(
+                config: try WorkerConfig(["offset.flush.interval.ms": "100", "pipeline.mode": "topic"]), registry: registry, transport: transport, logger: logger)
+            try worker.add(["name": "gen", "connector.class": "DataGen", "iterations": "2000", "batch.size": "200", "topic": "orders"])
+            try worker.add(["name": "out", "connector.class": "KafkaTestSink", "topics": "orders"])
+            let run = Task { try await worker.run() }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while KafkaTestSink.count() < 2000 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            // Let the sink's offsets be committed, then stop.
+            try await Task.sleep(for: .milliseconds(500))
+            worker.stop()
+            try await run.value
+            let records = KafkaTestSink.all()
+            #expect(records.count == 2000)
+            #expect(Set(records.map { "\($0.kafkaPartition ?? -1)/\($0.kafkaOffset)" }).count == 2000)  // none twice
+            for r in records.prefix(50) {
+                if case .int64(let id) = r.key {
+                    let keyBytes = try JSONConverter(schemasEnabled: true).fromConnectData(topic: "orders", schema: .int64, value: .int64(id))!
+                    #expect(r.kafkaPartition == JavaPartitioner.partition(forKey: keyBytes, partitions: 4))
+                }
             }
+            let committed = try await transport.committedOffsets(group: "connect-out")
+            #expect(committed.values.reduce(0, +) == 2000)
         }
-        let committed = try await transport.committedOffsets(group: "connect-out")
-        #expect(committed.values.reduce(0, +) == 2000)
     }
 }
 
@@ -122,47 +124,49 @@ extension KafkaTestSink: SinkConnector {
     func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [[:]] }
 }
 
-@Suite("connect standalone through Kafka", .serialized)
-struct StandaloneThroughKafkaTests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/connect")
+extension KafkaIntegrationTests {
+    @Suite("connect standalone through Kafka", .serialized)
+    struct StandaloneThroughKafkaTests {
+        static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/connect")
 
-    @Test("with bootstrap.servers, connect standalone's topics are Kafka's: a file copied through a topic of `connect mock-broker`")
-    func fileThroughKafka() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-kafka-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (broker, bootstrap) = try await startMockBroker(brokers: 1, topics: ["lines:3"])
-        defer { broker.terminate() }
-        #expect(bootstrap.hasPrefix("127.0.0.1:"))
-        let input = dir.appendingPathComponent("in.txt").path
-        let output = dir.appendingPathComponent("out.txt").path
-        let lines = (0..<500).map { "line \($0)" }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
-        let worker = dir.appendingPathComponent("worker.properties").path
-        try "bootstrap.servers=\(bootstrap)\noffset.storage.file.filename=\(dir.appendingPathComponent("offsets").path)\noffset.flush.interval.ms=100\n"
-            .write(toFile: worker, atomically: true, encoding: .utf8)
-        let source = dir.appendingPathComponent("source.properties").path
-        try "name=in\nconnector.class=FileStreamSource\nfile=\(input)\ntopic=lines\n".write(toFile: source, atomically: true, encoding: .utf8)
-        let sink = dir.appendingPathComponent("sink.properties").path
-        try "name=out\nconnector.class=FileStreamSink\nfile=\(output)\ntopics=lines\n".write(toFile: sink, atomically: true, encoding: .utf8)
-        let connect = Process()
-        connect.executableURL = Self.binary
-        connect.arguments = ["standalone", worker, source, sink, "--log-level", "error"]
-        connect.standardOutput = FileHandle.nullDevice
-        connect.standardError = FileHandle.nullDevice
-        try connect.run()
-        let deadline = ContinuousClock.now + .seconds(60)
-        var copied: [String] = []
-        while ContinuousClock.now < deadline {
-            copied = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-            if copied.count >= lines.count { break }
-            try await Task.sleep(for: .milliseconds(200))
+        @Test("with bootstrap.servers, connect standalone's topics are Kafka's: a file copied through a topic of `connect mock-broker`")
+        func fileThroughKafka() async throws {
+            try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first")
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-kafka-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let (broker, bootstrap) = try await startMockBroker(brokers: 1, topics: ["lines:3"])
+            defer { broker.terminate() }
+            #expect(bootstrap.hasPrefix("127.0.0.1:"))
+            let input = dir.appendingPathComponent("in.txt").path
+            let output = dir.appendingPathComponent("out.txt").path
+            let lines = (0..<500).map { "line \($0)" }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+            let worker = dir.appendingPathComponent("worker.properties").path
+            try "bootstrap.servers=\(bootstrap)\noffset.storage.file.filename=\(dir.appendingPathComponent("offsets").path)\noffset.flush.interval.ms=100\n"
+                .write(toFile: worker, atomically: true, encoding: .utf8)
+            let source = dir.appendingPathComponent("source.properties").path
+            try "name=in\nconnector.class=FileStreamSource\nfile=\(input)\ntopic=lines\n".write(toFile: source, atomically: true, encoding: .utf8)
+            let sink = dir.appendingPathComponent("sink.properties").path
+            try "name=out\nconnector.class=FileStreamSink\nfile=\(output)\ntopics=lines\n".write(toFile: sink, atomically: true, encoding: .utf8)
+            let connect = Process()
+            connect.executableURL = Self.binary
+            connect.arguments = ["standalone", worker, source, sink, "--log-level", "error"]
+            connect.standardOutput = FileHandle.nullDevice
+            connect.standardError = FileHandle.nullDevice
+            try connect.run()
+            let deadline = ContinuousClock.now + .seconds(60)
+            var copied: [String] = []
+            while ContinuousClock.now < deadline {
+                copied = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+                if copied.count >= lines.count { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            connect.terminate()
+            try await waitForExit(connect)
+            // Three partitions: the order across them is Kafka's; every line arrives, once.
+            #expect(copied.sorted() == lines.sorted())
         }
-        connect.terminate()
-        try await waitForExit(connect)
-        // Three partitions: the order across them is Kafka's; every line arrives, once.
-        #expect(copied.sorted() == lines.sorted())
     }
 }

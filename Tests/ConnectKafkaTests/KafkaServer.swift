@@ -4,6 +4,11 @@ import Testing
 
 @testable import ConnectKafka
 
+/// The suites that start servers, processes and clusters run one at a time (each is serialized
+/// too): on two cores, several at once starve each other and every other suite's timing.
+@Suite("Kafka servers, clusters and processes", .serialized)
+struct KafkaIntegrationTests {}
+
 /// The Kafka-protocol server `make test` starts (noida-db, through scripts/with-test-servers.sh):
 /// `CONNECTKIT_KAFKA_BOOTSTRAP`. Without it the tests that need it are left out — unless
 /// `CONNECTKIT_REQUIRE_SERVERS=1`, when they fail instead.

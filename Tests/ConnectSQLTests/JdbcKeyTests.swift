@@ -184,7 +184,7 @@ struct JdbcKeyTests {
         let started = ContinuousClock.now
         await #expect(throws: SQLError.self) { _ = try await JDBCConnectionConfig.connect(settings) }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(5))
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(30))  // at least the backoffs; bounded
     }
 
     /// The documented pitfall: in incrementing mode a row whose id was taken before another's but
