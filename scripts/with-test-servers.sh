@@ -34,6 +34,8 @@ stop() {
   fi
   if [ -f "$my_dir/pid" ]; then kill -9 "$(cat "$my_dir/pid")" >/dev/null 2>&1; fi
   if [ -n "${kafka_pid:-}" ]; then kill "$kafka_pid" >/dev/null 2>&1; sleep 0.2; kill -9 "$kafka_pid" >/dev/null 2>&1; fi
+  # `connect` processes the tests started and could not stop (a test process that crashed).
+  pkill -9 -f "^$root/.build/[a-z0-9_-]*/connect " >/dev/null 2>&1
   rm -rf "$work"
 }
 trap stop EXIT INT TERM
