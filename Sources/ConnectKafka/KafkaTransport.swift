@@ -79,9 +79,15 @@ public final class KafkaTransport: Transport, CustomReflectable {
         guard let topic = worker["offset.storage.topic"]?.trimmingWhitespace(), !topic.isEmpty else { return nil }
         let partitions = Int32(worker["offset.storage.partitions"] ?? "25") ?? 25
         let replication = Int32(worker["offset.storage.replication.factor"] ?? "3") ?? 3
-        let admin = try KafkaProducer(properties: try KafkaClientConfig.properties(worker: worker, role: .admin))
-        defer { admin.close() }
-        _ = try admin.createTopic(KafkaNewTopic(name: topic, partitions: partitions, replicationFactor: replication, configs: ["cleanup.policy": "compact"]))
+        // Created only when missing (asked without auto-creation, which would make it uncompacted).
+        let reader = try KafkaConsumer(properties: internalProperties.merging(["allow.auto.create.topics": "false"]) { $1 }, requireGroup: false)
+        let exists = (try? reader.partitionCount(topic, timeout: .seconds(10))) != nil
+        reader.close()
+        if !exists {
+            let admin = try KafkaProducer(properties: try KafkaClientConfig.properties(worker: worker, role: .admin))
+            defer { admin.close() }
+            _ = try admin.createTopic(KafkaNewTopic(name: topic, partitions: partitions, replicationFactor: replication, configs: ["cleanup.policy": "compact"]))
+        }
         let store = try KafkaOffsetStore(topic: topic, properties: internalProperties)
         offsetStore.withLock { $0 = store }
         return store
