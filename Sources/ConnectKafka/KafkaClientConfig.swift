@@ -59,6 +59,16 @@ public enum KafkaClientConfig {
     /// Java client keys the runtime reads itself.
     static let readByRuntime: Set<String> = ["max.poll.records"]
 
+    /// Java-only TLS settings librdkafka has no equivalent of (it negotiates with OpenSSL's
+    /// defaults); at the top of a worker file they may also be the REST listener's. Not passed.
+    static let javaOnlyTLS: Set<String> = [
+        "ssl.client.auth", "ssl.enabled.protocols", "ssl.protocol", "ssl.keymanager.algorithm", "ssl.trustmanager.algorithm",
+        "ssl.secure.random.implementation", "ssl.engine.factory.class", "ssl.provider",
+    ]
+
+    /// Worker keys with a client prefix that are not client settings (Kafka's REST `admin.listeners`).
+    static let notClientKeys: Set<String> = ["admin.listeners"]
+
     static let renames: [String: String] = [
         "fetch.max.wait.ms": "fetch.wait.max.ms",
         "max.request.size": "message.max.bytes",
@@ -81,7 +91,7 @@ public enum KafkaClientConfig {
         var layers: [String: (written: String, value: String)] = [:]
         for (k, v) in worker where isSharedKey(k) { layers[k] = (k, v) }
         let prefix = role.rawValue + "."
-        for (k, v) in worker where k.hasPrefix(prefix) { layers[String(k.dropFirst(prefix.count))] = (k, v) }
+        for (k, v) in worker where k.hasPrefix(prefix) && !notClientKeys.contains(k) { layers[String(k.dropFirst(prefix.count))] = (k, v) }
         for (k, v) in overrides { layers[k] = ("\(role.rawValue).override.\(k)", v) }
         var out: [String: String] = [:]
         for (name, entry) in layers.sorted(by: { $0.key < $1.key }) {
@@ -106,7 +116,7 @@ public enum KafkaClientConfig {
     /// One Java key → librdkafka keys (none when Kafka Connect itself ignores it).
     private static func translate(_ name: String, _ value: String, written: String, all: [String: String]) throws(KafkaError) -> [(String, String)] {
         func refuse(_ why: String) -> KafkaError { KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: why, key: written) }
-        if setByConnect.contains(name) || readByRuntime.contains(name) { return [] }
+        if setByConnect.contains(name) || readByRuntime.contains(name) || javaOnlyTLS.contains(name) { return [] }
         switch name {
         case "buffer.memory":
             guard let bytes = Int64(value.trimmingWhitespace()), bytes > 0 else { throw refuse("Invalid value \(value): a positive number of bytes") }

@@ -24,10 +24,11 @@ struct TopicCreation: Sendable {
         var replicationFactor: Int32
         var configs: [String: String]
 
+        /// Whole-name matches, as Java's `Pattern.matches` (each regex is compiled as `^(?:…)$`, so
+        /// alternatives and lazy quantifiers are tried until one spans the name).
         func matches(_ topic: String) -> Bool {
             func whole(_ r: NSRegularExpression) -> Bool {
-                let range = NSRange(topic.startIndex..., in: topic)
-                return r.firstMatch(in: topic, options: .anchored, range: range).map { $0.range == range } ?? false
+                r.firstMatch(in: topic, range: NSRange(topic.startIndex..., in: topic)) != nil
             }
             return include.contains(where: whole) && !exclude.contains(where: whole)
         }
@@ -68,7 +69,7 @@ struct TopicCreation: Sendable {
         let defaultReplication = number(p + "default.replication.factor", fallback: nil, message: replicationMessage)
         func regexes(_ key: String) -> [NSRegularExpression] {
             (config[key] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }.compactMap { pattern in
-                do { return try NSRegularExpression(pattern: pattern) } catch {
+                do { return try NSRegularExpression(pattern: "^(?:" + pattern + ")$") } catch {
                     problems.append(ConfigProblem(key: key, message: "Invalid value \(pattern) for configuration \(key): not a valid regex"))
                     return nil
                 }

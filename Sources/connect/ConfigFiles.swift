@@ -89,7 +89,12 @@ struct LoadedConfiguration {
             // keeps them, or in offset.storage.topic when the worker names one (as Kafka's
             // distributed workers keep them).
             let kafka = workerConfig.bootstrapServers.isEmpty ? nil : try KafkaTransport(worker: workerProps)
-            let offsetStore = try kafka?.makeOffsetStore()
+            if kafka != nil, workerProps["offset.storage.topic"] != nil, let file = workerProps["offset.storage.file.filename"] ?? workerProps["offset.storage.sqlite.filename"] {
+                throw ConfigError(key: "offset.storage.topic", message:
+                    "offsets would be kept in Kafka and the offsets in \(file) ignored: set offset.storage.topic or the offsets file, not both", context: "worker")
+            }
+            // `validate` creates nothing on the cluster: only `standalone` opens the offsets topic.
+            let offsetStore = requireOffsetStorage ? try kafka?.makeOffsetStore() : nil
             worker = try Worker(config: workerConfig, registry: .standard, offsetStore: offsetStore, transport: kafka, logger: logger)
         } catch {
             problems.append(FileProblem(file: workerFile ?? "worker", message: "\(error)"))

@@ -146,4 +146,21 @@ struct KafkaClientConfigTests {
             (error as! ConfigError).problems.contains { $0.key == "consumer.override.max.poll.records" }
         }
     }
+
+    @Test("REST and Java-only TLS keys are not handed to librdkafka; acks=1 turns idempotence off; topic.creation regexes match whole names with alternatives; PEM keys are masked")
+    func reviewFixes() throws {
+        let p = try KafkaClientConfig.properties(worker: [
+            "bootstrap.servers": "127.0.0.1:1", "admin.listeners": "http://:8084", "ssl.client.auth": "required",
+            "ssl.enabled.protocols": "TLSv1.2", "producer.ssl.protocol": "TLSv1.3",
+        ], role: .admin)
+        #expect(p["listeners"] == nil && p["ssl.client.auth"] == nil && p["ssl.enabled.protocols"] == nil)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": "127.0.0.1:1", "acks": "1"])
+        producer.close()
+        let c = try #require(try TopicCreation.parse(connector: [
+            "topic.creation.groups": "g", "topic.creation.g.include": "orders|orders-archive", "topic.creation.g.partitions": "7",
+            "topic.creation.default.partitions": "1", "topic.creation.default.replication.factor": "1",
+        ], workerEnabled: true))
+        #expect(c.newTopic("orders-archive").partitions == 7 && c.newTopic("orders").partitions == 7 && c.newTopic("orders-x").partitions == 1)
+        #expect(ParsedConfig.masked(["ssl.key.pem": "-----BEGIN PRIVATE KEY-----", "producer.ssl.keystore.key": "k"]).values.allSatisfy { $0 == Password.hidden })
+    }
 }

@@ -102,6 +102,10 @@ public final class KafkaProducer: @unchecked Sendable {
     public init(properties: [String: String]) throws(KafkaError) {
         var p = ["enable.idempotence": "true", "acks": "all"]
         p.merge(properties) { $1 }
+        // Idempotence needs acks=all: a weaker acks given without a word on idempotence turns it off.
+        if let acks = properties["acks"], !["all", "-1"].contains(acks.trimmingCharacters(in: .whitespaces).lowercased()), properties["enable.idempotence"] == nil {
+            p["enable.idempotence"] = "false"
+        }
         let conf = try makeConfiguration(p)
         rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
         var reason = [CChar](repeating: 0, count: 512)

@@ -105,7 +105,7 @@ public struct ParsedConfig: Sendable, CustomStringConvertible, CustomDebugString
     /// an access key.
     public static func looksSecret(_ key: String) -> Bool {
         let k = key.lowercased()
-        return ["password", "secret", "token", "credential", "jaas", "user.info"].contains { k.contains($0) }
+        return ["password", "secret", "token", "credential", "jaas", "user.info", "ssl.key.pem", "keystore.key"].contains { k.contains($0) }
             || k.hasSuffix(".key") && k.contains("access")
     }
 

@@ -45,17 +45,28 @@ extension Worker {
             unread = now
         }
 
-        func drainAcks() async {
-            checkHeld()
-            let (records, offsets) = tracker.drainCommittable()
-            pendingOffsets.merge(offsets) { $1 }
-            metrics.setActive(tracker.outstanding)
+        // Exactly-once: delivered records wait for their transaction's commit before commitRecord
+        // (an aborted transaction's records are never committed).
+        var awaitingTransaction: [PendingRecord] = []
+        func commitRecords(_ records: [PendingRecord]) async {
             for p in records {
                 // Kafka passes the record as polled, and no metadata for one that was dropped.
                 let metadata = p.dropped ? nil : RecordMetadata(topic: p.record.topic, partition: p.record.kafkaPartition ?? 0, offset: -1)
                 do { try await task.commitRecord(p.original ?? p.record, metadata: metadata) } catch {
                     log.warning("commitRecord failed: \(error)")
                 }
+            }
+        }
+
+        func drainAcks() async {
+            checkHeld()
+            let (records, offsets) = tracker.drainCommittable()
+            pendingOffsets.merge(offsets) { $1 }
+            metrics.setActive(tracker.outstanding)
+            if transactional != nil {
+                awaitingTransaction += records
+            } else {
+                await commitRecords(records)
             }
         }
 
@@ -96,8 +107,16 @@ extension Worker {
             guard let t = transactional, inTransaction else { return }
             let started = ContinuousClock.now
             inTransaction = false
-            try t.commitTransaction(connector: plan.connector, offsets: transactionOffsets)
+            do { try t.commitTransaction(connector: plan.connector, offsets: transactionOffsets) } catch {
+                awaitingTransaction = []
+                throw error
+            }
             metrics.recordCommit(ContinuousClock.now - started)
+            // The commit flushed every record of the transaction: all their acknowledgements are in.
+            await drainAcks()
+            let committed = awaitingTransaction
+            awaitingTransaction = []
+            await commitRecords(committed)
             log.debug("committed a transaction with offsets for \(transactionOffsets.count) partition(s)")
             transactionOffsets = [:]
             try await task.commit()
@@ -200,6 +219,7 @@ extension Worker {
             log.error("source task failed: \(error)")
             workerTask.failed(run: control.run, trace: failureTrace(error))
             if inTransaction { try? transactional?.abortTransaction() }
+            awaitingTransaction = []
         }
         control.stoppedPolling()
 
