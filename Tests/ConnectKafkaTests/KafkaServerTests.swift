@@ -97,6 +97,31 @@ extension KafkaIntegrationTests {
             #expect(try p.partitionCount(big) == 5)
         }
 
+        @Test("a dead-letter record Kafka does not take fails the sink task, and its offsets never pass it")
+        func deadLetterDeliveryFailure() async throws {
+            let into = KafkaServer.topic("dlq-fail-in")
+            try await kcat(["-P", "-t", into], input: "{\"n\":0}\nnot json\n{\"n\":2}\n")
+            var registry = PluginRegistry.core
+            registry.register(.sink(ServerTestSink.self), name: "ServerTestSink")
+            _ = ServerTestSink.named("dlq-fail")
+            let worker = try Self.worker(registry: registry)
+            try worker.add([
+                "name": "dlq-fail", "connector.class": "ServerTestSink", "topics": into,
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
+                "errors.tolerance": "all", "errors.deadletterqueue.topic.name": KafkaServer.topic("dlq-nowhere"),
+                // The dead-letter producer alone talks to a broker that is not there.
+                "producer.override.bootstrap.servers": "127.0.0.1:1", "producer.override.message.timeout.ms": "500",
+            ])
+            let run = Task { try await worker.run() }
+            #expect(await eventually(.seconds(30)) { worker.status("dlq-fail")?.tasks.first?.state == .failed })
+            let trace = worker.status("dlq-fail")?.tasks.first?.trace ?? ""
+            worker.stop()
+            try await run.value
+            #expect(trace.contains("Could not produce message to dead letter queue"))
+            let committed = try await worker.transport.committedOffsets(group: "connect-dlq-fail")
+            #expect((committed[TopicPartition(topic: into, partition: 0)] ?? 0) <= 1, "offsets passed the failed record: \(committed)")
+        }
+
         @Test("dead-letter records go to a Kafka topic with the __connect.errors.* headers; the sink's offsets pass them only once delivered")
         func deadLetterQueueInKafka() async throws {
             let into = KafkaServer.topic("dlq-in")

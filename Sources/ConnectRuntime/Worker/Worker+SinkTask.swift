@@ -26,6 +26,10 @@ extension Worker {
         var outerErrors: RetryWithTolerance? = nil
         let metrics = taskMetrics(plan.connector, plan.index)
 
+        /// A dead-letter record that could not be stored: the task fails at its next turn (Kafka:
+        /// "Could not produce message to dead letter queue"), its offsets never passing the record.
+        var deadLetterFailure: DeadLetterQueueError? = nil
+
         /// Flushes what was put (`preCommit`), then commits the positions: the records are acknowledged.
         func flush() async {
             guard let input, !failed else { return }
@@ -50,6 +54,7 @@ extension Worker {
                 // Not acknowledged: the sources will deliver these records again after a restart.
                 log.error("flush failed; records since the last flush stay unacknowledged: \(error)")
                 lastFlush = clock.now
+                if let e = error as? DeadLetterQueueError { deadLetterFailure = e }
             }
         }
 
@@ -154,6 +159,7 @@ extension Worker {
                     log.warning("offset rewind requested for \(rewinds.keys.map(\.description).sorted()) but direct mode has no log to replay from")
                 }
                 await flushIfDue(requested: context.takeCommitRequest())
+                if let e = deadLetterFailure { throw e }
             }
         } catch {
             failed = true
