@@ -37,6 +37,18 @@ final class Mutex2<T>: @unchecked Sendable {
 
 @Suite("connect CLI: mistakes are loud", .serialized)
 struct CLIMistakesTests {
+    /// Offsets in Kafka beside an offsets file: one would be ignored, so neither is chosen silently.
+    @Test func offsetsTopicBesideAnOffsetsFileIsRefused() throws {
+        let dir = try temporaryDirectory("cli-offsets-both")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let worker = dir.appendingPathComponent("worker.properties").path
+        try "bootstrap.servers=127.0.0.1:1\noffset.storage.file.filename=\(dir.path)/offsets\noffset.storage.topic=connect-offsets\n"
+            .write(toFile: worker, atomically: true, encoding: .utf8)
+        let r = try runConnectSeparately(["standalone", worker])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("offset.storage.topic") && r.stderr.contains("not both"))
+    }
+
     /// Every file is checked; each problem names its file, on stderr, without Foundation dumps; a
     /// bad converter in the worker file is the worker file's; a typo in the offsets key is an error
     /// (standalone needs an offset store) and is warned about with a suggestion.
