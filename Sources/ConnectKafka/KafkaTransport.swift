@@ -55,8 +55,14 @@ public final class KafkaTransport: Transport, CustomReflectable {
     }
 
     public func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer {
+        try transportProducer(clientID: clientID, connectorConfig: connectorConfig)
+    }
+
+    /// A connector's producer: the worker's producer keys, its overrides and topic creation, plus `extra`.
+    private func transportProducer(clientID: String, connectorConfig: [String: String], extra: [String: String] = [:]) throws -> KafkaTransportProducer {
         var p = try KafkaClientConfig.properties(worker: worker, role: .producer, overrides: Self.overrides(connectorConfig, .producer))
         p["client.id"] = p["client.id"] ?? clientID
+        p.merge(extra) { $1 }
         let creation = try TopicCreation.parse(connector: connectorConfig, workerEnabled: topicCreationEnabled)
         return try KafkaTransportProducer(properties: p, topicCreation: creation)
     }
@@ -102,11 +108,7 @@ public final class KafkaTransport: Transport, CustomReflectable {
         guard let store = offsetStore.withLock({ $0 }) else {
             throw ConfigError(key: "exactly.once.source.support", message: "exactly-once source tasks write their offsets in their transactions: set offset.storage.topic (offsets in Kafka)", context: "worker")
         }
-        var p = try KafkaClientConfig.properties(worker: worker, role: .producer, overrides: Self.overrides(connectorConfig, .producer))
-        p["client.id"] = p["client.id"] ?? clientID
-        p["transactional.id"] = transactionalID
-        let creation = try TopicCreation.parse(connector: connectorConfig, workerEnabled: topicCreationEnabled)
-        let producer = try KafkaTransportProducer(properties: p, topicCreation: creation)
+        let producer = try transportProducer(clientID: clientID, connectorConfig: connectorConfig, extra: ["transactional.id": transactionalID])
         do { try producer.producer.initTransactions() } catch {
             producer.close()
             throw error
@@ -138,7 +140,7 @@ public final class KafkaTransport: Transport, CustomReflectable {
     }
 
     public func readsConnectorKey(_ key: String) -> Bool {
-        ["producer.override.", "consumer.override.", "admin.override.", "topic.creation."].contains(where: key.hasPrefix)
+        (ClientOverridePolicy.prefixes + ["topic.creation."]).contains(where: key.hasPrefix)
     }
 
     /// Dead-letter records are produced to their topic.

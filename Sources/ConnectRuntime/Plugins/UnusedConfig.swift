@@ -32,7 +32,7 @@ enum UnusedConfig {
 
     /// Kafka Connect connector keys this build accepts but does not use yet.
     static let kafkaConnectorKeys: Set<String> = []
-    static let kafkaConnectorPrefixes = ["producer.override.", "consumer.override.", "admin.override.", "topic.creation."]
+    static let kafkaConnectorPrefixes = ClientOverridePolicy.prefixes + ["topic.creation."]
 
     /// The unused keys of a worker configuration.
     static func worker(_ config: [String: String], registry: PluginRegistry, transport: any Transport) -> [UnusedConfigKey] {
