@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ConnectSQLiteDriver", targets: ["ConnectSQLiteDriver"]),
         .library(name: "ConnectSQL", targets: ["ConnectSQL"]),
         .library(name: "ConnectKafka", targets: ["ConnectKafka"]),
+        .library(name: "ConnectHTTP", targets: ["ConnectHTTP"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
@@ -40,6 +41,9 @@ let package = Package(
         .target(name: "ConnectTransforms", dependencies: ["ConnectKit"], swiftSettings: strict),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The one HTTP layer: libcurl on a loop thread of its own (reuse, TLS, timeouts, retries, cancel, gzip).
+        .target(name: "ConnectHTTP", dependencies: ["CCurl", "CZlib"], swiftSettings: strict),
         // The one SQLite wrapper: a connection owning its handle, cached statements, typed errors.
         .target(name: "ConnectSQLiteDriver", dependencies: ["CSQLite"], swiftSettings: strict),
         // Runs pipelines: task threads, acknowledgements, offset stores, built-in connectors.
@@ -95,6 +99,11 @@ let package = Package(
             name: "ExampleConnectorsTests",
             dependencies: ["ExampleConnectors", "ConnectKit", "ConnectKitTesting", "ConnectRuntime"],
             path: "Examples/Tests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectHTTPTests",
+            dependencies: ["ConnectHTTP", "ConnectKitTesting"],
             swiftSettings: strict
         ),
         .testTarget(
