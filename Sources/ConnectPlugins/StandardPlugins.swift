@@ -1,13 +1,14 @@
 public import ConnectRuntime
 import ConnectFile
 import ConnectSQL
+import ConnectElasticsearch
 
 /// Every plugin that ships with ConnectKit, assembled from the modules that contribute them — what
 /// the `connect` executable knows. A host that embeds only some modules assembles its own registry
 /// from their providers instead (``PluginRegistry/core`` `.including(...)`).
 public enum StandardPlugins {
     /// The providers, in registration order.
-    public static var providers: [any PluginProvider.Type] { [FileStreamPlugins.self, SQLPlugins.self, RuntimePlugins.self] }
+    public static var providers: [any PluginProvider.Type] { [FileStreamPlugins.self, SQLPlugins.self, ElasticsearchPlugins.self, RuntimePlugins.self] }
 }
 
 extension PluginRegistry {

@@ -3,7 +3,7 @@ import Synchronization
 /// A wake-up signal for loops that wait for a condition: waiters sleep until the next `signal()`,
 /// a deadline, or cancellation — whichever comes first. Every wait is capped, so a missed signal
 /// costs at most one timeout, and cancellation always ends a wait.
-final class AsyncSignal: Sendable {
+package final class AsyncSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
@@ -14,12 +14,15 @@ final class AsyncSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// A signal no one waits on yet.
+    package init() {}
+
     /// The current generation; pass it to `wait(after:timeout:)` to not miss a signal that happens
     /// between checking a condition and waiting.
-    var generation: UInt64 { state.withLock { $0.generation } }
+    package var generation: UInt64 { state.withLock { $0.generation } }
 
     /// Wakes every waiter.
-    func signal() {
+    package func signal() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.generation &+= 1
             let w = Array(s.waiters.values)
@@ -30,7 +33,7 @@ final class AsyncSignal: Sendable {
     }
 
     /// Waits until a signal after `generation`, the timeout, or cancellation.
-    func wait(after generation: UInt64, timeout: Duration) async {
+    package func wait(after generation: UInt64, timeout: Duration) async {
         if Task.isCancelled { return }
         let id = state.withLock { s -> UInt64? in
             if s.generation != generation { return nil }
@@ -72,7 +75,7 @@ final class AsyncSignal: Sendable {
 extension AsyncSignal {
     /// Waits until `condition` holds, re-checking after every signal, at most until `deadline`.
     /// Returns whether the condition held.
-    func wait(until deadline: ContinuousClock.Instant, for condition: () -> Bool) async -> Bool {
+    package func wait(until deadline: ContinuousClock.Instant, for condition: () -> Bool) async -> Bool {
         while true {
             let g = generation
             if condition() { return true }
