@@ -1,7 +1,7 @@
 # ConnectKit — see README.md. Every target installs what is missing first.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench bench-ratio bench-instructions bench-sql bench-kafka fuzz vectors clean docs-check
+.PHONY: deps build run test bench bench-ratio bench-instructions bench-sql bench-kafka bench-elasticsearch fuzz vectors clean docs-check
 
 deps:
 	@./scripts/install-deps.sh
@@ -48,6 +48,11 @@ bench-sql: deps
 # librdkafka's mock cluster and on noida-db, consume and end-to-end (with p50/p99 latency) on noida-db.
 bench-kafka: deps
 	./scripts/bench-kafka.sh
+
+# The Elasticsearch sink beside curl posting the same bulk bodies (BENCH_ES_RECORDS, default 200000),
+# interleaved, on osmem-server and noida-db; then peak RSS against a slow server.
+bench-elasticsearch: deps
+	./scripts/bench-elasticsearch.sh
 
 # libFuzzer + AddressSanitizer over the JSON reader (both schema modes), the header converter and the
 # properties/connector-file parsers, FUZZ_SECONDS (default 600) each, seeded from the golden vectors.

@@ -66,6 +66,16 @@ let package = Package(
             ],
             path: "Benchmarks/SQLWork"
         ),
+        // The ConnectKit side of `make bench-elasticsearch` (scripts/bench-elasticsearch.sh runs curl beside it).
+        .executableTarget(
+            name: "ElasticsearchWork",
+            dependencies: [
+                .product(name: "ConnectKit", package: rootIdentity),
+                .product(name: "ConnectRuntime", package: rootIdentity),
+                .product(name: "ConnectElasticsearch", package: rootIdentity),
+            ],
+            path: "Benchmarks/ElasticsearchWork"
+        ),
         // The ConnectKit side of `make bench-kafka` (scripts/bench-kafka.sh runs kcat beside it).
         .executableTarget(
             name: "KafkaWork",

@@ -269,17 +269,16 @@ final class DocumentConverter: @unchecked Sendable {
             }
             guard let entrySchema = newSchema.valueSchema, let nk = entrySchema.field("key")?.schema, let nv = entrySchema.field("value")?.schema else { return value }
             return .array(try m.entries.map { e in
-                .struct(try Struct(entrySchema, ["key": try preProcessValue(e.key, ks, nk), "value": try preProcessValue(e.value, vs, nv)]))
+                .struct(Struct(unchecked: entrySchema, values: [try preProcessValue(e.key, ks, nk), try preProcessValue(e.value, vs, nv)]))
             })
         case (.struct, .struct(let st)):
-            var pairs: [(String, Value)] = []
-            for f in schema.fields {
-                guard let nf = newSchema.field(f.name) else { continue }
-                pairs.append((f.name, try preProcessValue(st.get(f), f.schema, nf.schema)))
+            // The processed schema has the same fields in the same order.
+            var values: [Value] = []
+            values.reserveCapacity(schema.fields.count)
+            for (f, nf) in zip(schema.fields, newSchema.fields) {
+                values.append(try preProcessValue(st.get(f), f.schema, nf.schema))
             }
-            var out = try Struct(newSchema)
-            for (name, v) in pairs { out = try out.putting(name, v) }
-            return .struct(out)
+            return .struct(Struct(unchecked: newSchema, values: values))
         default:
             return value
         }

@@ -172,20 +172,71 @@ final class ElasticsearchClient: Sendable {
         }
     }
 
+    /// The `items` of a bulk response, read in one pass (only a failed item's `error` is built as a
+    /// tree); `nil` when the body is not a bulk response.
     static func items(_ body: [UInt8]) -> [ItemOutcome]? {
-        guard let v = try? JSONValue.parse(body), case .array(let items)? = v["items"] else { return nil }
-        var out: [ItemOutcome] = []
-        out.reserveCapacity(items.count)
-        for item in items {
-            guard case .object(let m) = item, let (_, result) = m.first else { return nil }
-            let status = Int(result["status"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? "0") ?? 0
-            if let e = result["error"], !e.isNull {
-                out.append(.failed(status: status, error: ItemError(e)))
-            } else {
-                out.append(.succeeded(status: status))
+        body.withUnsafeBufferPointer { buf -> [ItemOutcome]? in
+            var r = JSONReader(buf)
+            do {
+                var items: [ItemOutcome]?
+                try r.expect(0x7B, "'{'")
+                if r.consume(0x7D) { return nil }
+                repeat {
+                    let key = try r.readString()
+                    try r.expect(0x3A, "':'")
+                    if key == "items" {
+                        var list: [ItemOutcome] = []
+                        try r.expect(0x5B, "'['")
+                        if !r.consume(0x5D) {
+                            repeat { list.append(try item(&r)) } while r.consume(0x2C)
+                            try r.expect(0x5D, "',' or ']'")
+                        }
+                        items = list
+                    } else {
+                        try r.skipValue()
+                    }
+                } while r.consume(0x2C)
+                try r.expect(0x7D, "',' or '}'")
+                try r.expectEnd()
+                return items
+            } catch {
+                return nil
             }
         }
-        return out
+    }
+
+    /// `{"<action>":{…,"status":N,…,"error":{…}}}`.
+    private static func item(_ r: inout JSONReader) throws(DataError) -> ItemOutcome {
+        try r.expect(0x7B, "'{'")
+        _ = try r.readString()
+        try r.expect(0x3A, "':'")
+        try r.expect(0x7B, "'{'")
+        var status = 0
+        var error: ItemError?
+        if !r.consume(0x7D) {
+            repeat {
+                let key = try r.readString()
+                try r.expect(0x3A, "':'")
+                switch key {
+                case "status":
+                    let n = try r.readNumber()
+                    status = Int(r.int64(n) ?? 0)
+                case "error":
+                    let v = try r.readValue()
+                    if !v.isNull { error = ItemError(v) }
+                default:
+                    try r.skipValue()
+                }
+            } while r.consume(0x2C)
+            try r.expect(0x7D, "',' or '}'")
+        }
+        while r.consume(0x2C) {
+            _ = try r.readString()
+            try r.expect(0x3A, "':'")
+            try r.skipValue()
+        }
+        try r.expect(0x7D, "',' or '}'")
+        return error.map { .failed(status: status, error: $0) } ?? .succeeded(status: status)
     }
 
     static func escape(_ name: String) -> String {

@@ -102,13 +102,11 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
     public func put(_ records: [SinkRecord]) async throws {
         try throwIfFailed()
         for r in records {
-            let tp = TopicPartition(topic: r.originalTopic, partition: r.originalKafkaPartition)
-            let offset = r.originalKafkaOffset
-            if !config.flushSynchronously { state.withLock { $0.tracks[tp, default: OffsetTrack()].add(offset) } }
+            let key = (TopicPartition(topic: r.originalTopic, partition: r.originalKafkaPartition), r.originalKafkaOffset)
             let resource = try converter.resourceName(r.topic)
             if case .null = r.value, config.nullValues == .ignore {
-                finish([(tp, offset)])
-                try await context?.errantRecordReporter?.report(r, error: ConnectError("Cannot write null valued record."))
+                await report(r, "Cannot write null valued record.", tolerated: true)
+                settle(key)
                 continue
             }
             let action: BulkAction?
@@ -117,15 +115,25 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
                 action = try converter.action(for: r, resource: resource)
             } catch let e as DataError where config.dropInvalidMessage {
                 log.warning("Dropping invalid \(DocumentConverter.describe(r)): \(e.message)")
-                try await context?.errantRecordReporter?.report(r, error: e)
-                finish([(tp, offset)])
+                await report(r, e.message, tolerated: true)
+                settle(key)
                 continue
             }
             guard let action else {
-                finish([(tp, offset)])
+                settle(key)
                 continue
             }
-            try await add(action)
+            try await add(action, key)
+        }
+    }
+
+    /// A record that needs no request (skipped, dropped): done at once, in its place among the
+    /// partition's offsets.
+    private func settle(_ key: (TopicPartition, Int64)) {
+        guard !config.flushSynchronously else { return }
+        state.withLock { s in
+            s.tracks[key.0, default: OffsetTrack()].add(key.1)
+            s.tracks[key.0]?.finish(key.1)
         }
     }
 
@@ -148,26 +156,41 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
         readyResources.insert(resource)
     }
 
-    /// Buffers `action`, waiting for room under `max.buffered.records`; sends the batch when full.
-    private func add(_ action: BulkAction) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(config.flushTimeoutMillis)
+    /// Buffers `action` (and registers its offset), waiting for room under `max.buffered.records`;
+    /// sends the batch when full.
+    private func add(_ action: BulkAction, _ key: (TopicPartition, Int64)) async throws {
+        enum Outcome { case added(full: Bool, startLinger: Bool, generation: Int), noRoom, failed(String) }
         let limit = config.maxBufferedRecords
-        let room = await changed.wait(until: deadline) { state.withLock { $0.buffered < limit || $0.failure != nil } }
-        try throwIfFailed()
-        guard room else {
-            throw ConnectError("Could not make space in the internal buffer fast enough. Consider increasing flush.timeout.ms or max.buffered.records.")
-        }
-        let (full, startLinger, generation) = state.withLock { s -> (Bool, Bool, Int) in
-            s.batch.append(action)
-            s.batchBytes += action.estimatedSize
-            s.buffered += 1
-            let full = s.batch.count >= config.batchSize || (config.bulkSizeBytes >= 0 && Int64(s.batchBytes) >= config.bulkSizeBytes)
-            return (full, s.batch.count == 1, s.batchGeneration)
-        }
-        if full {
-            try await send(waitForSlot: true)
-        } else if startLinger {
-            scheduleLinger(generation)
+        var deadline: ContinuousClock.Instant?
+        while true {
+            let outcome = state.withLock { s -> Outcome in
+                if let f = s.failure { return .failed(f) }
+                guard s.buffered < limit else { return .noRoom }
+                if !config.flushSynchronously { s.tracks[key.0, default: OffsetTrack()].add(key.1) }
+                s.batch.append(action)
+                s.batchBytes += action.estimatedSize
+                s.buffered += 1
+                let full = s.batch.count >= config.batchSize || (config.bulkSizeBytes >= 0 && Int64(s.batchBytes) >= config.bulkSizeBytes)
+                return .added(full: full, startLinger: s.batch.count == 1, generation: s.batchGeneration)
+            }
+            switch outcome {
+            case .failed(let f):
+                throw ConnectError(f)
+            case .added(let full, let startLinger, let generation):
+                if full {
+                    try await send(waitForSlot: true)
+                } else if startLinger {
+                    scheduleLinger(generation)
+                }
+                return
+            case .noRoom:
+                let d = deadline ?? ContinuousClock.now + .milliseconds(config.flushTimeoutMillis)
+                deadline = d
+                let room = await changed.wait(until: d) { state.withLock { $0.buffered < limit || $0.failure != nil } }
+                if !room {
+                    throw ConnectError("Could not make space in the internal buffer fast enough. Consider increasing flush.timeout.ms or max.buffered.records.")
+                }
+            }
         }
     }
 
@@ -247,7 +270,7 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
                     continue
                 }
                 if error.isMalformed {
-                    await report(r, "Indexing record failed: \(error.text)")
+                    await report(r, "Indexing record failed: \(error.text)", tolerated: config.malformedDocuments != .fail)
                     switch config.malformedDocuments {
                     case .ignore:
                         log.debug("Ignoring malformed document for \(DocumentConverter.describe(r)): \(error.text)")
@@ -261,7 +284,7 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
                 } else if error.isVersionConflict {
                     if !action.externalVersion && action.kind != .create {
                         log.warning("Version conflict for \(DocumentConverter.describe(r)): \(error.text)")
-                        await report(r, "Indexing record failed: \(error.text)")
+                        await report(r, "Indexing record failed: \(error.text)", tolerated: true)
                     }
                     finished.append(key)
                 } else if status == 429 || status == 503 || error.type == "es_rejected_execution_exception" || error.type == "unavailable_shards_exception" {
@@ -299,17 +322,27 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
         return ""
     }
 
-    private func report(_ r: SinkRecord, _ message: String) async {
-        do { try await context?.errantRecordReporter?.report(r, error: ConnectError(message)) } catch {
+    /// Reports `r` to the runtime's errant record reporter (the dead letter queue with
+    /// `errors.tolerance=all`). For a record the connector tolerates anyway (`tolerated`), a reporter
+    /// that refuses it under `errors.tolerance=none` is not a failure — Kafka gives such a task no
+    /// reporter unless a dead letter queue or `errors.log.enable` is configured; a dead letter queue
+    /// that cannot take the record always fails the task.
+    private func report(_ r: SinkRecord, _ message: String, tolerated: Bool = false) async {
+        do { try await context?.errantRecordReporter?.report(r, error: ConnectError(message)) } catch is ToleranceExceededError where tolerated {
+            log.debug("Not reported (errors.tolerance=none): \(DocumentConverter.describe(r))")
+        } catch is ToleranceExceededError {
+            // The task fails with the item's own error.
+        } catch {
             fail("Could not report \(DocumentConverter.describe(r)) to the dead letter queue: \(error)", settling: [])
         }
     }
 
     /// Records whose items succeeded or were tolerated: their offsets may be committed.
-    private func finish(_ done: [(TopicPartition, Int64)]) {
+    /// `buffered`: the records were in the buffer (not settled before being added to it).
+    private func finish(_ done: [(TopicPartition, Int64)], buffered: Bool = true) {
         guard !done.isEmpty else { return }
         state.withLock { s in
-            s.buffered -= done.count
+            if buffered { s.buffered -= done.count }
             if !config.flushSynchronously {
                 for (tp, offset) in done { s.tracks[tp]?.finish(offset) }
             }

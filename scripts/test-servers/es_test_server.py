@@ -7,7 +7,9 @@ cluster APIs and their error bodies), not from our client. Python standard libra
 --parent ends.
 
 Options: --version 8.15.2 (what GET / reports), --user U --password P (Basic auth required: 401 with
-Elasticsearch's security_exception body otherwise), --parent PID.
+Elasticsearch's security_exception body otherwise), --parent PID, --accept-all (bulk requests are
+answered "created" for every action without storing anything: a server as fast as this script can
+read, for benchmarks).
 
 State: indices {name: {mappings, docs: {id: {source, version, seq_no}}, tombstones: {id: version}}},
 data streams (created by PUT /_data_stream/<name>; names must match logs-*-* or metrics-*-*).
@@ -289,6 +291,16 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(200, b"<html>proxy error</html>")
                 if "status" in fault:
                     return self.reply(fault["status"], fault.get("body", {}))
+            if "--accept-all" in OPTS:
+                lines = raw.split(b"\n")
+                items = []
+                i = 0
+                while i < len(lines) - 1:
+                    op = lines[i][2:lines[i].index(b'"', 2)].decode()
+                    items.append('{"%s":{"_index":"bench","_version":1,"result":"created","status":201}}' % op)
+                    i += 1 if op == "delete" else 2
+                body = ('{"took":1,"errors":false,"items":[' + ",".join(items) + ']}').encode()
+                return self.reply(200, body)
             text = raw.decode("utf-8")
             if not text.endswith("\n"):
                 return self.reply(400, err_body(400, "illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]"))
@@ -409,6 +421,9 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     args = sys.argv[1:]
+    if "--accept-all" in args:
+        args.remove("--accept-all")
+        OPTS["--accept-all"] = "1"
     OPTS.update(dict(zip(args[::2], args[1::2])))
     server = ThreadingHTTPServer(("127.0.0.1", int(OPTS.get("--port", "0"))), Handler)
     server.daemon_threads = True
