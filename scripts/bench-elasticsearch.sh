@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-elasticsearch`: ConnectKit's Elasticsearch sink beside curl posting the same bulk bodies,
-# against the same server, in the same run, interleaved (curl, ConnectKit, curl, ConnectKit; the better
-# of two), batch.size 2000 and 5 bulk requests in flight on both sides (curl: 5 parallel posts):
+# against the same server, in the same run, interleaved (curl, ConnectKit, ConnectKit, curl; the better
+# of two; each index deleted after its run), batch.size 2000 and 5 bulk requests in flight on both sides (curl: 5 parallel posts):
 #   curl:      the pre-built bodies (what the sink sends for the records), POST /_bulk, 5 at a time
 #   ConnectKit: the same records (DataGen orders) through ElasticsearchSinkTask until every offset is
 #              committable; also p50/p99 ms from put to the offset being committable
@@ -52,20 +52,27 @@ for server in test-server osmem noida; do
   "$bin" sink "$url" "warm-$server" 4000 "$batch" 5 >/dev/null
   mapping=$(curl -sf "$url/warm-$server/_mapping" | python3 -c 'import json,sys; print(json.dumps({"mappings": list(json.load(sys.stdin).values())[0]["mappings"]}))')
   declare -a cs=() os=()
-  for round in 1 2; do
-    index="curl-$server-$round-$$"
+  run_curl() {
+    local index="curl-$server-$1-$$"
     "$bin" bodies "$work/$index" "$index" "$n" "$batch" >/dev/null
     curl -sf -o /dev/null -XPUT "$url/$index" -H 'Content-Type: application/json' -d "$mapping"
-    s=$(now); post_all "$url" "$work/$index"; cs+=("$(echo "$(now) - $s" | bc -l)")
+    local s; s=$(now); post_all "$url" "$work/$index"; cs+=("$(echo "$(now) - $s" | bc -l)")
     rm -rf "${work:?}/$index"
-    out=$("$bin" sink "$url" "ours-$server-$round-$$" "$n" "$batch" 5)
+    curl -sf -o /dev/null -XDELETE "$url/$index" || true
+  }
+  run_ours() {
+    local index="ours-$server-$1-$$" out count
+    out=$("$bin" sink "$url" "$index" "$n" "$batch" 5)
     os+=("$(cut -f2 <<<"$out")"); p50=$(cut -f5 <<<"$out"); p99=$(cut -f6 <<<"$out"); rss=$(cut -f4 <<<"$out")
     if [ $server != test-server ]; then
-      curl -sf -o /dev/null -XPOST "$url/ours-$server-$round-$$/_refresh" || true
-      count=$(curl -sf "$url/ours-$server-$round-$$/_count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+      curl -sf -o /dev/null -XPOST "$url/$index/_refresh" || true
+      count=$(curl -sf "$url/$index/_count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
       [ "$count" = "$n" ] || { echo "the sink wrote $count of $n documents on $server"; exit 1; }
+      curl -sf -o /dev/null -XDELETE "$url/$index" || true
     fi
-  done
+  }
+  # Interleaved, each side first once (a server may slow down as it holds more).
+  run_curl 1; run_ours 1; run_ours 2; run_curl 2
   c=$(best "${cs[@]}"); o=$(best "${os[@]}")
   printf '%-12s %12s %12s %7.2f %9s %9s %8s\n' "$server" "$(rate "$c")" "$(rate "$o")" "$(echo "$c / $o" | bc -l)" "$p50" "$p99" "$rss"
 done
