@@ -9,7 +9,7 @@ cluster APIs and their error bodies), not from our client. Python standard libra
 Options: --version 8.15.2 (what GET / reports), --user U --password P (Basic auth required: 401 with
 Elasticsearch's security_exception body otherwise), --parent PID, --accept-all (bulk requests are
 answered "created" for every action without storing anything: a server as fast as this script can
-read, for benchmarks).
+read, for benchmarks), --tls-cert FILE --tls-key FILE (HTTPS instead of HTTP).
 
 State: indices {name: {mappings, docs: {id: {source, version, seq_no}}, tombstones: {id: version}}},
 data streams (created by PUT /_data_stream/<name>; names must match logs-*-* or metrics-*-*).
@@ -23,7 +23,7 @@ Fault injection and inspection (not Elasticsearch APIs):
   GET  /_test/journal  every request so far: [{"method","path","headers","body"}]
   GET  /_test/stats    {"bulk_calls": n, "max_concurrent_bulks": n, "docs": n}
 """
-import base64, gzip, json, os, re, sys, threading, time
+import base64, gzip, json, os, re, ssl, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
@@ -427,6 +427,10 @@ def main():
     OPTS.update(dict(zip(args[::2], args[1::2])))
     server = ThreadingHTTPServer(("127.0.0.1", int(OPTS.get("--port", "0"))), Handler)
     server.daemon_threads = True
+    if "--tls-cert" in OPTS:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(OPTS["--tls-cert"], OPTS["--tls-key"])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({"port": server.server_address[1]}), flush=True)
     parent = int(OPTS.get("--parent", "0"))
