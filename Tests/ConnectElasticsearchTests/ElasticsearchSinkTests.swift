@@ -616,3 +616,62 @@ func runTool(_ executable: String, _ arguments: [String], in dir: URL) async thr
     let (status, output) = try await runProgram("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", dir.path, executable] + arguments)
     if status != 0 { throw LocalServerProcess.Failure(message: "\(executable) \(arguments.joined(separator: " ")): \(output)") }
 }
+
+@Suite("Document conversion and mappings (no server)")
+struct DocumentConversionTests {
+    func document(_ schema: Schema, _ value: Value, _ extra: [String: String] = [:]) throws -> String {
+        var c = ["connection.url": "http://x:9200"]
+        c.merge(extra) { $1 }
+        let converter = DocumentConverter(config: try ElasticsearchSinkConfig(c))
+        let r = SinkRecord(topic: "t", partition: 0, key: "k", valueSchema: schema, value: value, offset: 7)
+        return String(decoding: try converter.document(r), as: UTF8.self)
+    }
+
+    @Test("maps: string keys as objects (compact), entries as key/value structs otherwise; decimals as doubles, nested")
+    func maps() throws {
+        let schema = try SchemaBuilder.struct()
+            .field("byName", Schema.map(.string, Schema.decimal(scale: 1)))
+            .field("byNumber", Schema.map(.int32, .string))
+            .field("list", Schema.array(Schema.decimal(scale: 2)))
+            .build()
+        let value = Value.struct(try Struct(schema, [
+            "byName": .map(["a": .decimal(BigDecimal(unscaled: 15, scale: 1))]),
+            "byNumber": .map([.int32(1): "one"]),
+            "list": .array([.decimal(BigDecimal(unscaled: 125, scale: 2))]),
+        ]))
+        #expect(try document(schema, value) == #"{"byName":{"a":1.5},"byNumber":[{"key":1,"value":"one"}],"list":[1.25]}"#)
+        #expect(try document(schema, value, ["compact.map.entries": "false"]) == #"{"byName":[{"key":"a","value":1.5}],"byNumber":[{"key":1,"value":"one"}],"list":[1.25]}"#)
+        // schema.ignore: Kafka's JsonConverter as is (a Decimal is Base64 of its unscaled bytes).
+        #expect(try document(schema, value, ["schema.ignore": "true"]) == #"{"byName":{"a":"Dw=="},"byNumber":[[1,"one"]],"list":["fQ=="]}"#)
+    }
+
+    @Test("a required field that is null takes its default, else Confluent's error")
+    func nulls() throws {
+        let schema = try SchemaBuilder.struct()
+            .field("d", SchemaBuilder.decimal(scale: 0).defaultValue(.decimal(BigDecimal(unscaled: 3, scale: 0))))
+            .field("r", Schema.decimal(scale: 0))
+            .build()
+        let value = Value.struct(Struct(unchecked: schema, values: [.null, .null]))
+        do {
+            _ = try document(schema, value)
+            Issue.record("expected an error")
+        } catch {
+            #expect((error as? DataError)?.message == "null value for field that is required and has no default value")
+        }
+    }
+
+    @Test("mappings from schemas, defaults as null_value")
+    func mappings() throws {
+        let schema = try SchemaBuilder.struct()
+            .field("flag", SchemaBuilder.bool().defaultValue(.boolean(true)))
+            .field("small", .int8).field("mid", .int16).field("n", .int32).field("big", SchemaBuilder.int64().defaultValue(.int64(9)))
+            .field("f", .float32).field("d", .float64).field("raw", .bytes).field("s", .string)
+            .field("day", SchemaBuilder.date().defaultValue(.date(2)))
+            .field("at", Schema.timestamp).field("price", Schema.decimal(scale: 2))
+            .field("tags", Schema.array(.string))
+            .field("m", Schema.map(.string, .int64))
+            .field("inner", SchemaBuilder.struct().field("x", .int32))
+            .build()
+        #expect(MappingBuilder.mapping(schema).description == #"{"properties":{"flag":{"type":"boolean","null_value":true},"small":{"type":"byte"},"mid":{"type":"short"},"n":{"type":"integer"},"big":{"type":"long","null_value":9},"f":{"type":"float"},"d":{"type":"double"},"raw":{"type":"binary"},"s":{"type":"text","fields":{"keyword":{"type":"keyword","ignore_above":256}}},"day":{"type":"date","null_value":172800000},"at":{"type":"date"},"price":{"type":"double"},"tags":{"type":"text","fields":{"keyword":{"type":"keyword","ignore_above":256}}},"m":{"properties":{"key":{"type":"text","fields":{"keyword":{"type":"keyword","ignore_above":256}}},"value":{"type":"long"}}},"inner":{"properties":{"x":{"type":"integer"}}}}}"#)
+    }
+}
