@@ -212,8 +212,9 @@ enum JavaUTF8 {
 /// An existing file is appended to, never cut — except for what this sink itself wrote after its
 /// last flush before a crash: those lines were not acknowledged and will be delivered again. The
 /// sink knows how far it flushed from a small state file beside the output,
-/// `.<file name>.connect-flushed` (the flushed length and the file's identity); without it, or when
-/// the file was replaced, nothing is cut.
+/// `.<file name>.connect-flushed` (the flushed length, the file's identity, and whether the sink was
+/// writing past it); after a clean stop, or without that file, or when the file was replaced,
+/// nothing is cut — lines others append while the sink is stopped stay.
 public final class FileStreamSinkConnector: SinkConnector {
     private var config: [String: String] = [:]
     public required init() {}
@@ -260,6 +261,9 @@ public final class FileStreamSinkTask: SinkTask {
 
     /// Writes the batch's lines at once (Kafka's task prints them on `put`).
     public func put(_ records: [SinkRecord]) async throws {
+        guard !records.isEmpty else { return }
+        // The first write after a flush: note (durably) that the tail past the flushed length is ours.
+        if !dirty, let state { try state.record(writing: true) }
         buffer.removeAll(keepingCapacity: true)
         for r in records {
             buffer.append(contentsOf: r.value.description.utf8)
@@ -281,7 +285,7 @@ public final class FileStreamSinkTask: SinkTask {
     public func flush(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws {
         guard let state, dirty else { return }
         if fsync(fd) != 0 { throw RetriableError("Couldn't flush \(state.output): \(String(cString: strerror(errno)))") }
-        try state.record()
+        try state.record(writing: false)
         dirty = false
     }
 
@@ -292,10 +296,12 @@ public final class FileStreamSinkTask: SinkTask {
 }
 
 /// How far a FileStreamSink flushed its output, kept in `.<name>.connect-flushed` beside it: one
-/// fixed-width line `<length> <device> <inode> <crc32>` — the CRC-32 of the (up to) 4 KiB before
-/// that length, so that a replaced file is recognized even when it got the same inode — rewritten
-/// in place and `fdatasync`ed after each flush. A line that does not parse (torn by a crash) means
-/// "unknown": nothing is cut then.
+/// fixed-width line `<length> <device> <inode> <crc32> <writing>` — the CRC-32 of the (up to) 4 KiB
+/// before that length, so that a replaced file is recognized even when it got the same inode, and
+/// `1` while the sink writes past that length (set before its first write after a flush), `0` once
+/// flushed — rewritten in place and `fdatasync`ed each time. Only a `1` line lets the next start cut
+/// (a crash between writing and flushing); a line that does not parse (torn by a crash) means
+/// "unknown": nothing is cut then. A line of four fields (an older sink's) counts as writing.
 final class FlushedLength {
     let output: String
     let statePath: String
@@ -327,7 +333,7 @@ final class FlushedLength {
         let n = line.withUnsafeMutableBytes { pread(stateFD, $0.baseAddress!, 64, 0) }
         guard n > 0, let text = String(validating: line[..<n], as: UTF8.self) else { return }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
-        guard parts.count == 4, let id = identity(), parts[1] == id.device, parts[2] == id.inode,
+        guard parts.count == 4 || (parts.count == 5 && parts[4] == 1), let id = identity(), parts[1] == id.device, parts[2] == id.inode,
             Int64(parts[0]) < id.size, let crc = tailChecksum(below: Int64(parts[0])), UInt64(crc) == parts[3]
         else { return }
         if ftruncate(fd, off_t(parts[0])) != 0 {
@@ -343,12 +349,12 @@ final class FlushedLength {
         return n == count ? LocalTopicLogs.crc32(bytes[...]) : nil
     }
 
-    /// Records the file's current (flushed) length.
-    func record() throws {
+    /// Records the file's current length as flushed, and whether the sink is about to write past it.
+    func record(writing: Bool) throws {
         guard let id = identity(), let crc = tailChecksum(below: id.size) else {
             throw RetriableError("Couldn't read back \(output): \(String(cString: strerror(errno)))")
         }
-        var text = "\(id.size) \(id.device) \(id.inode) \(crc)"
+        var text = "\(id.size) \(id.device) \(id.inode) \(crc) \(writing ? 1 : 0)"
         text += String(repeating: " ", count: max(0, 63 - text.utf8.count)) + "\n"
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { pwrite(stateFD, $0.baseAddress!, $0.count, 0) }

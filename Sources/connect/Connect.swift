@@ -34,7 +34,8 @@ struct Standalone: AsyncParsableCommand {
             checked before anything starts; each problem is printed with the file it comes from. SIGINT or SIGTERM \
             stops gracefully (sinks flush, offsets are committed) within task.shutdown.graceful.timeout.ms + \
             offset.flush.timeout.ms; a second signal exits at once (records not yet acknowledged are delivered again \
-            on restart).
+            on restart). Signals less than 300 ms after the first count as the same one (tools such as timeout(1) \
+            signal a process and then its group).
             """)
 
     @Argument(help: "The worker properties file (offset.storage.file.filename, offset.flush.interval.ms, key.converter, ...). pipeline.mode defaults to topic here.")
@@ -132,7 +133,11 @@ struct Validate: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "connect") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
-        let loaded = LoadedConfiguration(workerFile: worker, connectorFiles: connectorFiles, requireOffsetStorage: false, logger: logger)
+        // Without a worker file, a dead-letter queue is checked as if the worker had a directory for
+        // its durable local topic (standalone requires an offsets file, which gives it one); with
+        // --worker, the real one is checked. Nothing is created either way.
+        let defaults = worker == nil ? ["local.topics.dir": FileManager.default.temporaryDirectory.appendingPathComponent("connect-validate.topics").path] : [:]
+        let loaded = LoadedConfiguration(workerFile: worker, connectorFiles: connectorFiles, requireOffsetStorage: false, defaults: defaults, logger: logger)
         for c in loaded.connectors { print("\(c.file): \(c.config["name"] ?? "") is valid") }
         for p in loaded.problems { printError("\(p)") }
         if !loaded.problems.isEmpty { throw ExitCode(1) }

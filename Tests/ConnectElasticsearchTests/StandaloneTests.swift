@@ -51,5 +51,6 @@ struct ElasticsearchStandaloneTests {
         #expect(printed.contains("not a number"), "\(printed)")
         #expect(printed.contains("__connect.errors.exception.message"), "\(printed)")
         #expect(printed.contains("document_parsing_exception") && printed.contains("failed to parse field [n] of type [long]"), "\(printed)")
+        #expect(printed.contains("io.confluent.connect.elasticsearch.ElasticsearchSinkTask"), "\(printed)")  // __connect.errors.class.name
     }
 }

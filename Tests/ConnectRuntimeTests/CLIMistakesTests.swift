@@ -62,7 +62,9 @@ struct CLIMistakesTests {
             .write(toFile: path("src.json"), atomically: true, encoding: .utf8)
         try #"{"name": "dst", "config": {"connector.class": "FileStreamSink", "topics": "t", "errors.deadletterqueue.topic.name": "t"}}"#
             .write(toFile: path("dst.json"), atomically: true, encoding: .utf8)
-        let r = try runConnectSeparately(["standalone", path("worker.properties"), path("src.json"), path("missing.json"), path("dst.json")])
+        try #"{"name": "dst2", "config": {"connector.class": "FileStreamSink", "topics.regex": "t.*", "errors.deadletterqueue.topic.name": "t-dlq"}}"#
+            .write(toFile: path("dst2.json"), atomically: true, encoding: .utf8)
+        let r = try runConnectSeparately(["standalone", path("worker.properties"), path("src.json"), path("missing.json"), path("dst.json"), path("dst2.json")])
         #expect(r.status == 1)
         #expect(r.stdout.isEmpty)
         let err = r.stderr
@@ -72,6 +74,7 @@ struct CLIMistakesTests {
         #expect(err.contains("\(path("missing.json")): cannot read: No such file or directory"))
         #expect(err.contains("\(path("dst.json")): Invalid configuration for dst"))
         #expect(err.contains("The DLQ topic 't' may not be included in the list of topics ('topics=[t]') consumed by the connector"))
+        #expect(err.contains("The DLQ topic 't-dlq' may not be included in the regex matching the topics ('topics.regex=t.*') consumed by the connector"))
         #expect(err.contains("The configuration 'offset.storage.file.filname' was supplied but isn't a known config. Did you mean 'offset.storage.file.filename'?"))
         #expect(err.contains("The configuration 'plugin.path' was supplied but isn't a known config. ConnectKit's plugins are compiled in"))
         #expect(err.contains("The configuration 'tpoic' was supplied but isn't a known config. Did you mean 'topic'?"))
@@ -98,6 +101,17 @@ struct CLIMistakesTests {
         let w = try runConnectSeparately(["validate", "--worker", path("worker.properties"), path("good.json")])
         #expect(w.status == 1)
         #expect(w.stderr.contains("\(path("worker.properties")): Invalid configuration for worker"))
+
+        // A sink with a dead-letter queue is valid with or without a worker file, as standalone
+        // accepts it, and validating creates nothing (no local topics directory).
+        try #"{"name": "dlq", "config": {"connector.class": "FileStreamSink", "topics": "t", "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "t-dlq"}}"#
+            .write(toFile: path("dlq.json"), atomically: true, encoding: .utf8)
+        let d = try runConnectSeparately(["validate", path("dlq.json")])
+        #expect(d.status == 0, "\(d.stderr)")
+        try "offset.storage.file.filename=\(path("state/offsets"))\n".write(toFile: path("ok-worker.properties"), atomically: true, encoding: .utf8)
+        let dw = try runConnectSeparately(["validate", "--worker", path("ok-worker.properties"), path("dlq.json")])
+        #expect(dw.status == 0, "\(dw.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("state")))
     }
 
     /// A failed record goes to the dead-letter queue on disk before the source's offsets pass it: a

@@ -108,6 +108,52 @@ extension NothingLostTests {
     }
 }
 
+/// A source connector whose `start` blocks (a database that does not answer) until released.
+final class BlockingStartSource: SourceConnector {
+    static let release = DispatchSemaphore(value: 0)
+    static let entered = Atomic<Int>(0)
+    required init() {}
+    var version: String { "test" }
+    var taskType: any SourceTask.Type { CountingSourceTaskForBlocking.self }
+    var configDef: ConfigDef { ConfigDef() }
+    func start(_ config: [String: String]) async throws {
+        Self.entered.add(1, ordering: .relaxed)
+        Self.release.wait()  // a blocking call that ignores cancellation
+    }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [[:]] }
+    func stop() async throws {}
+}
+
+final class CountingSourceTaskForBlocking: SourceTask {
+    required init() {}
+    var version: String { "test" }
+    func start(_ config: [String: String]) async throws {}
+    func poll() async throws -> [SourceRecord] { try await Task.sleep(for: .milliseconds(50)); return [] }
+    func stop() async throws {}
+}
+
+extension NothingLostTests {
+    /// A connector whose `start` blocks when the worker starts does not hold off a stop: the
+    /// worker shuts down within its timeouts and names the connector it abandoned.
+    @Test func aConnectorStuckInStartDoesNotHoldOffTheStop() async throws {
+        var registry = testRegistry()
+        registry.register(.source(BlockingStartSource.self), name: "BlockingStart")
+        let log = LogBox()
+        let worker = try Worker(config: try WorkerConfig(["task.shutdown.graceful.timeout.ms": "300", "offset.flush.timeout.ms": "200"]),
+                                registry: registry, offsetStore: MemoryOffsetStore(), logger: log.logger(.warning))
+        try worker.add(["name": "stuck", "connector.class": "BlockingStart"])
+        let run = Task { try await worker.run() }
+        try await eventually("the connector to block in start") { BlockingStartSource.entered.load(ordering: .relaxed) >= 1 }
+        let stopping = ContinuousClock.now
+        worker.stop()
+        try await run.value
+        let took = ContinuousClock.now - stopping
+        BlockingStartSource.release.signal()  // let the stuck thread go
+        #expect(took < .seconds(3), "shutdown took \(took)")
+        #expect(worker.abandoned.contains("stuck"), "\(worker.abandoned)")
+    }
+}
+
 @Suite("FileStreamSink keeps what is in its file")
 struct FileStreamSinkTests {
     func record(_ text: String, offset: Int64) -> SinkRecord {
@@ -169,6 +215,32 @@ struct FileStreamSinkTests {
         try await fourth.start(["file": file])
         try await fourth.stop()
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "a new file, longer than what was flushed\n")
+    }
+
+    /// After a clean stop (everything flushed), lines someone else appends to the file are never
+    /// cut at the next start; a crash after writing still cuts only this sink's unflushed tail.
+    @Test func linesAppendedByOthersAfterACleanStopStay() async throws {
+        let dir = try temporaryDirectory("fss-append")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("out.txt").path
+        let first = FileStreamSinkTask()
+        try await first.start(["file": file])
+        try await first.put([record("one", offset: 0)])
+        _ = try await first.preCommit([:])
+        try await first.stop()
+        let other = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try other.seekToEnd()
+        try other.write(contentsOf: Data("appended by someone else\n".utf8))
+        try other.close()
+        let second = FileStreamSinkTask()
+        try await second.start(["file": file])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "one\nappended by someone else\n")
+        try await second.put([record("two", offset: 1)])
+        // A crash now: "two" was not flushed; the next start cuts it and only it.
+        let third = FileStreamSinkTask()
+        try await third.start(["file": file])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "one\nappended by someone else\n")
+        try await third.stop()
     }
 }
 

@@ -1,4 +1,5 @@
 import ConnectKit
+import ConnectRuntime
 import Foundation
 import Testing
 
@@ -112,6 +113,14 @@ struct ConnectionTests {
         #expect(parsed[0] == TableID(schema: "public", name: "a\"b"))
         #expect(parsed[1] == TableID(name: "x.y"))
         #expect(try JdbcSourceTask.parseTables("`db`.`c,d`", kind: .mysql) == [TableID(catalog: "db", name: "c,d")])
+    }
+
+    @Test("the tasks' Java class names are Confluent's (dead-letter class.name headers): ….jdbc.source.JdbcSourceTask, ….jdbc.sink.JdbcSinkTask")
+    func javaTaskClassNames() throws {
+        var registry = PluginRegistry()
+        SQLPlugins.register(in: &registry)
+        #expect(registry.connector("io.confluent.connect.jdbc.JdbcSinkConnector")?.javaTaskClassName == "io.confluent.connect.jdbc.sink.JdbcSinkTask")
+        #expect(registry.connector("JdbcSource")?.javaTaskClassName == "io.confluent.connect.jdbc.source.JdbcSourceTask")
     }
 
     @Test("Docs/ConnectSQL.md documents every key of both connectors")

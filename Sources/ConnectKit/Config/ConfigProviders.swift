@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Supplies values for `${provider:path:key}` references in configurations
 /// (`org.apache.kafka.common.config.provider.ConfigProvider`).
@@ -14,7 +17,7 @@ public struct FileConfigProvider: ConfigProvider {
     public init() {}
     public func get(path: String, keys: Set<String>) throws -> [String: String] {
         guard !path.isEmpty else { return [:] }
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try ProviderFile.read(path)
         return try JavaProperties.parseDictionary(text).filter { keys.contains($0.key) }
     }
 }
@@ -29,7 +32,7 @@ public struct DirectoryConfigProvider: ConfigProvider {
             let file = (path as NSString).appendingPathComponent(k)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir), !isDir.boolValue else { continue }
-            out[k] = try String(contentsOfFile: file, encoding: .utf8)
+            out[k] = try ProviderFile.read(file)
         }
         return out
     }
@@ -124,7 +127,7 @@ public struct ConfigTransformer: Sendable {
                         cache[cacheKey] = values
                     } catch {
                         problems.append(
-                            ConfigProblem(key: configKey, message: "Could not read '\(ref.path)' for ${\(ref.provider):…}: \(error.localizedDescription)"))
+                            ConfigProblem(key: configKey, message: "Could not read '\(ref.path)' for ${\(ref.provider):…}: \(error)"))
                         continue
                     }
                 }
@@ -139,5 +142,33 @@ public struct ConfigTransformer: Sendable {
         }
         if !problems.isEmpty { throw ConfigError(problems) }
         return out
+    }
+}
+
+/// Reads a provider's file as UTF-8 text; a failure is the system's reason (`No such file or
+/// directory`, `Permission denied`), never a Foundation error dump.
+enum ProviderFile {
+    struct Failure: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
+    }
+
+    static func read(_ path: String) throws(Failure) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure(reason: "the file is not UTF-8 text") }
+        return text
     }
 }

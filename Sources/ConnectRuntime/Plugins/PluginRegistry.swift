@@ -78,6 +78,10 @@ public struct PluginRegistry: Sendable {
         /// The Java class name a Kafka worker would report for this plugin (in dead-letter headers,
         /// logs and traces): the first of its names that is a qualified class name, else its name.
         public var javaClassName: String { ([name] + aliases).first { $0.contains(".") } ?? name }
+
+        /// For connectors: the Java class of their tasks when it is not the connector's class with
+        /// `Connector` replaced by `Task` (Confluent's JDBC tasks live in `….jdbc.sink` and `….jdbc.source`).
+        public var javaTaskClassName: String?
     }
 
     /// The registered types of one kind, in registration order.
@@ -86,9 +90,9 @@ public struct PluginRegistry: Sendable {
         public private(set) var entries: [Entry<Plugin>] = []
         private var byName: [String: Int] = [:]
 
-        mutating func register(_ plugin: Plugin, name: String, aliases: [String]) {
+        mutating func register(_ plugin: Plugin, name: String, aliases: [String], javaTaskClassName: String? = nil) {
             let i = entries.count
-            entries.append(Entry(name: name, aliases: aliases, plugin: plugin))
+            entries.append(Entry(name: name, aliases: aliases, plugin: plugin, javaTaskClassName: javaTaskClassName))
             for n in [name] + aliases { byName[n] = i }
         }
 
@@ -118,9 +122,10 @@ public struct PluginRegistry: Sendable {
     /// The registered connectors.
     public var entries: [Entry<ConnectorPlugin>] { connectors.entries }
 
-    /// Registers a connector under a canonical name and aliases (class names, short names).
-    public mutating func register(_ plugin: ConnectorPlugin, name: String, aliases: [String] = []) {
-        connectors.register(plugin, name: name, aliases: aliases)
+    /// Registers a connector under a canonical name and aliases (class names, short names), and the
+    /// Java class of its tasks when Kafka's would not be found by replacing `Connector` with `Task`.
+    public mutating func register(_ plugin: ConnectorPlugin, name: String, aliases: [String] = [], javaTaskClassName: String? = nil) {
+        connectors.register(plugin, name: name, aliases: aliases, javaTaskClassName: javaTaskClassName)
     }
 
     /// Registers a converter for `key.converter` / `value.converter`.

@@ -185,7 +185,9 @@ extension Worker {
     /// `Task` (`org.apache.kafka.connect.file.FileStreamSinkConnector` →
     /// `org.apache.kafka.connect.file.FileStreamSinkTask`); else the Swift type's name.
     func javaTaskClassName(_ c: WorkerConnector, taskType: Any.Type) -> String {
-        let java = registry.connector(c.config["connector.class"] ?? "")?.javaClassName ?? ""
+        let entry = registry.connector(c.config["connector.class"] ?? "")
+        if let task = entry?.javaTaskClassName { return task }
+        let java = entry?.javaClassName ?? ""
         if java.contains("."), java.hasSuffix("Connector") { return String(java.dropLast("Connector".count)) + "Task" }
         return String(reflecting: taskType)
     }

@@ -3,6 +3,9 @@ public import CoreMetrics
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs connectors in this process, like Kafka Connect's standalone worker: source tasks, sink
 /// tasks and the topics between them, each task on its own thread.
@@ -268,17 +271,36 @@ public final class Worker: Service, Sendable, CustomReflectable {
         }
         if let pattern = config["topics.regex"], !pattern.trimmingWhitespace().isEmpty, Subscription.pattern(pattern).matches(dlq) {
             problems.append(ConfigProblem(key: "topics.regex", message:
-                "The DLQ topic '\(dlq)' may not be matched by the regex for the topics ('topics.regex=\(pattern)') consumed by the connector"))
+                "The DLQ topic '\(dlq)' may not be included in the regex matching the topics ('topics.regex=\(pattern)') consumed by the connector"))
         }
         if transport.keepsDeadLetters {
             // The transport keeps them (Kafka: the dead-letter topic).
         } else if self.config.localTopicsDirectory == nil {
             problems.append(ConfigProblem(key: key, message:
                 "without Kafka, dead-letter records are kept in a durable local topic log, and this worker has no directory for one: set local.topics.dir (or offset.storage.file.filename) in the worker configuration"))
-        } else if problems.isEmpty {
-            do { _ = try localTopics() } catch { problems.append(ConfigProblem(key: key, message: "\(error)")) }
+        } else if problems.isEmpty, let dir = self.config.localTopicsDirectory, let why = Self.cannotCreateDirectory(dir) {
+            // Checked without creating anything (`connect validate` must leave no trace); the logs
+            // are created on first use.
+            problems.append(ConfigProblem(key: key, message: "dead-letter records need the directory \(dir): \(why)"))
         }
         return problems
+    }
+
+    /// Why `dir` cannot be used or created (nil when it can): an existing directory must be writable,
+    /// a missing one needs a writable existing ancestor.
+    static func cannotCreateDirectory(_ dir: String) -> String? {
+        var path = dir
+        while true {
+            var st = stat()
+            if stat(path, &st) == 0 {
+                if (st.st_mode & S_IFMT) != S_IFDIR { return "\(path) is not a directory" }
+                return access(path, W_OK | X_OK) == 0 ? nil : "\(path): \(String(cString: strerror(errno)))"
+            }
+            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+                return path.hasPrefix("/") && access("/", W_OK) == 0 ? nil : "no writable directory above it"
+            }
+            path = String(path[..<slash])
+        }
     }
 
     /// `dump(worker)` shows its (masked) configuration and connector names, never a connector's
@@ -383,10 +405,14 @@ public final class Worker: Service, Sendable, CustomReflectable {
             return true
         }
         if started {
-            // Every connector first (so sinks are known before any source sends), then every task.
+            // Every connector first (so sinks are known before any source sends), then every task —
+            // in a task of their own: a connector whose start blocks (a database that does not
+            // answer) must not hold off a stop; shutdown then abandons it, bounded.
             let initial = allConnectorsInOrder
-            for c in initial { await control(c, deferTaskStart: true) { $0.workerStarted(workerAccepts: self.isAcceptingWork) } }
-            for c in initial { startTasks(c) }
+            Task {
+                for c in initial { await self.control(c, deferTaskStart: true) { $0.workerStarted(workerAccepts: self.isAcceptingWork) } }
+                for c in initial { self.startTasks(c) }
+            }
             await stopRequested.wait()
         }
         // Graceful even when run() was cancelled: the shutdown runs in a task of its own, which a
