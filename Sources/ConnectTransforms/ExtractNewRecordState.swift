@@ -177,11 +177,14 @@ public struct ExtractNewRecordState: Transformation {
         return out
     }
 
-    /// `route.by.field`: the row's field becomes the topic.
+    /// `route.by.field`: the row's field becomes the topic (a null value keeps the topic, as
+    /// Debezium's `Struct.getString` returns null); a missing or non-string field fails as Kafka's
+    /// `Struct.getString` does.
     private func route<R: ConnectRecord>(_ record: inout R, _ row: ConnectKit.Value) throws(DataError) {
         guard let routeByField, case .struct(let s) = row else { return }
-        guard let v = s[routeByField]?.stringValue else { throw DataError("\(routeByField) is not a valid field name") }
-        record.topic = v
+        guard let field = s.schema.field(routeByField) else { throw DataError("\(routeByField) is not a valid field name") }
+        guard field.schema.type == .string else { throw DataError("Field '\(routeByField)' is not of type STRING") }
+        if let v = s.get(field).stringValue { record.topic = v }
     }
 
     /// The value and (optional) schema of an addition; nil when Debezium finds the field nowhere.

@@ -385,6 +385,7 @@ public class TransformVectors {
         predicate(P + "TopicNameMatches", cfg());
         DebeziumVectors.run();
         DebeziumVectors.router();
+        DebeziumVectors.randomized(400);
         out.close();
         System.err.println(count + " transform vectors");
     }
@@ -488,6 +489,64 @@ class DebeziumVectors {
         LinkedHashMap<String, String[]> cases = new LinkedHashMap<>();
         for (Map.Entry<String, String[]> ev : events.entrySet()) cases.put(ev.getKey(), new String[]{"dbserver1.inventory.customers_shard7", ev.getValue()[0], ev.getValue()[1]});
         emitCases(type, "ByLogicalTableRouter", configs, cases);
+    }
+
+    /**
+     * Randomized differential cases for ExtractNewRecordState: seeded random configurations (every
+     * delete/tombstone handling mode, drop.tombstones, add.fields/add.headers lists drawn from known,
+     * qualified, renamed, repeated and unknown names, with and without prefixes and blanks,
+     * route.by.field) on random change events (every op, with and without before/after and a
+     * transaction block, random row values), tombstones and records that are not envelopes.
+     */
+    static void randomized(int n) throws Exception {
+        java.util.Random rnd = new java.util.Random(20261130L);
+        String[] modes = {null, "drop", "tombstone", "rewrite", "rewrite-with-tombstone", "delete-to-tombstone", "REWRITE", "none"};
+        String[] names = {"op", "table", "db", "source.ts_ms", "ts_ms", "transaction.id", "total_order", "data_collection_order",
+            "lsn", "name", "version", "source.file", "source.pos", "nonexistent", "source.nonexistent", "id", "op:OPERATION",
+            "table:tbl", "source.db:database", "ts_ms:when", "source.connector", "transaction.total_order", "first_name", "op:", "pos"};
+        String[] prefixes = {null, "", "__", "meta_", "cdc."};
+        String[] firstNames = {"Anne", "Sally", "Édouard", "李", "", "O'Brien", "a\"b"};
+        String[] ops = {"c", "u", "d", "r", "t"};
+        String type = "io.debezium.transforms.ExtractNewRecordState";
+        for (int i = 0; i < n; i++) {
+            java.util.List<String> kv = new java.util.ArrayList<>();
+            String mode = modes[rnd.nextInt(modes.length)];
+            if (mode != null) { kv.add("delete.tombstone.handling.mode"); kv.add(mode); }
+            if (rnd.nextInt(4) == 0) { kv.add("drop.tombstones"); kv.add(rnd.nextBoolean() ? "true" : "false"); }
+            for (String key : new String[]{"add.fields", "add.headers"}) {
+                if (rnd.nextInt(3) == 0) continue;
+                StringBuilder list = new StringBuilder();
+                int count = 1 + rnd.nextInt(5);
+                for (int j = 0; j < count; j++) {
+                    if (j > 0) list.append(rnd.nextInt(5) == 0 ? " , " : ",");
+                    list.append(names[rnd.nextInt(names.length)]);
+                }
+                kv.add(key); kv.add(list.toString());
+                String prefix = prefixes[rnd.nextInt(prefixes.length)];
+                if (prefix != null) { kv.add(key + ".prefix"); kv.add(prefix); }
+            }
+            if (rnd.nextInt(10) == 0) { kv.add("route.by.field"); kv.add(rnd.nextBoolean() ? "first_name" : "email"); }
+            ObjectNode config = TransformVectors.cfg(kv.toArray(new String[0]));
+            String value;
+            int shape = rnd.nextInt(20);
+            if (shape == 0) value = null;
+            else if (shape == 1) value = TransformVectors.KEY_STRUCT;
+            else {
+                String op = ops[rnd.nextInt(ops.length)];
+                String before = rnd.nextInt(3) == 0 ? "null" : row(rnd, firstNames);
+                String after = rnd.nextInt(3) == 0 ? "null" : row(rnd, firstNames);
+                value = event(before, after, op, rnd.nextBoolean());
+            }
+            LinkedHashMap<String, String[]> cases = new LinkedHashMap<>();
+            cases.put("random" + i, new String[]{"orders", KEY, value});
+            emitCases(type, "ExtractNewRecordState.random", new ObjectNode[]{config}, cases);
+        }
+    }
+
+    static String row(java.util.Random rnd, String[] firstNames) {
+        String email = rnd.nextInt(3) == 0 ? "null" : "\"u" + rnd.nextInt(1000) + "@example.com\"";
+        String name = firstNames[rnd.nextInt(firstNames.length)].replace("\"", "\\\"");
+        return "{\"id\":" + (rnd.nextInt(2000) - 1000) + ",\"first_name\":\"" + name + "\",\"email\":" + email + "}";
     }
 
     /** Every configuration of a transformation on every case (topic, key JSON, value JSON). */
