@@ -124,10 +124,10 @@ func eventually(_ timeout: Duration = .seconds(60), _ condition: () async throws
 
 /// `connect mock-broker` (librdkafka's mock cluster) in a child process, with these topics
 /// (`name:partitions`); returns the process and its bootstrap servers.
-func startMockBroker(brokers: Int, topics: [String]) async throws -> (Process, String) {
+func startMockBroker(brokers: Int, topics: [String], port: Int? = nil) async throws -> (Process, String) {
     let broker = Process()
     broker.executableURL = KafkaServer.connect
-    broker.arguments = ["mock-broker", "--brokers", "\(brokers)"] + topics.flatMap { ["--topic", $0] }
+    broker.arguments = ["mock-broker", "--brokers", "\(brokers)"] + topics.flatMap { ["--topic", $0] } + (port.map { ["--port", "\($0)"] } ?? [])
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-mock-\(UUID().uuidString)")
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: out) }
