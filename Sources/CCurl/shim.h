@@ -30,6 +30,9 @@ static inline CURLcode ck_easy_setopt_xferinfo(CURL *h, ck_xferinfo_callback val
 static inline CURLcode ck_easy_getinfo_long(CURL *h, CURLINFO info, long *value) {
     return curl_easy_getinfo(h, info, value);
 }
+static inline CURLcode ck_easy_getinfo_offset(CURL *h, CURLINFO info, curl_off_t *value) {
+    return curl_easy_getinfo(h, info, value);
+}
 static inline CURLcode ck_easy_getinfo_pointer(CURL *h, CURLINFO info, void **value) {
     return curl_easy_getinfo(h, info, value);
 }

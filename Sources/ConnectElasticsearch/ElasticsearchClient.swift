@@ -20,7 +20,7 @@ final class ElasticsearchClient: Sendable {
     init(config: ElasticsearchSinkConfig) {
         let auth = config.username.map { HTTPAuthorization.basic(username: $0, password: HTTPSecret(config.password?.value ?? "")) }
         http = HTTPClient(configuration: HTTPClient.Configuration(
-            connectTimeout: .milliseconds(max(1, config.connectionTimeoutMillis)),
+            connectTimeout: config.connectionTimeoutMillis > 0 ? .milliseconds(config.connectionTimeoutMillis) : .seconds(86_400),  // 0: no limit
             readTimeout: config.readTimeoutMillis > 0 ? .milliseconds(config.readTimeoutMillis) : nil,
             tls: config.tls, proxy: config.proxy, authorization: auth, userAgent: "ConnectKit-Elasticsearch/\(ConnectKitVersion.current)",
             maxConnectionsPerHost: max(10, 2 * config.maxInFlightRequests),
@@ -55,11 +55,11 @@ final class ElasticsearchClient: Sendable {
                     case 401, 403:
                         throw ConnectError(authenticationMessage(r, url: url))
                     case 502, 503, 504:
-                        lastProblem = "HTTP \(r.status) from \(url): \(ElasticsearchClient.errorText(r))"
+                        lastProblem = "HTTP \(r.status) from \(HTTPError.redacted(url)): \(ElasticsearchClient.errorText(r))"
                         retriable = true
                         continue  // fail over to the next URL
                     case 429, 500:
-                        lastProblem = "HTTP \(r.status) from \(url): \(ElasticsearchClient.errorText(r))"
+                        lastProblem = "HTTP \(r.status) from \(HTTPError.redacted(url)): \(ElasticsearchClient.errorText(r))"
                         retriable = true
                     default:
                         return r

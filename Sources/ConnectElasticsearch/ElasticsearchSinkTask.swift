@@ -270,37 +270,37 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
                     continue
                 }
                 if error.isMalformed {
-                    await report(r, "Indexing record failed: \(error.text)", tolerated: config.malformedDocuments != .fail)
+                    let reported = await report(r, "Indexing record failed: \(error.text)", tolerated: config.malformedDocuments != .fail)
                     switch config.malformedDocuments {
-                    case .ignore:
-                        log.debug("Ignoring malformed document for \(DocumentConverter.describe(r)): \(error.text)")
-                        finished.append(key)
-                    case .warn:
-                        log.warning("Ignoring malformed document for \(DocumentConverter.describe(r)): \(error.text)")
-                        finished.append(key)
+                    case .ignore, .warn:
+                        if config.malformedDocuments == .warn {
+                            log.warning("Ignoring malformed document for \(DocumentConverter.describe(r)): \(error.text)")
+                        } else {
+                            log.debug("Ignoring malformed document for \(DocumentConverter.describe(r)): \(error.text)")
+                        }
+                        if reported { finished.append(key) }
                     case .fail:
                         fatal = fatal ?? "Indexing record failed for \(DocumentConverter.describe(r)): \(error.text). To ignore such documents set 'behavior.on.malformed.documents' to 'warn' or 'ignore'."
                     }
                 } else if error.isVersionConflict {
+                    var reported = true
                     if !action.externalVersion && action.kind != .create {
                         log.warning("Version conflict for \(DocumentConverter.describe(r)): \(error.text)")
-                        await report(r, "Indexing record failed: \(error.text)", tolerated: true)
+                        reported = await report(r, "Indexing record failed: \(error.text)", tolerated: true)
                     }
-                    finished.append(key)
-                } else if status == 429 || status == 503 || error.type == "es_rejected_execution_exception" || error.type == "unavailable_shards_exception" {
+                    if reported { finished.append(key) }
+                } else if action.kind != .update, status == 429 || status == 503 || error.type == "es_rejected_execution_exception" || error.type == "unavailable_shards_exception" {
+                    // Retried alone (an update is not: a later write of the same id may have landed meanwhile).
                     retry.append(action)
                 } else {
-                    await report(r, "Indexing record failed: \(error.text)")
+                    _ = await report(r, "Indexing record failed: \(error.text)")
                     fatal = fatal ?? "Indexing record failed for \(DocumentConverter.describe(r)): \(error.text)"
                 }
             }
-            finish(finished)
-            let settled = remaining.count - retry.count - finished.count
-            if settled > 0 { release(settled) }
-            if let fatal {
-                fail(fatal, settling: retry)
-                return
-            }
+            // Everything not retried is settled in one step with the failure, if any: a commit never
+            // sees the buffer empty before it sees the failure.
+            settle(done: finished, unsuccessful: remaining.count - retry.count - finished.count + (fatal == nil ? 0 : retry.count), failure: fatal)
+            if fatal != nil { return }
             if retry.isEmpty { return }
             if attempt > config.maxRetries {
                 fail("Failed to execute bulk request due to 'Elasticsearch rejected \(retry.count) item(s) for load: \(itemText(retry, outcomes, remaining))' after \(attempt) attempt(s)", settling: retry)
@@ -323,36 +323,37 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
     }
 
     /// Reports `r` to the runtime's errant record reporter (the dead letter queue with
-    /// `errors.tolerance=all`). For a record the connector tolerates anyway (`tolerated`), a reporter
-    /// that refuses it under `errors.tolerance=none` is not a failure — Kafka gives such a task no
-    /// reporter unless a dead letter queue or `errors.log.enable` is configured; a dead letter queue
-    /// that cannot take the record always fails the task.
-    private func report(_ r: SinkRecord, _ message: String, tolerated: Bool = false) async {
-        do { try await context?.errantRecordReporter?.report(r, error: ConnectError(message)) } catch is ToleranceExceededError where tolerated {
-            log.debug("Not reported (errors.tolerance=none): \(DocumentConverter.describe(r))")
+    /// `errors.tolerance=all`); returns whether the record may count as handled. For a record the
+    /// connector tolerates anyway (`tolerated`), a reporter that refuses it under
+    /// `errors.tolerance=none` is fine — Kafka gives such a task no reporter unless a dead letter
+    /// queue or `errors.log.enable` is configured; a dead letter queue that cannot take the record
+    /// fails the task, and the record is not handled.
+    @discardableResult
+    private func report(_ r: SinkRecord, _ message: String, tolerated: Bool = false) async -> Bool {
+        do {
+            try await context?.errantRecordReporter?.report(r, error: ConnectError(message))
+            return true
         } catch is ToleranceExceededError {
-            // The task fails with the item's own error.
+            if tolerated { log.debug("Not reported (errors.tolerance=none): \(DocumentConverter.describe(r))") }
+            return tolerated  // otherwise the task fails with the item's own error
         } catch {
             fail("Could not report \(DocumentConverter.describe(r)) to the dead letter queue: \(error)", settling: [])
+            return false
         }
     }
 
-    /// Records whose items succeeded or were tolerated: their offsets may be committed.
-    /// `buffered`: the records were in the buffer (not settled before being added to it).
-    private func finish(_ done: [(TopicPartition, Int64)], buffered: Bool = true) {
-        guard !done.isEmpty else { return }
+    /// Settles records of a bulk in one step: `done` succeeded or were tolerated (their offsets may
+    /// be committed), `unsuccessful` more left the buffer without (never committed), and `failure`
+    /// fails the task.
+    private func settle(done: [(TopicPartition, Int64)], unsuccessful: Int, failure: String?) {
+        if let failure { log.error("\(failure)") }
         state.withLock { s in
-            if buffered { s.buffered -= done.count }
+            s.buffered -= done.count + unsuccessful
             if !config.flushSynchronously {
                 for (tp, offset) in done { s.tracks[tp]?.finish(offset) }
             }
+            if let failure, s.failure == nil { s.failure = failure }
         }
-        changed.signal()
-    }
-
-    /// Records settled without success (their offsets are never committed).
-    private func release(_ count: Int) {
-        state.withLock { $0.buffered -= count }
         changed.signal()
     }
 
@@ -390,11 +391,13 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
             try throwIfFailed()
             return offsets
         }
-        return state.withLock { s in
+        let (failure, out) = state.withLock { s -> (String?, [TopicPartition: OffsetAndMetadata]) in
             var out: [TopicPartition: OffsetAndMetadata] = [:]
             for (tp, track) in s.tracks { if let c = track.committable { out[tp] = OffsetAndMetadata(offset: c) } }
-            return out
+            return (s.failure, out)
         }
+        if let failure { throw ConnectError(failure) }
+        return out
     }
 
     /// Sends what is buffered and waits up to `flush.timeout.ms` for outstanding requests.

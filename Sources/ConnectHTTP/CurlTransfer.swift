@@ -24,6 +24,8 @@ final class CurlTransfer: @unchecked Sendable {
     var lastDownloaded: curl_off_t = 0
     var lastUploaded: curl_off_t = 0
     var abortReason: HTTPError.Code?
+    /// Connected and sending (the read timeout applies from then on).
+    var started = false
     /// Set by the cancelling task (any thread); the loop checks it when it takes the transfer in.
     let cancelRequested = Atomic<Bool>(false)
 

@@ -192,8 +192,11 @@ final class CurlLoop: @unchecked Sendable {
         guard first else { return }
         curl_multi_wakeup(multi)
         done.wait()
-        curl_multi_cleanup(multi)
     }
+
+    // Freed only when nothing can call curl_multi_wakeup on it any more (a submit or cancel racing
+    // with stop still may, until the client and the loop thread let go).
+    deinit { curl_multi_cleanup(multi) }
 
     private func run() {
         var stillRunning: Int32 = 0
@@ -203,9 +206,13 @@ final class CurlLoop: @unchecked Sendable {
                 return (state.submitted, state.cancelled, state.stopping)
             }
             for t in submitted {
-                active[t.id] = t
                 t.lastActivity = CurlTransfer.nowMillis()
-                curl_multi_add_handle(multi, t.easy)
+                let added = curl_multi_add_handle(multi, t.easy)
+                guard added == CURLM_OK else {
+                    t.finish(.failure(HTTPError(code: .other, method: t.method, url: t.url, message: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(added)))")))
+                    continue
+                }
+                active[t.id] = t
                 // Cancelled before it got here: the id may have been drained already.
                 if t.cancelRequested.load(ordering: .sequentiallyConsistent) { end(t, reason: .cancelled) }
             }
@@ -231,9 +238,17 @@ final class CurlLoop: @unchecked Sendable {
             // Read timeouts: no byte in either direction for longer than the limit.
             let now = CurlTransfer.nowMillis()
             for t in active.values {
-                if let limit = t.readTimeoutMillis, now > t.lastActivity, Int64(now - t.lastActivity) > limit {
-                    end(t, reason: .timeout)
+                guard let limit = t.readTimeoutMillis else { continue }
+                // The clock starts once the request is on its way (connected): a transfer waiting for a
+                // free connection, or connecting (connectTimeout's part), is not idle.
+                if !t.started {
+                    var pretransfer: curl_off_t = 0
+                    ck_easy_getinfo_offset(t.easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+                    if pretransfer > 0 { t.started = true }
+                    t.lastActivity = now
+                    continue
                 }
+                if now > t.lastActivity, Int64(now - t.lastActivity) > limit { end(t, reason: .timeout) }
             }
             var fds: Int32 = 0
             curl_multi_poll(multi, nil, 0, active.isEmpty ? 1000 : 20, &fds)

@@ -55,10 +55,13 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
         self.attempts = attempts
     }
 
-    /// Whether a connection-level retry may succeed (connect, timeout, send, connection closed).
+    /// Whether a connection-level retry may succeed: connect, timeout, send, connection closed, and
+    /// a TLS handshake that broke off (`CURLE_SSL_CONNECT_ERROR`, e.g. a node restarting) — not a
+    /// certificate that is not trusted.
     public var isRetriable: Bool {
         switch code.base {
         case .connect, .timeout, .send, .connectionClosed: true
+        case .tls: curlCode == 35
         default: false
         }
     }

@@ -62,15 +62,17 @@ public final class LocalServerProcess: @unchecked Sendable {
         (ready[key] as? NSNumber)?.intValue
     }
 
-    /// Terminates the server (SIGTERM, then SIGKILL after half a second) and removes its files.
+    /// Terminates the server (SIGTERM, then SIGKILL after half a second, on a Dispatch thread: the
+    /// caller is never blocked) and removes its files.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
+        let process = self.process, dir = self.dir
+        if process.isRunning { process.terminate() }
+        DispatchQueue.global().async {
             let deadline = Date().addingTimeInterval(0.5)
             while process.isRunning && Date() < deadline { usleep(10_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            try? FileManager.default.removeItem(at: dir)
         }
-        try? FileManager.default.removeItem(at: dir)
     }
 
     /// A server that did not start.

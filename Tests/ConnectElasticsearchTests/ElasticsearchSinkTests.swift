@@ -558,6 +558,28 @@ struct ElasticsearchMoreTests {
         try await h.stop()
     }
 
+    @Test("flush.synchronously with a document the cluster rejects (behavior fail): the commit fails, never returns offsets past it")
+    func synchronousFlushFailure() async throws {
+        let (server, url) = try await startFaultServer()
+        defer { server.stop() }
+        let es = SearchReader(url: url)
+        #expect(try await es.post("/_test/faults", #"{"items":[{"id":"k2","status":400,"type":"mapper_parsing_exception","reason":"failed to parse field [a]"}]}"#) == 200)
+        let t = uniqueTopic("syncfail")
+        let h = SinkTaskHarness(ElasticsearchSinkTask.self, config: sinkConfig(url, t, ["flush.synchronously": "true", "schema.ignore": "true"]))
+        try await h.start()
+        try await h.put(h.records(topic: t, keys: ["k1", "k2", "k3"], values: [.map(["a": .int64(1)]), .map(["a": .int64(2)]), .map(["a": .int64(3)])]))
+        for _ in 0..<5 {
+            do {
+                let c = try await h.flush()
+                Issue.record("a commit returned \(c) past a rejected record")
+                break
+            } catch {
+                #expect("\(error)".contains("offset=1") && "\(error)".contains("mapper_parsing_exception"), "\(error)")
+            }
+        }
+        try? await h.stop()
+    }
+
     @Test("connection.compression gzips bulk bodies (the server decodes them)")
     func compression() async throws {
         let (server, url) = try await startFaultServer()

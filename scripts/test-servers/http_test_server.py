@@ -12,6 +12,7 @@ Routes (any method):
   /flaky/<key>/<n>/<st>   status <st> for the first n calls with that key, then 200 {"calls": k}
   /drop-once/<key>        the first call with that key: headers promising 1000 bytes, 10 sent, connection closed
   /hang                   reads the request and never answers (until the client goes away)
+  /delay/<ms>             answers 200 after <ms> milliseconds
   /stall-body             headers and half the body, then silence
   /drop                   headers promising 1000 bytes, 10 sent, connection closed
   /nothing                connection closed without a response
@@ -108,6 +109,9 @@ class Handler(BaseHTTPRequestHandler):
                     pass
                 except OSError:
                     return
+        if route == "delay":
+            time.sleep(int(parts[1]) / 1000.0)
+            return self.send_json(200, {"delayed": int(parts[1])})
         if route == "stall-body":
             self.send_response(200)
             self.send_header("Content-Length", "20")
