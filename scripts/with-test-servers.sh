@@ -17,6 +17,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh" >/dev/null
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# ready <tries> <log file> <command…>: runs the command every 50 ms until it succeeds; else prints
+# the server's log and fails.
+ready() {
+  local tries=$1 log=$2; shift 2
+  for _ in $(seq 1 "$tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  "$@" >/dev/null 2>&1 || { echo "not ready: $*"; cat "$log"; exit 1; }
+}
 
 work=$(mktemp -d /tmp/connectkit-servers.XXXXXX)
 chmod 755 "$work"
@@ -60,11 +67,7 @@ mariadb-install-db --no-defaults --user=root --datadir="$my_dir/data" --auth-roo
 mariadbd --no-defaults --user=root --datadir="$my_dir/data" --socket="$my_dir/sock" --port="$my_port" --bind-address=127.0.0.1 \
   --pid-file="$my_dir/pid" --log-error="$my_dir/err.log" --innodb-flush-log-at-trx-commit=0 --skip-name-resolve \
   --max-connections=200 >"$my_dir/stdout.log" 2>&1 &
-for _ in $(seq 1 400); do
-  mariadb-admin --no-defaults -S "$my_dir/sock" -uroot ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
-mariadb-admin --no-defaults -S "$my_dir/sock" -uroot ping >/dev/null 2>&1 || { cat "$my_dir/err.log"; exit 1; }
+ready 400 "$my_dir/err.log" mariadb-admin --no-defaults -S "$my_dir/sock" -uroot ping
 mariadb --no-defaults -S "$my_dir/sock" -uroot -e "CREATE DATABASE connectkit; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
 
 # noida-db's Kafka and Elasticsearch services (its other services stay off).
@@ -74,18 +77,10 @@ es_port=$(free_port)
 noida_bin="$(python3 -c 'import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), "noida-db"))')"
 "$noida_bin" start --data-dir "$kafka_dir/data" --host 127.0.0.1 --only kafka,elasticsearch --kafka-port "$kafka_port" --elasticsearch-port "$es_port" >"$kafka_dir/log" 2>&1 </dev/null &
 kafka_pid=$!
-for _ in $(seq 1 200); do
-  kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 && break
-  sleep 0.05
-done
-kcat -b "127.0.0.1:$kafka_port" -L -m 2 >/dev/null 2>&1 || { cat "$kafka_dir/log"; exit 1; }
+ready 200 "$kafka_dir/log" kcat -b "127.0.0.1:$kafka_port" -L -m 2
 
 export CONNECTKIT_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
-for _ in $(seq 1 200); do
-  curl -sf "http://127.0.0.1:$es_port/" >/dev/null 2>&1 && break
-  sleep 0.05
-done
-curl -sf "http://127.0.0.1:$es_port/" >/dev/null || { echo "noida-db's Elasticsearch service did not start"; cat "$kafka_dir/log"; exit 1; }
+ready 200 "$kafka_dir/log" curl -sf "http://127.0.0.1:$es_port/"
 export CONNECTKIT_ELASTICSEARCH_URL="http://127.0.0.1:$es_port"
 
 # osmem-server: an OpenSearch API emulator (the Elasticsearch sink's second server).
@@ -93,11 +88,7 @@ os_port=$(free_port)
 osmem_bin="$(python3 -c 'import osmem_server, os; print(os.path.join(os.path.dirname(osmem_server.__file__), "bin", "osmem-server"))')"
 "$osmem_bin" -addr "127.0.0.1:$os_port" -no-stdin-watch -no-ja </dev/null >"$work/osmem.log" 2>&1 &
 osmem_pid=$!
-for _ in $(seq 1 200); do
-  curl -sf "http://127.0.0.1:$os_port/" >/dev/null 2>&1 && break
-  sleep 0.05
-done
-curl -sf "http://127.0.0.1:$os_port/" >/dev/null || { echo "osmem-server did not start"; cat "$work/osmem.log"; exit 1; }
+ready 200 "$work/osmem.log" curl -sf "http://127.0.0.1:$os_port/"
 export CONNECTKIT_OPENSEARCH_URL="http://127.0.0.1:$os_port"
 
 # Kafka Connect's own classes, for the offsets interop test (KafkaOffsetBackingStore on the same server).

@@ -112,15 +112,7 @@ struct HTTPClientTests {
 
     @Test("a refused connection is a connect error naming the URL, retried when asked")
     func refused() async throws {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
-        let port = Int(UInt16(bigEndian: addr.sin_port))
-        close(s)  // nothing listens there now
+        let port = freeLocalPort()  // nothing listens there
         let client = HTTPClient()
         let url = "http://user:s3cret@127.0.0.1:\(port)/x"
         do {

@@ -1,24 +1,13 @@
+import ConnectKitTesting
 import Foundation
 import Testing
 
 @Suite("connect mock-broker")
 struct MockBrokerTests {
-    func freePort() throws -> Int {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test("--brokers 3 --port N: clients we did not write (kcat) bootstrap at 127.0.0.1:N, produce and consume")
     func fixedPort() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: KafkaServer.connect.path), "build connect first")
-        let port = try freePort()
+        let port = freeLocalPort()
         let (broker, bootstrap) = try await startMockBroker(brokers: 3, topics: ["fixed:3"], port: port)
         defer { broker.terminate() }
         #expect(bootstrap == "127.0.0.1:\(port)")
