@@ -59,10 +59,14 @@ bench-elasticsearch: deps
 fuzz: deps
 	./scripts/fuzz.sh
 
-# Regenerates the JsonConverter golden vectors with Kafka's own classes (needs Java 17 and pip).
+# Regenerates every golden and randomized vector file with Kafka's, Debezium's and the JDK's own classes
+# (JsonConverter, transformations, dates, header and regex texts, the partitioner and offsets; Java 17 + pip).
 vectors:
 	./scripts/gen-json-vectors.sh
 	./scripts/gen-transform-vectors.sh
+	./scripts/gen-java-date-vectors.sh
+	./scripts/gen-java-text-vectors.sh
+	./scripts/gen-kafka-vectors.sh
 
 clean:
 	rm -rf .build Benchmarks/.build .build-fuzz
