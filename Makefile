@@ -67,6 +67,7 @@ vectors:
 	./scripts/gen-java-date-vectors.sh
 	./scripts/gen-java-text-vectors.sh
 	./scripts/gen-kafka-vectors.sh
+	./scripts/gen-avro-vectors.sh
 
 clean:
 	rm -rf .build Benchmarks/.build .build-fuzz

