@@ -77,8 +77,11 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         // Kafka as the transport (first slice: the librdkafka wrapper and Java's partitioner).
         .target(name: "ConnectKafka", dependencies: ["ConnectKit", "ConnectRuntime", "CRdKafka"], swiftSettings: strict),
-        // Avro (first slice): schemas, Parsing Canonical Form and fingerprints, the binary and JSON encodings.
-        .target(name: "ConnectAvro", dependencies: ["ConnectKit"], swiftSettings: strict),
+        // Avro (first slices): schemas, Parsing Canonical Form and fingerprints, the binary and JSON
+        // encodings, object container files (null, deflate, snappy, zstandard).
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "ConnectAvro", dependencies: ["ConnectKit", "CZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",

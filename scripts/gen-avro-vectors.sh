@@ -9,4 +9,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 javac -nowarn -cp "$cp" -d "$out" "$root/scripts/vectors/AvroVectors.java"
 mkdir -p "$root/Tests/ConnectAvroTests/Vectors"
 java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/avro.jsonl" "${AVRO_CASES:-600}"
-wc -l "$root/Tests/ConnectAvroTests/Vectors/avro.jsonl"
+# Object container files written by DataFileWriter with every codec (null, deflate, snappy, zstandard).
+java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/containers.jsonl" 80 containers
+wc -l "$root/Tests/ConnectAvroTests/Vectors/"*.jsonl

@@ -15,6 +15,7 @@ import java.util.*;
 import org.apache.avro.*;
 import org.apache.avro.generic.*;
 import org.apache.avro.io.*;
+import org.apache.avro.file.CodecFactory;
 
 public class AvroVectors {
     static final ObjectMapper M = new ObjectMapper();
@@ -23,6 +24,7 @@ public class AvroVectors {
     static List<Schema> named = new ArrayList<>();
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 2 && args[2].equals("containers")) { containers(args[0], Integer.parseInt(args[1])); return; }
         rnd = new Random(20261130L);
         int cases = Integer.parseInt(args[1]);
         try (FileWriter out = new FileWriter(args[0], StandardCharsets.UTF_8)) {
@@ -52,6 +54,46 @@ public class AvroVectors {
                     dn.put("binary", hex(b.toByteArray()));
                     dn.put("json", j.toString(StandardCharsets.UTF_8));
                 }
+                out.write(M.writeValueAsString(o));
+                out.write("\n");
+            }
+        }
+    }
+
+    /** Object container files written by DataFileWriter with every codec (several blocks each). */
+    static void containers(String path, int cases) throws Exception {
+        rnd = new Random(20261201L);
+        String[] codecs = {"null", "deflate", "snappy", "zstandard"};
+        try (FileWriter out = new FileWriter(path, StandardCharsets.UTF_8)) {
+            for (int i = 0; i < cases; i++) {
+                names = 0;
+                named.clear();
+                Schema s = schema(0, null);
+                String codec = codecs[i % codecs.length];
+                CodecFactory cf = codec.equals("null") ? CodecFactory.nullCodec() : codec.equals("deflate") ? CodecFactory.deflateCodec(6)
+                    : codec.equals("snappy") ? CodecFactory.snappyCodec() : CodecFactory.zstandardCodec(3);
+                ByteArrayOutputStream file = new ByteArrayOutputStream();
+                ObjectNode o = M.createObjectNode();
+                o.put("id", "container#" + i);
+                o.put("codec", codec);
+                ArrayNode data = o.putArray("data");
+                try (org.apache.avro.file.DataFileWriter<Object> w = new org.apache.avro.file.DataFileWriter<>(new GenericDatumWriter<Object>(s))) {
+                    w.setCodec(cf);
+                    w.setSyncInterval(64);
+                    w.setMeta("connectkit.test", "yes");
+                    w.create(s, file);
+                    int n = rnd.nextInt(40);
+                    for (int d = 0; d < n; d++) {
+                        Object datum = datum(s, 0);
+                        ByteArrayOutputStream b = new ByteArrayOutputStream();
+                        BinaryEncoder be = EncoderFactory.get().binaryEncoder(b, null);
+                        new GenericDatumWriter<Object>(s).write(datum, be);
+                        be.flush();
+                        data.add(hex(b.toByteArray()));
+                        w.append(datum);
+                    }
+                }
+                o.put("file", hex(file.toByteArray()));
                 out.write(M.writeValueAsString(o));
                 out.write("\n");
             }
