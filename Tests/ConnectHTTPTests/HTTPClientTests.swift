@@ -142,7 +142,7 @@ struct HTTPClientTests {
                 #expect(error.message.contains("400 ms"))
             }
             let took = ContinuousClock.now - start
-            #expect(took >= .milliseconds(350) && took < .seconds(3), "\(path) took \(took)")
+            #expect(took >= .milliseconds(350) && took < .seconds(10), "\(path) took \(took)")
         }
         // The client still works afterwards.
         #expect(try await client.execute(HTTPRequest(.get, base + "/echo")).status == 200)

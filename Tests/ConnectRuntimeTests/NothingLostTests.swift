@@ -149,7 +149,7 @@ extension NothingLostTests {
         try await run.value
         let took = ContinuousClock.now - stopping
         BlockingStartSource.release.signal()  // let the stuck thread go
-        #expect(took < .seconds(3), "shutdown took \(took)")
+        #expect(took < .seconds(10), "shutdown took \(took)")  // the start blocks until released: only the bound ends the wait
         #expect(worker.abandoned.contains("stuck"), "\(worker.abandoned)")
     }
 }

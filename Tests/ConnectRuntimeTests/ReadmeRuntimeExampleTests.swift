@@ -23,7 +23,8 @@ import UnixSignals
     let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm], logger: logger)
 
     let run = Task { try await group.run() }
-    let deadline = ContinuousClock.now + .seconds(10)
+    // An upper bound only (a loaded 2-core CI machine can starve the start for seconds).
+    let deadline = ContinuousClock.now + .seconds(30)
     while (try? String(contentsOfFile: copy, encoding: .utf8)) != "a\nb\nc\n", ContinuousClock.now < deadline {
         try await Task.sleep(for: .milliseconds(20))
     }

@@ -363,5 +363,6 @@ final class StubbornTask: SourceTask {
     let start = ContinuousClock.now
     worker.stop()
     try await run.value
-    #expect(ContinuousClock.now - start < .seconds(3))
+    // The task sleeps 60 s in poll: the stop must not wait for it (the bound leaves room for a loaded machine).
+    #expect(ContinuousClock.now - start < .seconds(10))
 }
