@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectAvroTests",
-            dependencies: ["ConnectAvro", "ConnectKit"],
+            dependencies: ["ConnectAvro", "ConnectKit", "ConnectKitTesting"],
             exclude: ["Vectors"],
             swiftSettings: strict
         ),

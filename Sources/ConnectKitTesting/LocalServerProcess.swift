@@ -100,3 +100,30 @@ public func freeLocalPort() -> Int {
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// Runs a program to its end on a Dispatch thread (never Swift's cooperative pool), its output in
+/// a file (not a pipe, whose write end other children would inherit); returns the exit status and
+/// the output (standard error included). `environment` is added to this process's.
+public func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int32, String), any Error>) in
+        DispatchQueue.global().async {
+            do {
+                let out = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-run-\(UUID().uuidString)")
+                _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+                defer { try? FileManager.default.removeItem(at: out) }
+                let handle = try FileHandle(forWritingTo: out)
+                defer { try? handle.close() }
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: executable)
+                p.arguments = arguments
+                p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                p.standardInput = FileHandle.nullDevice
+                p.standardOutput = handle
+                p.standardError = handle
+                try p.run()
+                p.waitUntilExit()
+                c.resume(returning: (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? ""))
+            } catch { c.resume(throwing: error) }
+        }
+    }
+}

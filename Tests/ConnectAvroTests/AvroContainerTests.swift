@@ -1,5 +1,6 @@
 import ConnectAvro
 import ConnectKit
+import ConnectKitTesting
 import Foundation
 import Testing
 
@@ -19,29 +20,6 @@ struct ContainerVector: Sendable, CustomTestStringConvertible {
             return ContainerVector(id: o["id"]!.stringValue!, codec: o["codec"]!.stringValue!, file: AvroVector.hex(o["file"]!.stringValue!), data: data)
         }
     }()
-}
-
-/// Runs a program to its end on a Dispatch thread (never the cooperative pool); returns status and output.
-func runJava(_ arguments: [String]) async throws -> (Int32, String) {
-    try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int32, String), any Error>) in
-        DispatchQueue.global().async {
-            do {
-                let out = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-java-\(UUID().uuidString)")
-                _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-                defer { try? FileManager.default.removeItem(at: out) }
-                let handle = try FileHandle(forWritingTo: out)
-                defer { try? handle.close() }
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                p.arguments = ["java"] + arguments
-                p.standardOutput = handle
-                p.standardError = handle
-                try p.run()
-                p.waitUntilExit()
-                c.resume(returning: (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? ""))
-            } catch { c.resume(throwing: error) }
-        }
-    }
 }
 
 @Suite("Avro object container files")
@@ -101,7 +79,7 @@ struct AvroContainerTests {
                 expected.append("\(codec.rawValue) \(original.values.count) equal")
             }
         }
-        let (status, output) = try await runJava(["-cp", cp, "AvroContainerCheck"] + arguments)
+        let (status, output) = try await runProgram("/usr/bin/env", ["java", "-cp", cp, "AvroContainerCheck"] + arguments)
         #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n").map(String.init)
         #expect(lines == expected, "\(output)")

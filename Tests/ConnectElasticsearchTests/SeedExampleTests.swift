@@ -1,3 +1,4 @@
+import ConnectKitTesting
 import Foundation
 import Testing
 
