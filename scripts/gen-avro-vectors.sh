@@ -11,4 +11,6 @@ mkdir -p "$root/Tests/ConnectAvroTests/Vectors"
 java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/avro.jsonl" "${AVRO_CASES:-600}"
 # Object container files written by DataFileWriter with every codec (null, deflate, snappy, zstandard).
 java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/containers.jsonl" 80 containers
+# Schema resolution: random writer schemas, reader schemas evolved from them, Avro's reads.
+java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/resolution.jsonl" 400 resolution
 wc -l "$root/Tests/ConnectAvroTests/Vectors/"*.jsonl

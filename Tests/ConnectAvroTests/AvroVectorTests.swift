@@ -91,3 +91,43 @@ struct AvroVectorTests {
         #expect(throws: AvroSchemaError.self) { try AvroSchema.parse(#"["int","int"]"#) }
     }
 }
+
+@Suite("Avro schema resolution against Avro's GenericDatumReader (randomized vectors)")
+struct AvroResolutionTests {
+    @Test("400 writer/reader pairs (fields dropped, added with defaults, reordered; promotions; enum symbols; unions): Avro's values")
+    func resolution() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/resolution.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 400)
+        for line in lines {
+            let o = try JSONValue.parse(String(line))
+            let id = o["id"]!.stringValue!
+            let writer = try AvroSchema.parse(o["writer"]!.stringValue!)
+            let reader = try AvroSchema.parse(o["reader"]!.stringValue!)
+            guard case .array(let data)? = o["data"] else { continue }
+            for d in data {
+                let written = AvroVector.hex(d["written"]!.stringValue!)
+                if let expected = d["read"]?.stringValue {
+                    let value = try AvroValue.decode(written, writer: writer, reader: reader)
+                    #expect(try value.encoded(reader) == AvroVector.hex(expected), "\(id)")
+                } else {
+                    #expect(throws: AvroDataError.self, "\(id)") { try AvroValue.decode(written, writer: writer, reader: reader) }
+                }
+            }
+        }
+    }
+
+    @Test("schemas that do not match are named")
+    func mismatches() throws {
+        let w = try AvroSchema.parse(#"{"type":"record","name":"r","fields":[{"name":"a","type":"string"}]}"#)
+        let r = try AvroSchema.parse(#"{"type":"record","name":"r","fields":[{"name":"a","type":"int"}]}"#)
+        #expect(throws: AvroDataError.self) { try AvroValue.decode([0x02, 0x61], writer: w, reader: r) }
+        let noDefault = try AvroSchema.parse(#"{"type":"record","name":"r","fields":[{"name":"b","type":"int"}]}"#)
+        do {
+            _ = try AvroValue.decode([0x02, 0x61], writer: w, reader: noDefault)
+            Issue.record("a reader field without default must fail")
+        } catch {
+            #expect(error.message == "r.b is not in the writer's schema and has no default")
+        }
+    }
+}

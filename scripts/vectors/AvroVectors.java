@@ -25,6 +25,7 @@ public class AvroVectors {
 
     public static void main(String[] args) throws Exception {
         if (args.length > 2 && args[2].equals("containers")) { containers(args[0], Integer.parseInt(args[1])); return; }
+        if (args.length > 2 && args[2].equals("resolution")) { resolution(args[0], Integer.parseInt(args[1])); return; }
         rnd = new Random(20261130L);
         int cases = Integer.parseInt(args[1]);
         try (FileWriter out = new FileWriter(args[0], StandardCharsets.UTF_8)) {
@@ -99,6 +100,138 @@ public class AvroVectors {
             }
         }
     }
+
+    /**
+     * Schema resolution: a random writer schema, a reader schema evolved from it the ways the
+     * specification allows (fields dropped, added with defaults, reordered; int/long/float promoted;
+     * string and bytes swapped; enum symbols added; a type made a union with null; union branches
+     * added), random datums written with the writer's schema and read by Avro's GenericDatumReader
+     * with both, then written with the reader's: the bytes a correct resolution gives.
+     */
+    static void resolution(String path, int cases) throws Exception {
+        rnd = new Random(20261202L);
+        try (FileWriter out = new FileWriter(path, StandardCharsets.UTF_8)) {
+            int made = 0;
+            for (int i = 0; made < cases; i++) {
+                names = 0;
+                named.clear();
+                Schema w = schema(0, null);
+                Schema writer = new Schema.Parser().parse(w.toString());
+                Map<String, Schema> done = new HashMap<>();
+                Schema reader;
+                try {
+                    reader = new Schema.Parser().parse(evolve(writer, done).toString());
+                } catch (Exception e) {
+                    continue;  // an evolution Avro refuses (e.g. a default it cannot take): try another
+                }
+                ObjectNode o = M.createObjectNode();
+                o.put("id", "resolution#" + made);
+                o.put("writer", writer.toString());
+                o.put("reader", reader.toString());
+                ArrayNode data = o.putArray("data");
+                boolean ok = true;
+                for (int d = 0; d < 3 && ok; d++) {
+                    Object datum = datum(writer, 0);
+                    ByteArrayOutputStream b = new ByteArrayOutputStream();
+                    BinaryEncoder be = EncoderFactory.get().binaryEncoder(b, null);
+                    new GenericDatumWriter<Object>(writer).write(datum, be);
+                    be.flush();
+                    ObjectNode dn = data.addObject();
+                    dn.put("written", hex(b.toByteArray()));
+                    try {
+                        // Maps read in their written order (GenericDatumReader's default HashMap would reorder them).
+                        GenericDatumReader<Object> gr = new GenericDatumReader<Object>(writer, reader) {
+                            @Override protected Object newMap(Object old, int size) { return new LinkedHashMap<Object, Object>(); }
+                        };
+                        Object read = gr.read(null, DecoderFactory.get().binaryDecoder(b.toByteArray(), null));
+                        ByteArrayOutputStream r = new ByteArrayOutputStream();
+                        BinaryEncoder re = EncoderFactory.get().binaryEncoder(r, null);
+                        new GenericDatumWriter<Object>(reader).write(read, re);
+                        re.flush();
+                        dn.put("read", hex(r.toByteArray()));
+                    } catch (Exception e) {
+                        dn.put("error", e.getClass().getSimpleName());
+                    }
+                }
+                out.write(M.writeValueAsString(o));
+                out.write("\n");
+                made++;
+            }
+        }
+    }
+
+    static Schema evolve(Schema s, Map<String, Schema> done) {
+        Schema result;
+        switch (s.getType()) {
+            case INT: {
+                int c = rnd.nextInt(6);
+                result = c == 0 ? Schema.create(Schema.Type.LONG) : c == 1 ? Schema.create(Schema.Type.FLOAT) : c == 2 ? Schema.create(Schema.Type.DOUBLE) : copy(s);
+                break;
+            }
+            case LONG: { int c = rnd.nextInt(5); result = c == 0 ? Schema.create(Schema.Type.FLOAT) : c == 1 ? Schema.create(Schema.Type.DOUBLE) : copy(s); break; }
+            case FLOAT: result = rnd.nextInt(3) == 0 ? Schema.create(Schema.Type.DOUBLE) : copy(s); break;
+            case STRING: result = rnd.nextInt(3) == 0 ? Schema.create(Schema.Type.BYTES) : copy(s); break;
+            case BYTES: result = rnd.nextInt(3) == 0 ? Schema.create(Schema.Type.STRING) : copy(s); break;
+            case ARRAY: result = Schema.createArray(evolve(s.getElementType(), done)); break;
+            case MAP: result = Schema.createMap(evolve(s.getValueType(), done)); break;
+            case ENUM: {
+                if (done.containsKey(s.getFullName())) return done.get(s.getFullName());
+                List<String> symbols = new ArrayList<>(s.getEnumSymbols());
+                if (rnd.nextBoolean()) symbols.add("NEW" + rnd.nextInt(9));
+                String def = rnd.nextBoolean() ? symbols.get(0) : s.getEnumDefault();
+                result = Schema.createEnum(s.getName(), null, s.getNamespace(), symbols, def);
+                done.put(s.getFullName(), result);
+                return result;
+            }
+            case FIXED: {
+                if (done.containsKey(s.getFullName())) return done.get(s.getFullName());
+                result = Schema.createFixed(s.getName(), null, s.getNamespace(), s.getFixedSize());
+                done.put(s.getFullName(), result);
+                return result;
+            }
+            case UNION: {
+                List<Schema> branches = new ArrayList<>();
+                Set<String> seen = new HashSet<>();
+                for (Schema b : s.getTypes()) {
+                    Schema e = b.getType() == Schema.Type.RECORD || b.getType() == Schema.Type.ENUM || b.getType() == Schema.Type.FIXED ? evolve(b, done) : copy(b);
+                    String key = e.getType() == Schema.Type.RECORD || e.getType() == Schema.Type.ENUM || e.getType() == Schema.Type.FIXED ? e.getFullName() : e.getType().getName();
+                    if (seen.add(key)) branches.add(e);
+                }
+                if (rnd.nextInt(3) == 0 && seen.add("string")) branches.add(Schema.create(Schema.Type.STRING));
+                if (rnd.nextInt(4) == 0) Collections.shuffle(branches, rnd);
+                return Schema.createUnion(branches);
+            }
+            case RECORD: {
+                if (done.containsKey(s.getFullName())) return done.get(s.getFullName());
+                Schema r = Schema.createRecord(s.getName(), null, s.getNamespace(), false);
+                done.put(s.getFullName(), r);
+                List<Schema.Field> fields = new ArrayList<>();
+                for (Schema.Field f : s.getFields()) {
+                    if (rnd.nextInt(5) == 0) continue;  // dropped: the writer's value is skipped
+                    Schema ft = evolve(f.schema(), done);
+                    Object def = f.hasDefaultValue() && ft.getType() == f.schema().getType() ? f.defaultVal() : null;
+                    fields.add(def == null ? new Schema.Field(f.name(), ft) : new Schema.Field(f.name(), ft, null, def));
+                }
+                int added = rnd.nextInt(3);
+                for (int k = 0; k < added; k++) {
+                    switch (rnd.nextInt(4)) {
+                        case 0: fields.add(new Schema.Field("added" + k, Schema.create(Schema.Type.INT), null, 7 + k)); break;
+                        case 1: fields.add(new Schema.Field("added" + k, Schema.create(Schema.Type.STRING), null, "x" + k)); break;
+                        case 2: fields.add(new Schema.Field("added" + k, Schema.createUnion(Schema.create(Schema.Type.NULL), Schema.create(Schema.Type.LONG)), null, Schema.Field.NULL_DEFAULT_VALUE)); break;
+                        default: fields.add(new Schema.Field("added" + k, Schema.createArray(Schema.create(Schema.Type.DOUBLE)), null, new ArrayList<>())); break;
+                    }
+                }
+                if (rnd.nextInt(3) == 0) Collections.shuffle(fields, rnd);
+                r.setFields(fields);
+                return r;
+            }
+            default: result = copy(s);
+        }
+        if (rnd.nextInt(8) == 0 && result.getType() != Schema.Type.NULL) return Schema.createUnion(Schema.create(Schema.Type.NULL), result);
+        return result;
+    }
+
+    static Schema copy(Schema s) { return new Schema.Parser().parse(s.toString()); }
 
     static String hex(byte[] b) {
         StringBuilder s = new StringBuilder();
@@ -203,7 +336,9 @@ public class AvroVectors {
             case LONG: return rnd.nextInt(5) == 0 ? rnd.nextLong() : (long) (rnd.nextInt(20000) - 10000);
             case FLOAT: return rnd.nextInt(10) == 0 ? Float.NaN : (float) (rnd.nextGaussian() * 1000);
             case DOUBLE: return rnd.nextInt(10) == 0 ? Double.NEGATIVE_INFINITY : rnd.nextGaussian() * 1e6;
-            case BYTES: { byte[] b = new byte[rnd.nextInt(8)]; rnd.nextBytes(b); return ByteBuffer.wrap(b); }
+            // Bytes below 0x80 (valid UTF-8: a reader may take them as a string; ConnectAvro refuses
+            // bytes that are not UTF-8 as a string, where Avro's Utf8 keeps them as they are).
+            case BYTES: { byte[] b = new byte[rnd.nextInt(8)]; for (int k = 0; k < b.length; k++) b[k] = (byte) rnd.nextInt(128); return ByteBuffer.wrap(b); }
             case STRING: {
                 String[] pool = {"", "a", "héllo", "日本", "tab\there", "quote\"", "emoji😀", "nul\u0000x"};
                 return pool[rnd.nextInt(pool.length)] + (rnd.nextBoolean() ? "" : Integer.toString(rnd.nextInt(1000)));
