@@ -94,7 +94,7 @@ final class DocumentConverter: @unchecked Sendable {
         }
         let bytes = (try? headerConverter.fromConnectHeader(topic: r.topic, headerKey: name, schema: header.schema, value: header.value)) ?? nil
         let text = bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        guard let v = JavaLong.parse(text) else {
+        guard let v = Int64(text) else {  // Java's Long.parseLong: optional sign, decimal digits, in range
             throw ConnectError("Error converting external version header '\(name)' to long for \(Self.describe(r))")
         }
         return v
@@ -313,29 +313,5 @@ final class DocumentConverter: @unchecked Sendable {
         case .null: "null"
         case .array, .object: ""
         }
-    }
-}
-
-/// Java's `Long.parseLong` for decimal text (sign, digits, no blanks, in range).
-enum JavaLong {
-    static func parse(_ text: String) -> Int64? {
-        guard !text.isEmpty, text != "+", text != "-" else { return nil }
-        return Int64(text)
-    }
-}
-
-extension String {
-    /// Every occurrence of `target` replaced by `replacement` (no Foundation).
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = self[...]
-        while let r = rest.firstRange(of: target) {
-            out += rest[..<r.lowerBound]
-            out += replacement
-            rest = rest[r.upperBound...]
-        }
-        out += rest
-        return out
     }
 }

@@ -13,8 +13,9 @@ final class ElasticsearchClient: Sendable {
     let urls: [String]
     let username: String?
     private let cursor = Atomic<Int>(0)
-    private let maxRetries: Int
-    private let backoffMillis: Int64
+    /// Confluent's `RetryUtil`: `max.retries`, a random wait below `retry.backoff.ms × 2^n`, at most a day.
+    private let retry: HTTPRetryPolicy
+    private var maxRetries: Int { retry.maxRetries }
     private let compress: Bool
 
     init(config: ElasticsearchSinkConfig) {
@@ -27,8 +28,7 @@ final class ElasticsearchClient: Sendable {
             maxIdleTime: config.maxConnectionIdleMillis > 0 ? .milliseconds(config.maxConnectionIdleMillis) : nil))
         urls = config.urls
         username = config.username
-        maxRetries = config.maxRetries
-        backoffMillis = config.retryBackoffMillis
+        retry = HTTPRetryPolicy(maxRetries: config.maxRetries, initialBackoff: .milliseconds(config.retryBackoffMillis), maxBackoff: .seconds(86_400))
         compress = config.compression
     }
 
@@ -81,10 +81,8 @@ final class ElasticsearchClient: Sendable {
 
     /// Waits a random time below `retry.backoff.ms × 2^attempt` (at most a day), as `RetryUtil`.
     func backoff(_ attempt: Int) async throws {
-        guard backoffMillis > 0 else { return }
-        let (product, overflow) = backoffMillis.multipliedReportingOverflow(by: Int64(1) << min(attempt, 40))
-        let bound = overflow ? 86_400_000 : min(86_400_000, product)
-        try await Task.sleep(for: .milliseconds(Int64.random(in: 0..<bound)))
+        let wait = retry.backoff(attempt: attempt)
+        if wait > .zero { try await Task.sleep(for: wait) }
     }
 
     private func authenticationMessage(_ r: HTTPResponse, url: String) -> String {

@@ -102,7 +102,7 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
     public func put(_ records: [SinkRecord]) async throws {
         try throwIfFailed()
         for r in records {
-            let key = (TopicPartition(topic: r.originalTopic, partition: r.originalKafkaPartition), r.originalKafkaOffset)
+            let key = (r.originalTopicPartition, r.originalKafkaOffset)
             let resource = try converter.resourceName(r.topic)
             if case .null = r.value, config.nullValues == .ignore {
                 await report(r, "Cannot write null valued record.", tolerated: true)
@@ -260,11 +260,12 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
                 return
             }
             var retry: [BulkAction] = []
+            var retryReason = ""
             var finished: [(TopicPartition, Int64)] = []
             var fatal: String?
             for (action, outcome) in zip(remaining, outcomes) {
                 let r = action.record
-                let key = (TopicPartition(topic: r.originalTopic, partition: r.originalKafkaPartition), r.originalKafkaOffset)
+                let key = (r.originalTopicPartition, r.originalKafkaOffset)
                 guard case .failed(let status, let error) = outcome else {
                     finished.append(key)
                     continue
@@ -291,6 +292,7 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
                     if reported { finished.append(key) }
                 } else if action.kind != .update, status == 429 || status == 503 || error.type == "es_rejected_execution_exception" || error.type == "unavailable_shards_exception" {
                     // Retried alone (an update is not: a later write of the same id may have landed meanwhile).
+                    if retry.isEmpty { retryReason = error.text }
                     retry.append(action)
                 } else {
                     _ = await report(r, "Indexing record failed: \(error.text)")
@@ -303,7 +305,7 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
             if fatal != nil { return }
             if retry.isEmpty { return }
             if attempt > config.maxRetries {
-                fail("Failed to execute bulk request due to 'Elasticsearch rejected \(retry.count) item(s) for load: \(itemText(retry, outcomes, remaining))' after \(attempt) attempt(s)", settling: retry)
+                fail("Failed to execute bulk request due to 'Elasticsearch rejected \(retry.count) item(s) for load: \(retryReason)' after \(attempt) attempt(s)", settling: retry)
                 return
             }
             log.info("Retrying \(retry.count) of \(remaining.count) bulk items Elasticsearch rejected for load (attempt \(attempt + 1))")
@@ -313,13 +315,6 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
             }
             remaining = retry
         }
-    }
-
-    private func itemText(_ retry: [BulkAction], _ outcomes: [ItemOutcome], _ sent: [BulkAction]) -> String {
-        for (a, o) in zip(sent, outcomes) where a.record.originalKafkaOffset == retry.first?.record.originalKafkaOffset {
-            if case .failed(_, let e) = o { return e.text }
-        }
-        return ""
     }
 
     /// Reports `r` to the runtime's errant record reporter (the dead letter queue with
@@ -357,13 +352,9 @@ public final class ElasticsearchSinkTask: SinkTask, @unchecked Sendable {
         changed.signal()
     }
 
+    /// Fails the task; `actions` leave the buffer without being committed.
     private func fail(_ message: String, settling actions: [BulkAction]) {
-        log.error("\(message)")
-        state.withLock { s in
-            if s.failure == nil { s.failure = message }
-            s.buffered -= actions.count
-        }
-        changed.signal()
+        settle(done: [], unsuccessful: actions.count, failure: message)
     }
 
     public func flush(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws {
