@@ -17,22 +17,14 @@ struct FileProblem: Error, CustomStringConvertible {
 /// Reads a whole text file with POSIX calls, so that a failure reads like `cannot read: No such file
 /// or directory` instead of a Foundation error dump.
 func readTextFile(_ path: String) throws(FileProblem) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { throw FileProblem(file: path, message: "cannot read: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw FileProblem(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
+    do {
+        return try TextFile.read(path)
+    } catch {
+        switch error {
+        case .unreadable(let reason): throw FileProblem(file: path, message: "cannot read: \(reason)")
+        case .notUTF8: throw FileProblem(file: path, message: "is not UTF-8 text")
         }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[..<n])
     }
-    guard let text = String(validating: bytes, as: UTF8.self) else { throw FileProblem(file: path, message: "is not UTF-8 text") }
-    return text
 }
 
 /// Reads a connector file: Kafka Connect JSON (`{"name":…,"config":{…}}` or a bare map) or properties.

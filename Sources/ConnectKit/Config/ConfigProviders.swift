@@ -17,7 +17,7 @@ public struct FileConfigProvider: ConfigProvider {
     public init() {}
     public func get(path: String, keys: Set<String>) throws -> [String: String] {
         guard !path.isEmpty else { return [:] }
-        let text = try ProviderFile.read(path)
+        let text = try TextFile.read(path)
         return try JavaProperties.parseDictionary(text).filter { keys.contains($0.key) }
     }
 }
@@ -32,7 +32,7 @@ public struct DirectoryConfigProvider: ConfigProvider {
             let file = (path as NSString).appendingPathComponent(k)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir), !isDir.boolValue else { continue }
-            out[k] = try ProviderFile.read(file)
+            out[k] = try TextFile.read(file)
         }
         return out
     }
@@ -145,17 +145,28 @@ public struct ConfigTransformer: Sendable {
     }
 }
 
-/// Reads a provider's file as UTF-8 text; a failure is the system's reason (`No such file or
-/// directory`, `Permission denied`), never a Foundation error dump.
-enum ProviderFile {
-    struct Failure: Error, CustomStringConvertible {
-        var reason: String
-        var description: String { reason }
+/// Reads a whole file as UTF-8 text with POSIX calls: a failure is the system's reason (`No such
+/// file or directory`, `Permission denied`), never a Foundation error dump. Config providers and the
+/// `connect` CLI read their files with it.
+package enum TextFile {
+    /// Why a file could not be read.
+    package enum Failure: Error, CustomStringConvertible {
+        /// `open` or `read` failed, with the system's reason.
+        case unreadable(String)
+        /// The bytes are not UTF-8.
+        case notUTF8
+
+        package var description: String {
+            switch self {
+            case .unreadable(let reason): reason
+            case .notUTF8: "the file is not UTF-8 text"
+            }
+        }
     }
 
-    static func read(_ path: String) throws(Failure) -> String {
+    package static func read(_ path: String) throws(Failure) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .unreadable(String(cString: strerror(errno))) }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -163,12 +174,12 @@ enum ProviderFile {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Failure(reason: String(cString: strerror(errno)))
+                throw .unreadable(String(cString: strerror(errno)))
             }
             if n == 0 { break }
             bytes += chunk[..<n]
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure(reason: "the file is not UTF-8 text") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8 }
         return text
     }
 }
