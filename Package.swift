@@ -43,16 +43,18 @@ let package = Package(
         .target(name: "ConnectTransforms", dependencies: ["ConnectKit"], swiftSettings: strict),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The one zlib wrapper (CRC-32, deflate/gzip, inflate), below every module that uses zlib.
+        .target(name: "ConnectZlib", dependencies: ["CZlib"], swiftSettings: strict),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The one HTTP layer: libcurl on a loop thread of its own (reuse, TLS, timeouts, retries, cancel, gzip).
-        .target(name: "ConnectHTTP", dependencies: ["CCurl", "CZlib"], swiftSettings: strict),
+        .target(name: "ConnectHTTP", dependencies: ["CCurl", "ConnectZlib"], swiftSettings: strict),
         // The one SQLite wrapper: a connection owning its handle, cached statements, typed errors.
         .target(name: "ConnectSQLiteDriver", dependencies: ["CSQLite"], swiftSettings: strict),
         // Runs pipelines: task threads, acknowledgements, offset stores, built-in connectors.
         .target(
             name: "ConnectRuntime",
             dependencies: [
-                "ConnectKit", "ConnectTransforms", "ConnectSQLiteDriver", "CZlib",
+                "ConnectKit", "ConnectTransforms", "ConnectSQLiteDriver", "ConnectZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +83,7 @@ let package = Package(
         // encodings, object container files (null, deflate, snappy, zstandard).
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .target(name: "ConnectAvro", dependencies: ["ConnectKit", "CZlib", "CSnappy", "CZstd"], swiftSettings: strict),
+        .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",

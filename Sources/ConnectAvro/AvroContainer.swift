@@ -1,5 +1,5 @@
 import CSnappy
-import CZlib
+import ConnectZlib
 import CZstd
 
 /// An object container file's block codec (`avro.codec`).
@@ -16,7 +16,8 @@ public enum AvroCodec: String, Sendable, CaseIterable {
     func compress(_ data: [UInt8]) throws(AvroDataError) -> [UInt8] {
         switch self {
         case .null: return data
-        case .deflate: return try Deflate.compress(data)
+        case .deflate:
+            do { return try Zlib.deflate(data, format: .raw) } catch { throw AvroDataError("zlib could not deflate a block (\(error.code))") }
         case .snappy:
             var length = snappy_max_compressed_length(data.count)
             var out = [UInt8](repeating: 0, count: length)
@@ -32,7 +33,7 @@ public enum AvroCodec: String, Sendable, CaseIterable {
             guard status == SNAPPY_OK else { throw AvroDataError("snappy could not compress a block") }
             out.removeLast(out.count - (data.isEmpty ? 0 : length))
             if data.isEmpty { out = [0] }  // snappy's encoding of no bytes
-            let crc = UInt32(crc32(0, data, uInt(data.count)))
+            let crc = Zlib.crc32(data)
             out += [UInt8(crc >> 24), UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
             return out
         case .zstandard:
@@ -47,7 +48,8 @@ public enum AvroCodec: String, Sendable, CaseIterable {
     func decompress(_ data: [UInt8], at offset: Int) throws(AvroDataError) -> [UInt8] {
         switch self {
         case .null: return data
-        case .deflate: return try Deflate.decompress(data, at: offset)
+        case .deflate:
+            do { return try Zlib.inflateRaw(data) } catch { throw AvroDataError("a block that is not deflate data (zlib \(error.code))", byteOffset: offset) }
         case .snappy:
             guard data.count >= 4 else { throw AvroDataError("a snappy block without its CRC", byteOffset: offset) }
             let body = Array(data[..<(data.count - 4)])
@@ -67,7 +69,7 @@ public enum AvroCodec: String, Sendable, CaseIterable {
             }
             guard status == SNAPPY_OK else { throw AvroDataError("a block that is not snappy data", byteOffset: offset) }
             let expected = UInt32(data[data.count - 4]) << 24 | UInt32(data[data.count - 3]) << 16 | UInt32(data[data.count - 2]) << 8 | UInt32(data[data.count - 1])
-            guard UInt32(crc32(0, out, uInt(out.count))) == expected else { throw AvroDataError("a snappy block whose CRC does not match", byteOffset: offset) }
+            guard Zlib.crc32(out) == expected else { throw AvroDataError("a snappy block whose CRC does not match", byteOffset: offset) }
             return out
         case .zstandard:
             let size = data.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
@@ -99,55 +101,6 @@ public enum AvroCodec: String, Sendable, CaseIterable {
             guard ok else { throw AvroDataError("a block that is not zstd data", byteOffset: offset) }
             return out
         }
-    }
-}
-
-enum Deflate {
-    static func compress(_ data: [UInt8]) throws(AvroDataError) -> [UInt8] {
-        var stream = z_stream()
-        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw AvroDataError("zlib could not start deflate")
-        }
-        defer { deflateEnd(&stream) }
-        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(data.count))) + 16)
-        let r: Int32 = data.withUnsafeBufferPointer { i in
-            out.withUnsafeMutableBufferPointer { o in
-                stream.next_in = UnsafeMutablePointer(mutating: i.baseAddress)
-                stream.avail_in = uInt(i.count)
-                stream.next_out = o.baseAddress
-                stream.avail_out = uInt(o.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard r == Z_STREAM_END else { throw AvroDataError("zlib could not deflate a block (\(r))") }
-        out.removeLast(out.count - Int(stream.total_out))
-        return out
-    }
-
-    static func decompress(_ data: [UInt8], at offset: Int) throws(AvroDataError) -> [UInt8] {
-        var stream = z_stream()
-        guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw AvroDataError("zlib could not start inflate") }
-        defer { inflateEnd(&stream) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var result: Int32 = Z_OK
-        data.withUnsafeBufferPointer { i in
-            stream.next_in = UnsafeMutablePointer(mutating: i.baseAddress)
-            stream.avail_in = uInt(i.count)
-            repeat {
-                let produced = chunk.withUnsafeMutableBufferPointer { o -> Int in
-                    stream.next_out = o.baseAddress
-                    stream.avail_out = uInt(o.count)
-                    result = inflate(&stream, Z_NO_FLUSH)
-                    return o.count - Int(stream.avail_out)
-                }
-                out += chunk[..<produced]
-            } while result == Z_OK && (stream.avail_in > 0 || stream.avail_out == 0)
-        }
-        guard result == Z_STREAM_END || (result == Z_OK && stream.avail_in == 0) || result == Z_BUF_ERROR && stream.avail_in == 0 else {
-            throw AvroDataError("a block that is not deflate data (zlib \(result))", byteOffset: offset)
-        }
-        return out
     }
 }
 

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CCurl
-import CZlib
+import ConnectZlib
 import Synchronization
 
 /// One request in flight: the only owner of its easy handle, header list and body copy. Touched
@@ -203,27 +203,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func gzip(_ input: [UInt8]) throws(HTTPError) -> [UInt8] {
-        var stream = z_stream()
-        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw HTTPError(code: .other, method: method, url: url, message: "zlib could not start a gzip stream")
+        do { return try Zlib.deflate(input, format: .gzip) } catch {
+            throw HTTPError(code: .other, method: method, url: url, message: "zlib could not gzip the body (\(error.code))")
         }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
-        let result: Int32 = input.withUnsafeBufferPointer { inBuf in
-            output.withUnsafeMutableBufferPointer { outBuf in
-                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
-                stream.avail_in = uInt(inBuf.count)
-                stream.next_out = outBuf.baseAddress
-                stream.avail_out = uInt(outBuf.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard result == Z_STREAM_END else {
-            throw HTTPError(code: .other, method: method, url: url, message: "zlib could not gzip the body (\(result))")
-        }
-        output.removeLast(output.count - Int(stream.total_out))
-        return output
     }
 }
 

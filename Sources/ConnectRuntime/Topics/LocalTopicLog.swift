@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CZlib
+import ConnectZlib
 import Synchronization
 
 /// Durable, append-only topic logs in a local directory: where records that must outlive the
@@ -239,7 +239,7 @@ public final class LocalTopicLogs: Sendable {
 
     /// CRC-32 (zlib's) of the bytes.
     package static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        bytes.withUnsafeBufferPointer { b in UInt32(CZlib.crc32(0, b.baseAddress, uInt(b.count))) }
+        Zlib.crc32(bytes)
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(LocalTopicLogError) {
