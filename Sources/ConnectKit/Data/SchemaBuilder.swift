@@ -17,8 +17,10 @@ public struct SchemaBuilder: Sendable {
     public private(set) var type: SchemaType
     private var isOptional = false
     private var defaultValue: Value?
-    private var name: String?
-    private var version: Int32?
+    /// The name set so far (Kafka's `SchemaBuilder.name()`).
+    public private(set) var name: String?
+    /// The version set so far (Kafka's `SchemaBuilder.version()`).
+    public private(set) var version: Int32?
     private var doc: String?
     private var parameters: SchemaParameters?
     private var fields: [Field] = []

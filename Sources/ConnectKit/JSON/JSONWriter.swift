@@ -9,6 +9,11 @@ package struct JSONWriter: ~Copyable {
     /// Whether `base` was allocated here (and must be freed) rather than lent by the caller.
     private var owned: Bool
 
+    /// Whether supplementary characters are written as two `\u` surrogate escapes (Jackson's
+    /// byte-based generator, Kafka's JsonConverter: the default) or as their UTF-8 bytes (Jackson's
+    /// char-based generator, which Avro's `Schema.toString()` uses).
+    package var escapesSupplementary = true
+
     package init(capacity: Int = 256) {
         self.capacity = max(16, capacity)
         base = .allocate(capacity: self.capacity)
@@ -231,7 +236,12 @@ package struct JSONWriter: ~Copyable {
             }
             if i >= n { break }
             let c = src[i]
-            if c >= 0xF0 {
+            if c >= 0xF0, !escapesSupplementary {
+                // A char-based Jackson generator (Avro's Schema.toString) writes them as they are.
+                reserve(4)
+                copyShort(from: src + i, count: min(4, n - i))
+                i += 4
+            } else if c >= 0xF0 {
                 // 4-byte sequence: a supplementary character, written as two escaped surrogates.
                 let scalar = (UInt32(c & 0x07) << 18) | (UInt32(src[i + 1] & 0x3F) << 12)
                     | (UInt32(src[i + 2] & 0x3F) << 6) | UInt32(src[i + 3] & 0x3F)

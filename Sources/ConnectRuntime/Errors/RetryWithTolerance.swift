@@ -93,14 +93,14 @@ final class RetryWithTolerance: Sendable {
 
     /// The slow path of ``execute(_:_:_:_:)`` once `operation` has thrown `error`.
     func recover<T>(
-        _ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ operation: () throws -> T, after error: any Error
+        _ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ operation: () async throws -> T, after error: any Error
     ) async throws -> T? {
         counters.recordFailures.increment()
         return try await retry(stage, className, record, operation, firstError: error)
     }
 
     func retry<T>(
-        _ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ operation: () throws -> T, firstError: any Error
+        _ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ operation: () async throws -> T, firstError: any Error
     ) async throws -> T? {
         var error = firstError
         let start = ContinuousClock.now
@@ -115,7 +115,7 @@ final class RetryWithTolerance: Sendable {
             try await sleep(.milliseconds(delay))
             counters.retries.increment()
             attempt += 1
-            do { return try operation() } catch let next {
+            do { return try await operation() } catch let next {
                 counters.recordFailures.increment()
                 error = next
             }
@@ -138,7 +138,7 @@ final class RetryWithTolerance: Sendable {
             counters.deadLetterRequests.increment()
             var raw = record.consumed?.record ?? TopicRecord(key: nil, value: nil)
             if record.consumed == nil, let r = record.sink ?? record.source.map(Self.asSinkRecord) {
-                raw = Self.serialize(r, codec: deadLetter.codec)
+                raw = await Self.serialize(r, codec: deadLetter.codec)
             }
             if policy.deadLetterContextHeaders { raw.headers += contextHeaders(stage, className, record, error) }
             do { try deadLetter.queue.send(raw, topic: topic) } catch {
@@ -169,9 +169,9 @@ final class RetryWithTolerance: Sendable {
     }
 
     /// The record's bytes as its connector's converters write them (null where they cannot).
-    private static func serialize(_ r: SinkRecord, codec: RecordCodec) -> TopicRecord {
-        let key = (try? codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)) ?? nil
-        let value = (try? codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)) ?? nil
+    private static func serialize(_ r: SinkRecord, codec: RecordCodec) async -> TopicRecord {
+        let key = (try? await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)) ?? nil
+        let value = (try? await codec.value.serialize(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)) ?? nil
         let headers = r.headers.map { h in
             TopicRecord.Header(key: h.key, value: (try? codec.header.fromConnectHeader(topic: r.topic, headerKey: h.key, schema: h.schema, value: h.value)) ?? nil)
         }

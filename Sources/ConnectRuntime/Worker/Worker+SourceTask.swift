@@ -386,16 +386,16 @@ extension Worker {
             }
         }
         let key: [UInt8]?
-        do { key = try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key) } catch {
+        do { key = try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key) } catch {
             guard let k = try await errors.recover(.keyConverter, codec.keyClass, FailedRecord(source: r), {
-                try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+                try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
             }, after: error) else { return nil }
             key = k
         }
         let value: [UInt8]?
-        do { value = try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value) } catch {
+        do { value = try await codec.value.serialize(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value) } catch {
             guard let v = try await errors.recover(.valueConverter, codec.valueClass, FailedRecord(source: r), {
-                try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
+                try await codec.value.serialize(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
             }, after: error) else { return nil }
             value = v
         }

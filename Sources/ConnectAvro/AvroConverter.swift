@@ -1,0 +1,397 @@
+import ConnectHTTP
+public import ConnectKit
+import Synchronization
+
+/// Confluent's `io.confluent.connect.avro.AvroConverter`: Connect data ↔ Confluent's wire format —
+/// magic byte `0`, the schema id as a 4-byte big-endian integer, then the Avro binary encoding —
+/// with the Avro schemas registered in a Schema Registry under the subject its naming strategy
+/// picks. The mapping is ``AvroData``'s (Confluent's `AvroData`), so the bytes, the registered schema
+/// text and the Connect schema read back equal Confluent's.
+///
+/// Keys (as `key.converter.*` / `value.converter.*`; besides ``AvroDataConfig``'s):
+///
+/// | key | default | meaning |
+/// | --- | --- | --- |
+/// | `schema.registry.url` | required | registry URLs, comma-separated, tried in order; `mock://<scope>` is an in-memory registry shared by every converter of the process with that scope (Confluent's `MockSchemaRegistry`) |
+/// | `auto.register.schemas` | `true` | register the value's schema; `false`: look it up (it must be registered) |
+/// | `use.latest.version` | `false` | write with the subject's latest schema (when not auto-registering) |
+/// | `key.subject.name.strategy` / `value.subject.name.strategy` | `TopicNameStrategy` | `io.confluent.kafka.serializers.subject.TopicNameStrategy` (`<topic>-key`/`-value`), `RecordNameStrategy` (the record's full name), `TopicRecordNameStrategy` (`<topic>-<record>`) |
+/// | `basic.auth.credentials.source` | `URL` | `URL` (user info in the URL) or `USER_INFO` |
+/// | `basic.auth.user.info` | empty | `user:password` (a `Password`: never logged or shown) |
+/// | `bearer.auth.token` | empty | a bearer token (with `bearer.auth.credentials.source=STATIC_TOKEN`) |
+/// | `http.connect.timeout.ms` / `http.read.timeout.ms` | 60000 | registry call timeouts |
+/// | `max.schemas.per.subject` | 1000 | schemas cached per converter |
+///
+/// The runtime calls ``serialize(topic:headers:schema:value:)`` and
+/// ``deserialize(topic:headers:value:)``, which wait for the registry off the cooperative pool (the
+/// HTTP layer runs on its own thread) and cache ids, schemas and versions; the synchronous
+/// `fromConnectData`/`toConnectData` use only what is cached and throw a `DataError` otherwise.
+/// Errors read as Confluent's: `Failed to serialize Avro data from topic <t> :` and `Failed to
+/// deserialize data for topic <t> to Avro: ` with the cause (`Unknown magic byte!`, the
+/// registry's `Schema 7 not found; error code: 40403`, …); registry timeouts are retriable.
+public final class AvroConverter: Converter {
+    /// The subject naming strategy (Confluent's `*.subject.name.strategy`).
+    public enum SubjectNameStrategy: String, Sendable, CaseIterable {
+        /// `<topic>-key` / `<topic>-value`.
+        case topicName = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
+        /// The record's full name.
+        case recordName = "io.confluent.kafka.serializers.subject.RecordNameStrategy"
+        /// `<topic>-<record full name>`.
+        case topicRecordName = "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"
+
+        static func parse(_ s: String) -> SubjectNameStrategy? {
+            let t = s.trimmingWhitespace()
+            return allCases.first { $0.rawValue == t || $0.rawValue.hasSuffix("." + t) }
+        }
+    }
+
+    /// The registry this converter talks to.
+    public let registry: any SchemaRegistryClient
+    /// Whether it converts keys.
+    public let isKey: Bool
+    /// The Connect ↔ Avro mapping.
+    public let avroData: AvroData
+    /// `auto.register.schemas`.
+    public let autoRegisterSchemas: Bool
+    /// `use.latest.version`.
+    public let useLatestVersion: Bool
+    /// The subject naming strategy for this converter's role (key or value).
+    public let subjectNameStrategy: SubjectNameStrategy
+
+    struct Writer {
+        let header: [UInt8]
+        let avro: AvroSchema
+        let rawBytes: Bool
+    }
+    struct Reader {
+        let schema: Schema?
+        let avro: AvroSchema
+        let rawBytes: Bool
+        let isString: Bool
+    }
+    struct WriterKey: Hashable {
+        let topic: String
+        let schema: Schema
+    }
+    struct ReaderKey: Hashable {
+        let topic: String
+        let id: Int32
+    }
+    struct Caches {
+        var writers: LRUCache<WriterKey, Writer>
+        var readers: LRUCache<ReaderKey, Reader>
+        var schemasByID: [Int32: (node: AvroTypeNode, avro: AvroSchema, text: String)] = [:]
+    }
+    private let caches: Mutex<Caches>
+
+    /// A converter over `registry`.
+    public init(
+        registry: any SchemaRegistryClient, isKey: Bool = false, avroData: AvroData = AvroData(), autoRegisterSchemas: Bool = true,
+        useLatestVersion: Bool = false, subjectNameStrategy: SubjectNameStrategy = .topicName, cacheCapacity: Int = 1000
+    ) {
+        self.registry = registry
+        self.isKey = isKey
+        self.avroData = avroData
+        self.autoRegisterSchemas = autoRegisterSchemas
+        self.useLatestVersion = useLatestVersion
+        self.subjectNameStrategy = subjectNameStrategy
+        caches = Mutex(Caches(writers: LRUCache(capacity: max(1, cacheCapacity)), readers: LRUCache(capacity: max(1, cacheCapacity))))
+    }
+
+    /// The keys `AvroConverterConfig` defines (with ``AvroDataConfig/configDef``).
+    public static let configDef = ConfigDef()
+        .define("schema.registry.url", .list, importance: .high,
+                documentation: "Comma-separated list of URLs for Schema Registry instances that can be used to register or look up schemas. If you wish to get a connection to a mocked schema registry for testing, you can specify a scope using the 'mock://' pseudo-protocol.")
+        .define("max.schemas.per.subject", .int, default: 1000, importance: .low, documentation: "Maximum number of schemas to create or cache locally.")
+        .define("auto.register.schemas", .boolean, default: true, importance: .medium, documentation: "Specify if the Serializer should attempt to register the Schema with Schema Registry")
+        .define("use.latest.version", .boolean, default: false, importance: .low, documentation: "Specify if the Serializer should use the latest subject version for serialization")
+        .define("latest.compatibility.strict", .boolean, default: true, importance: .low,
+                documentation: "Accepted for compatibility; the latest schema is used as it is.")
+        .define("normalize.schemas", .boolean, default: false, importance: .low, documentation: "Accepted for compatibility (schemas are registered as written).")
+        .define("use.schema.id", .int, default: -1, importance: .low, documentation: "Schema ID to use for serialization")
+        .define("id.compatibility.strict", .boolean, default: true, importance: .low, documentation: "Accepted for compatibility.")
+        .define("key.subject.name.strategy", .string, default: .value(SubjectNameStrategy.topicName.rawValue), importance: .medium,
+                documentation: "Determines how to construct the subject name under which the key schema is registered with the schema registry.",
+                validator: strategyValidator)
+        .define("value.subject.name.strategy", .string, default: .value(SubjectNameStrategy.topicName.rawValue), importance: .medium,
+                documentation: "Determines how to construct the subject name under which the value schema is registered with the schema registry.",
+                validator: strategyValidator)
+        .define("basic.auth.credentials.source", .string, default: "URL", importance: .medium,
+                documentation: "Specify how to pick the credentials for Basic Auth header. The supported values are URL and USER_INFO",
+                validator: .validString(["URL", "USER_INFO"]))
+        .define("basic.auth.user.info", .password, default: "", importance: .medium, documentation: "Specify the user info for Basic Auth in the form of {username}:{password}")
+        .define("schema.registry.basic.auth.user.info", .password, default: "", importance: .medium, documentation: "Deprecated alias of basic.auth.user.info")
+        .define("bearer.auth.credentials.source", .string, default: "STATIC_TOKEN", importance: .medium,
+                documentation: "Specify how to pick the credentials for Bearer Auth header.", validator: .validString(["STATIC_TOKEN"]))
+        .define("bearer.auth.token", .password, default: "", importance: .medium, documentation: "Specify the Bearer token to be used for authentication")
+        .define("http.connect.timeout.ms", .int, default: 60000, importance: .low, documentation: "Timeout for connecting to Schema Registry, in milliseconds", validator: .atLeast(0))
+        .define("http.read.timeout.ms", .int, default: 60000, importance: .low, documentation: "Timeout for reading an answer of Schema Registry, in milliseconds", validator: .atLeast(0))
+        .define("schema.reflection", .boolean, default: false, importance: .low, documentation: "Java reflection is not available; must be false.",
+                validator: .custom("false") { _, v in if case .boolean(true) = v { return "Java reflection schemas are not supported" }; return nil })
+        .define("specific.avro.reader", .boolean, default: false, importance: .low, documentation: "Generated Java classes are not available; must be false.",
+                validator: .custom("false") { _, v in if case .boolean(true) = v { return "specific (generated) Avro readers are not supported" }; return nil })
+        .define("avro.use.logical.type.converters", .boolean, default: false, importance: .low,
+                documentation: "Accepted for compatibility: Connect values of logical types are the same either way.")
+        .define("avro.reflection.allow.null", .boolean, default: false, importance: .low, documentation: "Accepted for compatibility.")
+        .define("context.name.strategy", .string, default: "io.confluent.kafka.serializers.context.NullContextNameStrategy", importance: .low,
+                documentation: "The default (null) context only.")
+        .merging(AvroDataConfig.configDef)
+
+    static let strategyValidator = ConfigValidator.custom("TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy") { name, v in
+        if case .string(let s) = v, SubjectNameStrategy.parse(s) == nil { return "Invalid value \(s) for configuration \(name): Class \(s) could not be found." }
+        return nil
+    }
+
+    /// Mock registries by scope (`mock://<scope>`), shared by the whole process as Confluent's are.
+    static let mockScopes = Mutex<[String: MockSchemaRegistryClient]>([:])
+
+    /// The in-memory registry behind `mock://<scope>` URLs.
+    public static func mockRegistry(scope: String) -> MockSchemaRegistryClient {
+        mockScopes.withLock { m in
+            if let r = m[scope] { return r }
+            let r = MockSchemaRegistryClient()
+            m[scope] = r
+            return r
+        }
+    }
+
+    /// A converter configured with Confluent's keys.
+    ///
+    /// - Throws: `ConfigError` listing every bad key (a missing `schema.registry.url`, an unknown
+    ///   strategy class, mixed `mock://` and HTTP URLs, …); passwords are never shown.
+    public convenience init(configuration: [String: String], isKey: Bool) throws(ConfigError) {
+        let c: ParsedConfig
+        do { c = try Self.configDef.parse(configuration) } catch { throw ConfigError(error.problems, context: "AvroConverter") }
+        let urls = (c.list("schema.registry.url") ?? []).filter { !$0.isEmpty }
+        let registry: any SchemaRegistryClient
+        if let first = urls.first, first.hasPrefix("mock://") {
+            guard urls.count == 1 else {
+                throw ConfigError(key: "schema.registry.url", message: "Only one mock scope is permitted for 'schema.registry.url'. Got: \(urls)", context: "AvroConverter")
+            }
+            registry = Self.mockRegistry(scope: String(first.dropFirst("mock://".count)))
+        } else {
+            var auth: HTTPAuthorization? = nil
+            let userInfo = c.password("basic.auth.user.info")?.value.nilIfEmpty ?? c.password("schema.registry.basic.auth.user.info")?.value.nilIfEmpty
+            if c.string("basic.auth.credentials.source") == "USER_INFO" {
+                guard let userInfo else {
+                    throw ConfigError(key: "basic.auth.user.info", message: "basic.auth.user.info must be set when basic.auth.credentials.source=USER_INFO", context: "AvroConverter")
+                }
+                let parts = userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                auth = .basic(username: String(parts[0]), password: HTTPSecret(parts.count > 1 ? String(parts[1]) : ""))
+            }
+            if let token = c.password("bearer.auth.token")?.value.nilIfEmpty { auth = .bearer(HTTPSecret(token)) }
+            let config = HTTPClient.Configuration(
+                connectTimeout: .milliseconds(Int64(c.int("http.connect.timeout.ms") ?? 60000)),
+                readTimeout: .milliseconds(Int64(c.int("http.read.timeout.ms") ?? 60000)))
+            do {
+                registry = try HTTPSchemaRegistryClient(urls: urls, authorization: auth, configuration: config)
+            } catch {
+                throw ConfigError(error.problems, context: "AvroConverter")
+            }
+        }
+        let strategy = SubjectNameStrategy.parse(c.string(isKey ? "key.subject.name.strategy" : "value.subject.name.strategy") ?? "") ?? .topicName
+        self.init(
+            registry: registry, isKey: isKey, avroData: AvroData(config: AvroDataConfig(c)),
+            autoRegisterSchemas: c.bool("auto.register.schemas") ?? true, useLatestVersion: c.bool("use.latest.version") ?? false,
+            subjectNameStrategy: strategy, cacheCapacity: Int(c.int("max.schemas.per.subject") ?? 1000))
+    }
+
+    // MARK: Subjects
+
+    /// The subject for `topic` and an Avro schema, as the configured strategy names it.
+    public func subject(topic: String, schema: AvroTypeNode) throws(DataError) -> String {
+        switch subjectNameStrategy {
+        case .topicName: return topic + (isKey ? "-key" : "-value")
+        case .recordName, .topicRecordName:
+            guard case .record = schema.kind, let full = schema.fullName else {
+                let role = isKey ? "key" : "value"
+                throw DataError("In configuration \(role).subject.name.strategy = \(subjectNameStrategy.rawValue), the message \(role) must only be a record schema")
+            }
+            return subjectNameStrategy == .recordName ? full : topic + "-" + full
+        }
+    }
+
+    // MARK: Serializing
+
+    public func fromConnectData(topic: String, headers: Headers?, schema: Schema?, value: Value) throws(DataError) -> [UInt8]? {
+        if let early = try Self.nullPayload(schema, value) { return early.payload }
+        guard let schema, let w = caches.withLock({ $0.writers[WriterKey(topic: topic, schema: schema)] }) else {
+            throw DataError("Failed to serialize Avro data from topic \(topic) :", cause: "the schema is not cached yet; AvroConverter needs serialize(topic:headers:schema:value:) (async) for Schema Registry calls")
+        }
+        return try encode(topic, w, schema, value)
+    }
+
+    public func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]? {
+        if let early = try Self.nullPayload(schema, value) { return early.payload }
+        let key = WriterKey(topic: topic, schema: schema ?? Self.schemalessKey)
+        let w: Writer
+        if let cached = caches.withLock({ $0.writers[key] }) {
+            w = cached
+        } else {
+            w = try await makeWriter(topic: topic, schema: schema)
+            caches.withLock { $0.writers[key] = w }
+        }
+        return try encode(topic, w, schema, value)
+    }
+
+    /// A stand-in cache key for schemaless values.
+    static let schemalessKey = (try? SchemaBuilder.struct().name("io.confluent.connect.avro.Anything").build()) ?? Schema.string
+
+    /// Confluent writes no payload for a null value (a tombstone) unless the schema is required.
+    static func nullPayload(_ schema: Schema?, _ value: Value) throws(DataError) -> (payload: [UInt8]?, Void)? {
+        guard value.isNull else { return nil }
+        if let schema, !schema.isOptional {
+            throw DataError("Failed to serialize Avro data", cause: "Found null value for non-optional schema")
+        }
+        return (nil, ())
+    }
+
+    func encode(_ topic: String, _ w: Writer, _ schema: Schema?, _ value: Value) throws(DataError) -> [UInt8] {
+        var out = w.header
+        do throws(DataError) {
+            if w.rawBytes {
+                switch value {
+                case .bytes(let b): out += b
+                case .decimal(let d):
+                    guard let schema else { throw DataError("Decimal without schema") }
+                    out += try AvroData.decimalBytes(schema, d)
+                default: throw DataError("Unrecognized bytes object of type: \(value.kindName)")
+                }
+            } else {
+                try avroData.encode(value, schema: schema, avro: w.avro, into: &out)
+            }
+        } catch {
+            throw DataError("Failed to serialize Avro data from topic \(topic) :", cause: error.message, topic: topic)
+        }
+        return out
+    }
+
+    func makeWriter(topic: String, schema: Schema?) async throws(DataError) -> Writer {
+        func failure(_ cause: String, retriable: Bool = false) -> DataError {
+            DataError("Failed to serialize Avro data from topic \(topic) :", cause: cause, topic: topic, isRetriable: retriable)
+        }
+        let node: AvroTypeNode
+        let text: String
+        do {
+            node = try avroData.fromConnectSchema(schema)
+            text = try node.javaString()
+        } catch let e as DataError {
+            throw failure(e.message)
+        } catch {
+            throw failure("\(error)")
+        }
+        let subject = try self.subject(topic: topic, schema: node)
+        var writeText = text
+        let id: Int32
+        do {
+            if autoRegisterSchemas {
+                id = try await registry.register(subject: subject, schema: text)
+            } else if useLatestVersion {
+                let latest = try await registry.latestVersion(subject: subject)
+                id = latest.id
+                writeText = latest.schema
+            } else {
+                id = try await registry.lookup(subject: subject, schema: text).id
+            }
+        } catch {
+            let what = autoRegisterSchemas ? "Error registering Avro schema" : useLatestVersion ? "Error retrieving latest version of Avro schema" : "Error retrieving Avro schema"
+            throw failure("\(what): \(text): \(error)", retriable: error.errorCode == nil && error.message.contains("timed out"))
+        }
+        let avro: AvroSchema
+        do { avro = try AvroSchema.parse(writeText) } catch { throw failure("Invalid Avro schema \(writeText): \(error)") }
+        let header: [UInt8] = [0, UInt8(truncatingIfNeeded: id >> 24), UInt8(truncatingIfNeeded: id >> 16), UInt8(truncatingIfNeeded: id >> 8), UInt8(truncatingIfNeeded: id)]
+        var raw = false
+        if case .bytes = avro { raw = true }
+        return Writer(header: header, avro: avro, rawBytes: raw)
+    }
+
+    // MARK: Deserializing
+
+    public func toConnectData(topic: String, headers: Headers?, value: [UInt8]?) throws(DataError) -> SchemaAndValue {
+        guard let value else { return SchemaAndValue(schema: nil, value: .null) }
+        let id = try Self.schemaID(topic, value)
+        guard let r = caches.withLock({ $0.readers[ReaderKey(topic: topic, id: id)] }) else {
+            throw DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: "schema \(id) is not cached yet; AvroConverter needs deserialize(topic:headers:value:) (async) for Schema Registry calls")
+        }
+        return try decode(topic, r, value)
+    }
+
+    public func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue {
+        guard let value else { return SchemaAndValue(schema: nil, value: .null) }
+        let id = try Self.schemaID(topic, value)
+        let key = ReaderKey(topic: topic, id: id)
+        let r: Reader
+        if let cached = caches.withLock({ $0.readers[key] }) {
+            r = cached
+        } else {
+            r = try await makeReader(topic: topic, id: id)
+            caches.withLock { $0.readers[key] = r }
+        }
+        return try decode(topic, r, value)
+    }
+
+    static func schemaID(_ topic: String, _ value: [UInt8]) throws(DataError) -> Int32 {
+        guard value.first == 0 else {
+            throw DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: "Unknown magic byte!", topic: topic, byteOffset: 0)
+        }
+        guard value.count >= 5 else {
+            throw DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: "\(value.count) bytes cannot hold the magic byte and a 4-byte schema id", topic: topic, byteOffset: value.count)
+        }
+        return Int32(bitPattern: UInt32(value[1]) << 24 | UInt32(value[2]) << 16 | UInt32(value[3]) << 8 | UInt32(value[4]))
+    }
+
+    func decode(_ topic: String, _ r: Reader, _ value: [UInt8]) throws(DataError) -> SchemaAndValue {
+        do {
+            if r.rawBytes, let schema = r.schema {
+                return SchemaAndValue(schema: schema, value: try AvroData.bytesValue(Array(value[5...]), schema))
+            }
+            return SchemaAndValue(schema: r.schema, value: try avroData.decode(value, from: 5, avro: r.avro, schema: r.schema))
+        } catch let e as DataError {
+            throw DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: e.description, topic: topic, byteOffset: e.byteOffset)
+        } catch {
+            throw DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: "\(error)", topic: topic)
+        }
+    }
+
+    func makeReader(topic: String, id: Int32) async throws(DataError) -> Reader {
+        func failure(_ cause: String, retriable: Bool = false) -> DataError {
+            DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: cause, topic: topic, isRetriable: retriable)
+        }
+        let role = isKey ? "key" : "value"
+        var known = caches.withLock { $0.schemasByID[id] }
+        if known == nil {
+            let text: String
+            do { text = try await registry.schema(id: id) } catch {
+                throw failure("Error retrieving Avro \(role) schema for id \(id): \(error)", retriable: error.errorCode == nil && error.message.contains("timed out"))
+            }
+            do {
+                let node = try AvroTypeNode.parse(JSONValue.parse(text))
+                let entry = (node: node, avro: try AvroSchema.parse(text), text: text)
+                caches.withLock { $0.schemasByID[id] = entry }
+                known = entry
+            } catch {
+                throw failure("Invalid Avro schema for id \(id): \(error)")
+            }
+        }
+        guard let known else { throw failure("Error retrieving Avro \(role) schema for id \(id)") }
+        let subject = try self.subject(topic: topic, schema: known.node)
+        let version: Int32
+        do { version = try await registry.lookup(subject: subject, schema: known.text).version } catch {
+            throw failure("Error retrieving Avro \(role) schema version for id \(id): \(error)", retriable: error.errorCode == nil && error.message.contains("timed out"))
+        }
+        do {
+            let schema = try avroData.toConnectSchema(known.node, version: version)
+            var raw = false
+            var isString = false
+            if case .bytes = known.avro { raw = true }
+            if case .string = known.avro { isString = true }
+            return Reader(schema: schema, avro: known.avro, rawBytes: raw, isString: isString)
+        } catch {
+            throw failure(error.message)
+        }
+    }
+}
+
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
+}
