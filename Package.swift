@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConnectAvroTests",
-            dependencies: ["ConnectAvro", "ConnectKit", "ConnectKitTesting"],
+            dependencies: ["ConnectAvro", "ConnectHTTP", "ConnectKit", "ConnectKitTesting"],
             exclude: ["Vectors"],
             swiftSettings: strict
         ),

@@ -295,7 +295,7 @@ public final class AvroConverter: Converter {
             }
         } catch {
             let what = autoRegisterSchemas ? "Error registering Avro schema" : useLatestVersion ? "Error retrieving latest version of Avro schema" : "Error retrieving Avro schema"
-            throw failure("\(what): \(text): \(error)", retriable: error.errorCode == nil && error.message.contains("timed out"))
+            throw failure("\(what): \(text): \(error)", retriable: error.isTimeout)
         }
         let avro: AvroSchema
         do { avro = try AvroSchema.parse(writeText) } catch { throw failure("Invalid Avro schema \(writeText): \(error)") }
@@ -362,7 +362,7 @@ public final class AvroConverter: Converter {
         if known == nil {
             let text: String
             do { text = try await registry.schema(id: id) } catch {
-                throw failure("Error retrieving Avro \(role) schema for id \(id): \(error)", retriable: error.errorCode == nil && error.message.contains("timed out"))
+                throw failure("Error retrieving Avro \(role) schema for id \(id): \(error)", retriable: error.isTimeout)
             }
             do {
                 let node = try AvroTypeNode.parse(JSONValue.parse(text))
@@ -377,7 +377,7 @@ public final class AvroConverter: Converter {
         let subject = try self.subject(topic: topic, schema: known.node)
         let version: Int32
         do { version = try await registry.lookup(subject: subject, schema: known.text).version } catch {
-            throw failure("Error retrieving Avro \(role) schema version for id \(id): \(error)", retriable: error.errorCode == nil && error.message.contains("timed out"))
+            throw failure("Error retrieving Avro \(role) schema version for id \(id): \(error)", retriable: error.isTimeout)
         }
         do {
             let schema = try avroData.toConnectSchema(known.node, version: version)

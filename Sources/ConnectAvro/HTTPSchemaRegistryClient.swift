@@ -126,7 +126,8 @@ public final class HTTPSchemaRegistryClient: SchemaRegistryClient, CustomStringC
             do {
                 response = try await http.execute(request, retry: retry)
             } catch {
-                lastError = SchemaRegistryError(errorCode: nil, status: nil, message: "\(method.rawValue) \(base)\(path) failed: \(error.message)")
+                lastError = SchemaRegistryError(
+                    errorCode: nil, status: nil, message: "\(method.rawValue) \(base)\(path) failed: \(error.message)", isTimeout: error.code == .timeout)
                 if error.code == .cancelled { throw lastError }
                 continue
             }

@@ -32,12 +32,15 @@ public struct SchemaRegistryError: Error, Sendable, Hashable, CustomStringConver
     public var status: Int?
     /// The registry's message or the I/O error.
     public var message: String
+    /// Whether the call timed out (Confluent turns that into a retriable error).
+    public var isTimeout: Bool
 
     /// An error.
-    public init(errorCode: Int?, status: Int?, message: String) {
+    public init(errorCode: Int?, status: Int?, message: String, isTimeout: Bool = false) {
         self.errorCode = errorCode
         self.status = status
         self.message = message
+        self.isTimeout = isTimeout
     }
 
     /// I/O failures (no answer) may succeed when tried again.
