@@ -91,7 +91,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Every module's plugins assembled (PluginRegistry.standard): what the connect executable knows.
-        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL", "ConnectElasticsearch"], swiftSettings: strict),
+        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL", "ConnectElasticsearch", "ConnectAvro"], swiftSettings: strict),
         // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
         .target(
             name: "ConnectKitTesting",
