@@ -52,6 +52,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ConnectKit", package: rootIdentity),
                 .product(name: "ConnectRuntime", package: rootIdentity),
+                .product(name: "ConnectAvro", package: rootIdentity),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/EqualWork"

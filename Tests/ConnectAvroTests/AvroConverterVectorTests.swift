@@ -1,7 +1,8 @@
-import ConnectAvro
 import ConnectKit
 import Foundation
 import Testing
+
+@testable import ConnectAvro
 
 /// Vectors made with Confluent's AvroConverter and AvroData 7.0.16 (scripts/gen-avro-vectors.sh,
 /// scripts/vectors/AvroConnectVectors.java).
@@ -107,6 +108,12 @@ struct AvroConverterVectorTests {
                     let read = try data.toConnectData(node, avro: AvroSchema.parse(text), bytes: ConnectVectors.hexBytes(r["binary"]!.stringValue!))
                     if let e = r["error"]?.stringValue { failures.append("\(id): expected error \(e)"); continue }
                     let got = try read.map(ConnectVectors.text)
+                    // The converter's compiled reader gives the same value.
+                    if let read {
+                        let avro = try AvroSchema.parse(text)
+                        let planned = try AvroReadPlan.make(data, read.schema, avro).decode(ConnectVectors.hexBytes(r["binary"]!.stringValue!), from: 0, data)
+                        if planned != read.value { failures.append("\(id): compiled reader \(planned) != \(read.value)") }
+                    }
                     let want = try r["envelope"]?.stringValue.map(ConnectVectors.canonical)
                     if got != want { failures.append("\(id): \n  \(got ?? "null")\n  \(want ?? "null")") }
                 } catch {

@@ -5,7 +5,8 @@
 //   java JavaEqualWork <pool file> <workload> <seconds>
 //
 // Workloads: serialize-schemas, serialize-schemaless, deserialize-schemas, deserialize-schemaless,
-// chain (the six transformations applied one after the other, as Kafka's TransformationChain does).
+// chain (the six transformations applied one after the other, as Kafka's TransformationChain does),
+// avro-serialize, avro-deserialize (Confluent's AvroConverter 7.0.16 with a cached mock registry).
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaAndValue;
@@ -33,6 +34,13 @@ public class JavaEqualWork {
         Transformation<SourceRecord> t = (Transformation<SourceRecord>) Class.forName(type).getDeclaredConstructor().newInstance();
         t.configure(config);
         return t;
+    }
+
+    static io.confluent.connect.avro.AvroConverter avroConverter() {
+        io.confluent.connect.avro.AvroConverter c = new io.confluent.connect.avro.AvroConverter(
+            new io.confluent.kafka.schemaregistry.client.MockSchemaRegistryClient());
+        c.configure(Map.of("schema.registry.url", "mock://bench"), false);
+        return c;
     }
 
     static double measure(Work work, double seconds, long[] sinkOut) throws Exception {
@@ -100,6 +108,19 @@ public class JavaEqualWork {
                     for (Transformation<SourceRecord> t : chain) { r = t.apply(r); if (r == null) return 0; }
                     return r.topic().length();
                 };
+                break;
+            }
+            case "avro-serialize": {
+                // Confluent's AvroConverter 7.0.16, registry cached (MockSchemaRegistryClient).
+                io.confluent.connect.avro.AvroConverter c = avroConverter();
+                work = i -> c.fromConnectData("orders", schemas[i & 4095], values[i & 4095]).length;
+                break;
+            }
+            case "avro-deserialize": {
+                io.confluent.connect.avro.AvroConverter c = avroConverter();
+                byte[][] encoded = new byte[4096][];
+                for (int i = 0; i < 4096; i++) encoded[i] = c.fromConnectData("orders", schemas[i], values[i]);
+                work = i -> (c.toConnectData("orders", encoded[i & 4095]).value() instanceof Struct) ? 1 : 0;
                 break;
             }
             default:

@@ -8,9 +8,11 @@
 //   EqualWork count <workload> <records>         exactly that many records (for instruction counts)
 //
 // Workloads: serialize-schemas, serialize-schemaless, deserialize-schemas, deserialize-schemaless,
-// chain-fused, chain-staged, pipeline-direct, pipeline-topic, and the parts of topic mode that the
+// chain-fused, chain-staged, avro-serialize, avro-deserialize (Confluent's AvroConverter wire format,
+// registry cached), pipeline-direct, pipeline-topic, and the parts of topic mode that the
 // converter workloads do not cover: generate (DataGen's records), convert-key (the int64 key out and
 // in), transport (serialized records through the in-memory topic and a consumer group member).
+import ConnectAvro
 import ConnectKit
 import ConnectRuntime
 import Foundation
@@ -61,6 +63,25 @@ func loop(records limit: Int?, seconds: Double?, _ body: (Int) throws -> Int) re
     return (i, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, sink)
 }
 
+/// ``loop(records:seconds:_:)`` for async work (the runtime's converter entry points).
+func asyncLoop(records limit: Int?, seconds: Double?, _ body: (Int) async throws -> Int) async rethrows -> (Int, Double, Int) {
+    var sink = 0
+    let start = ContinuousClock.now
+    var i = 0
+    let deadline = seconds.map { start + .milliseconds(Int64($0 * 1000)) }
+    while true {
+        for _ in 0..<1024 {
+            if let limit, i >= limit { break }
+            sink &+= try await body(i)
+            i += 1
+        }
+        if let limit, i >= limit { break }
+        if let deadline, ContinuousClock.now >= deadline { break }
+    }
+    let elapsed = ContinuousClock.now - start
+    return (i, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, sink)
+}
+
 func workload(_ name: String, limit: Int?, seconds: Double?) async throws -> (Int, Double) {
     switch name {
     case "serialize-schemas", "serialize-schemaless":
@@ -76,6 +97,45 @@ func workload(_ name: String, limit: Int?, seconds: Double?) async throws -> (In
             case .struct, .map: return 1
             default: return 0
             }
+        }
+        precondition(sink == n)
+        return (n, t)
+    case "avro-serialize":
+        // Confluent's wire format through AvroConverter, registry cached (the runtime's async entry point).
+        let c = AvroConverter(registry: MockSchemaRegistryClient())
+        _ = try await c.serialize(topic: "orders", headers: nil, schema: schema, value: pool[0])
+        let (n, t, sink) = try await asyncLoop(records: limit, seconds: seconds) { i in
+            try await c.serialize(topic: "orders", headers: nil, schema: schema, value: pool[i & 4095])!.count
+        }
+        precondition(sink > 0)
+        return (n, t)
+    case "avro-serialize-sync":
+        // The same through the synchronous Converter API (the call Confluent's converter offers).
+        let c = AvroConverter(registry: MockSchemaRegistryClient())
+        _ = try await c.serialize(topic: "orders", headers: nil, schema: schema, value: pool[0])
+        let (n, t, sink) = try loop(records: limit, seconds: seconds) { i in
+            try c.fromConnectData(topic: "orders", schema: schema, value: pool[i & 4095])!.count
+        }
+        precondition(sink > 0)
+        return (n, t)
+    case "avro-deserialize-sync":
+        let c = AvroConverter(registry: MockSchemaRegistryClient())
+        var encoded: [[UInt8]] = []
+        for v in pool { encoded.append(try await c.serialize(topic: "orders", headers: nil, schema: schema, value: v)!) }
+        _ = try await c.deserialize(topic: "orders", headers: nil, value: encoded[0])
+        let (n, t, sink) = try loop(records: limit, seconds: seconds) { i in
+            if case .struct = try c.toConnectData(topic: "orders", value: encoded[i & 4095]).value { return 1 }
+            return 0
+        }
+        precondition(sink == n)
+        return (n, t)
+    case "avro-deserialize":
+        let c = AvroConverter(registry: MockSchemaRegistryClient())
+        var encoded: [[UInt8]] = []
+        for v in pool { encoded.append(try await c.serialize(topic: "orders", headers: nil, schema: schema, value: v)!) }
+        let (n, t, sink) = try await asyncLoop(records: limit, seconds: seconds) { i in
+            if case .struct = try await c.deserialize(topic: "orders", headers: nil, value: encoded[i & 4095]).value { return 1 }
+            return 0
         }
         precondition(sink == n)
         return (n, t)

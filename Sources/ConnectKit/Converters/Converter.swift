@@ -19,19 +19,19 @@ public protocol Converter: Sendable {
     /// Serializes a value where the conversion may have to wait for I/O first — a converter backed
     /// by a schema registry (``fromConnectData(topic:headers:schema:value:)`` then only uses what it
     /// has cached). The runtime calls this form. Default: the synchronous form.
-    func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]?
+    nonisolated(nonsending) func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]?
 
     /// Deserializes a payload where the conversion may have to wait for I/O first (a registry
     /// lookup of a schema id). The runtime calls this form. Default: the synchronous form.
-    func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue
+    nonisolated(nonsending) func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue
 }
 
 extension Converter {
-    public func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]? {
+    nonisolated(nonsending) public func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]? {
         try fromConnectData(topic: topic, headers: headers, schema: schema, value: value)
     }
 
-    public func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue {
+    nonisolated(nonsending) public func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue {
         try toConnectData(topic: topic, headers: headers, value: value)
     }
 
