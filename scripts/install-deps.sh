@@ -28,6 +28,13 @@ if ! command -v noida-db >/dev/null; then
   python3 -m pip install -q noida-db 2>&1 | grep -v "Running pip as the 'root' user" || true
   command -v noida-db >/dev/null || { echo "noida-db did not install"; exit 1; }
 fi
+# fastavro (PyPI, with cramjam for snappy and backports.zstd for zstandard): an independent reader of the Avro container
+# files ConnectKit writes.
+if ! python3 -c 'import fastavro, cramjam, backports.zstd' 2>/dev/null; then
+  echo "installing: fastavro cramjam backports.zstd (pip)"
+  python3 -m pip install -q fastavro cramjam backports.zstd 2>&1 | grep -v "Running pip as the 'root' user" || true
+  python3 -c 'import fastavro, cramjam, backports.zstd' 2>/dev/null || { echo "fastavro did not install"; exit 1; }
+fi
 # osmem-server (PyPI): an OpenSearch API emulator, the second server the Elasticsearch sink is tested against.
 if ! python3 -c 'import osmem_server' 2>/dev/null; then
   echo "installing: osmem-server (pip)"

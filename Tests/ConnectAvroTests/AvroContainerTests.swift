@@ -85,6 +85,37 @@ struct AvroContainerTests {
         #expect(lines == expected, "\(output)")
     }
 
+    @Test("fastavro (PyPI), an independent reader, reads the files ConnectKit writes with every codec to the records of Avro's own files")
+    func fastavroReadsOurFiles() async throws {
+        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import fastavro, cramjam, backports.zstd"])
+        guard probe.status == 0 else {
+            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs fastavro: \(probe.output)")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-fastavro-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var arguments: [String] = []
+        var expected: [String] = []
+        for v in ContainerVector.all.prefix(40) {
+            let original = try AvroContainerReader(v.file)
+            let reference = dir.appendingPathComponent("\(v.id.replacingOccurrences(of: "#", with: "-"))-reference.avro").path
+            try Data(v.file).write(to: URL(fileURLWithPath: reference))
+            for codec in AvroCodec.allCases {
+                var writer = try AvroContainerWriter(schemaJSON: original.schemaJSON, codec: codec, blockSize: 100)
+                for value in original.values { try writer.append(value) }
+                let path = dir.appendingPathComponent("\(v.id.replacingOccurrences(of: "#", with: "-"))-\(codec).avro").path
+                try Data(try writer.finish()).write(to: URL(fileURLWithPath: path))
+                arguments += [path, reference]
+                expected.append("\(codec.rawValue) \(original.values.count) equal")
+            }
+        }
+        let script = repositoryRoot.appendingPathComponent("scripts/interop/fastavro_check.py").path
+        let (status, output) = try await runProgram("/usr/bin/env", ["python3", script] + arguments)
+        #expect(status == 0, "\(output)")
+        #expect(output.split(separator: "\n").map(String.init) == expected, "\(output)")
+    }
+
     @Test("bad files are named: no magic, a wrong sync marker, an unknown codec, a corrupt block")
     func badFiles() throws {
         #expect(throws: AvroDataError.self) { try AvroContainerReader(Array("not avro".utf8)) }

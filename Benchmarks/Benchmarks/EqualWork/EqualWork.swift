@@ -64,6 +64,7 @@ func loop(records limit: Int?, seconds: Double?, _ body: (Int) throws -> Int) re
 }
 
 /// ``loop(records:seconds:_:)`` for async work (the runtime's converter entry points).
+@inline(__always)
 func asyncLoop(records limit: Int?, seconds: Double?, _ body: (Int) async throws -> Int) async rethrows -> (Int, Double, Int) {
     var sink = 0
     let start = ContinuousClock.now
