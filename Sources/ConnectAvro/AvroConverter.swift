@@ -57,6 +57,10 @@ public final class AvroConverter: Converter {
     public let useLatestVersion: Bool
     /// The subject naming strategy for this converter's role (key or value).
     public let subjectNameStrategy: SubjectNameStrategy
+    /// `use.schema.id` (-1: none): write every value with this schema id and its schema.
+    public let useSchemaID: Int32
+    /// `latest.compatibility.strict`.
+    public let latestCompatibilityStrict: Bool
 
     /// How values of one Connect schema are written on one topic (a class: a cache hit is one retain).
     final class Writer: Sendable {
@@ -94,8 +98,15 @@ public final class AvroConverter: Converter {
             self.id = id
         }
     }
-    /// Bytes to reserve for the next message (grows to the largest seen).
+    /// The largest size a message is written in place with (larger ones spill and are copied exactly).
+    static let maxInPlaceBytes = 4096
+    /// Bytes to reserve for the next message (grows to the largest seen, up to ``maxInPlaceBytes``).
     private let sizeHint = Atomic<Int>(128)
+    struct KnownSchema {
+        let node: AvroTypeNode
+        let avro: AvroSchema
+        let text: String
+    }
     struct WriterKey: Hashable {
         let topic: String
         let schema: Schema
@@ -107,7 +118,7 @@ public final class AvroConverter: Converter {
     struct Caches {
         var writers: BoundedCache<WriterKey, Writer>
         var readers: BoundedCache<ReaderKey, Reader>
-        var schemasByID: [Int32: (node: AvroTypeNode, avro: AvroSchema, text: String)] = [:]
+        var schemasByID: BoundedCache<Int32, KnownSchema>
         /// The writer used last (most records in a row share topic and schema).
         var lastWriter: Writer?
 
@@ -132,15 +143,20 @@ public final class AvroConverter: Converter {
     /// A converter over `registry`.
     public init(
         registry: any SchemaRegistryClient, isKey: Bool = false, avroData: AvroData = AvroData(), autoRegisterSchemas: Bool = true,
-        useLatestVersion: Bool = false, subjectNameStrategy: SubjectNameStrategy = .topicName, cacheCapacity: Int = 1000
+        useLatestVersion: Bool = false, subjectNameStrategy: SubjectNameStrategy = .topicName, cacheCapacity: Int = 1000,
+        useSchemaID: Int32 = -1, latestCompatibilityStrict: Bool = true
     ) {
+        self.useSchemaID = useSchemaID
+        self.latestCompatibilityStrict = latestCompatibilityStrict
         self.registry = registry
         self.isKey = isKey
         self.avroData = avroData
         self.autoRegisterSchemas = autoRegisterSchemas
         self.useLatestVersion = useLatestVersion
         self.subjectNameStrategy = subjectNameStrategy
-        caches = Mutex(Caches(writers: BoundedCache(capacity: max(1, cacheCapacity)), readers: BoundedCache(capacity: max(1, cacheCapacity))))
+        caches = Mutex(Caches(
+            writers: BoundedCache(capacity: max(1, cacheCapacity)), readers: BoundedCache(capacity: max(1, cacheCapacity)),
+            schemasByID: BoundedCache(capacity: max(1, cacheCapacity))))
     }
 
     /// The keys `AvroConverterConfig` defines (with ``AvroDataConfig/configDef``).
@@ -151,9 +167,9 @@ public final class AvroConverter: Converter {
         .define("auto.register.schemas", .boolean, default: true, importance: .medium, documentation: "Specify if the Serializer should attempt to register the Schema with Schema Registry")
         .define("use.latest.version", .boolean, default: false, importance: .low, documentation: "Specify if the Serializer should use the latest subject version for serialization")
         .define("latest.compatibility.strict", .boolean, default: true, importance: .low,
-                documentation: "Accepted for compatibility; the latest schema is used as it is.")
+                documentation: "With use.latest.version: refuse a latest schema that cannot read what the record's schema writes (Avro's resolution rules).")
         .define("normalize.schemas", .boolean, default: false, importance: .low, documentation: "Accepted for compatibility (schemas are registered as written).")
-        .define("use.schema.id", .int, default: -1, importance: .low, documentation: "Schema ID to use for serialization")
+        .define("use.schema.id", .int, default: -1, importance: .low, documentation: "Schema ID to use for serialization (with auto.register.schemas=false)")
         .define("id.compatibility.strict", .boolean, default: true, importance: .low, documentation: "Accepted for compatibility.")
         .define("key.subject.name.strategy", .string, default: .value(SubjectNameStrategy.topicName.rawValue), importance: .medium,
                 documentation: "Determines how to construct the subject name under which the key schema is registered with the schema registry.",
@@ -169,8 +185,10 @@ public final class AvroConverter: Converter {
         .define("bearer.auth.credentials.source", .string, default: "STATIC_TOKEN", importance: .medium,
                 documentation: "Specify how to pick the credentials for Bearer Auth header.", validator: .validString(["STATIC_TOKEN"]))
         .define("bearer.auth.token", .password, default: "", importance: .medium, documentation: "Specify the Bearer token to be used for authentication")
-        .define("http.connect.timeout.ms", .int, default: 60000, importance: .low, documentation: "Timeout for connecting to Schema Registry, in milliseconds", validator: .atLeast(0))
-        .define("http.read.timeout.ms", .int, default: 60000, importance: .low, documentation: "Timeout for reading an answer of Schema Registry, in milliseconds", validator: .atLeast(0))
+        .define("http.connect.timeout.ms", .int, default: 60000, importance: .low,
+                documentation: "Timeout for connecting to Schema Registry, in milliseconds (at least 1: every wait is bounded)", validator: .atLeast(1))
+        .define("http.read.timeout.ms", .int, default: 60000, importance: .low,
+                documentation: "Timeout for reading an answer of Schema Registry, in milliseconds (at least 1: every wait is bounded)", validator: .atLeast(1))
         .define("schema.reflection", .boolean, default: false, importance: .low, documentation: "Java reflection is not available; must be false.",
                 validator: .custom("false") { _, v in if case .boolean(true) = v { return "Java reflection schemas are not supported" }; return nil })
         .define("specific.avro.reader", .boolean, default: false, importance: .low, documentation: "Generated Java classes are not available; must be false.",
@@ -211,7 +229,7 @@ public final class AvroConverter: Converter {
         let registry: any SchemaRegistryClient
         if let first = urls.first, first.hasPrefix("mock://") {
             guard urls.count == 1 else {
-                throw ConfigError(key: "schema.registry.url", message: "Only one mock scope is permitted for 'schema.registry.url'. Got: \(urls)", context: "AvroConverter")
+                throw ConfigError(key: "schema.registry.url", message: "Only one mock scope is permitted for 'schema.registry.url'. Got: \(urls.map(HTTPSchemaRegistryClient.redacted))", context: "AvroConverter")
             }
             registry = Self.mockRegistry(scope: String(first.dropFirst("mock://".count)))
         } else {
@@ -228,6 +246,7 @@ public final class AvroConverter: Converter {
             let config = HTTPClient.Configuration(
                 connectTimeout: .milliseconds(Int64(c.int("http.connect.timeout.ms") ?? 60000)),
                 readTimeout: .milliseconds(Int64(c.int("http.read.timeout.ms") ?? 60000)))
+            // (Both at least 1 ms: every wait is bounded; Java's 0, "no timeout", is refused by the validator.)
             do {
                 registry = try HTTPSchemaRegistryClient(urls: urls, authorization: auth, configuration: config)
             } catch {
@@ -238,7 +257,8 @@ public final class AvroConverter: Converter {
         self.init(
             registry: registry, isKey: isKey, avroData: AvroData(config: AvroDataConfig(c)),
             autoRegisterSchemas: c.bool("auto.register.schemas") ?? true, useLatestVersion: c.bool("use.latest.version") ?? false,
-            subjectNameStrategy: strategy, cacheCapacity: Int(c.int("max.schemas.per.subject") ?? 1000))
+            subjectNameStrategy: strategy, cacheCapacity: Int(c.int("max.schemas.per.subject") ?? 1000),
+            useSchemaID: c.int("use.schema.id") ?? -1, latestCompatibilityStrict: c.bool("latest.compatibility.strict") ?? true)
     }
 
     // MARK: Subjects
@@ -311,7 +331,9 @@ public final class AvroConverter: Converter {
             }
             if let failure { throw DataError("Failed to serialize Avro data from topic \(topic) :", cause: failure.message, topic: topic) }
             if let spilled {
-                sizeHint.store(spilled.count + 16, ordering: .relaxed)
+                // Larger messages go through memory of their own and an exact copy: a message in flight
+                // never holds more than `maxInPlaceBytes` it does not use.
+                sizeHint.store(min(spilled.count + 16, Self.maxInPlaceBytes), ordering: .relaxed)
                 return spilled
             }
             return bytes
@@ -349,22 +371,36 @@ public final class AvroConverter: Converter {
         } catch {
             throw failure("\(error)")
         }
-        let subject = try self.subject(topic: topic, schema: node)
+        let subject: String
+        do { subject = try self.subject(topic: topic, schema: node) } catch { throw failure(error.message) }
         var writeText = text
         let id: Int32
-        do {
+        do throws(SchemaRegistryError) {
             if autoRegisterSchemas {
                 id = try await registry.register(subject: subject, schema: text)
+            } else if useSchemaID >= 0 {
+                writeText = try await registry.schema(id: useSchemaID)
+                id = useSchemaID
             } else if useLatestVersion {
                 let latest = try await registry.latestVersion(subject: subject)
+                // Confluent's latestVersion.isBackwardCompatible(schema): the latest schema must read what the
+                // record's schema writes.
+                if latestCompatibilityStrict, latest.schema != text,
+                   let latestSchema = try? AvroSchema.parse(latest.schema), let own = try? AvroSchema.parse(text),
+                   !latestSchema.canRead(writer: own) {
+                    throw SchemaRegistryError(
+                        errorCode: nil, status: nil,
+                        message: "Incompatible schema \(latest.schema) of subject \"\(subject)\" with the record's schema (latest.compatibility.strict=true)")
+                }
                 id = latest.id
                 writeText = latest.schema
             } else {
                 id = try await registry.lookup(subject: subject, schema: text).id
             }
         } catch {
-            let what = autoRegisterSchemas ? "Error registering Avro schema" : useLatestVersion ? "Error retrieving latest version of Avro schema" : "Error retrieving Avro schema"
-            throw failure("\(what): \(text): \(error)", retriable: error.isTimeout)
+            let what = autoRegisterSchemas ? "Error registering Avro schema" : useSchemaID >= 0 ? "Error retrieving schema ID"
+                : useLatestVersion ? "Error retrieving latest version of Avro schema" : "Error retrieving Avro schema"
+            throw failure("\(what): \(text): \(error)", retriable: error.isTimeout || error.isCancelled)
         }
         let avro: AvroSchema
         do { avro = try AvroSchema.parse(writeText) } catch { throw failure("Invalid Avro schema \(writeText): \(error)") }
@@ -432,11 +468,11 @@ public final class AvroConverter: Converter {
         if known == nil {
             let text: String
             do { text = try await registry.schema(id: id) } catch {
-                throw failure("Error retrieving Avro \(role) schema for id \(id): \(error)", retriable: error.isTimeout)
+                throw failure("Error retrieving Avro \(role) schema for id \(id): \(error)", retriable: error.isTimeout || error.isCancelled)
             }
             do {
                 let node = try AvroTypeNode.parse(JSONValue.parse(text))
-                let entry = (node: node, avro: try AvroSchema.parse(text), text: text)
+                let entry = KnownSchema(node: node, avro: try AvroSchema.parse(text), text: text)
                 caches.withLock { $0.schemasByID[id] = entry }
                 known = entry
             } catch {
@@ -444,10 +480,11 @@ public final class AvroConverter: Converter {
             }
         }
         guard let known else { throw failure("Error retrieving Avro \(role) schema for id \(id)") }
-        let subject = try self.subject(topic: topic, schema: known.node)
+        let subject: String
+        do { subject = try self.subject(topic: topic, schema: known.node) } catch { throw failure(error.message) }
         let version: Int32
         do { version = try await registry.lookup(subject: subject, schema: known.text).version } catch {
-            throw failure("Error retrieving Avro \(role) schema version for id \(id): \(error)", retriable: error.isTimeout)
+            throw failure("Error retrieving Avro \(role) schema version for id \(id): \(error)", retriable: error.isTimeout || error.isCancelled)
         }
         do {
             let schema = try avroData.toConnectSchema(known.node, version: version)

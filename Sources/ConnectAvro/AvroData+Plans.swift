@@ -282,7 +282,9 @@ final class AvroWritePlan: @unchecked Sendable {
                 try Self.run(unretained[0], value, &out, data)
             }
         case .record:
-            guard case .struct(let s) = value, s.schema === schema || s.schema == schema else { return try fallback(value, &out, data) }
+            guard case .struct(let s) = value, s.schema === schema || s.schema == schema, s.values.count == schema.fields.count else {
+                return try fallback(value, &out, data)
+            }
             let steps = fieldSteps
             try s.values.withUnsafeBufferPointer { (values) throws(DataError) in
                 for i in 0..<steps.count {
@@ -316,7 +318,9 @@ final class AvroWritePlan: @unchecked Sendable {
                 let ordered = javaHashMapOrder(m.entries)
                 out.long(Int64(ordered.count))
                 for e in ordered {
-                    guard case .string(var k) = e.key else { return try fallback(value, &out, data) }
+                    guard case .string(var k) = e.key else {
+                        throw e.key.isNull ? DataError("null key in map") : DataError("Invalid type for STRING: \(e.key.kindName)")
+                    }
                     k.withUTF8 { u in
                         out.long(Int64(u.count))
                         out.append(u)
@@ -542,7 +546,7 @@ final class AvroReadPlan: @unchecked Sendable {
         case .string: return simple(.string)
         case .array(let items):
             guard schema.type == .array, let element = schema.valueSchema else { return generic() }
-            return simple(.array, children: [make(data, element, items)])
+            return simple(.array, children: [make(data, element, items)], size: AvroBinary.minimumSize(items))
         case .map(let values):
             guard let vs = schema.valueSchema else { return generic() }
             return simple(.stringMap, children: [make(data, vs, values)])
@@ -605,19 +609,30 @@ final class AvroReadPlan: @unchecked Sendable {
             return UnsafeBufferPointer(start: base + position, count: n)
         }
 
+        var zeroSizeItems = 0
+
         @inline(__always) mutating func length() throws(DataError) -> Int {
             let n = try long()
             guard n >= 0, n <= Int64(end - position) else { throw DataError("invalid length \(n)", byteOffset: position) }
             return Int(n)
         }
 
-        mutating func blockCount() throws(DataError) -> Int {
+        /// A block count; items of `itemSize` bytes at least (0: they take none, and at most
+        /// `AvroBinary.Reader.maxZeroSizeItems` of them are read per value).
+        mutating func blockCount(itemSize: Int) throws(DataError) -> Int {
             var n = try long()
             if n < 0 {
                 n = n == .min ? .max : -n
                 _ = try long()
             }
-            guard n <= Int64(1 << 24) || n <= Int64(end - position) else { throw DataError("invalid block count \(n)", byteOffset: position) }
+            if itemSize > 0 {
+                guard n <= Int64(end - position) else { throw DataError("invalid block count \(n)", byteOffset: position) }
+            } else {
+                guard n <= Int64(AvroBinary.Reader.maxZeroSizeItems - zeroSizeItems) else {
+                    throw DataError("more than \(AvroBinary.Reader.maxZeroSizeItems) items that take no bytes", byteOffset: position)
+                }
+                zeroSizeItems += Int(n)
+            }
             return Int(n)
         }
     }
@@ -686,7 +701,7 @@ final class AvroReadPlan: @unchecked Sendable {
             var out: [Value] = []
             let item = unretained[0]!
             while true {
-                let n = try r.blockCount()
+                let n = try r.blockCount(itemSize: size)
                 if n == 0 { break }
                 out.reserveCapacity(out.count + min(n, r.end - r.position + 1))
                 for _ in 0..<n { out.append(try Self.run(item, &r, bytes, data)) }
@@ -696,7 +711,7 @@ final class AvroReadPlan: @unchecked Sendable {
             var m = MapValue()
             let item = unretained[0]!
             while true {
-                let n = try r.blockCount()
+                let n = try r.blockCount(itemSize: 1)
                 if n == 0 { break }
                 for _ in 0..<n {
                     let k = String(decoding: try r.span(try r.length()), as: UTF8.self)

@@ -21,8 +21,9 @@ extension AvroData {
     func write(_ value: Value, _ schema: Schema, _ avro: AvroSchema, _ out: inout [UInt8]) throws(DataError) {
         if case .union(let branches) = avro {
             if schema.name == Self.unionName, case .struct(let s) = value {
-                for (i, f) in schema.fields.enumerated() where !s.values[i].isNull {
-                    try write(s.values[i], f.schema, avro, &out)
+                guard s.schema == schema else { throw DataError("Mismatching struct schema") }
+                for f in schema.fields where !s.get(f).isNull {
+                    try write(s.get(f), f.schema, avro, &out)
                     return
                 }
                 try writeBranch(.null, schema, branches, &out)
@@ -124,8 +125,12 @@ extension AvroData {
                         cf = connectFields[i]
                     } else if let found = connectFields.first(where: { scrubName($0.name) == f.name }) {
                         cf = found
+                    } else if let d = f.defaultValue {
+                        // A field the Connect schema does not have (a newer writer schema, use.latest.version): its default.
+                        try Self.writeDefault(d, f.type, n.fullName + "." + f.name, &out)
+                        continue
                     } else {
-                        throw DataError("Field \(f.name) of \(n.fullName) has no value")
+                        throw DataError("Field \(f.name) of \(n.fullName) has no value and no default")
                     }
                     try write(s.get(cf), cf.schema, f.type, &out)
                 }
@@ -138,6 +143,20 @@ extension AvroData {
                 guard bytes.count == size else { throw DataError("Fixed \(n.fullName) holds \(size) bytes, not \(bytes.count)") }
                 out += bytes
             }
+        }
+    }
+
+    /// An Avro field default (JSON; a union's is a value of its first branch) in the binary encoding.
+    static func writeDefault(_ json: JSONValue, _ type: AvroSchema, _ field: String, _ out: inout [UInt8]) throws(DataError) {
+        do {
+            if case .union(let branches) = type, let first = branches.first {
+                out.append(0)
+                out += try AvroValue.fromJSON(json, first).encoded(first)
+            } else {
+                out += try AvroValue.fromJSON(json, type).encoded(type)
+            }
+        } catch {
+            throw DataError("Invalid default of \(field): \(error)")
         }
     }
 
@@ -195,7 +214,8 @@ extension AvroData {
     }
 
     /// Schemaless data as Confluent's `Anything` record: one optional field per kind.
-    func encodeSchemaless(_ value: Value, _ out: inout [UInt8]) throws(DataError) {
+    func encodeSchemaless(_ value: Value, _ out: inout [UInt8], depth: Int = 0) throws(DataError) {
+        guard depth < Self.maxDepth else { throw DataError("schemaless data nested deeper than \(Self.maxDepth) levels") }
         // Field order: boolean, bytes, double, float, int, long, string, array, map.
         var slot = -1
         switch value {
@@ -235,15 +255,15 @@ extension AvroData {
             case .array(let xs):
                 if !xs.isEmpty {
                     AvroBinary.writeLong(Int64(xs.count), &out)
-                    for x in xs { try encodeSchemaless(x, &out) }
+                    for x in xs { try encodeSchemaless(x, &out, depth: depth + 1) }
                 }
                 out.append(0)
             case .map(let m):
                 if !m.entries.isEmpty {
                     AvroBinary.writeLong(Int64(m.entries.count), &out)
                     for e in m.entries {
-                        try encodeSchemaless(e.key, &out)
-                        try encodeSchemaless(e.value, &out)
+                        try encodeSchemaless(e.key, &out, depth: depth + 1)
+                        try encodeSchemaless(e.value, &out, depth: depth + 1)
                     }
                 }
                 out.append(0)
@@ -464,7 +484,11 @@ extension AvroData {
         return branch.branchName
     }
 
-    func readSchemaless(_ r: inout AvroBinary.Reader, _ avro: AvroSchema) throws -> Value {
+    /// How deep schemaless (recursive `Anything`) data may nest: deeper is a `DataError`, not a stack overflow.
+    static let maxDepth = 512
+
+    func readSchemaless(_ r: inout AvroBinary.Reader, _ avro: AvroSchema, depth: Int = 0) throws -> Value {
+        guard depth < Self.maxDepth else { throw DataError("schemaless data nested deeper than \(Self.maxDepth) levels", byteOffset: r.position) }
         guard case .named(let n) = avro, case .record(let fields) = n.shape, fields.count == 9 else {
             throw DataError("Invalid Avro data for schemaless Connect data")
         }
@@ -483,7 +507,7 @@ extension AvroData {
                 while true {
                     let n = try r.blockCount(items)
                     if n == 0 { break }
-                    for _ in 0..<n { xs.append(try readSchemaless(&r, items)) }
+                    for _ in 0..<n { xs.append(try readSchemaless(&r, items, depth: depth + 1)) }
                 }
                 v = .array(xs)
             case 8:
@@ -493,8 +517,8 @@ extension AvroData {
                     let n = try r.blockCount(items)
                     if n == 0 { break }
                     for _ in 0..<n {
-                        let k = try readSchemaless(&r, avro)
-                        let x = try readSchemaless(&r, avro)
+                        let k = try readSchemaless(&r, avro, depth: depth + 1)
+                        let x = try readSchemaless(&r, avro, depth: depth + 1)
                         m.entries.append(MapEntry(key: k, value: x))
                     }
                 }

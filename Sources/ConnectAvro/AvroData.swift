@@ -833,22 +833,40 @@ public final class AvroData: Sendable {
     }
 }
 
-/// The order Java's `HashMap<String, …>()` (capacity 16, load factor 0.75) iterates these entries:
-/// by bucket (`hashCode` spread, masked by the table size), insertion order within a bucket. Keys
-/// that are not strings keep their order.
+/// The order Java's `HashMap<String, …>()` (capacity 16, load factor 0.75) iterates these entries,
+/// inserted in this order: by bucket (`hashCode` spread, masked by the table size), insertion order
+/// within a bucket; the table doubles when the size passes 3/4 of it and — as Java's `treeifyBin`
+/// does below 64 buckets — when one bucket reaches 9 entries. (A bucket of 9+ keys in a table of 64+
+/// becomes a red-black tree in Java, which iterates its root first; that order is not modelled.)
+/// Keys that are not strings keep their order.
 func javaHashMapOrder(_ entries: [ConnectKit.MapEntry]) -> [ConnectKit.MapEntry] {
     if entries.count < 2 { return entries }
-    var capacity = 16
-    while entries.count > capacity * 3 / 4 { capacity *= 2 }
-    var keyed: [(bucket: Int, index: Int)] = []
-    keyed.reserveCapacity(entries.count)
-    for (i, e) in entries.enumerated() {
+    var hashes: [Int] = []
+    hashes.reserveCapacity(entries.count)
+    for e in entries {
         guard case .string(let s) = e.key else { return entries }
         var h: Int32 = 0
         for u in s.utf16 { h = h &* 31 &+ Int32(u) }
-        let spread = h ^ Int32(bitPattern: UInt32(bitPattern: h) >> 16)
-        keyed.append((Int(spread) & (capacity - 1), i))
+        hashes.append(Int(UInt32(bitPattern: h ^ Int32(bitPattern: UInt32(bitPattern: h) >> 16))))
     }
-    keyed.sort { $0.bucket != $1.bucket ? $0.bucket < $1.bucket : $0.index < $1.index }
-    return keyed.map { entries[$0.index] }
+    var capacity = 16
+    var buckets = [[Int]](repeating: [], count: capacity)
+    func resize() {
+        capacity *= 2
+        var next = [[Int]](repeating: [], count: capacity)
+        for bucket in buckets { for i in bucket { next[hashes[i] & (capacity - 1)].append(i) } }
+        buckets = next
+    }
+    var size = 0
+    for i in entries.indices {
+        let b = hashes[i] & (capacity - 1)
+        buckets[b].append(i)
+        if buckets[b].count >= 9, capacity < 64 { resize() }
+        size += 1
+        if size > capacity * 3 / 4 { resize() }
+    }
+    var out: [ConnectKit.MapEntry] = []
+    out.reserveCapacity(entries.count)
+    for bucket in buckets { for i in bucket { out.append(entries[i]) } }
+    return out
 }

@@ -165,6 +165,13 @@ enum AvroBinary {
     struct Reader {
         let bytes: [UInt8]
         var position = 0
+        /// Items of schemas that take no bytes (empty records, `null`, `fixed` of size 0) read so far:
+        /// at most ``maxZeroSizeItems`` per value, so a few bytes cannot make millions of values.
+        var zeroSizeItems = 0
+        /// How deep the value being read is nested (recursive schemas): at most ``maxDepth``.
+        var depth = 0
+        static let maxZeroSizeItems = 1 << 20
+        static let maxDepth = 1000
 
         init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -208,12 +215,21 @@ enum AvroBinary {
                 n = n == .min ? .max : -n
                 _ = try long()
             }
-            let limit = AvroBinary.minimumSize(item) > 0 ? Int64(bytes.count - position) : 1 << 24
-            guard n <= limit else { throw AvroDataError("invalid block count \(n)", byteOffset: position) }
+            if AvroBinary.minimumSize(item) > 0 {
+                guard n <= Int64(bytes.count - position) else { throw AvroDataError("invalid block count \(n)", byteOffset: position) }
+            } else {
+                guard n <= Int64(Self.maxZeroSizeItems - zeroSizeItems) else {
+                    throw AvroDataError("more than \(Self.maxZeroSizeItems) items that take no bytes", byteOffset: position)
+                }
+                zeroSizeItems += Int(n)
+            }
             return Int(n)
         }
 
         mutating func read(_ s: AvroSchema) throws(AvroDataError) -> AvroValue {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maxDepth else { throw AvroDataError("a value nested deeper than \(Self.maxDepth) levels", byteOffset: position) }
             switch s {
             case .null: return .null
             case .boolean:

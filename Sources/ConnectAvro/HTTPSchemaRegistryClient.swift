@@ -58,8 +58,9 @@ public final class HTTPSchemaRegistryClient: SchemaRegistryClient, CustomStringC
     static func splitUserInfo(_ url: String) -> (String, String?, String?) {
         guard let schemeEnd = Self.afterScheme(url) else { return (url, nil, nil) }
         let rest = url[schemeEnd...]
-        let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return (url, nil, nil) }
+        // The user information ends at the last "@" before any query (a password may hold a "/").
+        let queryStart = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        guard let at = rest[..<queryStart].lastIndex(of: "@") else { return (url, nil, nil) }
         let info = rest[..<at]
         let base = String(url[..<schemeEnd]) + rest[rest.index(after: at)...]
         if let colon = info.firstIndex(of: ":") {
@@ -91,7 +92,13 @@ public final class HTTPSchemaRegistryClient: SchemaRegistryClient, CustomStringC
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func redacted(_ url: String) -> String { splitUserInfo(url).0 }
+    /// `url` without its user information (also when it has no scheme: `user:password@host`).
+    static func redacted(_ url: String) -> String {
+        let (base, user, _) = splitUserInfo(url)
+        if user != nil { return base }
+        guard let at = url.lastIndex(of: "@") else { return url }
+        return String(url[url.index(after: at)...])
+    }
 
     static func percentEncoded(_ s: String) -> String {
         var out = ""
@@ -127,7 +134,8 @@ public final class HTTPSchemaRegistryClient: SchemaRegistryClient, CustomStringC
                 response = try await http.execute(request, retry: retry)
             } catch {
                 lastError = SchemaRegistryError(
-                    errorCode: nil, status: nil, message: "\(method.rawValue) \(base)\(path) failed: \(error.message)", isTimeout: error.code == .timeout)
+                    errorCode: nil, status: nil, message: "\(method.rawValue) \(base)\(path) failed: \(error.message)", isTimeout: error.code == .timeout,
+                    isCancelled: error.code == .cancelled)
                 if error.code == .cancelled { throw lastError }
                 continue
             }
@@ -142,8 +150,10 @@ public final class HTTPSchemaRegistryClient: SchemaRegistryClient, CustomStringC
             var message = response.text.isEmpty ? "HTTP \(response.status)" : String(response.text.prefix(500))
             if let json, case .number(let n)? = json["error_code"], let c = Int(n) { code = c }
             if let m = json?["message"]?.stringValue { message = m }
-            lastError = SchemaRegistryError(errorCode: code, status: response.status, message: message)
-            if response.status >= 500 { continue }
+            // Confluent's RestService: 408 and 5xx gateway/availability answers are timeouts, tried on the next URL.
+            lastError = SchemaRegistryError(
+                errorCode: code, status: response.status, message: message, isTimeout: [408, 503, 504].contains(response.status))
+            if [408, 429, 502, 503, 504].contains(response.status) { continue }
             throw lastError
         }
         throw lastError

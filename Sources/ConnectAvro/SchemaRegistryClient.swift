@@ -32,15 +32,19 @@ public struct SchemaRegistryError: Error, Sendable, Hashable, CustomStringConver
     public var status: Int?
     /// The registry's message or the I/O error.
     public var message: String
-    /// Whether the call timed out (Confluent turns that into a retriable error).
+    /// Whether the call timed out or the registry answered 408, 503 or 504 (Confluent turns those
+    /// into a retriable error).
     public var isTimeout: Bool
+    /// Whether the calling task was cancelled (nothing failed: the work was abandoned).
+    public var isCancelled: Bool
 
     /// An error.
-    public init(errorCode: Int?, status: Int?, message: String, isTimeout: Bool = false) {
+    public init(errorCode: Int?, status: Int?, message: String, isTimeout: Bool = false, isCancelled: Bool = false) {
         self.errorCode = errorCode
         self.status = status
         self.message = message
         self.isTimeout = isTimeout
+        self.isCancelled = isCancelled
     }
 
     /// I/O failures (no answer) may succeed when tried again.

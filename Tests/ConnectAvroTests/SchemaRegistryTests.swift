@@ -173,7 +173,7 @@ struct AvroConverterRegistryTests {
         }
     }
 
-    @Test("auto.register.schemas=false looks the schema up; use.latest.version writes with the subject's latest schema")
+    @Test("auto.register.schemas=false looks the schema up; use.latest.version writes with the subject's latest schema (strict or not); use.schema.id")
     func noAutoRegisterAndLatest() async throws {
         let registry = MockSchemaRegistryClient()
         let lookupOnly = AvroConverter(registry: registry, autoRegisterSchemas: false)
@@ -183,13 +183,29 @@ struct AvroConverterRegistryTests {
         let auto = AvroConverter(registry: registry)
         let registered = try #require(try await auto.serialize(topic: "orders", headers: nil, schema: orderSchema, value: order(1)))
         #expect(try await lookupOnly.serialize(topic: "orders", headers: nil, schema: orderSchema, value: order(1)) == registered)
-        // A newer version registered by someone else: use.latest.version writes with its id and layout.
+        // A newer version registered by someone else: use.latest.version writes with its id and layout,
+        // the field the record does not have from its default.
         let v2 = try await registry.register(subject: "orders-value", schema: #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"long"},{"name":"item","type":"string"},{"name":"qty","type":["null","int"],"default":null},{"name":"note","type":"string","default":"-"}]}"#)
-        _ = v2
         let latest = AvroConverter(registry: registry, autoRegisterSchemas: false, useLatestVersion: true)
-        await #expect { _ = try await latest.serialize(topic: "orders", headers: nil, schema: orderSchema, value: order(1)) } throws: { e in
-            "\(e)".contains("note")
+        let written = try #require(try await latest.serialize(topic: "orders", headers: nil, schema: orderSchema, value: order(1)))
+        #expect(Array(written[1...4]) == [0, 0, 0, UInt8(v2)])
+        let read = try await AvroConverter(registry: registry).deserialize(topic: "orders", headers: nil, value: written)
+        #expect(read.value.structValue?["note"] == .string("-"))
+        #expect(read.value.structValue?["item"] == .string("item-1"))
+        // latest.compatibility.strict (the default): a latest schema that cannot read the record's is refused.
+        _ = try await registry.register(subject: "orders-value", schema: #"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"long"},{"name":"must","type":"int"}]}"#)
+        let strict = AvroConverter(registry: registry, autoRegisterSchemas: false, useLatestVersion: true)
+        await #expect { _ = try await strict.serialize(topic: "orders", headers: nil, schema: orderSchema, value: order(1)) } throws: { e in
+            "\(e)".contains("Incompatible schema") && "\(e)".contains("latest.compatibility.strict")
         }
+        let lax = AvroConverter(registry: registry, autoRegisterSchemas: false, useLatestVersion: true, latestCompatibilityStrict: false)
+        await #expect { _ = try await lax.serialize(topic: "orders", headers: nil, schema: orderSchema, value: order(1)) } throws: { e in
+            "\(e)".contains("must") && "\(e)".contains("no default")
+        }
+        // use.schema.id: that id and its schema.
+        let pinned = AvroConverter(registry: registry, autoRegisterSchemas: false, useSchemaID: v2)
+        let bytes = try #require(try await pinned.serialize(topic: "elsewhere", headers: nil, schema: orderSchema, value: order(3)))
+        #expect(Array(bytes[1...4]) == [0, 0, 0, UInt8(v2)])
     }
 
     @Test("bad payloads and registries are DataErrors naming the topic and the cause; the converter keeps working")
@@ -236,6 +252,60 @@ struct AvroConverterRegistryTests {
         #expect(throws: ConfigError.self) { _ = try AvroConverter(configuration: [:], isKey: false) }
         #expect(throws: ConfigError.self) { _ = try AvroConverter(configuration: ["schema.registry.url": "mock://a,mock://b"], isKey: false) }
         #expect(throws: ConfigError.self) { _ = try AvroConverter(configuration: ["schema.registry.url": "mock://a", "specific.avro.reader": "true"], isKey: false) }
+    }
+
+    @Test("hostile payloads are DataErrors, not crashes: schemaless data nested 100 000 deep, millions of items that take no bytes; mismatched Union structs")
+    func hostilePayloads() async throws {
+        let data = AvroData()
+        // Anything → array → Anything → … : 7 null fields, the array branch, one item, per level.
+        var deep: [UInt8] = []
+        for _ in 0..<100_000 { deep += [0, 0, 0, 0, 0, 0, 0, 2, 2] }
+        let anything = try AvroSchema.parse(String(decoding: try data.fromConnectSchema(nil).javaString().utf8, as: UTF8.self))
+        #expect { _ = try data.decode(deep, avro: anything, schema: nil) } throws: { "\($0)".contains("nested deeper than") }
+        // An array of empty records: 2^21 of them in four bytes.
+        let emptyItems = #"{"type":"array","items":{"type":"record","name":"E","fields":[]}}"#
+        let node = try AvroTypeNode.parse(JSONValue.parse(emptyItems))
+        let avro = try AvroSchema.parse(emptyItems)
+        var zigzag = UInt64(1 << 21) << 1
+        var many: [UInt8] = []
+        while zigzag >= 0x80 { many.append(UInt8(zigzag & 0x7f) | 0x80); zigzag >>= 7 }
+        many += [UInt8(zigzag), 0]
+        #expect { _ = try data.toConnectData(node, avro: avro, bytes: many) } throws: { "\($0)".contains("items that take no bytes") }
+        #expect { _ = try AvroValue.decode(many, avro) } throws: { "\($0)".contains("items that take no bytes") }
+        let registry = MockSchemaRegistryClient()
+        let id = try await registry.register(subject: "t-value", schema: emptyItems)
+        let converter = AvroConverter(registry: registry)
+        await #expect { _ = try await converter.deserialize(topic: "t", headers: nil, value: [0, 0, 0, 0, UInt8(id)] + many) } throws: { e in
+            "\(e)".contains("items that take no bytes")
+        }
+        // A Union struct of another schema than the one given.
+        let union = try SchemaBuilder.struct().name("io.confluent.connect.avro.Union").field("int", Schema.optionalInt32).field("string", Schema.optionalString).build()
+        let other = try SchemaBuilder.struct().name("io.confluent.connect.avro.Union").field("int", Schema.optionalInt32).build()
+        let value = Value.struct(try Struct(other, ["int": .int32(1)]))
+        await #expect { _ = try await converter.serialize(topic: "u", headers: nil, schema: union, value: value) } throws: { "\($0)".contains("Mismatching struct schema") }
+    }
+
+    @Test("registry credentials in URLs are masked in configurations and errors, with or without a scheme, with a '/' in the password")
+    func urlCredentialsMasked() throws {
+        let masked = ParsedConfig.masked(["value.converter.schema.registry.url": "http://connect:pa/ss@reg:8081,http://u:p@other:8081", "x": "a@b"])
+        #expect(masked["value.converter.schema.registry.url"] == "http://connect:[hidden]@reg:8081,http://u:[hidden]@other:8081")
+        #expect(masked["x"] == "a@b")
+        #expect(ParsedConfig.withoutURLCredentials("connect:secret@reg:8081") == "connect:[hidden]@reg:8081")
+        do {
+            _ = try AvroConverter(configuration: ["schema.registry.url": "mock://a,http://u:leaked@reg"], isKey: false)
+            Issue.record("expected a ConfigError")
+        } catch {
+            #expect(!"\(error)".contains("leaked"))
+        }
+        do {
+            _ = try AvroConverter(configuration: ["schema.registry.url": "u:leaked@reg:8081"], isKey: false)
+            Issue.record("expected a ConfigError")
+        } catch {
+            #expect(!"\(error)".contains("leaked"))
+        }
+        let slash = try HTTPSchemaRegistryClient(urls: ["http://u:pa/ss@reg:8081"])
+        #expect(slash.urls == ["http://reg:8081"])
+        #expect(throws: ConfigError.self) { _ = try AvroConverter(configuration: ["schema.registry.url": "http://reg", "http.read.timeout.ms": "0"], isKey: false) }
     }
 
     @Test("a registry slower than http.read.timeout.ms is a retriable DataError")

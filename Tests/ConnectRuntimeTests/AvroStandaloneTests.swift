@@ -94,7 +94,8 @@ struct AvroStandaloneTests {
         try """
             {"name": "unknown-id", "config": {"connector.class": "FileStreamSink", "file": "\(path("output.txt"))", "topics": "words",
               "value.converter": "io.confluent.connect.avro.AvroConverter", "value.converter.schema.registry.url": "\(otherURL)",
-              "errors.tolerance": "all", "errors.log.enable": "true"}}
+              "errors.tolerance": "all", "errors.log.enable": "true",
+              "errors.deadletterqueue.topic.name": "words-dlq", "errors.deadletterqueue.context.headers.enable": "true"}}
             """.write(toFile: path("sink.json"), atomically: true, encoding: .utf8)
         let dead = "http://127.0.0.1:\(freeLocalPort())"
         try """
@@ -108,5 +109,11 @@ struct AvroStandaloneTests {
         #expect(run.log.contains("Failed to deserialize data for topic words to Avro"))
         #expect(run.log.contains("Schema 1 not found; error code: 40403"))
         #expect(run.log.contains(dead))
+        // The records the unknown id failed went to the dead-letter topic, as written, with Kafka's headers.
+        let printed = try runConnectSeparately(["topics", "print", path("worker.properties"), "words-dlq"])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("__connect.errors.stage=VALUE_CONVERTER"))
+        #expect(printed.stdout.contains("__connect.errors.class.name=io.confluent.connect.avro.AvroConverter"))
+        #expect(printed.stdout.contains("Schema 1 not found"))
     }
 }

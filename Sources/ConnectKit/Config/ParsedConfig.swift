@@ -113,7 +113,36 @@ public struct ParsedConfig: Sendable, CustomStringConvertible, CustomDebugString
     /// name) replaced by `[hidden]`.
     public static func masked(_ config: [String: String], definition: ConfigDef? = nil) -> [String: String] {
         var out = config
-        for k in config.keys where definition?[k]?.type == .password || looksSecret(k) { out[k] = Password.hidden }
+        for (k, v) in config {
+            if definition?[k]?.type == .password || looksSecret(k) {
+                out[k] = Password.hidden
+            } else if v.contains("@") {
+                out[k] = withoutURLCredentials(v)
+            }
+        }
         return out
+    }
+
+    /// `text` with the password of every URL in it (`scheme://user:password@host`, also without a
+    /// scheme: `user:password@host`) replaced by `[hidden]`; comma-separated lists are handled item by
+    /// item. Text without credentials is returned unchanged.
+    public static func withoutURLCredentials(_ text: String) -> String {
+        guard text.contains("@") else { return text }
+        return text.split(separator: ",", omittingEmptySubsequences: false).map { item -> String in
+            let s = String(item)
+            guard let at = s.lastIndex(of: "@") else { return s }
+            var start = s.startIndex
+            var i = s.startIndex
+            while i < at {
+                if s[i...].hasPrefix("://") {
+                    start = s.index(i, offsetBy: 3)
+                    break
+                }
+                i = s.index(after: i)
+            }
+            let info = s[start..<at]
+            guard let colon = info.firstIndex(of: ":") else { return s }
+            return String(s[..<s.index(after: colon)]) + Password.hidden + String(s[at...])
+        }.joined(separator: ",")
     }
 }

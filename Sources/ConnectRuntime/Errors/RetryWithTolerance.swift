@@ -102,6 +102,9 @@ final class RetryWithTolerance: Sendable {
     func retry<T>(
         _ stage: ErrorStage, _ className: String, _ record: FailedRecord, _ operation: () async throws -> T, firstError: any Error
     ) async throws -> T? {
+        // A task being cancelled (stopped) does not tolerate a failure: the record is not skipped, so
+        // no offset passes it (a registry call cut short by the stop is no reason to drop it).
+        if Task.isCancelled { throw CancellationError() }
         var error = firstError
         let start = ContinuousClock.now
         var attempt = 1
