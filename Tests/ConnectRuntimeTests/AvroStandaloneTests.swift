@@ -114,6 +114,7 @@ struct AvroStandaloneTests {
         #expect(printed.status == 0, "\(printed.stderr)")
         #expect(printed.stdout.contains("__connect.errors.stage=VALUE_CONVERTER"))
         #expect(printed.stdout.contains("__connect.errors.class.name=io.confluent.connect.avro.AvroConverter"))
-        #expect(printed.stdout.contains("Schema 1 not found"))
+        #expect(printed.stdout.contains("__connect.errors.exception.message=Failed to deserialize data for topic words to Avro: "))
+        #expect(printed.stdout.contains("Caused by: Error retrieving Avro value schema for id 1: Schema 1 not found; error code: 40403"))
     }
 }

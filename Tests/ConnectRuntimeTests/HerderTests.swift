@@ -71,6 +71,9 @@ struct HerderTests {
         let w = try worker()
         let run = Task { try await w.run() }
         _ = try await w.herder.putConnectorConfig("count", ["connector.class": "Counting", "hub.id": "h-stopped"], allowReplace: false, initialState: .stopped)
+        // (Right after the call the status may still be settling on a loaded machine: wait for it.)
+        let settle = ContinuousClock.now + .seconds(10)
+        while (try? await w.herder.connectorStatus("count"))?.state != .stopped, ContinuousClock.now < settle { try await Task.sleep(for: .milliseconds(10)) }
         let status = try await w.herder.connectorStatus("count")
         #expect(status.state == .stopped && status.tasks.isEmpty)
         #expect(Hub.shared.get("h-stopped").polled == 0)

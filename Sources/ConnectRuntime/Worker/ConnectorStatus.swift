@@ -101,5 +101,9 @@ func failureTrace(_ error: any Error) -> String {
 /// would name it, without ConnectKit's context.
 func javaStackTrace(_ error: any Error) -> String {
     let (javaClass, message) = javaException(of: error)
+    // A converter's cause (the registry's answer, the bytes that did not decode) as Java's trace shows it.
+    if let d = error as? DataError, let cause = d.cause, !message.contains(cause) {
+        return "\(javaClass): \(message)\nCaused by: \(cause)"
+    }
     return "\(javaClass): \(message)"
 }
