@@ -101,9 +101,10 @@ func failureTrace(_ error: any Error) -> String {
 /// would name it, without ConnectKit's context.
 func javaStackTrace(_ error: any Error) -> String {
     let (javaClass, message) = javaException(of: error)
-    // A converter's cause (the registry's answer, the bytes that did not decode) as Java's trace shows it.
+    // A converter's cause (the registry's answer, the bytes that did not decode), on the same line
+    // (readers of dead-letter headers take one line per header).
     if let d = error as? DataError, let cause = d.cause, !message.contains(cause) {
-        return "\(javaClass): \(message)\nCaused by: \(cause)"
+        return "\(javaClass): \(message)\(message.hasSuffix(" ") ? "" : " ")Caused by: \(cause)"
     }
     return "\(javaClass): \(message)"
 }
