@@ -646,15 +646,7 @@ final class AvroReadPlan: @unchecked Sendable {
         case .int32, .int8, .int16, .date, .time:
             let l = try r.long()
             guard let i = Int32(exactly: l) else { throw DataError("int out of range: \(l)", byteOffset: r.position) }
-            switch op {
-            case .int8: return .int8(Int8(truncatingIfNeeded: i))
-            case .int16: return .int16(Int16(truncatingIfNeeded: i))
-            case .date: return .date(i)
-            case .time:
-                guard i >= 0, i <= 86_400_000 else { throw DataError("Time values must use number of milliseconds greater than 0 and less than 86400000") }
-                return .time(i)
-            default: return .int32(i)
-            }
+            return try AvroData.connectInt(i, schema?.kind ?? .int32)
         case .long: return .int64(try r.long())
         case .timestamp: return .timestamp(try r.long())
         case .float:

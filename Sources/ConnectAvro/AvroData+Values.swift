@@ -325,15 +325,7 @@ extension AvroData {
         case .int:
             let l = try r.long()
             guard let i = Int32(exactly: l) else { throw AvroDataError("int out of range: \(l)", byteOffset: r.position) }
-            switch schema.kind {
-            case .int8: return .int8(Int8(truncatingIfNeeded: i))
-            case .int16: return .int16(Int16(truncatingIfNeeded: i))
-            case .date: return .date(i)
-            case .time:
-                guard i >= 0, i <= 86_400_000 else { throw DataError("Time values must use number of milliseconds greater than 0 and less than 86400000") }
-                return .time(i)
-            default: return .int32(i)
-            }
+            return try Self.connectInt(i, schema.kind)
         case .long:
             let l = try r.long()
             return schema.kind == .timestamp ? .timestamp(l) : .int64(l)
@@ -424,6 +416,20 @@ extension AvroData {
             case .fixed(let size, _):
                 return try Self.bytesValue(try r.take(size), schema)
             }
+        }
+    }
+
+    /// An Avro `int` as the Connect value of a schema of `kind` (Confluent's `byteValue`/`shortValue`
+    /// truncation for int8/int16; Connect's range check for Time).
+    static func connectInt(_ i: Int32, _ kind: Schema.Kind) throws(DataError) -> Value {
+        switch kind {
+        case .int8: return .int8(Int8(truncatingIfNeeded: i))
+        case .int16: return .int16(Int16(truncatingIfNeeded: i))
+        case .date: return .date(i)
+        case .time:
+            guard i >= 0, i <= 86_400_000 else { throw DataError("Time values must use number of milliseconds greater than 0 and less than 86400000") }
+            return .time(i)
+        default: return .int32(i)
         }
     }
 

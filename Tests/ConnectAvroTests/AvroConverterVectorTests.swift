@@ -134,14 +134,5 @@ struct AvroConverterVectorTests {
 }
 
 extension ConnectVectors {
-    static func hexBytes(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            out.append(UInt8(s[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
-    }
+    static func hexBytes(_ s: String) -> [UInt8] { AvroVector.hex(s) }
 }

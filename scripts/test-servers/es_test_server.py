@@ -23,8 +23,10 @@ Fault injection and inspection (not Elasticsearch APIs):
   GET  /_test/journal  every request so far: [{"method","path","headers","body"}]
   GET  /_test/stats    {"bulk_calls": n, "max_concurrent_bulks": n, "docs": n}
 """
-import base64, gzip, json, os, re, ssl, sys, threading, time
+import base64, gzip, json, re, ssl, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from test_server_common import announce, serve, watch_parent
 
 LOCK = threading.Lock()
 INDICES = {}
@@ -431,16 +433,9 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(OPTS["--tls-cert"], OPTS["--tls-key"])
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(json.dumps({"port": server.server_address[1]}), flush=True)
-    parent = int(OPTS.get("--parent", "0"))
-    while True:
-        time.sleep(0.5)
-        if parent:
-            try:
-                os.kill(parent, 0)
-            except OSError:
-                os._exit(0)
+    serve(server)
+    announce({"port": server.server_address[1]})
+    watch_parent(int(OPTS.get("--parent", "0")))
 
 
 if __name__ == "__main__":

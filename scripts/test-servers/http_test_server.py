@@ -23,8 +23,10 @@ Routes (any method):
   http://… (proxy form)   echo with "proxied": true; 407 unless Proxy-Authorization is Basic pu:pp
                           when the path contains "needs-proxy-auth"
 """
-import base64, gzip, json, os, socket, ssl, sys, threading, time
+import base64, gzip, json, socket, ssl, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from test_server_common import announce, serve, watch_parent
 
 calls = {}
 connections = set()
@@ -151,10 +153,6 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
 
 
-def serve(server):
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-
 def main():
     args = sys.argv[1:]
     opts = dict(zip(args[::2], args[1::2]))
@@ -173,19 +171,8 @@ def main():
         secure.socket = ctx.wrap_socket(secure.socket, server_side=True)
         serve(secure)
         tls_port = secure.server_address[1]
-    print(json.dumps({"port": plain.server_address[1], "tlsPort": tls_port}), flush=True)
+    announce({"port": plain.server_address[1], "tlsPort": tls_port})
     watch_parent(int(opts.get("--parent", "0")))
-
-
-def watch_parent(pid):
-    """Returns (exiting the process) once `pid` is gone; forever when pid is 0."""
-    while True:
-        time.sleep(0.5)
-        if pid:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                os._exit(0)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ Test hooks (not Schema Registry APIs): POST /_test/faults {"status": 500, "times
 next N calls with that status; {"delay_ms": N} delays every answer; GET /_test/stats
 {"requests": n, "by_path": {...}}.
 """
-import base64, json, os, sys, threading, time
+import base64, json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlparse
+
+from test_server_common import announce, serve, watch_parent
 
 LOCK = threading.Lock()
 SCHEMAS = []          # id-1 -> canonical text
@@ -392,16 +394,9 @@ def main():
     OPTS.update(dict(zip(args[::2], args[1::2])))
     server = ThreadingHTTPServer(("127.0.0.1", int(OPTS.get("--port", "0"))), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(json.dumps({"port": server.server_address[1]}), flush=True)
-    parent = int(OPTS.get("--parent", "0"))
-    while True:
-        time.sleep(0.5)
-        if parent:
-            try:
-                os.kill(parent, 0)
-            except OSError:
-                os._exit(0)
+    serve(server)
+    announce({"port": server.server_address[1]})
+    watch_parent(int(OPTS.get("--parent", "0")))
 
 
 if __name__ == "__main__":
