@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ConnectHTTP", targets: ["ConnectHTTP"]),
         .library(name: "ConnectElasticsearch", targets: ["ConnectElasticsearch"]),
         .library(name: "ConnectAvro", targets: ["ConnectAvro"]),
+        .library(name: "ConnectParquet", targets: ["ConnectParquet"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
@@ -84,6 +85,7 @@ let package = Package(
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectHTTP", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
+        .target(name: "ConnectParquet", dependencies: ["ConnectKit", "ConnectAvro", "ConnectZlib"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",
@@ -126,6 +128,8 @@ let package = Package(
             dependencies: ["ConnectElasticsearch", "ConnectHTTP", "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKitTesting"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "ConnectParquetTests", dependencies: ["ConnectParquet", "ConnectKit", "ConnectKitTesting"], swiftSettings: strict),
         .testTarget(
             name: "ConnectAvroTests",
             dependencies: ["ConnectAvro", "ConnectHTTP", "ConnectKit", "ConnectKitTesting"],

@@ -35,6 +35,12 @@ if ! python3 -c 'import fastavro, cramjam, backports.zstd' 2>/dev/null; then
   python3 -m pip install -q fastavro cramjam backports.zstd 2>&1 | grep -v "Running pip as the 'root' user" || true
   python3 -c 'import fastavro, cramjam, backports.zstd' 2>/dev/null || { echo "fastavro did not install"; exit 1; }
 fi
+# pyarrow and duckdb (PyPI): two independent readers of the Parquet files ConnectKit writes.
+if ! python3 -c 'import pyarrow, duckdb' 2>/dev/null; then
+  echo "installing: pyarrow duckdb (pip)"
+  python3 -m pip install -q pyarrow duckdb 2>&1 | grep -v "Running pip as the 'root' user" || true
+  python3 -c 'import pyarrow, duckdb' 2>/dev/null || { echo "pyarrow/duckdb did not install"; exit 1; }
+fi
 # osmem-server (PyPI): an OpenSearch API emulator, the second server the Elasticsearch sink is tested against.
 if ! python3 -c 'import osmem_server' 2>/dev/null; then
   echo "installing: osmem-server (pip)"

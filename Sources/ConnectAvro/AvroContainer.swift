@@ -19,29 +19,13 @@ public enum AvroCodec: String, Sendable, CaseIterable {
         case .deflate:
             do { return try Zlib.deflate(data, format: .raw) } catch { throw AvroDataError("zlib could not deflate a block (\(error.code))") }
         case .snappy:
-            var length = snappy_max_compressed_length(data.count)
-            var out = [UInt8](repeating: 0, count: length)
-            let status = data.withUnsafeBufferPointer { input in
-                out.withUnsafeMutableBufferPointer { output in
-                    input.baseAddress.map { base in
-                        base.withMemoryRebound(to: CChar.self, capacity: input.count) { i in
-                            output.baseAddress!.withMemoryRebound(to: CChar.self, capacity: output.count) { snappy_compress(i, input.count, $0, &length) }
-                        }
-                    } ?? SNAPPY_OK
-                }
-            }
-            guard status == SNAPPY_OK else { throw AvroDataError("snappy could not compress a block") }
-            out.removeLast(out.count - (data.isEmpty ? 0 : length))
-            if data.isEmpty { out = [0] }  // snappy's encoding of no bytes
+            var out: [UInt8]
+            do { out = try BlockCompression.snappy(data) } catch { throw AvroDataError(error.description) }
             let crc = Zlib.crc32(data)
             out += [UInt8(crc >> 24), UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
             return out
         case .zstandard:
-            var out = [UInt8](repeating: 0, count: ZSTD_compressBound(data.count))
-            let n = out.withUnsafeMutableBytes { o in data.withUnsafeBytes { i in ZSTD_compress(o.baseAddress, o.count, i.baseAddress, i.count, 3) } }
-            guard ZSTD_isError(n) == 0 else { throw AvroDataError("zstd could not compress a block: \(String(cString: ZSTD_getErrorName(n)))") }
-            out.removeLast(out.count - n)
-            return out
+            do { return try BlockCompression.zstd(data) } catch { throw AvroDataError(error.description) }
         }
     }
 

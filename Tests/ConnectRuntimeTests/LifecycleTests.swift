@@ -7,8 +7,9 @@ import Testing
 
 @testable import ConnectRuntime
 
-/// Waits until `condition` holds (or fails the test after `timeout`).
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws {
+/// Waits until `condition` holds (or fails the test after `timeout`: generous, because `make test`
+/// runs every suite at once on two cores and a loaded machine can stall a pipeline for seconds).
+func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {
         if ContinuousClock.now > deadline {

@@ -1,0 +1,306 @@
+import ConnectAvro
+public import ConnectKit
+import ConnectZlib
+
+/// Writes Connect structs of one schema as a Parquet file, as Confluent's `ParquetFormat` lays them
+/// out (see `ParquetNode`): `PAR1`, row groups of column chunks — one data page (v1) per chunk:
+/// RLE repetition and definition levels, PLAIN values, the whole body compressed with the codec —
+/// and the Thrift compact footer with the schema (converted and logical types), row groups, column
+/// metadata with null counts, and the Avro schema Confluent's `AvroData` makes for the Connect schema
+/// (`parquet.avro.schema`).
+///
+/// A row group is closed once its values reach `rowGroupSize` bytes (uncompressed). Everything is
+/// kept in memory until ``finish()``; the caller rotates files to bound it.
+///
+/// - Throws: `ParquetSchemaError` for a schema Parquet cannot hold (not a struct, a union struct);
+///   `DataError` for a value that does not fit its schema (a null in a required field names it).
+public struct ParquetWriter {
+    /// The Connect schema of the records.
+    public let schema: Schema
+    /// The codec of every page.
+    public let codec: ParquetCodec
+    /// The uncompressed size, in bytes, at which a row group is closed.
+    public let rowGroupSize: Int
+
+    private let root: ParquetNode
+    private let columns: [ParquetColumn]
+    private let threeLevelLists: Bool
+    private var buffers: [ColumnBuffer]
+    private var output: [UInt8] = Array("PAR1".utf8)
+    private var rowGroups: [RowGroupMeta] = []
+    private var rowsInGroup = 0
+    private var totalRows = 0
+    private let avroSchemaJSON: String?
+
+    struct ColumnBuffer {
+        var repetition: [UInt8] = []
+        var definition: [UInt8] = []
+        var values: [UInt8] = []
+        var booleans: [Bool] = []
+        var nulls = 0
+
+        var byteCount: Int { repetition.count + definition.count + values.count + booleans.count / 8 }
+    }
+
+    struct ChunkMeta {
+        var offset: Int
+        var uncompressed: Int
+        var compressed: Int
+        var numValues: Int
+        var nulls: Int
+    }
+
+    struct RowGroupMeta {
+        var chunks: [ChunkMeta]
+        var rows: Int
+        var byteSize: Int
+    }
+
+    /// A writer for records of `schema` (a struct schema).
+    public init(schema: Schema, codec: ParquetCodec = .snappy, rowGroupSize: Int = 128 << 20) throws(ParquetSchemaError) {
+        guard schema.type == .struct else { throw ParquetSchemaError("Parquet needs a struct schema (Avro record), not \(schema.type)") }
+        self.schema = schema
+        self.codec = codec
+        self.rowGroupSize = max(1, rowGroupSize)
+        threeLevelLists = ParquetSchemaBuilder.hasOptionalArrayItems(schema)
+        var builder = ParquetSchemaBuilder(threeLevelLists: threeLevelLists)
+        // The root is named after the Avro record (AvroData's full name).
+        let avro = try? AvroData().fromConnectSchema(schema)
+        let rootName = avro?.fullName ?? schema.name ?? "io.confluent.connect.avro.ConnectDefault"
+        root = try builder.node(rootName, schema, optional: false, path: [], def: 0, rep: 0)
+        columns = builder.columns
+        buffers = Array(repeating: ColumnBuffer(), count: columns.count)
+        avroSchemaJSON = try? avro?.javaString()
+    }
+
+    /// Appends one record (a struct of ``schema``).
+    public mutating func append(_ value: Value) throws(DataError) {
+        guard case .struct(let s) = value, s.schema == schema else {
+            throw DataError("Parquet record of another schema than the file's (\(value.kindName))")
+        }
+        // Shred into scratch buffers first, so a record that fails leaves the columns as they were.
+        var scratch = buffers
+        try shred(root, value, rep: 0, def: 0, repDepth: 0, &scratch)
+        buffers = scratch
+        rowsInGroup += 1
+        totalRows += 1
+        if buffers.reduce(0, { $0 + $1.byteCount }) >= rowGroupSize { try flushRowGroup() }
+    }
+
+    func shred(_ node: ParquetNode, _ value: Value, rep: Int, def: Int, repDepth: Int, _ out: inout [ColumnBuffer]) throws(DataError) {
+        var def = def
+        if value.isNull {
+            guard node.optional else { throw DataError("Found null value for non-optional field \(node.name)") }
+            nulls(node, rep: rep, def: def, &out)
+            return
+        }
+        if node.optional { def += 1 }
+        switch node.shape {
+        case .leaf(let column):
+            try append(value, column, rep: rep, def: def, &out)
+        case .group(let children):
+            guard case .struct(let s) = value else { throw DataError("\(node.name): expected a struct, got \(value.kindName)") }
+            for (index, child) in children { try shred(child, s.get(s.schema.fields[index]), rep: rep, def: def, repDepth: repDepth, &out) }
+        case .list(let element):
+            guard case .array(let items) = value else { throw DataError("\(node.name): expected an array, got \(value.kindName)") }
+            if items.isEmpty {
+                nulls(element, rep: rep, def: def, &out)
+                return
+            }
+            for (i, item) in items.enumerated() {
+                try shred(element, item, rep: i == 0 ? rep : repDepth + 1, def: def + 1, repDepth: repDepth + 1, &out)
+            }
+        case .map(let key, let valueNode, _, _):
+            guard case .map(let m) = value else { throw DataError("\(node.name): expected a map, got \(value.kindName)") }
+            if m.entries.isEmpty {
+                nulls(key, rep: rep, def: def, &out)
+                nulls(valueNode, rep: rep, def: def, &out)
+                return
+            }
+            for (i, e) in m.entries.enumerated() {
+                let r = i == 0 ? rep : repDepth + 1
+                try shred(key, e.key, rep: r, def: def + 1, repDepth: repDepth + 1, &out)
+                try shred(valueNode, e.value, rep: r, def: def + 1, repDepth: repDepth + 1, &out)
+            }
+        }
+    }
+
+    /// One entry without a value for every leaf under `node`.
+    func nulls(_ node: ParquetNode, rep: Int, def: Int, _ out: inout [ColumnBuffer]) {
+        switch node.shape {
+        case .leaf(let column):
+            out[column].repetition.append(UInt8(rep))
+            out[column].definition.append(UInt8(def))
+            out[column].nulls += 1
+        case .group(let children):
+            for (_, c) in children { nulls(c, rep: rep, def: def, &out) }
+        case .list(let element):
+            nulls(element, rep: rep, def: def, &out)
+        case .map(let key, let value, _, _):
+            nulls(key, rep: rep, def: def, &out)
+            nulls(value, rep: rep, def: def, &out)
+        }
+    }
+
+    func append(_ value: Value, _ column: Int, rep: Int, def: Int, _ out: inout [ColumnBuffer]) throws(DataError) {
+        let c = columns[column]
+        func mismatch() -> DataError { DataError("\(c.path.joined(separator: ".")): \(value.kindName) is not a value of \(c.schema.type)") }
+        out[column].repetition.append(UInt8(rep))
+        out[column].definition.append(UInt8(def))
+        switch (c.physical, value) {
+        case (.int32, .int8(let v)): le(Int32(v), &out[column].values)
+        case (.int32, .int16(let v)): le(Int32(v), &out[column].values)
+        case (.int32, .int32(let v)), (.int32, .date(let v)), (.int32, .time(let v)): le(v, &out[column].values)
+        case (.int64, .int64(let v)), (.int64, .timestamp(let v)): le(v, &out[column].values)
+        case (.float, .float32(let f)): le(f.bitPattern, &out[column].values)
+        case (.double, .float64(let d)): le(d.bitPattern, &out[column].values)
+        case (.boolean, .boolean(let b)): out[column].booleans.append(b)
+        case (.byteArray, .string(let s)): byteArray(Array(s.utf8), &out[column].values)
+        case (.byteArray, .bytes(let b)): byteArray(b, &out[column].values)
+        case (.byteArray, .decimal(let d)):
+            guard d.scale == c.schema.decimalScale else { throw DataError("\(c.path.joined(separator: ".")): BigDecimal has mismatching scale value for given Decimal schema") }
+            byteArray(d.unscaled.twosComplementBytes, &out[column].values)
+        default: throw mismatch()
+        }
+    }
+
+    func le<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out += $0 }
+    }
+
+    func byteArray(_ b: [UInt8], _ out: inout [UInt8]) {
+        le(UInt32(b.count), &out)
+        out += b
+    }
+
+    /// The RLE/bit-packing hybrid of `levels` with only RLE runs, prefixed by its 4-byte length (v1 pages).
+    static func levels(_ levels: [UInt8], max: Int) -> [UInt8] {
+        let width = max == 0 ? 0 : (Int.bitWidth - max.leadingZeroBitCount)
+        let valueBytes = (width + 7) / 8
+        var rle: [UInt8] = []
+        var i = 0
+        while i < levels.count {
+            var j = i + 1
+            while j < levels.count, levels[j] == levels[i] { j += 1 }
+            var header = UInt64(j - i) << 1
+            while header >= 0x80 {
+                rle.append(UInt8(truncatingIfNeeded: header) | 0x80)
+                header >>= 7
+            }
+            rle.append(UInt8(header))
+            for k in 0..<valueBytes { rle.append(k == 0 ? levels[i] : 0) }
+            i = j
+        }
+        var out: [UInt8] = []
+        withUnsafeBytes(of: UInt32(rle.count).littleEndian) { out += $0 }
+        return out + rle
+    }
+
+    func compress(_ body: [UInt8]) throws(DataError) -> [UInt8] {
+        switch codec {
+        case .none: return body
+        case .gzip:
+            do { return try Zlib.deflate(body, format: .gzip) } catch { throw DataError("Parquet page compression (gzip) failed: \(error)") }
+        case .snappy, .zstd:
+            do { return codec == .snappy ? try BlockCompression.snappy(body) : try BlockCompression.zstd(body) } catch {
+                throw DataError("Parquet page compression (\(codec.rawValue)) failed: \(error)")
+            }
+        }
+    }
+
+    mutating func flushRowGroup() throws(DataError) {
+        guard rowsInGroup > 0 else { return }
+        var chunks: [ChunkMeta] = []
+        var byteSize = 0
+        for (i, c) in columns.enumerated() {
+            let b = buffers[i]
+            var body: [UInt8] = []
+            if c.maxRepetition > 0 { body += Self.levels(b.repetition, max: c.maxRepetition) }
+            if c.maxDefinition > 0 { body += Self.levels(b.definition, max: c.maxDefinition) }
+            if c.physical == .boolean {
+                var packed = [UInt8](repeating: 0, count: (b.booleans.count + 7) / 8)
+                for (k, v) in b.booleans.enumerated() where v { packed[k / 8] |= 1 << UInt8(k % 8) }
+                body += packed
+            } else {
+                body += b.values
+            }
+            let compressed = try compress(body)
+            var header = ThriftCompactWriter()
+            header.i32(1, 0)  // DATA_PAGE
+            header.i32(2, Int32(body.count))
+            header.i32(3, Int32(compressed.count))
+            header.struct(5) { d in
+                d.i32(1, Int32(b.definition.count))
+                d.i32(2, 0)  // PLAIN
+                d.i32(3, 3)  // RLE
+                d.i32(4, 3)  // RLE
+                d.struct(5) { $0.i64(3, Int64(b.nulls)) }
+            }
+            header.stop()
+            let offset = output.count
+            output += header.bytes
+            output += compressed
+            chunks.append(ChunkMeta(
+                offset: offset, uncompressed: header.bytes.count + body.count, compressed: header.bytes.count + compressed.count,
+                numValues: b.definition.count, nulls: b.nulls))
+            byteSize += header.bytes.count + body.count
+        }
+        rowGroups.append(RowGroupMeta(chunks: chunks, rows: rowsInGroup, byteSize: byteSize))
+        buffers = Array(repeating: ColumnBuffer(), count: columns.count)
+        rowsInGroup = 0
+    }
+
+    /// The number of records appended.
+    public var rowCount: Int { totalRows }
+
+    /// Closes the last row group and returns the whole file.
+    public consuming func finish() throws(DataError) -> [UInt8] {
+        try flushRowGroup()
+        var elements: [(inout ThriftCompactWriter) -> Void] = []
+        root.schemaElements(threeLevelLists, into: &elements, columns: columns)
+        // The root: no repetition.
+        elements[0] = { [root] w in
+            w.string(4, root.name)
+            if case .group(let children) = root.shape { w.i32(5, Int32(children.count)) }
+        }
+        let columns = self.columns
+        let codec = self.codec
+        var footer = ThriftCompactWriter()
+        footer.i32(1, 1)
+        footer.listHeader(2, count: elements.count, .struct)
+        for e in elements { footer.structBody(e) }
+        footer.i64(3, Int64(totalRows))
+        footer.structList(4, rowGroups) { w, g in
+            w.structList(1, Array(zip(columns, g.chunks))) { w, pair in
+                let (c, chunk) = pair
+                w.i64(2, Int64(chunk.offset))
+                w.struct(3) { m in
+                    m.i32(1, c.physical.rawValue)
+                    m.i32List(2, c.maxDefinition > 0 || c.maxRepetition > 0 ? [0, 3] : [0])
+                    m.stringList(3, c.path)
+                    m.i32(4, codec.thriftCode)
+                    m.i64(5, Int64(chunk.numValues))
+                    m.i64(6, Int64(chunk.uncompressed))
+                    m.i64(7, Int64(chunk.compressed))
+                    m.i64(9, Int64(chunk.offset))
+                    m.struct(12) { $0.i64(3, Int64(chunk.nulls)) }
+                }
+            }
+            w.i64(2, Int64(g.byteSize))
+            w.i64(3, Int64(g.rows))
+        }
+        var metadata: [(String, String)] = [("writer.model.name", "avro")]
+        if let avroSchemaJSON { metadata.insert(("parquet.avro.schema", avroSchemaJSON), at: 0) }
+        footer.structList(5, metadata) { w, kv in
+            w.string(1, kv.0)
+            w.string(2, kv.1)
+        }
+        footer.string(6, "ConnectKit \(ConnectKitVersion.current) parquet writer")
+        footer.stop()
+        var file = output
+        file += footer.bytes
+        withUnsafeBytes(of: UInt32(footer.bytes.count).littleEndian) { file += $0 }
+        file += Array("PAR1".utf8)
+        return file
+    }
+}

@@ -1,0 +1,113 @@
+import ConnectKit
+import ConnectKitTesting
+import ConnectParquet
+import Foundation
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+let inner: Schema = try! SchemaBuilder.struct().name("shop.Inner").field("a", Schema.int32).field("b", Schema.optionalString).optional().build()
+
+func orders(optionalItems: Bool) -> Schema {
+    try! SchemaBuilder.struct().name("shop.orders.Value")
+        .field("id", Schema.int64).field("customer", Schema.string).field("email", Schema.optionalString)
+        .field("quantity", Schema.int32).field("price", Schema.float64).field("paid", Schema.boolean)
+        .field("amount", try SchemaBuilder.bytes().name(LogicalType.decimalName).version(1).parameter("scale", "2").build())
+        .field("tags", try SchemaBuilder.array(optionalItems ? Schema.optionalString : Schema.string).build())
+        .field("inner", inner)
+        .field("attrs", try SchemaBuilder.map(Schema.string, Schema.int32).build())
+        .build()
+}
+
+/// Record `i` and the row pyarrow should read back (JSON, keys sorted, as parquet_check.py prints).
+func record(_ i: Int, _ schema: Schema, optionalItems: Bool) -> (Value, String) {
+    let tags: [Value] = (0..<(i % 3)).map { k in optionalItems && k == 1 ? .null : .string("t\(k)") }
+    let email: Value = i % 3 == 0 ? .null : .string("e\(i)@x")
+    let innerValue: Value = i % 4 == 0 ? .null : .struct(try! Struct(inner, ["a": .int32(Int32(i)), "b": i % 2 == 0 ? .null : .string("b\(i)")]))
+    let attrs: MapValue = i % 5 == 0 ? MapValue() : MapValue([(.string("k\(i)"), .int32(Int32(i)))])
+    let value = Value.struct(try! Struct(schema, [
+        "id": .int64(Int64(i)), "customer": .string("c\(i)"), "email": email, "quantity": .int32(Int32(i)),
+        "price": .float64(Double(i) + 0.5), "paid": .boolean(i % 2 == 0),
+        "amount": .decimal(BigDecimal(unscaled: Int64(i * 101), scale: 2)), "tags": .array(tags), "inner": innerValue, "attrs": .map(attrs),
+    ]))
+    let amount = "\(i * 101 / 100).\(String(format: "%02d", i * 101 % 100))"
+    let tagsJSON = "[" + tags.map { $0.isNull ? "null" : "\"\($0.stringValue!)\"" }.joined(separator: ", ") + "]"
+    let innerJSON = i % 4 == 0 ? "null" : "{\"a\": \(i), \"b\": \(i % 2 == 0 ? "null" : "\"b\(i)\"")}"
+    let attrsJSON = i % 5 == 0 ? "[]" : "[[\"k\(i)\", \(i)]]"
+    let emailJSON = i % 3 == 0 ? "null" : "\"e\(i)@x\""
+    let row = "{\"amount\": \"\(amount)\", \"attrs\": \(attrsJSON), \"customer\": \"c\(i)\", \"email\": \(emailJSON), \"id\": \(i), "
+        + "\"inner\": \(innerJSON), \"paid\": \(i % 2 == 0), \"price\": \(Double(i) + 0.5), \"quantity\": \(i), \"tags\": \(tagsJSON)}"
+    return (value, row)
+}
+
+@Suite("Parquet files read by pyarrow and duckdb (PyPI)")
+struct ParquetWriterTests {
+    @Test("every codec, 2- and 3-level lists, optional and nested fields, maps, decimals; several row groups: pyarrow reads every row, duckdb every row")
+    func independentReaders() async throws {
+        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow, duckdb"])
+        guard probe.status == 0 else {
+            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow and duckdb: \(probe.output)")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-parquet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var files: [(path: String, rows: [String], codec: ParquetCodec, optionalItems: Bool)] = []
+        for optionalItems in [false, true] {
+            let schema = orders(optionalItems: optionalItems)
+            for codec in ParquetCodec.allCases {
+                var writer = try ParquetWriter(schema: schema, codec: codec, rowGroupSize: 2000)
+                var rows: [String] = []
+                for i in 0..<120 {
+                    let (value, row) = record(i, schema, optionalItems: optionalItems)
+                    try writer.append(value)
+                    rows.append(row)
+                }
+                let path = dir.appendingPathComponent("orders-\(codec)-\(optionalItems).parquet").path
+                try Data(try writer.finish()).write(to: URL(fileURLWithPath: path))
+                files.append((path, rows, codec, optionalItems))
+            }
+        }
+        let script = repositoryRoot.appendingPathComponent("scripts/interop/parquet_check.py").path
+        let (status, output) = try await runProgram("/usr/bin/env", ["python3", script] + files.map(\.path))
+        #expect(status == 0, "\(output.prefix(2000))")
+        let lines = output.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        #expect(lines.count == files.count)
+        for (line, file) in zip(lines, files) {
+            #expect(line["error"] == nil, "\(file.path): \(line["error"]?.stringValue ?? "")")
+            guard case .array(let rows)? = line["pyarrow"]?["rows"] else { Issue.record("no pyarrow rows for \(file.path)"); continue }
+            #expect(rows.count == file.rows.count)
+            for (got, want) in zip(rows, file.rows) { #expect(got == (try JSONValue.parse(want)), "\(file.codec) \(file.optionalItems)") }
+            #expect(line["pyarrow"]?["row_groups"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 0 > 1)
+            #expect(line["pyarrow"]?["codec"]?.stringValue == ["none": "UNCOMPRESSED", "snappy": "SNAPPY", "gzip": "GZIP", "zstd": "ZSTD"][file.codec.rawValue])
+            #expect(line["pyarrow"]?["metadata"]?["parquet.avro.schema"] != nil)
+            guard case .array(let duck)? = line["duckdb"]?["rows"] else { Issue.record("no duckdb rows for \(file.path)"); continue }
+            #expect(duck.count == file.rows.count)
+            for (i, row) in duck.enumerated() {
+                #expect(row["id"] == .number(String(i)))
+                #expect(row["customer"] == .string("c\(i)"))
+                #expect(row["email"] == (i % 3 == 0 ? .null : .string("e\(i)@x")))
+            }
+        }
+    }
+
+    @Test("what Parquet cannot hold is named: a schema that is not a struct, a null in a required field, a value of another kind; the writer keeps the rows before")
+    func badInput() throws {
+        #expect(throws: ParquetSchemaError.self) { _ = try ParquetWriter(schema: Schema.string) }
+        let schema = orders(optionalItems: false)
+        var writer = try ParquetWriter(schema: schema, codec: .none)
+        try writer.append(record(1, schema, optionalItems: false).0)
+        // A struct whose required "customer" was never set.
+        var unset = try Struct(schema)
+        for (k, v) in [("id", Value.int64(1)), ("quantity", .int32(1)), ("price", .float64(1)), ("paid", .boolean(true)),
+                       ("amount", .decimal(BigDecimal(unscaled: 1, scale: 2))), ("tags", .array([])), ("attrs", .map(MapValue()))] {
+            try unset.put(k, v)
+        }
+        let bad = Value.struct(unset)
+        #expect { try writer.append(bad) } throws: { "\($0)".contains("customer") }
+        #expect(writer.rowCount == 1)
+        #expect { try writer.append(.string("x")) } throws: { $0 is DataError }
+        let file = try writer.finish()
+        #expect(Array(file.prefix(4)) == Array("PAR1".utf8) && Array(file.suffix(4)) == Array("PAR1".utf8))
+    }
+}
