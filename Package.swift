@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ConnectElasticsearch", targets: ["ConnectElasticsearch"]),
         .library(name: "ConnectAvro", targets: ["ConnectAvro"]),
         .library(name: "ConnectParquet", targets: ["ConnectParquet"]),
+        .library(name: "ConnectS3", targets: ["ConnectS3"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
@@ -86,6 +87,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectHTTP", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         .target(name: "ConnectParquet", dependencies: ["ConnectKit", "ConnectAvro", "ConnectZlib"], swiftSettings: strict),
+        .target(name: "ConnectS3", dependencies: ["ConnectKit", "ConnectRuntime", "ConnectParquet"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",
@@ -93,7 +95,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Every module's plugins assembled (PluginRegistry.standard): what the connect executable knows.
-        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL", "ConnectElasticsearch", "ConnectAvro"], swiftSettings: strict),
+        .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL", "ConnectElasticsearch", "ConnectAvro", "ConnectS3"], swiftSettings: strict),
         // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
         .target(
             name: "ConnectKitTesting",
@@ -129,7 +131,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "ConnectParquetTests", dependencies: ["ConnectParquet", "ConnectKit", "ConnectKitTesting"], swiftSettings: strict),
+            name: "ConnectParquetTests", dependencies: ["ConnectParquet", "ConnectS3", "ConnectRuntime", "ConnectKit", "ConnectKitTesting"], swiftSettings: strict),
         .testTarget(
             name: "ConnectAvroTests",
             dependencies: ["ConnectAvro", "ConnectHTTP", "ConnectKit", "ConnectKitTesting"],

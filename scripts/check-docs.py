@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-MODULES = ["ConnectKit", "ConnectTransforms", "ConnectSQLiteDriver", "ConnectRuntime", "ConnectFile", "ConnectPlugins", "ConnectKitTesting", "ConnectAvro", "ConnectParquet"]
+MODULES = ["ConnectKit", "ConnectTransforms", "ConnectSQLiteDriver", "ConnectRuntime", "ConnectFile", "ConnectPlugins", "ConnectKitTesting", "ConnectAvro", "ConnectParquet", "ConnectS3"]
 
 # Requirements of protocols outside these modules (the standard library, swift-service-lifecycle,
 # Foundation): their documentation is theirs.

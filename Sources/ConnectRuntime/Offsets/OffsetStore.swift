@@ -141,32 +141,6 @@ public final class FileOffsetStore: OffsetStore {
     }
 
     private func writeAtomically(_ bytes: [UInt8]) throws {
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw fail("cannot create \(tmp)") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = fail("cannot write \(tmp)")
-                close(fd)
-                throw e
-            }
-            written += n
-        }
-        if fsync(fd) != 0 {
-            let e = fail("cannot fsync \(tmp)")
-            close(fd)
-            throw e
-        }
-        close(fd)
-        if rename(tmp, path) != 0 { throw fail("cannot rename \(tmp)") }
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY)
-        if dfd >= 0 {
-            _ = fsync(dfd)
-            close(dfd)
-        }
+        do { try DurableFile.replace(path, with: bytes) } catch { throw OffsetStoreError(path: path, message: error.description) }
     }
 }

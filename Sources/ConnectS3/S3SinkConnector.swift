@@ -1,0 +1,233 @@
+public import ConnectKit
+public import ConnectRuntime
+public import ConnectParquet
+
+/// Confluent's `io.confluent.connect.s3.S3SinkConnector` — first slice: the local storage backend
+/// (`store.url=file:///path`), the object keys, the `DefaultPartitioner`, rotation by `flush.size`
+/// and on a schema change, and the JSON and Parquet formats. The S3 client, the other
+/// partitioners, time-based rotation and the Avro/ByteArray formats are not built yet; asking for
+/// them is a configuration error that says so.
+///
+/// Objects are written as Confluent names them,
+/// `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<startOffset, 10 digits>.<ext>`, under
+/// `<store.url path>/<s3.bucket.name>/`. A file is written (crash-safe: temporary file, fsync,
+/// rename) once it holds `flush.size` records of one partition; `preCommit` reports only offsets
+/// whose records are in written files, so after a crash the replay writes the same names with the
+/// same contents (exactly once).
+public final class S3SinkConnector: SinkConnector {
+    private var config: [String: String] = [:]
+    public required init() {}
+    public var version: String { ConnectKitVersion.current }
+    public var taskType: any SinkTask.Type { S3SinkTask.self }
+    public var configDef: ConfigDef { S3SinkConfig.configDef }
+
+    public func start(_ config: [String: String]) async throws {
+        _ = try S3SinkConfig(config)
+        self.config = config
+    }
+
+    public func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { Array(repeating: config, count: max(1, maxTasks)) }
+    public func stop() async throws {}
+}
+
+/// The connector's keys (the ones this slice implements; Confluent's names, types and defaults).
+public struct S3SinkConfig: Sendable {
+    /// The object formats of this slice.
+    public enum Format: String, Sendable {
+        /// `io.confluent.connect.s3.format.json.JsonFormat`: one JSON value per line (`.json`).
+        case json = "io.confluent.connect.s3.format.json.JsonFormat"
+        /// `io.confluent.connect.s3.format.parquet.ParquetFormat` (`.snappy.parquet`, …).
+        case parquet = "io.confluent.connect.s3.format.parquet.ParquetFormat"
+    }
+
+    /// The directory standing in for the store (from `store.url=file:///…`).
+    public var root: String
+    /// `s3.bucket.name`.
+    public var bucket: String
+    /// `format.class`.
+    public var format: Format
+    /// `flush.size`.
+    public var flushSize: Int
+    /// `topics.dir`.
+    public var topicsDir: String
+    /// `directory.delim`.
+    public var directoryDelimiter: String
+    /// `file.delim`.
+    public var fileDelimiter: String
+    /// `filename.offset.zero.pad.width`.
+    public var offsetPadWidth: Int
+    /// `parquet.codec`.
+    public var parquetCodec: ParquetCodec
+    /// `behavior.on.null.values`: `fail` or `ignore`.
+    public var ignoreNullValues: Bool
+
+    static let defaultPartitioner = "io.confluent.connect.storage.partitioner.DefaultPartitioner"
+
+    /// The keys this slice reads.
+    public static let configDef = ConfigDef()
+        .define("s3.bucket.name", .string, importance: .high, documentation: "The S3 Bucket.")
+        .define("s3.region", .string, default: "us-west-2", importance: .medium, documentation: "The AWS region to be used the connector.")
+        .define("store.url", .string, default: .null, importance: .high,
+                documentation: "Store's connection URL. This slice writes to local storage only: file:///path.")
+        .define("format.class", .string, importance: .high, documentation: "The format class to use when writing data to the store.",
+                validator: .validString([Format.json.rawValue, Format.parquet.rawValue]))
+        .define("flush.size", .int, importance: .high, documentation: "Number of records written to store before invoking file commits.",
+                validator: .atLeast(1))
+        .define("topics.dir", .string, default: "topics", importance: .high, documentation: "Top level directory to store the data ingested from Kafka.")
+        .define("directory.delim", .string, default: "/", importance: .medium, documentation: "Directory delimiter pattern")
+        .define("file.delim", .string, default: "+", importance: .medium, documentation: "File delimiter pattern")
+        .define("filename.offset.zero.pad.width", .int, default: 10, importance: .low,
+                documentation: "Width to zero-pad offsets in store's filenames if offsets are too short in order to provide fixed-width filenames that can be ordered by simple lexicographic sorting.",
+                validator: .atLeast(0))
+        .define("partitioner.class", .string, default: .value(defaultPartitioner), importance: .high,
+                documentation: "The partitioner to use when writing data to the store (this slice: DefaultPartitioner).",
+                validator: .validString([defaultPartitioner]))
+        .define("parquet.codec", .string, default: "snappy", importance: .low, documentation: "The Parquet compression codec to be used for output files.",
+                validator: .validString(["none", "snappy", "gzip", "zstd"]))
+        .define("behavior.on.null.values", .string, default: "fail", importance: .low,
+                documentation: "How to handle records with a null value (i.e. Kafka tombstone records). Valid options are 'ignore' and 'fail'.",
+                validator: .caseInsensitiveValidString(["ignore", "fail"]))
+        .define("storage.class", .string, default: "io.confluent.connect.s3.storage.S3Storage", importance: .high, documentation: "The underlying storage layer.")
+
+    /// Parses and checks the keys.
+    ///
+    /// - Throws: `ConfigError` naming each bad key (an S3 endpoint: the S3 client is not built yet).
+    public init(_ properties: [String: String]) throws(ConfigError) {
+        let c = try Self.configDef.parse(properties)
+        let url = c.string("store.url") ?? ""
+        guard url.hasPrefix("file://") else {
+            throw ConfigError(key: "store.url", message: "Invalid value \(url.isEmpty ? "null" : url) for configuration store.url: this ConnectKit build writes to local storage only (store.url=file:///path); the S3 client is not built yet",
+                              context: "S3SinkConnector")
+        }
+        root = String(url.dropFirst("file://".count))
+        bucket = c.string("s3.bucket.name") ?? ""
+        format = Format(rawValue: c.string("format.class") ?? "") ?? .json
+        flushSize = Int(c.int("flush.size") ?? 1)
+        topicsDir = c.string("topics.dir") ?? "topics"
+        directoryDelimiter = c.string("directory.delim") ?? "/"
+        fileDelimiter = c.string("file.delim") ?? "+"
+        offsetPadWidth = Int(c.int("filename.offset.zero.pad.width") ?? 10)
+        parquetCodec = ParquetCodec(rawValue: c.string("parquet.codec") ?? "snappy") ?? .snappy
+        ignoreNullValues = c.string("behavior.on.null.values")?.lowercased() == "ignore"
+    }
+
+    /// The file extension of the format (Confluent's `getExtension()`).
+    public var extensionName: String {
+        switch format {
+        case .json: ".json"
+        case .parquet: parquetCodec == .none ? ".parquet" : ".\(parquetCodec == .gzip ? "gz" : parquetCodec.rawValue).parquet"
+        }
+    }
+
+    /// The object key of a file: `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<start>.<ext>`.
+    public func key(topic: String, partition: Int32, startOffset: Int64) -> String {
+        var digits = String(startOffset)
+        if digits.count < offsetPadWidth { digits = String(repeating: "0", count: offsetPadWidth - digits.count) + digits }
+        let name = topic + fileDelimiter + String(partition) + fileDelimiter + digits + extensionName
+        let prefix = topic + directoryDelimiter + "partition=" + String(partition)
+        return (topicsDir.isEmpty ? "" : topicsDir + directoryDelimiter) + prefix + directoryDelimiter + name
+    }
+}
+
+/// The connector's task: one open file per topic partition, written when it holds `flush.size`
+/// records (or when the value schema changes), offsets committed only past written files.
+public final class S3SinkTask: SinkTask {
+    private var config: S3SinkConfig?
+    private var open: [TopicPartition: OpenFile] = [:]
+    private var committed: [TopicPartition: Int64] = [:]
+    private let json = JSONConverter(schemasEnabled: false)
+
+    struct OpenFile {
+        /// The topic and partition the file is named after (the record's, after transformations).
+        var topic: String
+        var partition: Int32
+        var startOffset: Int64
+        var schema: Schema?
+        var records: [SinkRecord] = []
+    }
+
+    public required init() {}
+    public var version: String { ConnectKitVersion.current }
+
+    public func start(_ properties: [String: String]) async throws { config = try S3SinkConfig(properties) }
+
+    public func put(_ records: [SinkRecord]) async throws {
+        guard let config else { return }
+        for r in records {
+            if r.value.isNull {
+                if config.ignoreNullValues { continue }
+                throw DataError("Null valued records are not writeable with current behavior.on.null.values 'settings'.",
+                                topic: r.topic)
+            }
+            // Files and commits per consumed partition; named after the record's topic and partition.
+            let tp = r.originalTopicPartition
+            if var file = open[tp], file.schema != r.valueSchema {
+                // A schema change rotates (schema.compatibility=NONE).
+                try write(tp, file, config)
+                file.records.removeAll()
+                open[tp] = nil
+            }
+            var file = open[tp] ?? OpenFile(topic: r.topic, partition: r.kafkaPartition ?? 0, startOffset: r.kafkaOffset, schema: r.valueSchema)
+            file.records.append(r)
+            if file.records.count >= config.flushSize {
+                try write(tp, file, config)
+                open[tp] = nil
+            } else {
+                open[tp] = file
+            }
+        }
+    }
+
+    func write(_ tp: TopicPartition, _ file: OpenFile, _ config: S3SinkConfig) throws {
+        guard let last = file.records.last else { return }
+        let bytes: [UInt8]
+        switch config.format {
+        case .json:
+            var out: [UInt8] = []
+            for r in file.records {
+                out += try json.fromConnectData(topic: r.topic, schema: r.valueSchema, value: r.value) ?? Array("null".utf8)
+                out.append(0x0A)
+            }
+            bytes = out
+        case .parquet:
+            guard let schema = file.schema else {
+                throw DataError("Parquet needs records with a struct schema; \(tp.topic)-\(tp.partition) at offset \(file.startOffset) has none", topic: tp.topic)
+            }
+            var writer = try ParquetWriter(schema: schema, codec: config.parquetCodec)
+            for r in file.records { try writer.append(r.value) }
+            bytes = try writer.finish()
+        }
+        let path = config.root + "/" + config.bucket + "/" + config.key(topic: file.topic, partition: file.partition, startOffset: file.startOffset)
+        do { try DurableFile.replace(path, with: bytes, createDirectories: true) } catch {
+            throw RetriableError("Couldn't write \(path): \(error)")
+        }
+        committed[tp] = last.originalKafkaOffset + 1
+    }
+
+    /// Only offsets whose records are in written files.
+    public func preCommit(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws -> [TopicPartition: OffsetAndMetadata] {
+        var out: [TopicPartition: OffsetAndMetadata] = [:]
+        for (tp, _) in offsets {
+            if let c = committed[tp] { out[tp] = OffsetAndMetadata(offset: c) }
+        }
+        return out
+    }
+
+    public func close(_ partitions: [TopicPartition]) async throws {
+        for tp in partitions {
+            open[tp] = nil
+            committed[tp] = nil
+        }
+    }
+
+    public func stop() async throws {
+        open.removeAll()
+    }
+}
+
+/// The S3 sink's plugin (`io.confluent.connect.s3.S3SinkConnector`).
+public enum S3Plugins: PluginProvider {
+    public static func register(in r: inout PluginRegistry) {
+        r.register(.sink(S3SinkConnector.self), name: "S3Sink", aliases: ["S3SinkConnector", "io.confluent.connect.s3.S3SinkConnector"])
+    }
+}

@@ -1,0 +1,106 @@
+import ConnectKit
+import ConnectKitTesting
+import ConnectRuntime
+import ConnectS3
+import Foundation
+import Testing
+
+func connectBinary() -> URL { repositoryRoot.appendingPathComponent(".build/debug/connect") }
+
+/// Every file under `dir`, relative, sorted.
+func files(under dir: URL) -> [String] {
+    let e = FileManager.default.enumerator(atPath: dir.path)
+    var out: [String] = []
+    while let f = e?.nextObject() as? String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path, isDirectory: &isDir), !isDir.boolValue { out.append(f) }
+    }
+    return out.sorted()
+}
+
+@Suite("S3 sink, local storage (first slice)", .serialized)
+struct S3LocalSinkTests {
+    @Test("object keys as Confluent's: topics/<topic>/partition=<p>/<topic>+<p>+<start, 10 digits>.<ext>; extensions per format and codec")
+    func keys() throws {
+        let base = ["s3.bucket.name": "lake", "store.url": "file:///tmp/x", "flush.size": "3"]
+        let parquet = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat"]) { $1 })
+        #expect(parquet.key(topic: "orders", partition: 3, startOffset: 1200) == "topics/orders/partition=3/orders+3+0000001200.snappy.parquet")
+        let json = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.json.JsonFormat", "topics.dir": "", "file.delim": "-"]) { $1 })
+        #expect(json.key(topic: "t", partition: 0, startOffset: 12_345_678_901) == "t/partition=0/t-0-12345678901.json")
+        let gz = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "parquet.codec": "gzip"]) { $1 })
+        #expect(gz.extensionName == ".gz.parquet")
+        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.json.JsonFormat", "store.url": "https://s3.amazonaws.com"]) { $1 }) }
+        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(["s3.bucket.name": "lake", "store.url": "file:///x", "format.class": "x", "flush.size": "0"]) }
+    }
+
+    @Test("connect standalone: DataGen → S3SinkConnector (local store, Parquet and JSON): one file per flush.size records, read back by pyarrow; killed with SIGKILL and restarted, the same files with the same bytes, nothing twice, nothing missing")
+    func standaloneExactlyOnce() async throws {
+        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow"])
+        guard probe.status == 0 else {
+            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let store = dir.appendingPathComponent("store")
+        try "offset.storage.file.filename=\(path("offsets"))\noffset.flush.interval.ms=100\n".write(toFile: path("worker.properties"), atomically: true, encoding: .utf8)
+        try #"{"name": "gen", "config": {"connector.class": "DataGen", "kafka.topic": "orders", "iterations": "1000", "batch.size": "50", "rate": "2000"}}"#
+            .write(toFile: path("source.json"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "lake-parquet", "config": {"connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "orders",
+              "s3.bucket.name": "my-data-lake", "s3.region": "us-east-1", "store.url": "file://\(store.path)",
+              "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "flush.size": "100"}}
+            """.write(toFile: path("parquet.json"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "lake-json", "config": {"connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "orders",
+              "s3.bucket.name": "json-lake", "store.url": "file://\(store.path)",
+              "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "250"}}
+            """.write(toFile: path("json.json"), atomically: true, encoding: .utf8)
+        func start() throws -> Process {
+            let p = Process()
+            p.executableURL = connectBinary()
+            p.arguments = ["standalone", path("worker.properties"), path("source.json"), path("parquet.json"), path("json.json"), "--log-level", "error"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        // Killed while the files are being written, then restarted until every file is there.
+        let first = try start()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while files(under: store).count < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let beforeRestart = Dictionary(uniqueKeysWithValues: try files(under: store).map { ($0, try Data(contentsOf: store.appendingPathComponent($0))) })
+        let second = try start()
+        let expected = (0..<10).map { String(format: "my-data-lake/topics/orders/partition=0/orders+0+%010d.snappy.parquet", $0 * 100) }
+            + (0..<4).map { String(format: "json-lake/topics/orders/partition=0/orders+0+%010d.json", $0 * 250) }
+        while files(under: store).filter({ !$0.hasSuffix(".tmp") }).count < expected.count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        second.interrupt()
+        second.waitUntilExit()
+        let written = files(under: store).filter { !$0.hasSuffix(".tmp") }
+        #expect(written == expected.sorted())
+        // A file written before the kill was written again with the same bytes (or not at all).
+        for (name, bytes) in beforeRestart where !name.hasSuffix(".tmp") {
+            #expect(try Data(contentsOf: store.appendingPathComponent(name)) == bytes, "\(name)")
+        }
+        // pyarrow: 1000 rows, ids 0…999 once each; the JSON lines: the same ids.
+        let check = """
+            import json, sys, glob, pyarrow.parquet as pq
+            ids = []
+            for f in sorted(glob.glob(sys.argv[1] + "/my-data-lake/**/*.parquet", recursive=True)):
+                ids += [r["id"] for r in pq.read_table(f).to_pylist()]
+            jids = []
+            for f in sorted(glob.glob(sys.argv[1] + "/json-lake/**/*.json", recursive=True)):
+                jids += [json.loads(l)["id"] for l in open(f)]
+            print(json.dumps({"parquet": ids == list(range(1000)), "json": jids == list(range(1000)), "n": len(ids), "nj": len(jids)}))
+            """
+        let (status, output) = try await runProgram("/usr/bin/env", ["python3", "-c", check, store.path])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains(#""parquet": true"#) && output.contains(#""json": true"#), "\(output)")
+    }
+}
