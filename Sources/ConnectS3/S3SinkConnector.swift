@@ -60,8 +60,11 @@ public struct S3SinkConfig: Sendable {
     public var parquetCodec: ParquetCodec
     /// `behavior.on.null.values`: `fail` or `ignore`.
     public var ignoreNullValues: Bool
+    /// `partition.field.name` when `partitioner.class` is the FieldPartitioner (else empty).
+    public var partitionFields: [String]
 
     static let defaultPartitioner = "io.confluent.connect.storage.partitioner.DefaultPartitioner"
+    static let fieldPartitioner = "io.confluent.connect.storage.partitioner.FieldPartitioner"
 
     /// The keys this slice reads.
     public static let configDef = ConfigDef()
@@ -80,8 +83,10 @@ public struct S3SinkConfig: Sendable {
                 documentation: "Width to zero-pad offsets in store's filenames if offsets are too short in order to provide fixed-width filenames that can be ordered by simple lexicographic sorting.",
                 validator: .atLeast(0))
         .define("partitioner.class", .string, default: .value(defaultPartitioner), importance: .high,
-                documentation: "The partitioner to use when writing data to the store (this slice: DefaultPartitioner).",
-                validator: .validString([defaultPartitioner]))
+                documentation: "The partitioner to use when writing data to the store (this slice: DefaultPartitioner, FieldPartitioner).",
+                validator: .validString([defaultPartitioner, fieldPartitioner]))
+        .define("partition.field.name", .list, default: "", importance: .medium,
+                documentation: "The name of the partitioning field when FieldPartitioner is used.")
         .define("parquet.codec", .string, default: "snappy", importance: .low, documentation: "The Parquet compression codec to be used for output files.",
                 validator: .validString(["none", "snappy", "gzip", "zstd"]))
         .define("behavior.on.null.values", .string, default: "fail", importance: .low,
@@ -109,6 +114,55 @@ public struct S3SinkConfig: Sendable {
         offsetPadWidth = Int(c.int("filename.offset.zero.pad.width") ?? 10)
         parquetCodec = ParquetCodec(rawValue: c.string("parquet.codec") ?? "snappy") ?? .snappy
         ignoreNullValues = c.string("behavior.on.null.values")?.lowercased() == "ignore"
+        partitionFields = []
+        if c.string("partitioner.class") == Self.fieldPartitioner {
+            partitionFields = (c.list("partition.field.name") ?? []).filter { !$0.isEmpty }
+            guard !partitionFields.isEmpty else {
+                throw ConfigError(key: "partition.field.name", message: "Invalid value for configuration partition.field.name: FieldPartitioner needs at least one field",
+                                  context: "S3SinkConnector")
+            }
+            if let bad = partitionFields.first(where: { $0.split(separator: ".", omittingEmptySubsequences: false).contains { $0.isEmpty } }) {
+                throw ConfigError(key: "partition.field.name", message: "Invalid value \(bad) for configuration partition.field.name: empty field name segment",
+                                  context: "S3SinkConnector")
+            }
+        }
+    }
+
+    /// The encoded partition of a record (Confluent's `encodePartition`): `partition=<p>` for the
+    /// DefaultPartitioner; `<field>=<value>` per field, joined with `directory.delim`, for the
+    /// FieldPartitioner (integers and booleans as text, strings as they are, `null`).
+    ///
+    /// - Throws: `DataError` naming the field for a value that is not a struct, a missing field, or a
+    ///   field of another type (Confluent's `PartitionException`).
+    public func encodedPartition(_ r: SinkRecord) throws(DataError) -> String {
+        guard !partitionFields.isEmpty else { return "partition=" + String(r.kafkaPartition ?? 0) }
+        guard case .struct(let s) = r.value else {
+            throw DataError("Error encoding partition: FieldPartitioner needs a struct value, not \(r.value.kindName)", topic: r.topic)
+        }
+        var parts: [String] = []
+        for name in partitionFields {
+            var current = Value.struct(s)
+            for segment in name.split(separator: ".") {
+                guard case .struct(let inner) = current else {
+                    throw DataError("Error encoding partition: \(name) is not a field of a struct", topic: r.topic)
+                }
+                guard let v = inner[String(segment)] else { throw DataError("\(segment) is not a valid field name", topic: r.topic) }
+                current = v
+            }
+            let text: String
+            switch current {
+            case .null: text = "null"
+            case .int8(let v): text = String(v)
+            case .int16(let v): text = String(v)
+            case .int32(let v): text = String(v)
+            case .int64(let v): text = String(v)
+            case .string(let v): text = v
+            case .boolean(let v): text = String(v)
+            default: throw DataError("Error encoding partition: field \(name) of type \(current.kindName) is not supported", topic: r.topic)
+            }
+            parts.append(name + "=" + text)
+        }
+        return parts.joined(separator: directoryDelimiter)
     }
 
     /// The file extension of the format (Confluent's `getExtension()`).
@@ -119,12 +173,12 @@ public struct S3SinkConfig: Sendable {
         }
     }
 
-    /// The object key of a file: `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<start>.<ext>`.
-    public func key(topic: String, partition: Int32, startOffset: Int64) -> String {
+    /// The object key of a file: `<topics.dir>/<topic>/<encodedPartition>/<topic>+<p>+<start>.<ext>`.
+    public func key(topic: String, partition: Int32, startOffset: Int64, encodedPartition: String? = nil) -> String {
         var digits = String(startOffset)
         if digits.count < offsetPadWidth { digits = String(repeating: "0", count: offsetPadWidth - digits.count) + digits }
         let name = topic + fileDelimiter + String(partition) + fileDelimiter + digits + extensionName
-        let prefix = topic + directoryDelimiter + "partition=" + String(partition)
+        let prefix = topic + directoryDelimiter + (encodedPartition ?? "partition=" + String(partition))
         return (topicsDir.isEmpty ? "" : topicsDir + directoryDelimiter) + prefix + directoryDelimiter + name
     }
 }
@@ -133,7 +187,8 @@ public struct S3SinkConfig: Sendable {
 /// records (or when the value schema changes), offsets committed only past written files.
 public final class S3SinkTask: SinkTask {
     private var config: S3SinkConfig?
-    private var open: [TopicPartition: OpenFile] = [:]
+    /// Per consumed partition: its open files by encoded partition, and how many records they hold.
+    private var open: [TopicPartition: PartitionWriter] = [:]
     private var committed: [TopicPartition: Int64] = [:]
     private let json = JSONConverter(schemasEnabled: false)
 
@@ -141,9 +196,18 @@ public final class S3SinkTask: SinkTask {
         /// The topic and partition the file is named after (the record's, after transformations).
         var topic: String
         var partition: Int32
+        var encodedPartition: String
         var startOffset: Int64
         var schema: Schema?
         var records: [SinkRecord] = []
+    }
+
+    struct PartitionWriter {
+        var files: [String: OpenFile] = [:]
+        var order: [String] = []
+        var count = 0
+        var schema: Schema?
+        var lastOffset: Int64 = -1
     }
 
     public required init() {}
@@ -161,25 +225,39 @@ public final class S3SinkTask: SinkTask {
             }
             // Files and commits per consumed partition; named after the record's topic and partition.
             let tp = r.originalTopicPartition
-            if var file = open[tp], file.schema != r.valueSchema {
-                // A schema change rotates (schema.compatibility=NONE).
-                try write(tp, file, config)
-                file.records.removeAll()
-                open[tp] = nil
+            var writer = open[tp] ?? PartitionWriter()
+            if writer.count > 0, writer.schema != r.valueSchema {
+                // A schema change rotates every file of the partition (schema.compatibility=NONE).
+                try commit(tp, writer, config)
+                writer = PartitionWriter()
             }
-            var file = open[tp] ?? OpenFile(topic: r.topic, partition: r.kafkaPartition ?? 0, startOffset: r.kafkaOffset, schema: r.valueSchema)
+            let encoded = try config.encodedPartition(r)
+            var file = writer.files[encoded]
+                ?? OpenFile(topic: r.topic, partition: r.kafkaPartition ?? 0, encodedPartition: encoded, startOffset: r.kafkaOffset, schema: r.valueSchema)
+            if writer.files[encoded] == nil { writer.order.append(encoded) }
             file.records.append(r)
-            if file.records.count >= config.flushSize {
-                try write(tp, file, config)
+            writer.files[encoded] = file
+            writer.count += 1
+            writer.schema = r.valueSchema
+            writer.lastOffset = r.originalKafkaOffset
+            if writer.count >= config.flushSize {
+                // flush.size counts the partition's records over all its open files, which are committed together.
+                try commit(tp, writer, config)
                 open[tp] = nil
             } else {
-                open[tp] = file
+                open[tp] = writer
             }
         }
     }
 
-    func write(_ tp: TopicPartition, _ file: OpenFile, _ config: S3SinkConfig) throws {
-        guard let last = file.records.last else { return }
+    func commit(_ tp: TopicPartition, _ writer: PartitionWriter, _ config: S3SinkConfig) throws {
+        for encoded in writer.order {
+            if let file = writer.files[encoded] { try write(file, config) }
+        }
+        committed[tp] = writer.lastOffset + 1
+    }
+
+    func write(_ file: OpenFile, _ config: S3SinkConfig) throws {
         let bytes: [UInt8]
         switch config.format {
         case .json:
@@ -191,17 +269,17 @@ public final class S3SinkTask: SinkTask {
             bytes = out
         case .parquet:
             guard let schema = file.schema else {
-                throw DataError("Parquet needs records with a struct schema; \(tp.topic)-\(tp.partition) at offset \(file.startOffset) has none", topic: tp.topic)
+                throw DataError("Parquet needs records with a struct schema; \(file.topic)-\(file.partition) at offset \(file.startOffset) has none", topic: file.topic)
             }
             var writer = try ParquetWriter(schema: schema, codec: config.parquetCodec)
             for r in file.records { try writer.append(r.value) }
             bytes = try writer.finish()
         }
-        let path = config.root + "/" + config.bucket + "/" + config.key(topic: file.topic, partition: file.partition, startOffset: file.startOffset)
+        let key = config.key(topic: file.topic, partition: file.partition, startOffset: file.startOffset, encodedPartition: file.encodedPartition)
+        let path = config.root + "/" + config.bucket + "/" + key
         do { try DurableFile.replace(path, with: bytes, createDirectories: true) } catch {
             throw RetriableError("Couldn't write \(path): \(error)")
         }
-        committed[tp] = last.originalKafkaOffset + 1
     }
 
     /// Only offsets whose records are in written files.

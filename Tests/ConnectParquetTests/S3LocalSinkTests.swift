@@ -33,6 +33,56 @@ struct S3LocalSinkTests {
         #expect(throws: ConfigError.self) { _ = try S3SinkConfig(["s3.bucket.name": "lake", "store.url": "file:///x", "format.class": "x", "flush.size": "0"]) }
     }
 
+    @Test("FieldPartitioner: <field>=<value> per field (nested, null, numbers, booleans); flush.size counts a partition's records over all its files, which are written together; preCommit only past written files; bad fields named")
+    func fieldPartitioner() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3f-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let address = try SchemaBuilder.struct().name("Address").field("city", Schema.string).build()
+        let schema = try SchemaBuilder.struct().name("Order").field("id", Schema.int64).field("region", Schema.optionalString)
+            .field("paid", Schema.boolean).field("address", address).field("price", Schema.float64).build()
+        func order(_ i: Int64) throws -> SinkRecord {
+            let value = Value.struct(try Struct(schema, [
+                "id": .int64(i), "region": i % 3 == 0 ? .null : .string(i % 2 == 0 ? "eu" : "us"), "paid": .boolean(i % 2 == 0),
+                "address": .struct(try Struct(address, ["city": .string("c\(i % 2)")])), "price": .float64(1.5),
+            ]))
+            return SinkRecord(topic: "orders", partition: 2, valueSchema: schema, value: value, offset: 100 + i)
+        }
+        let task = S3SinkTask()
+        try await task.start([
+            "s3.bucket.name": "lake", "store.url": "file://\(dir.path)", "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+            "flush.size": "6", "partitioner.class": "io.confluent.connect.storage.partitioner.FieldPartitioner",
+            "partition.field.name": "region,address.city",
+        ])
+        let tp = TopicPartition(topic: "orders", partition: 2)
+        try await task.put(try (0..<5).map(order))
+        #expect(try await task.preCommit([tp: OffsetAndMetadata(offset: 105)]).isEmpty)
+        #expect(files(under: dir).isEmpty)
+        try await task.put([try order(5)])
+        #expect(try await task.preCommit([tp: OffsetAndMetadata(offset: 106)]) == [tp: OffsetAndMetadata(offset: 106)])
+        #expect(files(under: dir) == [
+            "lake/topics/orders/region=eu/address.city=c0/orders+2+0000000102.json",
+            "lake/topics/orders/region=null/address.city=c0/orders+2+0000000100.json",
+            "lake/topics/orders/region=null/address.city=c1/orders+2+0000000103.json",
+            "lake/topics/orders/region=us/address.city=c1/orders+2+0000000101.json",
+        ])
+        let eu = try String(contentsOf: dir.appendingPathComponent("lake/topics/orders/region=eu/address.city=c0/orders+2+0000000102.json"), encoding: .utf8)
+        #expect(eu.split(separator: "\n").count == 2)  // ids 2 and 4
+        let bad = try S3SinkConfig([
+            "s3.bucket.name": "lake", "store.url": "file:///tmp", "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "1",
+            "partitioner.class": "io.confluent.connect.storage.partitioner.FieldPartitioner", "partition.field.name": "price",
+        ])
+        #expect { _ = try bad.encodedPartition(try order(1)) } throws: { "\($0)".contains("price") }
+        let missing = try S3SinkConfig([
+            "s3.bucket.name": "lake", "store.url": "file:///tmp", "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "1",
+            "partitioner.class": "io.confluent.connect.storage.partitioner.FieldPartitioner", "partition.field.name": "nope",
+        ])
+        #expect { _ = try missing.encodedPartition(try order(1)) } throws: { "\($0)".contains("nope is not a valid field name") }
+        #expect(throws: ConfigError.self) {
+            _ = try S3SinkConfig(["s3.bucket.name": "lake", "store.url": "file:///tmp", "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+                                  "flush.size": "1", "partitioner.class": "io.confluent.connect.storage.partitioner.FieldPartitioner"])
+        }
+    }
+
     @Test("connect standalone: DataGen → S3SinkConnector (local store, Parquet and JSON): one file per flush.size records, read back by pyarrow; killed with SIGKILL and restarted, the same files with the same bytes, nothing twice, nothing missing")
     func standaloneExactlyOnce() async throws {
         let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow"])
