@@ -78,10 +78,20 @@ public struct ParquetWriter {
         guard case .struct(let s) = value, s.schema == schema else {
             throw DataError("Parquet record of another schema than the file's (\(value.kindName))")
         }
-        // Shred into scratch buffers first, so a record that fails leaves the columns as they were.
-        var scratch = buffers
-        try shred(root, value, rep: 0, def: 0, repDepth: 0, &scratch)
-        buffers = scratch
+        // Shred in place; a record that fails is cut off again, so the columns stay as they were.
+        let marks = buffers.map { ($0.repetition.count, $0.definition.count, $0.values.count, $0.booleans.count, $0.nulls) }
+        do {
+            try shred(root, value, rep: 0, def: 0, repDepth: 0, &buffers)
+        } catch {
+            for (i, m) in marks.enumerated() {
+                buffers[i].repetition.removeLast(buffers[i].repetition.count - m.0)
+                buffers[i].definition.removeLast(buffers[i].definition.count - m.1)
+                buffers[i].values.removeLast(buffers[i].values.count - m.2)
+                buffers[i].booleans.removeLast(buffers[i].booleans.count - m.3)
+                buffers[i].nulls = m.4
+            }
+            throw error
+        }
         rowsInGroup += 1
         totalRows += 1
         if buffers.reduce(0, { $0 + $1.byteCount }) >= rowGroupSize { try flushRowGroup() }

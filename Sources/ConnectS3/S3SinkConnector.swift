@@ -190,6 +190,9 @@ public final class S3SinkTask: SinkTask {
     /// Per consumed partition: its open files by encoded partition, and how many records they hold.
     private var open: [TopicPartition: PartitionWriter] = [:]
     private var committed: [TopicPartition: Int64] = [:]
+    /// The highest offset taken per consumed partition (buffered, written or skipped): a batch the
+    /// runtime hands again after a retriable failure is not buffered twice.
+    private var seen: [TopicPartition: Int64] = [:]
     private let json = JSONConverter(schemasEnabled: false)
 
     struct OpenFile {
@@ -206,7 +209,6 @@ public final class S3SinkTask: SinkTask {
         var files: [String: OpenFile] = [:]
         var order: [String] = []
         var count = 0
-        var schema: Schema?
         var lastOffset: Int64 = -1
     }
 
@@ -218,28 +220,33 @@ public final class S3SinkTask: SinkTask {
     public func put(_ records: [SinkRecord]) async throws {
         guard let config else { return }
         for r in records {
+            // Files and commits per consumed partition; named after the record's topic and partition.
+            let tp = r.originalTopicPartition
+            if let last = seen[tp], r.originalKafkaOffset <= last { continue }
             if r.value.isNull {
-                if config.ignoreNullValues { continue }
+                if config.ignoreNullValues {
+                    seen[tp] = r.originalKafkaOffset
+                    continue
+                }
                 throw DataError("Null valued records are not writeable with current behavior.on.null.values 'settings'.",
                                 topic: r.topic)
             }
-            // Files and commits per consumed partition; named after the record's topic and partition.
-            let tp = r.originalTopicPartition
             var writer = open[tp] ?? PartitionWriter()
-            if writer.count > 0, writer.schema != r.valueSchema {
-                // A schema change rotates every file of the partition (schema.compatibility=NONE).
+            let encoded = try config.encodedPartition(r)
+            if let current = writer.files[encoded], current.schema != r.valueSchema {
+                // A schema change (against the open file's) rotates every file of the partition
+                // (schema.compatibility=NONE), as Confluent's TopicPartitionWriter.
                 try commit(tp, writer, config)
                 writer = PartitionWriter()
             }
-            let encoded = try config.encodedPartition(r)
             var file = writer.files[encoded]
                 ?? OpenFile(topic: r.topic, partition: r.kafkaPartition ?? 0, encodedPartition: encoded, startOffset: r.kafkaOffset, schema: r.valueSchema)
             if writer.files[encoded] == nil { writer.order.append(encoded) }
             file.records.append(r)
             writer.files[encoded] = file
             writer.count += 1
-            writer.schema = r.valueSchema
             writer.lastOffset = r.originalKafkaOffset
+            seen[tp] = r.originalKafkaOffset
             if writer.count >= config.flushSize {
                 // flush.size counts the partition's records over all its open files, which are committed together.
                 try commit(tp, writer, config)
@@ -295,6 +302,7 @@ public final class S3SinkTask: SinkTask {
         for tp in partitions {
             open[tp] = nil
             committed[tp] = nil
+            seen[tp] = nil
         }
     }
 

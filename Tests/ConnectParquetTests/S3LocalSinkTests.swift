@@ -30,7 +30,8 @@ struct S3LocalSinkTests {
         let gz = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "parquet.codec": "gzip"]) { $1 })
         #expect(gz.extensionName == ".gz.parquet")
         #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.json.JsonFormat", "store.url": "https://s3.amazonaws.com"]) { $1 }) }
-        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(["s3.bucket.name": "lake", "store.url": "file:///x", "format.class": "x", "flush.size": "0"]) }
+        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "0"]) { $1 }) }
+        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "x"]) { $1 }) }
     }
 
     @Test("FieldPartitioner: <field>=<value> per field (nested, null, numbers, booleans); flush.size counts a partition's records over all its files, which are written together; preCommit only past written files; bad fields named")
@@ -81,6 +82,15 @@ struct S3LocalSinkTests {
             _ = try S3SinkConfig(["s3.bucket.name": "lake", "store.url": "file:///tmp", "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
                                   "flush.size": "1", "partitioner.class": "io.confluent.connect.storage.partitioner.FieldPartitioner"])
         }
+        // A batch handed again (after a retriable failure) is not buffered twice; after close, a reopened
+        // partition starts over from what the runtime hands it.
+        try await task.put(try (6..<9).map(order))
+        try await task.put(try (6..<12).map(order))
+        #expect(try await task.preCommit([tp: OffsetAndMetadata(offset: 112)]) == [tp: OffsetAndMetadata(offset: 112)])
+        let lines = files(under: dir).map { try! String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8) }.joined().split(separator: "\n")
+        #expect(lines.count == 12)
+        try await task.close([tp])
+        #expect(try await task.preCommit([tp: OffsetAndMetadata(offset: 112)]).isEmpty)
     }
 
     @Test("connect standalone: DataGen → S3SinkConnector (local store, Parquet and JSON): one file per flush.size records, read back by pyarrow; killed with SIGKILL and restarted, the same files with the same bytes, nothing twice, nothing missing")
