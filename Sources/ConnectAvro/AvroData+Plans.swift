@@ -451,33 +451,6 @@ struct AvroOutput: ~Copyable {
     func array() -> [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
 
-extension AvroData {
-    /// The union branch the general walk picks for a non-null value of `schema`.
-    func branchName(for schema: Schema, _ branches: [AvroSchema]) -> String? {
-        switch schema.type {
-        case .int8, .int16, .int32: return "int"
-        case .int64: return "long"
-        case .float32: return "float"
-        case .float64: return "double"
-        case .boolean: return "boolean"
-        case .string: return config.enhancedSchemaSupport && Self.isEnum(schema) ? schema.parameters?[Self.enumName] : "string"
-        case .array: return "array"
-        case .map:
-            let ks = schema.keySchema
-            return ks?.type == .string && (ks?.isOptional == false || config.allowOptionalMapKeys) ? "map" : "array"
-        case .bytes:
-            if Self.isFixed(schema) { return nil }
-            return "bytes"
-        case .struct:
-            let full = scrubFullName(schema.name)
-            return branches.first(where: {
-                guard case .named(let n) = $0, case .record = n.shape else { return false }
-                return n.fullName == full || (schema.name == nil && n.fullName.hasPrefix(Self.defaultSchemaFullName))
-            })?.branchName
-        }
-    }
-}
-
 /// The compiled read side: Avro binary of a writer schema straight into Connect values.
 final class AvroReadPlan: @unchecked Sendable {
     enum Op: UInt8 {

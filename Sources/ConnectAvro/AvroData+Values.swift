@@ -168,43 +168,39 @@ extension AvroData {
         }
     }
 
+    /// The union branch name Avro's `GenericData.resolveUnion` picks for a non-null datum Confluent
+    /// makes from a value of `schema` (a named type's full name, else the type's name).
+    func branchName(for schema: Schema, _ branches: [AvroSchema]) -> String {
+        switch schema.type {
+        case .int8, .int16, .int32: return "int"
+        case .int64: return "long"
+        case .float32: return "float"
+        case .float64: return "double"
+        case .boolean: return "boolean"
+        case .string: return config.enhancedSchemaSupport && Self.isEnum(schema) ? schema.parameters?[Self.enumName] ?? "string" : "string"
+        case .bytes:
+            guard Self.isFixed(schema), let size = schema.parameters?[Self.fixedSizeProp].flatMap({ Int($0) }) else { return "bytes" }
+            let member = unionMemberFieldName(schema)
+            return branches.last(where: {
+                if case .named(let n) = $0, case .fixed(size, _) = n.shape { return unionMemberFieldName($0) == member }
+                return false
+            })?.branchName ?? "bytes"
+        case .array: return "array"
+        case .map:
+            let ks = schema.keySchema
+            return ks?.type == .string && (ks?.isOptional == false || config.allowOptionalMapKeys) ? "map" : "array"
+        case .struct:
+            let full = scrubFullName(schema.name)
+            return branches.first(where: {
+                guard case .named(let n) = $0, case .record = n.shape else { return false }
+                return n.fullName == full || (schema.name == nil && n.fullName.hasPrefix(Self.defaultSchemaFullName))
+            })?.branchName ?? "record"
+        }
+    }
+
     /// Picks the union branch as Avro's `GenericData.resolveUnion` does for the datum Confluent makes.
     func writeBranch(_ value: Value, _ schema: Schema, _ branches: [AvroSchema], _ out: inout [UInt8]) throws(DataError) {
-        let want: String
-        if value.isNull {
-            want = "null"
-        } else {
-            switch schema.type {
-            case .int8, .int16, .int32: want = "int"
-            case .int64: want = "long"
-            case .float32: want = "float"
-            case .float64: want = "double"
-            case .boolean: want = "boolean"
-            case .string: want = config.enhancedSchemaSupport && Self.isEnum(schema) ? schema.parameters?[Self.enumName] ?? "string" : "string"
-            case .bytes:
-                if Self.isFixed(schema), let size = schema.parameters?[Self.fixedSizeProp].flatMap({ Int($0) }) {
-                    let member = unionMemberFieldName(schema)
-                    want = branches.last(where: {
-                        if case .named(let n) = $0, case .fixed(size, _) = n.shape {
-                            return (config.enhancedSchemaSupport ? n.fullName : String(n.fullName.split(separator: ".").last ?? "")) == member
-                        }
-                        return false
-                    })?.branchName ?? "bytes"
-                } else {
-                    want = "bytes"
-                }
-            case .array: want = "array"
-            case .map:
-                let ks = schema.keySchema
-                want = ks?.type == .string && (ks?.isOptional == false || config.allowOptionalMapKeys) ? "map" : "array"
-            case .struct:
-                let full = scrubFullName(schema.name)
-                want = branches.first(where: {
-                    guard case .named(let n) = $0, case .record = n.shape else { return false }
-                    return n.fullName == full || (schema.name == nil && n.fullName.hasPrefix(Self.defaultSchemaFullName))
-                })?.branchName ?? "record"
-            }
-        }
+        let want = value.isNull ? "null" : branchName(for: schema, branches)
         guard let i = branches.firstIndex(where: { $0.branchName == want }) else {
             if value.isNull { throw DataError("Found null value for non-optional schema") }
             throw DataError("Not in union \(branches.map(\.branchName)): \(value.kindName)")

@@ -100,17 +100,7 @@ public final class HTTPSchemaRegistryClient: SchemaRegistryClient, CustomStringC
         return String(url[url.index(after: at)...])
     }
 
-    static func percentEncoded(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            if (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 45 || b == 46 || b == 95 || b == 126 {
-                out.unicodeScalars.append(UnicodeScalar(b))
-            } else {
-                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
-            }
-        }
-        return out
-    }
+    static func percentEncoded(_ s: String) -> String { PercentEncoding.encode(s, keeping: PercentEncoding.isUnreserved) }
 
     /// Sends one call, trying each URL in turn while the failure is a connection failure.
     func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws(SchemaRegistryError) -> JSONValue {
@@ -225,8 +215,4 @@ public final class HTTPSchemaRegistryClient: SchemaRegistryClient, CustomStringC
     public func setCompatibility(_ level: String, subject: String?) async throws(SchemaRegistryError) {
         _ = try await call(.put, "/config" + (subject.map { "/" + Self.percentEncoded($0) } ?? ""), body: .object([("compatibility", .string(level))]))
     }
-}
-
-extension String {
-    fileprivate func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

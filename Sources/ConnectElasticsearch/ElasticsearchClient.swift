@@ -238,18 +238,8 @@ final class ElasticsearchClient: Sendable {
     }
 
     static func escape(_ name: String) -> String {
-        var out = ""
-        for u in name.utf8 {
-            switch u {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "+"):
-                out.unicodeScalars.append(UnicodeScalar(u))
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(UnicodeScalar(hex[Int(u >> 4)])) + String(UnicodeScalar(hex[Int(u & 15)]))
-            }
-        }
-        return out
+        // Elasticsearch takes `+` in a path segment as it is.
+        PercentEncoding.encode(name) { PercentEncoding.isUnreserved($0) && $0 != UInt8(ascii: "~") || $0 == UInt8(ascii: "+") }
     }
 }
 

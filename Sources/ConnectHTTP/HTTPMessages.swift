@@ -232,3 +232,26 @@ extension Duration {
         return s * 1000 + a / 1_000_000_000_000_000
     }
 }
+
+/// Percent-encoding of URL path segments (UTF-8 bytes outside `keeping` as `%XX`, upper-case hex).
+package enum PercentEncoding {
+    package static func encode(_ s: String, keeping: (UInt8) -> Bool) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = ""
+        for b in s.utf8 {
+            if keeping(b) {
+                out.unicodeScalars.append(UnicodeScalar(b))
+            } else {
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(UnicodeScalar(hex[Int(b >> 4)]))
+                out.unicodeScalars.append(UnicodeScalar(hex[Int(b & 15)]))
+            }
+        }
+        return out
+    }
+
+    /// RFC 3986's unreserved characters: letters, digits, `-`, `.`, `_`, `~`.
+    package static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 45 || b == 46 || b == 95 || b == 126
+    }
+}

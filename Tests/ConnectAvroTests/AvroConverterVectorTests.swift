@@ -86,7 +86,7 @@ struct AvroConverterVectorTests {
                 let schemaID = Int32(bytes[1]) << 24 | Int32(bytes[2]) << 16 | Int32(bytes[3]) << 8 | Int32(bytes[4])
                 let registered = try await registry.schema(id: schemaID)
                 if registered != v["avroSchema"]!.stringValue! { failures.append("\(id): schema\n  \(registered)\n  \(v["avroSchema"]!.stringValue!)") }
-                let back = try await converter.deserialize(topic: topic, headers: nil, value: Array(ConnectVectors.hexBytes(expected)))
+                let back = try await converter.deserialize(topic: topic, headers: nil, value: Array(AvroVector.hex(expected)))
                 let text = try ConnectVectors.text(back)
                 let want = try ConnectVectors.canonical(v["readBack"]!.stringValue!)
                 if text != want { failures.append("\(id): read back\n  \(text)\n  \(want)") }
@@ -115,13 +115,13 @@ struct AvroConverterVectorTests {
                 checked += 1
                 do {
                     let node = try AvroTypeNode.parse(JSONValue.parse(text))
-                    let read = try data.toConnectData(node, avro: AvroSchema.parse(text), bytes: ConnectVectors.hexBytes(r["binary"]!.stringValue!))
+                    let read = try data.toConnectData(node, avro: AvroSchema.parse(text), bytes: AvroVector.hex(r["binary"]!.stringValue!))
                     if let e = r["error"]?.stringValue { failures.append("\(id): expected error \(e)"); continue }
                     let got = try read.map(ConnectVectors.text)
                     // The converter's compiled reader gives the same value.
                     if let read {
                         let avro = try AvroSchema.parse(text)
-                        let planned = try AvroReadPlan.make(data, read.schema, avro).decode(ConnectVectors.hexBytes(r["binary"]!.stringValue!), from: 0, data)
+                        let planned = try AvroReadPlan.make(data, read.schema, avro).decode(AvroVector.hex(r["binary"]!.stringValue!), from: 0, data)
                         if planned != read.value { failures.append("\(id): compiled reader \(planned) != \(read.value)") }
                     }
                     let want = try r["envelope"]?.stringValue.map(ConnectVectors.canonical)
@@ -134,8 +134,4 @@ struct AvroConverterVectorTests {
         for f in failures.prefix(15) { Issue.record("\(f)") }
         #expect(failures.isEmpty, "\(failures.count) of \(checked) reads differ")
     }
-}
-
-extension ConnectVectors {
-    static func hexBytes(_ s: String) -> [UInt8] { AvroVector.hex(s) }
 }
