@@ -34,10 +34,10 @@ struct NothingLostTests {
             let worker = try Worker(config: config, registry: .standard, logger: log.logger(.warning))
             try worker.add(source)
             if withSink { try worker.add(["name": "dst", "connector.class": "FileStreamSink", "file": output, "topics": "T"]) }
-            let started = ContinuousClock.now
-            try await runWorker(worker) { worker.status("src")?.tasks.first?.waiting.isEmpty == false }
-            // Waiting for acknowledgements would take the whole offset.flush.timeout.ms (30 s).
-            #expect(ContinuousClock.now - started < .seconds(15), "shutdown does not wait for records nobody will acknowledge")
+            let shutdown = try await runWorker(worker) { worker.status("src")?.tasks.first?.waiting.isEmpty == false }
+            // Waiting for acknowledgements would take the whole offset.flush.timeout.ms (30 s). (The
+            // shutdown alone is timed: start-up on a loaded machine is not what this is about.)
+            #expect(shutdown < .seconds(15), "shutdown does not wait for records nobody will acknowledge")
             let waiting = try #require(worker.status("src")?.tasks.first).waiting
             // At the end the task stopped and waits on nothing; the message was in the status while it ran.
             #expect(waiting.isEmpty)

@@ -167,12 +167,16 @@ func testRegistry() -> PluginRegistry {
 }
 
 /// Runs `worker` until `until` holds (or the timeout), then stops it gracefully.
-func runWorker(_ worker: Worker, timeout: Duration = .seconds(20), until: @escaping @Sendable () -> Bool) async throws {
+/// Runs `worker` until `until` holds (or `timeout`), then stops it; returns how long the shutdown took.
+@discardableResult
+func runWorker(_ worker: Worker, timeout: Duration = .seconds(20), until: @escaping @Sendable () -> Bool) async throws -> Duration {
     let run = Task { try await worker.run() }
     let deadline = ContinuousClock.now + timeout
     while !until() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    let stopping = ContinuousClock.now
     worker.stop()
     try await run.value
+    return ContinuousClock.now - stopping
 }
 
 @Suite("Worker and direct pipelines", .serialized)
