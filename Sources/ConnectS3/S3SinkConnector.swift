@@ -12,8 +12,9 @@ public import ConnectParquet
 /// `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<startOffset, 10 digits>.<ext>`, under
 /// `<store.url path>/<s3.bucket.name>/`. A file is written (crash-safe: temporary file, fsync,
 /// rename) once it holds `flush.size` records of one partition; `preCommit` reports only offsets
-/// whose records are in written files, so after a crash the replay writes the same names with the
-/// same contents (exactly once).
+/// whose records are in written files, so a restart re-reads what no written file holds. (Exactly
+/// once under `kill -9` also needs the topic to keep every record the sink read; the standalone
+/// in-memory topic's log does not yet — see Docs/ConnectS3.md.)
 public final class S3SinkConnector: SinkConnector {
     private var config: [String: String] = [:]
     public required init() {}
