@@ -24,19 +24,22 @@ let package = Package(
         .library(name: "ConnectAvro", targets: ["ConnectAvro"]),
         .library(name: "ConnectParquet", targets: ["ConnectParquet"]),
         .library(name: "ConnectS3", targets: ["ConnectS3"]),
+        .library(name: "ConnectREST", targets: ["ConnectREST"]),
         .library(name: "ConnectKitTesting", targets: ["ConnectKitTesting"]),
         .executable(name: "connect", targets: ["connect"]),
     ],
     traits: [
         .trait(name: "PostgreSQL", description: "PostgreSQL in ConnectSQL's JDBC connectors (libpq, Debian libpq-dev)"),
         .trait(name: "MySQL", description: "MySQL and MariaDB in ConnectSQL's JDBC connectors (libmariadb, Debian libmariadb-dev)"),
-        .default(enabledTraits: ["PostgreSQL", "MySQL"]),
+        .trait(name: "REST", description: "ConnectREST's HTTP server and Hummingbird router mounting (Hummingbird 2); without it ConnectREST is the routes as a function"),
+        .default(enabledTraits: ["PostgreSQL", "MySQL", "REST"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // Core API: pure Swift, no C, no I/O. See Docs/Architecture.md for the other layers.
@@ -96,6 +99,17 @@ let package = Package(
         ),
         // Every module's plugins assembled (PluginRegistry.standard): what the connect executable knows.
         .target(name: "ConnectPlugins", dependencies: ["ConnectRuntime", "ConnectFile", "ConnectSQL", "ConnectElasticsearch", "ConnectAvro", "ConnectS3"], swiftSettings: strict),
+        // Kafka Connect's REST API over the Herder: the routes as a function of a request, and (trait
+        // REST) an HTTP server and a middleware hosts mount in their own Hummingbird router.
+        .target(
+            name: "ConnectREST",
+            dependencies: [
+                "ConnectKit", "ConnectRuntime", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["REST"])),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["REST"])),
+            ],
+            swiftSettings: strict
+        ),
         // Harnesses for testing connectors and pipelines in `swift test`, with no servers.
         .target(
             name: "ConnectKitTesting",
@@ -105,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "connect",
             dependencies: [
-                "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKafka",
+                "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKafka", "ConnectREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -161,6 +175,14 @@ let package = Package(
                 "ConnectRuntime", "ConnectKit", "ConnectFile", "ConnectPlugins", "ConnectKitTesting", .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ConnectRESTTests",
+            dependencies: [
+                "ConnectREST", "ConnectRuntime", "ConnectKit", "ConnectHTTP", "ConnectPlugins", "ConnectKitTesting",
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["REST"])),
             ],
             swiftSettings: strict
         ),

@@ -16,12 +16,12 @@ package enum DurableFile {
     }
 
     /// Replaces `path` with `bytes` durably (creating the directory's missing parents when `createDirectories`).
-    package static func replace(_ path: String, with bytes: [UInt8], createDirectories: Bool = false) throws(Failure) {
+    package static func replace(_ path: String, with bytes: [UInt8], createDirectories: Bool = false, mode: UInt32 = 0o644) throws(Failure) {
         func fail(_ what: String) -> Failure { Failure(description: "\(what): \(String(cString: strerror(errno)))") }
         let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         if createDirectories { try makeDirectories(dir.isEmpty ? "/" : dir) }
         let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
         if fd < 0 { throw fail("cannot create \(tmp)") }
         var written = 0
         while written < bytes.count {

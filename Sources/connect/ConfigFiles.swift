@@ -2,6 +2,7 @@ import ConnectKit
 import ConnectKafka
 import ConnectRuntime
 import ConnectPlugins
+import ConnectREST
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,13 +49,21 @@ struct LoadedConfiguration {
     /// Connector configurations by file, in the order given; only the valid ones.
     var connectors: [(file: String, config: [String: String])] = []
     var problems: [FileProblem] = []
+    /// The worker properties (references resolved, defaults added).
+    var workerProperties: [String: String] = [:]
+    /// Stored connectors that could not be restored (printed; the worker still starts).
+    var warnings: [String] = []
+    /// The REST API's settings (`standalone` only).
+    var restConfig: RESTConfig?
 
     /// - Parameters:
     ///   - workerFile: the worker properties; nil for defaults.
     ///   - requireOffsetStorage: `standalone` needs `offset.storage.file.filename` (or the SQLite one),
     ///     as Kafka's `connect-standalone` does.
     ///   - defaults: worker keys used when the file does not set them.
-    init(workerFile: String?, connectorFiles: [String], requireOffsetStorage: Bool, defaults: [String: String] = [:], logger: Logger) {
+    ///   - standalone: `standalone` keeps connectors created over REST in the config store
+    ///     (`config.storage.file.filename`), restores them, and reads the REST keys.
+    init(workerFile: String?, connectorFiles: [String], requireOffsetStorage: Bool, defaults: [String: String] = [:], standalone: Bool = false, logger: Logger) {
         var workerProps: [String: String] = [:]
         var workerValid = true
         if let workerFile {
@@ -75,6 +84,7 @@ struct LoadedConfiguration {
             }
         }
         for (k, v) in defaults where workerProps[k] == nil { workerProps[k] = v }
+        workerProperties = workerProps
         do {
             let workerConfig = try WorkerConfig(workerProps)
             // With bootstrap.servers, topics are Kafka's; offsets are in the file, as connect-standalone
@@ -87,7 +97,17 @@ struct LoadedConfiguration {
             }
             // `validate` creates nothing on the cluster: only `standalone` opens the offsets topic.
             let offsetStore = requireOffsetStorage ? try kafka?.makeOffsetStore() : nil
-            worker = try Worker(config: workerConfig, registry: .standard, offsetStore: offsetStore, transport: kafka, logger: logger)
+            var workerID = "connectkit-standalone"
+            var configStore: (any ConnectorConfigStore)? = nil
+            if standalone {
+                let rest = try RESTConfig(worker: workerProps).withFreePorts()
+                restConfig = rest
+                workerID = rest.workerID()
+                if let file = workerConfig.configStorageFile { configStore = try FileConnectorConfigStore(path: file) }
+            }
+            worker = try Worker(
+                config: workerConfig, registry: .standard, offsetStore: offsetStore, transport: kafka, logger: logger, workerID: workerID,
+                configStore: configStore)
         } catch {
             problems.append(FileProblem(file: workerFile ?? "worker", message: "\(error)"))
             workerValid = false
@@ -98,14 +118,25 @@ struct LoadedConfiguration {
         for file in connectorFiles {
             do {
                 let parsed = try readConnectorFile(file)
-                let config: [String: String]
-                do { config = try ConfigTransformer.standard.transform(parsed.config) } catch { throw FileProblem(file: file, message: "\(error)") }
-                try worker?.add(config)
-                connectors.append((file, config))
+                // Checked here for the file's sake; the worker resolves the references itself and
+                // shows them unresolved over REST.
+                do { _ = try ConfigTransformer.standard.transform(parsed.config) } catch { throw FileProblem(file: file, message: "\(error)") }
+                try worker?.add(parsed.config)
+                connectors.append((file, parsed.config))
             } catch let p as FileProblem {
                 problems.append(p)
             } catch {
                 problems.append(FileProblem(file: file, message: "\(error)"))
+            }
+        }
+        if workerValid, let worker, worker.configStore != nil {
+            // Connectors created over REST before a restart; a connector file of the same name wins.
+            do {
+                for (name, error) in try worker.restoreStoredConnectors(except: Set(connectors.compactMap { $0.config["name"] })) {
+                    warnings.append("\(worker.config.configStorageFile ?? "config store"): connector \(name) was not started: \(error) (it stays in the store: fix what it refers to and restart)")
+                }
+            } catch {
+                problems.append(FileProblem(file: worker.config.configStorageFile ?? "config store", message: "\(error)"))
             }
         }
         if !workerValid { worker = nil }

@@ -2,6 +2,7 @@ public import ArgumentParser
 import ConnectKit
 import ConnectRuntime
 import ConnectPlugins
+import ConnectREST
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -48,16 +49,48 @@ struct Standalone: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        bootstrapLogging(logLevel)
+        // Levels the REST API's /admin/loggers reads and changes while the worker runs.
+        let levels = LogLevels(root: logLevel)
+        LoggingSystem.bootstrap { levels.makeHandler(label: $0) }
         let logger = Logger(label: "connect")
         // Like connect-standalone, records go through (in-memory) topics and the worker's converters.
         let loaded = LoadedConfiguration(
             workerFile: workerProperties, connectorFiles: connectorFiles, requireOffsetStorage: true, defaults: ["pipeline.mode": "topic"],
-            logger: logger)
+            standalone: true, logger: logger)
         guard loaded.problems.isEmpty, let worker = loaded.worker else {
             for p in loaded.problems { printError("\(p)") }
             throw ExitCode(1)
         }
+        for w in loaded.warnings { printError("warning: \(w)") }
+        let restFailed = Mutex(false)
+        #if REST
+        // The REST API (Kafka's RestServer). A listener set in the worker file that cannot bind stops
+        // the worker, as Kafka's does; the default one (http://:8083) in use only warns.
+        let explicitListeners = !(loaded.workerProperties["listeners"] ?? "").trimmingWhitespace().isEmpty
+        let server = ConnectRESTServer(
+            api: try ConnectRESTAPI(worker: worker, config: loaded.restConfig, logLevels: levels), logger: Logger(label: "connectkit.rest"))
+        let rest = Task {
+            do { try await server.run() } catch is CancellationError {} catch {
+                if explicitListeners {
+                    printError("REST API: cannot listen on \(server.api.config.listeners.map(\.description).joined(separator: ", ")): \(error); stopping")
+                    restFailed.withLock { $0 = true }
+                    worker.stop()
+                } else {
+                    printError("warning: REST API not started: cannot listen on http://:8083 (\(error)); set listeners=http://host:port in the worker file")
+                }
+            }
+        }
+        let announce = Task {
+            let ports = await server.boundPorts()
+            for (l, port) in zip(server.api.config.listeners, ports) where port != nil {
+                printError("REST API listening on \(l.scheme)://\(l.host.isEmpty ? "0.0.0.0" : l.host):\(port!)")
+            }
+        }
+        defer {
+            rest.cancel()
+            announce.cancel()
+        }
+        #endif
         let signals = StopSignals { count in
             if count == 1 {
                 printError("stopping: sinks flush and offsets are committed (a second signal exits at once)")
@@ -74,6 +107,7 @@ struct Standalone: AsyncParsableCommand {
         try await worker.run()
         if progress != nil { printError("") }
         if !worker.abandoned.isEmpty { printError("abandoned at shutdown (still running after the timeouts): \(worker.abandoned.joined(separator: ", "))") }
+        if restFailed.withLock({ $0 }) { throw ExitCode(1) }
     }
 
     /// Rewrites one status line on the terminal every second: records/s in and out, lag, errors.

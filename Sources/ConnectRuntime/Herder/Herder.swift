@@ -50,6 +50,12 @@ public protocol Herder: Sendable {
     /// Resets a stopped connector's offsets (`DELETE /connectors/{c}/offsets`).
     @discardableResult
     func resetConnectorOffsets(_ name: String) async throws(HerderError) -> String
+    /// The topics a connector's tasks produced to or consumed from since it was created or they were
+    /// reset, sorted (`GET /connectors/{c}/topics`); empty for an unknown connector, as Kafka's.
+    func connectorActiveTopics(_ name: String) async -> [String]
+    /// Forgets a connector's active topics (`PUT /connectors/{c}/topics/reset`); nothing for an
+    /// unknown connector, as Kafka's.
+    func resetConnectorActiveTopics(_ name: String) async
     /// Validates a configuration without creating anything
     /// (`PUT /connector-plugins/{type}/config/validate`).
     func validateConnectorConfig(_ config: [String: String]) async -> ConfigInfos

@@ -42,10 +42,25 @@ public struct StandaloneHerder: Herder {
 
     public func connectorInfo(_ name: String) async throws(HerderError) -> ConnectorInfo {
         let c = try require(name)
-        return ConnectorInfo(name: name, config: c.config, tasks: c.tasks.map { ConnectorTaskID(connector: name, task: $0.index) }, type: c.type)
+        return ConnectorInfo(name: name, config: c.rawConfig, tasks: c.tasks.map { ConnectorTaskID(connector: name, task: $0.index) }, type: c.type)
     }
 
-    public func connectorConfig(_ name: String) async throws(HerderError) -> [String: String] { try require(name).config }
+    public func connectorConfig(_ name: String) async throws(HerderError) -> [String: String] { try require(name).rawConfig }
+
+    /// Writes a connector's configuration and target state to the worker's config store (off the
+    /// cooperative pool) before a change is acknowledged.
+    private func persist(_ name: String, raw: [String: String], target: TargetState) async throws(HerderError) {
+        guard let store = worker.configStore else { return }
+        let stored = StoredConnector(name: name, config: raw, target: target)
+        let result = await offThread("config-store") { Result { try store.put(stored) } }
+        if case .failure(let e) = result { throw HerderError(.connectorFailure, "Failed to write the configuration of connector \(name)", cause: "\(e)") }
+    }
+
+    /// Writes a connector's new target state to the config store (when it is still there).
+    private func persistTarget(_ c: WorkerConnector) async throws(HerderError) {
+        guard worker.connector(c.name) === c else { return }
+        try await persist(c.name, raw: c.rawConfig, target: c.target)
+    }
 
     public func putConnectorConfig(_ name: String, _ config: [String: String], allowReplace: Bool, initialState: TargetState = .started) async throws(HerderError)
         -> (created: Bool, info: ConnectorInfo)
@@ -55,7 +70,24 @@ public struct StandaloneHerder: Herder {
             throw HerderError(.badRequest, "Connector name configuration (\(given)) doesn't match connector name in the URL (\(name))")
         }
         config["name"] = name
-        let candidate = config
+        let raw = config
+        let candidate: [String: String]
+        do { candidate = try worker.resolved(raw) } catch {
+            throw HerderError(
+                .badRequest,
+                "Connector configuration is invalid and contains the following \(error.problems.count) error(s):\n"
+                    + error.problems.map(\.message).joined(separator: "\n"), problems: error.problems)
+        }
+        let className = (candidate["connector.class"] ?? "").trimmingWhitespace()
+        if className.isEmpty {
+            // Kafka's text, with the map as Java prints one (secrets hidden).
+            let map = ParsedConfig.masked(raw).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            throw HerderError(.badRequest, "Connector config {\(map)} contains no connector type")
+        }
+        if worker.registry.connector(className) == nil {
+            let available = worker.registry.connectors.entries.map(\.javaClassName).sorted().joined(separator: ", ")
+            throw HerderError(.badRequest, "Failed to find any class that implements Connector and which name matches \(className), available connectors are: \(available)")
+        }
         let problems = await offThread("validate-\(name)") { worker.validationProblems(candidate) }
         if !problems.isEmpty {
             throw HerderError(
@@ -74,9 +106,11 @@ public struct StandaloneHerder: Herder {
         if let existing {
             // A replaced connector keeps its target state and (a sink) its consumer group's offsets.
             target = existing.target
-            try await remove(existing, keepGroup: true)
         }
-        guard let c = worker.register(config, target: target, start: false) else { throw HerderError(.alreadyExists, "Connector \(name) already exists") }
+        // Stored before anything changes: an acknowledged connector survives a restart.
+        try await persist(name, raw: raw, target: target)
+        if let existing { try await remove(existing, keepGroup: true) }
+        guard let c = worker.register(candidate, raw: raw, target: target, start: false) else { throw HerderError(.alreadyExists, "Connector \(name) already exists") }
         await worker.control(c) { $0.workerStarted(workerAccepts: worker.isAcceptingWork) }
         return (existing == nil, try await connectorInfo(name))
     }
@@ -84,7 +118,12 @@ public struct StandaloneHerder: Herder {
     public func deleteConnector(_ name: String) async throws(HerderError) {
         guard await worker.connectorSetLock.lock(until: .now + Self.requestTimeout) else { throw HerderError(.timeout, "Request timed out") }
         defer { worker.connectorSetLock.unlock() }
-        try await remove(try require(name), keepGroup: false)
+        let c = try require(name)
+        if let store = worker.configStore {
+            let result = await offThread("config-store") { Result { try store.remove(name) } }
+            if case .failure(let e) = result { throw HerderError(.connectorFailure, "Failed to delete the configuration of connector \(name)", cause: "\(e)") }
+        }
+        try await remove(c, keepGroup: false)
     }
 
     /// Stops a connector for good and forgets it. Records that only it still had to receive go to
@@ -111,16 +150,19 @@ public struct StandaloneHerder: Herder {
             try m.pause()
             return []
         }
+        try await persistTarget(c)
     }
 
     public func resumeConnector(_ name: String) async throws(HerderError) {
         let c = try require(name)
         try await control(c) { m throws(ConnectorMachine.Refusal) in try m.resume() }
+        try await persistTarget(c)
     }
 
     public func stopConnector(_ name: String) async throws(HerderError) {
         let c = try require(name)
         try await control(c) { m throws(ConnectorMachine.Refusal) in try m.stop() }
+        try await persistTarget(c)
     }
 
     public func restartConnector(_ name: String, includeTasks: Bool = false, onlyFailed: Bool = false) async throws(HerderError) -> ConnectorStatus {
@@ -225,7 +267,9 @@ public struct StandaloneHerder: Herder {
                         try Self.validateOffsetFormat(o.partition)
                         if let offset = o.offset { try Self.validateOffsetFormat(offset) }
                     } catch { throw HerderError(.badRequest, error.message) }
-                    offsets[o.partition] = o.offset
+                    // Kafka's Worker.normalizeSourceConnectorOffsets: through JsonConverter and back,
+                    // so integers are Longs and decimals Doubles whatever JSON gave.
+                    offsets[Self.normalized(o.partition)] = o.offset.map(Self.normalized)
                 }
             } else {
                 let current = await offThread("offsets-\(name)") { try? store.offsets(connector: name) } ?? [:]
@@ -254,6 +298,20 @@ public struct StandaloneHerder: Herder {
         }
         return handled ? "The offsets for this connector have been \(verb) successfully"
             : "The Connect framework-managed offsets for this connector have been \(verb) successfully. However, if this connector manages offsets externally, they will need to be manually \(verb) in the system that the connector uses."
+    }
+
+    /// Offsets as they read back after JsonConverter wrote them (schemaless): every integer an
+    /// int64, every decimal a float64.
+    static func normalized(_ map: [String: Value]) -> [String: Value] {
+        map.mapValues { v in
+            switch v {
+            case .int8(let x): .int64(Int64(x))
+            case .int16(let x): .int64(Int64(x))
+            case .int32(let x): .int64(Int64(x))
+            case .float32(let x): .float64(Double(x))
+            default: v
+            }
+        }
     }
 
     /// Kafka's `OffsetUtils.validateFormat`: partitions and offsets hold only primitive values.
@@ -334,6 +392,12 @@ public struct StandaloneHerder: Herder {
         case .failure(let box): throw HerderError(.connectorFailure, javaException(of: box.error).message)
         }
     }
+
+    // MARK: Topics
+
+    public func connectorActiveTopics(_ name: String) async -> [String] { worker.connector(name)?.activeTopics.sorted ?? [] }
+
+    public func resetConnectorActiveTopics(_ name: String) async { worker.connector(name)?.activeTopics.reset() }
 
     // MARK: Validation
 

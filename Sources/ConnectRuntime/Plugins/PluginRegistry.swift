@@ -11,8 +11,8 @@ public enum ConnectorPlugin: Sendable {
     /// Whether it is a source connector.
     public var isSource: Bool { if case .source = self { return true }; return false }
 
-    /// A fresh, unconfigured instance.
-    func instantiate() -> any Connector {
+    /// A fresh, unconfigured instance (to read its `configDef` or `version`).
+    public func instantiate() -> any Connector {
         switch self {
         case .source(let t): t.init()
         case .sink(let t): t.init()
@@ -96,11 +96,15 @@ public struct PluginRegistry: Sendable {
             for n in [name] + aliases { byName[n] = i }
         }
 
-        /// The entry for a class name, alias or simple class name.
+        /// The entry for a class name, alias or simple class name (as Kafka's plugin lookup: a
+        /// qualified name must be a registered one — `com.example.FileStreamSource` is not Kafka's).
         public func lookup(_ className: String) -> Entry<Plugin>? {
             let trimmed = className.trimmingWhitespace()
             if let i = byName[trimmed] { return entries[i] }
-            if let simple = trimmed.split(separator: ".").last, let i = byName[String(simple)] { return entries[i] }
+            // A simple name matches a registered qualified name's last component.
+            if !trimmed.contains(".") {
+                return entries.first { e in ([e.name] + e.aliases).contains { $0.split(separator: ".").last.map(String.init) == trimmed } }
+            }
             return nil
         }
     }
@@ -231,62 +235,62 @@ public enum ConnectorConfigKeys {
     /// Kafka's `ConnectorConfig` keys, which every connector has.
     public static let common = ConfigDef()
         .define("name", .string, importance: .high, documentation: "Globally unique name of the connector.",
-                validator: .nonEmptyStringWithoutControlChars)
-        .define("connector.class", .string, importance: .high, documentation: "Class or short name of the connector.", validator: .nonEmptyString)
+                validator: .nonEmptyStringWithoutControlChars, group: "Common", orderInGroup: 1)
+        .define("connector.class", .string, importance: .high, documentation: "Class or short name of the connector.", validator: .nonEmptyString, group: "Common", orderInGroup: 2)
         .define("connector.plugin.version", .string, default: .null, importance: .low,
-                documentation: "Version of the connector (accepted; one version of each plugin is compiled in).")
-        .define("tasks.max", .int, default: 1, importance: .high, documentation: "Maximum number of tasks.", validator: .atLeast(1))
+                documentation: "Version of the connector (accepted; one version of each plugin is compiled in).", group: "Common", orderInGroup: 3)
+        .define("tasks.max", .int, default: 1, importance: .high, documentation: "Maximum number of tasks.", validator: .atLeast(1), group: "Common", orderInGroup: 4)
         .define("tasks.max.enforce", .boolean, default: true, importance: .low,
-                documentation: "(Deprecated in Kafka) Whether to enforce that the tasks.max property is respected by the connector.")
+                documentation: "(Deprecated in Kafka) Whether to enforce that the tasks.max property is respected by the connector.", group: "Common", orderInGroup: 5)
         .define("key.converter", .class, default: .null, importance: .low,
-                documentation: "Converter for record keys in topic mode; overrides the worker's key.converter.")
+                documentation: "Converter for record keys in topic mode; overrides the worker's key.converter.", group: "Common", orderInGroup: 6)
         .define("value.converter", .class, default: .null, importance: .low,
-                documentation: "Converter for record values in topic mode; overrides the worker's value.converter.")
+                documentation: "Converter for record values in topic mode; overrides the worker's value.converter.", group: "Common", orderInGroup: 7)
         .define("header.converter", .class, default: .null, importance: .low,
-                documentation: "Converter for header values in topic mode; overrides the worker's header.converter.")
-        .define("key.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the key converter (accepted).")
-        .define("value.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the value converter (accepted).")
-        .define("header.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the header converter (accepted).")
+                documentation: "Converter for header values in topic mode; overrides the worker's header.converter.", group: "Common", orderInGroup: 8)
+        .define("key.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the key converter (accepted).", group: "Common", orderInGroup: 9)
+        .define("value.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the value converter (accepted).", group: "Common", orderInGroup: 10)
+        .define("header.converter.plugin.version", .string, default: .null, importance: .low, documentation: "Version of the header converter (accepted).", group: "Common", orderInGroup: 11)
         .define("config.action.reload", .string, default: "restart", importance: .low,
                 documentation: "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties.",
-                validator: .validString(["none", "restart"]))
-        .define("transforms", .list, default: "", importance: .low, documentation: "Aliases of the transformations to apply to records, in order.")
-        .define("predicates", .list, default: "", importance: .low, documentation: "Aliases of the predicates used by the transformations.")
+                validator: .validString(["none", "restart"]), group: "Common", orderInGroup: 12)
+        .define("transforms", .list, default: "", importance: .low, documentation: "Aliases of the transformations to apply to records, in order.", group: "Transforms", orderInGroup: 1)
+        .define("predicates", .list, default: "", importance: .low, documentation: "Aliases of the predicates used by the transformations.", group: "Predicates", orderInGroup: 1)
         .define("errors.retry.timeout", .long, default: 0, importance: .medium,
-                documentation: "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.")
+                documentation: "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.", group: "Error Handling", orderInGroup: 1)
         .define("errors.retry.delay.max.ms", .long, default: 60000, importance: .medium,
-                documentation: "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.")
+                documentation: "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.", group: "Error Handling", orderInGroup: 2)
         .define("errors.tolerance", .string, default: "none", importance: .medium,
                 documentation: "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.",
-                validator: .validString(["none", "all"]))
+                validator: .validString(["none", "all"]), group: "Error Handling", orderInGroup: 3)
         .define("errors.log.enable", .boolean, default: false, importance: .medium,
-                documentation: "If true, write each error and the details of the failed operation and problematic record to the Connect application log.")
+                documentation: "If true, write each error and the details of the failed operation and problematic record to the Connect application log.", group: "Error Handling", orderInGroup: 4)
         .define("errors.log.include.messages", .boolean, default: false, importance: .medium,
-                documentation: "Whether to include in the log the Connect record that resulted in a failure.")
+                documentation: "Whether to include in the log the Connect record that resulted in a failure.", group: "Error Handling", orderInGroup: 5)
 
     /// Kafka's `SourceConnectorConfig` keys on top of the common ones.
     public static let source = common
         .define("topic.creation.groups", .list, default: "", importance: .low,
-                documentation: "Groups of configurations for topics created by source connectors.", validator: .uniqueAliases("topic creation groups"))
+                documentation: "Groups of configurations for topics created by source connectors.", validator: .uniqueAliases("topic creation groups"), group: "Topic Creation", orderInGroup: 1)
         .define("exactly.once.support", .string, default: "requested", importance: .medium,
                 documentation: "Whether the connector must provide exactly-once semantics (required) or only should (requested).",
-                validator: .caseInsensitiveValidString(["REQUIRED", "REQUESTED"]))
+                validator: .caseInsensitiveValidString(["REQUIRED", "REQUESTED"]), group: "Exactly Once Support", orderInGroup: 1)
         .define("transaction.boundary", .string, default: "poll", importance: .medium,
                 documentation: "Where producer transactions of exactly-once sources begin and end.",
-                validator: .caseInsensitiveValidString(["INTERVAL", "POLL", "CONNECTOR"]))
+                validator: .caseInsensitiveValidString(["INTERVAL", "POLL", "CONNECTOR"]), group: "Exactly Once Support", orderInGroup: 2)
         .define("transaction.boundary.interval.ms", .long, default: .null, importance: .low,
-                documentation: "With transaction.boundary=interval, how often transactions are committed.", validator: .nullOr(.atLeast(0)))
+                documentation: "With transaction.boundary=interval, how often transactions are committed.", validator: .nullOr(.atLeast(0)), group: "Exactly Once Support", orderInGroup: 3)
         .define("offsets.storage.topic", .string, default: .null, importance: .low,
-                documentation: "A separate offsets topic for this connector.", validator: .nonEmptyString)
+                documentation: "A separate offsets topic for this connector.", validator: .nonEmptyString, group: "offsets.topic", orderInGroup: 1)
 
     /// Kafka's `SinkConnectorConfig` keys on top of the common ones.
     public static let sink = common
-        .define("topics", .list, default: "", importance: .high, documentation: "Topics to consume.")
-        .define("topics.regex", .string, default: "", importance: .high, documentation: "Regular expression of topics to consume.")
+        .define("topics", .list, default: "", importance: .high, documentation: "Topics to consume.", group: "Common", orderInGroup: 13)
+        .define("topics.regex", .string, default: "", importance: .high, documentation: "Regular expression of topics to consume.", group: "Common", orderInGroup: 14)
         .define("errors.deadletterqueue.topic.name", .string, default: "", importance: .medium,
-                documentation: "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ.")
+                documentation: "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ.", group: "Error Handling", orderInGroup: 6)
         .define("errors.deadletterqueue.topic.replication.factor", .short, default: 3, importance: .medium,
-                documentation: "Replication factor used to create the dead letter queue topic when it doesn't already exist (accepted; in-memory topics are not replicated).")
+                documentation: "Replication factor used to create the dead letter queue topic when it doesn't already exist (accepted; in-memory topics are not replicated).", group: "Error Handling", orderInGroup: 7)
         .define("errors.deadletterqueue.context.headers.enable", .boolean, default: false, importance: .medium,
-                documentation: "If true, add headers containing error context to the messages written to the dead letter queue.")
+                documentation: "If true, add headers containing error context to the messages written to the dead letter queue.", group: "Error Handling", orderInGroup: 8)
 }

@@ -23,11 +23,10 @@ public struct UnusedConfigKey: Sendable, Hashable, CustomStringConvertible {
 enum UnusedConfig {
     /// Kafka Connect worker keys this build accepts but does not use yet.
     static let kafkaWorkerKeys: Set<String> = [
-        "group.id", "listeners", "rest.advertised.host.name", "rest.advertised.port", "rest.advertised.listener", "rest.host.name", "rest.port",
+        "group.id", "rest.host.name", "rest.port",
         "config.storage.topic", "offset.storage.topic", "status.storage.topic", "config.storage.replication.factor",
         "offset.storage.replication.factor", "status.storage.replication.factor", "offset.storage.partitions", "status.storage.partitions",
-        "access.control.allow.origin",
-        "access.control.allow.methods", "admin.listeners", "client.id", "security.protocol", "metrics.recording.level",
+        "admin.listeners", "client.id", "security.protocol", "metrics.recording.level",
     ]
 
     /// Kafka Connect connector keys this build accepts but does not use yet.

@@ -27,6 +27,8 @@ public struct TaskStatus: Sendable, Hashable {
     public var workerID: String
     /// The failure, for a FAILED task.
     public var trace: String?
+    /// The connector plugin's version (Kafka 4's KIP-891 `version`); nil leaves it out.
+    public var version: String?
     /// What the task is waiting on while it runs — a file that does not exist yet, a topic no sink
     /// connector reads — each said once in the log too. ConnectKit's addition: Kafka's status has
     /// no such field (and ``ConnectorStatus/json`` leaves it out).
@@ -46,6 +48,11 @@ public struct TaskStatus: Sendable, Hashable {
     }
 }
 
+extension TaskStatus {
+    /// The task-state object of Kafka Connect's REST API (`GET /connectors/{c}/tasks/{t}/status`).
+    public var json: JSONValue { ConnectorStatus.stateObject(state, workerID, version, trace, id: id) }
+}
+
 /// The status of a connector and its tasks (`GET /connectors/{name}/status`).
 public struct ConnectorStatus: Sendable, Hashable {
     /// The connector's name.
@@ -56,27 +63,32 @@ public struct ConnectorStatus: Sendable, Hashable {
     public var workerID: String
     /// The failure, for a FAILED connector.
     public var trace: String?
+    /// The connector plugin's version (Kafka 4's KIP-891 `version`); nil leaves it out.
+    public var version: String?
     /// `source` or `sink`.
     public var type: String
     /// Its tasks' statuses, by number.
     public var tasks: [TaskStatus]
 
-    /// The JSON body Kafka Connect's REST API returns for this status.
+    /// The JSON body Kafka Connect's REST API returns for this status (Kafka 4's shape: `version`
+    /// after `worker_id` when known, `trace` only when non-empty; tasks by id).
     public var json: JSONValue {
-        func stateObject(_ state: ConnectorState, _ trace: String?, id: Int? = nil) -> JSONValue {
-            var members: [(key: String, value: JSONValue)] = []
-            if let id { members.append(("id", .number(String(id)))) }
-            members.append(("state", .string(state.rawValue)))
-            members.append(("worker_id", .string(workerID)))
-            if let trace { members.append(("trace", .string(trace))) }
-            return .object(members)
-        }
-        return .object([
+        .object([
             ("name", .string(name)),
-            ("connector", stateObject(state, trace)),
-            ("tasks", .array(tasks.map { stateObject($0.state, $0.trace, id: $0.id) })),
+            ("connector", Self.stateObject(state, workerID, version, trace)),
+            ("tasks", .array(tasks.sorted { $0.id < $1.id }.map(\.json))),
             ("type", .string(type)),
         ])
+    }
+
+    static func stateObject(_ state: ConnectorState, _ workerID: String, _ version: String?, _ trace: String?, id: Int? = nil) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = []
+        if let id { members.append(("id", .number(String(id)))) }
+        members.append(("state", .string(state.rawValue)))
+        members.append(("worker_id", .string(workerID)))
+        if let version { members.append(("version", .string(version))) }
+        if let trace, !trace.isEmpty { members.append(("trace", .string(trace))) }
+        return .object(members)
     }
 }
 

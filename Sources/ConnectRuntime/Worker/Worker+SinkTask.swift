@@ -18,6 +18,7 @@ extension Worker {
         var lastFlush = clock.now
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
+        let activeTopics = connector(plan.connector)?.activeTopics
         var input: (any SinkInput)? = nil
         // A connector's consumer.override.max.poll.records (its policy allowing) wins over the worker's.
         let maxPollRecords = plan.connectorConfig["consumer.override.max.poll.records"].flatMap { Int($0.trimmingWhitespace()) }
@@ -139,6 +140,7 @@ extension Worker {
                     if !closing.isEmpty { try await sinkTask.close(closing) }
                 case .records(let polled):
                     if !polled.isEmpty {
+                        activeTopics?.note(polled) { $0.originalTopic }
                         // Direct mode has no assignment: a partition opens when its first record arrives.
                         if consumer == nil { try await open(polled.map(\.originalTopicPartition)) }
                         var records = polled

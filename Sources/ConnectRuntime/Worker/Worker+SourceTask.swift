@@ -12,6 +12,7 @@ extension Worker {
         let limiter = InFlightLimiter(maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes)
         let tracker = SubmittedRecords(limiter: limiter)
         let task = plan.type.init()
+        var activeTopics: ActiveTopics? = nil
         var producer: (any TransportProducer)? = nil
         var pendingOffsets: SourceOffsets = [:]
         // Exactly-once (KIP-618): records and offsets in one producer transaction per boundary.
@@ -141,6 +142,7 @@ extension Worker {
                 producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)", connectorConfig: plan.connectorConfig)
             }
             try await task.start(plan.config)
+            activeTopics = connector(plan.connector)?.activeTopics
             workerTask.started(run: control.run)
             started = true
             log.info("source task started")
@@ -189,12 +191,13 @@ extension Worker {
                         transactionStart = clock.now
                     }
                     for r in records where !r.sourcePartition.isEmpty || !r.sourceOffset.isEmpty { transactionOffsets[r.sourcePartition] = r.sourceOffset }
-                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: t))
+                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: t, activeTopics: activeTopics))
                     if boundaryIsPoll || clock.now - transactionStart >= transactionInterval { try await commitTransaction() }
                 } else if let producer {
-                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: producer))
+                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: producer, activeTopics: activeTopics))
                 } else if chain.isEmpty {
                     let count = records.count
+                    activeTopics?.note(records) { $0.topic }
                     sendDirect(&records, sizes: sizes, dropped: [], originals: nil, tracker: tracker, router: router)
                     metrics.written.increment(by: count)
                 } else {
@@ -207,6 +210,7 @@ extension Worker {
                             dropped[i] = true
                         }
                     }
+                    activeTopics?.note(records.indices.filter { !dropped[$0] }) { records[$0].topic }
                     sendDirect(&records, sizes: sizes, dropped: dropped, originals: originals, tracker: tracker, router: router)
                     metrics.written.increment(by: dropped.count { !$0 })
                 }
@@ -343,7 +347,7 @@ extension Worker {
     /// record; the topic acknowledges it once every sink reading the topic flushed it.
     private func sendToTopics(
         _ records: [SourceRecord], sizes: [Int], chain: TransformChain, codec: RecordCodec, errors: RetryWithTolerance,
-        tracker: SubmittedRecords, producer: any TransportProducer
+        tracker: SubmittedRecords, producer: any TransportProducer, activeTopics: ActiveTopics?
     ) async throws -> Int {
         var out = records
         var encoded: [TopicRecord?] = Array(repeating: nil, count: records.count)
@@ -365,6 +369,7 @@ extension Worker {
             batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
         }
         try producer.send(batch)
+        activeTopics?.note(batch) { $0.topic }
         return batch.count
     }
 

@@ -58,6 +58,11 @@ public final class Worker: Service, Sendable, CustomReflectable {
     private let abandonedAtShutdown = Mutex<[String]>([])
     /// The worker's ID in statuses.
     public let workerID: String
+    /// Where connectors given to the control API are kept across restarts (nil: nowhere).
+    public let configStore: (any ConnectorConfigStore)?
+    /// Resolves `${provider:path:key}` references in connector configurations before they are
+    /// validated and run; the unresolved form is what the control API shows and the store keeps.
+    public let configTransformer: ConfigTransformer
     /// The control API over this worker.
     public var herder: StandaloneHerder { StandaloneHerder(worker: self) }
 
@@ -86,13 +91,21 @@ public final class Worker: Service, Sendable, CustomReflectable {
     ///     (`offset.storage.sqlite.filename`, `offset.storage.file.filename`), else in memory.
     ///   - transport: how topic mode moves records; by default in-memory topics (``MemoryBroker``). Any
     ///     other transport (Kafka) implies `pipeline.mode=topic`; an explicit `direct` is refused.
+    ///   - configStore: where connectors created, changed or deleted through ``herder`` (and
+    ///     ``add(_:)``) are written before the call returns, so they survive a restart; nil keeps
+    ///     them in memory only (``restoreStoredConnectors()`` reads them back).
+    ///   - configTransformer: resolves config provider references (`${file:…}`, `${env:…}`,
+    ///     `${directory:…}` by default) in connector configurations.
     /// - Throws: ``ConfigError`` for the worker's own converters, ``OffsetStoreError``.
     public init(
         config: WorkerConfig = try! WorkerConfig(), registry: PluginRegistry = .core, offsetStore: (any OffsetStore)? = nil,
         transport: (any Transport)? = nil, logger: Logger = Logger(label: "connectkit.worker"), workerID: String = "connectkit-standalone",
-        metricsFactory: (any MetricsFactory)? = nil, clock: any PipelineClock = SystemPipelineClock()
+        metricsFactory: (any MetricsFactory)? = nil, clock: any PipelineClock = SystemPipelineClock(),
+        configStore: (any ConnectorConfigStore)? = nil, configTransformer: ConfigTransformer = .standard
     ) throws {
         self.clock = clock
+        self.configStore = configStore
+        self.configTransformer = configTransformer
         self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         var config = config
         if let transport, !(transport is MemoryBroker) {
@@ -143,13 +156,43 @@ public final class Worker: Service, Sendable, CustomReflectable {
     /// reported at once; nothing is added then. Added while the worker runs, it starts at once.
     /// (``StandaloneHerder/putConnectorConfig(_:_:allowReplace:)`` is the async form, which also
     /// replaces a configuration.)
-    /// - Throws: ``ConfigError`` naming every bad key.
-    public func add(_ config: [String: String]) throws(ConfigError) {
+    /// Config provider references (`${file:…}`) are resolved first; the connector runs with the
+    /// resolved values and the control API shows the references. With a ``configStore`` the
+    /// connector is stored (running) before this returns.
+    /// - Throws: ``ConfigError`` naming every bad key; ``ConnectorConfigStoreError`` when the store
+    ///   cannot be written (nothing is added then).
+    public func add(_ config: [String: String]) throws {
+        try add(config, target: .started, store: true)
+    }
+
+    /// Adds the connectors ``configStore`` holds (those created over the control API before a
+    /// restart), each with its stored target state, skipping the names in `except` (connectors a
+    /// file on the command line defines: the file wins). Returns each connector that could not be
+    /// added, with why — it stays in the store, so fixing its configuration (a file it refers to) and
+    /// restarting brings it back.
+    public func restoreStoredConnectors(except: Set<String> = []) throws -> [(name: String, error: any Error)] {
+        guard let configStore else { return [] }
+        var failed: [(name: String, error: any Error)] = []
+        for stored in try configStore.load() where !except.contains(stored.name) {
+            do { try add(stored.config, target: stored.target, store: false) } catch { failed.append((stored.name, error)) }
+        }
+        return failed
+    }
+
+    func add(_ raw: [String: String], target: TargetState, store: Bool) throws {
+        let config = try resolved(raw)
         try validateForCreation(config)
-        guard register(config, target: .started) != nil else {
-            let name = config["name"] ?? ""
+        let name = config["name"] ?? ""
+        if store, let configStore { try configStore.put(StoredConnector(name: name, config: raw, target: target)) }
+        guard register(config, raw: raw, target: target) != nil else {
             throw ConfigError([ConfigProblem(key: "name", message: "Connector \(name) already exists")], context: name)
         }
+    }
+
+    /// `raw` with its config provider references resolved.
+    func resolved(_ raw: [String: String]) throws(ConfigError) -> [String: String] {
+        guard raw.values.contains(where: { $0.contains("${") }) else { return raw }
+        return try configTransformer.transform(raw)
     }
 
     /// The checks of ``add(_:)``.
@@ -208,14 +251,14 @@ public final class Worker: Service, Sendable, CustomReflectable {
     /// Registers a validated configuration; starts it when the worker runs. Nil when a connector of
     /// that name exists (checked and taken at once).
     @discardableResult
-    func register(_ config: [String: String], target: TargetState, start: Bool = true) -> WorkerConnector? {
+    func register(_ config: [String: String], raw: [String: String]? = nil, target: TargetState, start: Bool = true) -> WorkerConnector? {
         let name = config["name"] ?? ""
         let entry = registry.connector(config["connector.class"] ?? "")!
         let log = logger.with("connector", name)
         for unused in unusedKeys(connector: config) { log.warning("\(unused)") }
         // Like Kafka's "ConnectorConfig values:" at start; secrets print [hidden].
         log.debug("connector configuration:\n\(ParsedConfig.masked(config, definition: entry.plugin.instantiate().configDef).sorted { $0.key < $1.key }.map { "\t\($0.key) = \($0.value)" }.joined(separator: "\n"))")
-        let c = WorkerConnector(name: name, config: config, plugin: entry.plugin, target: target)
+        let c = WorkerConnector(name: name, config: config, rawConfig: raw, plugin: entry.plugin, target: target)
         let taken = connectors.withLock { s -> Bool in
             guard s.byName[name] == nil else { return false }
             s.byName[name] = c
@@ -376,8 +419,9 @@ public final class Worker: Service, Sendable, CustomReflectable {
 
     var isStopping: Bool { phase.withLock { $0 == .stopping || $0 == .stopped } }
 
-    /// Whether connectors and tasks may be started: the worker runs and is not stopping.
-    var isAcceptingWork: Bool { phase.withLock { $0 == .running } }
+    /// Whether connectors and tasks may be started: the worker runs and is not stopping (Kafka's
+    /// health check says healthy then).
+    public var isAcceptingWork: Bool { phase.withLock { $0 == .running } }
 
     // MARK: Running
 

@@ -21,11 +21,20 @@ public import ConnectKit
 /// | `local.topics.dir` | `<offset file>.topics` | directory of the durable local topic logs that hold dead-letter queues when no Kafka is configured |
 /// | `bootstrap.servers` | none | Kafka: with a Kafka transport (ConnectKafka's `KafkaTransport`) topics are Kafka's; without one the worker warns that topics are in memory |
 /// | `exactly.once.source.support` | disabled | `enabled`: exactly-once source tasks (KIP-618) — records and offsets committed in one Kafka transaction per `transaction.boundary` |
+/// | `config.storage.file.filename` | `<offset file>.connectors.json` | where connectors created over the REST API are kept across restarts |
+/// | `listeners`, `rest.advertised.*`, `access.control.*`, `rest.extension.classes`, `topic.tracking.*` | Kafka's | the REST API's (ConnectREST) |
 /// | `connector.client.config.override.policy` | All | which `producer.override.*`/`consumer.override.*`/`admin.override.*` keys connectors may set (``ClientOverridePolicy``) |
 ///
 /// The Kafka transport reads more worker keys (`group.id`, `producer.*`, `consumer.*`, `admin.*`,
 /// security keys, `offset.storage.topic`, `topic.creation.enable`); see ConnectKafka.
 public struct WorkerConfig: Sendable, CustomReflectable {
+    /// `config.storage.file.filename`, else the offsets file's path followed by `.connectors.json`
+    /// (nil when offsets are kept in memory): where the connectors of the control API are kept.
+    public var configStorageFile: String? {
+        if let explicit = originals["config.storage.file.filename"]?.trimmingWhitespace(), !explicit.isEmpty { return explicit }
+        return (offsetStorageSQLite ?? offsetStorageFile).map { $0 + ".connectors.json" }
+    }
+
     /// `offset.storage.file.filename`: the file source offsets are kept in.
     public var offsetStorageFile: String?
     /// `offset.storage.sqlite.filename`: the SQLite database source offsets are kept in (preferred over the file).
@@ -111,6 +120,30 @@ public struct WorkerConfig: Sendable, CustomReflectable {
                 validator: .validString(ClientOverridePolicy.allCases.map(\.rawValue) + ClientOverridePolicy.allCases.map {
                     "org.apache.kafka.connect.connector.policy.\($0.rawValue)ConnectorClientConfigOverridePolicy"
                 }))
+        .define("config.storage.file.filename", .string, default: .null, importance: .medium,
+                documentation: "File where connectors created, changed or deleted over the REST API are kept across restarts (ConnectKit's; Kafka's standalone mode keeps none). Default: the offsets file's path followed by .connectors.json.")
+        // The REST API's keys (read by ConnectREST and `connect standalone`).
+        .define("listeners", .list, default: "http://:8083", importance: .low,
+                documentation: "The REST API's listeners: http://host:port, comma-separated; an empty host listens on every interface.")
+        .define("rest.advertised.host.name", .string, default: .null, importance: .low,
+                documentation: "The host name other workers and statuses (worker_id) use for this worker; default: the listener's host, else this machine's name.")
+        .define("rest.advertised.port", .int, default: .null, importance: .low,
+                documentation: "The port statuses (worker_id) show; default: the listener's port.")
+        .define("rest.advertised.listener", .string, default: .null, importance: .low, documentation: "Which listener's protocol (http) is advertised.")
+        .define("access.control.allow.origin", .string, default: "", importance: .low,
+                documentation: "Cross-origin requests (CORS) allowed from these origins: a comma-separated list, or * for any; empty disables CORS.")
+        .define("access.control.allow.methods", .string, default: "", importance: .low,
+                documentation: "Methods allowed in cross-origin requests; empty means GET,POST,HEAD (Jetty's default, as Kafka's).")
+        .define("rest.extension.classes", .list, default: "", importance: .low,
+                documentation: "REST extensions: org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension enables HTTP Basic authentication with the users of rest.basic.auth.credentials.file.")
+        .define("rest.basic.auth.credentials.file", .string, default: .null, importance: .low,
+                documentation: "Users of HTTP Basic authentication, one 'user: password' (or user=password) per line, as Kafka's PropertyFileLoginModule reads them.")
+        .define("rest.request.max.bytes", .int, default: 16_777_216, importance: .low,
+                documentation: "The largest request body the REST API reads; larger ones are answered 413.", validator: .atLeast(1024))
+        .define("topic.tracking.enable", .boolean, default: true, importance: .low,
+                documentation: "Whether the topics each connector uses are tracked (GET /connectors/{name}/topics).")
+        .define("topic.tracking.allow.reset", .boolean, default: true, importance: .low,
+                documentation: "Whether PUT /connectors/{name}/topics/reset may reset them.")
 
     /// The settings of a worker properties map (unknown keys are kept in ``originals``).
     /// - Throws: ``ConfigError`` (context `worker`) naming every bad key.

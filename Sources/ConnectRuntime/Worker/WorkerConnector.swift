@@ -9,8 +9,17 @@ import Synchronization
 /// returns run in order under it. Status reads take only the state lock.
 final class WorkerConnector: Sendable {
     let name: String
+    /// The configuration the connector runs with (config provider references resolved).
     let config: [String: String]
+    /// The configuration as it was given (`${file:…}` references unresolved): what the control API
+    /// shows and the config store keeps.
+    let rawConfig: [String: String]
     let plugin: ConnectorPlugin
+    /// The plugin's version (statuses show it, as Kafka 4's do).
+    let version: String
+    /// Topics its tasks produced to or consumed from since it was created or its topics were reset
+    /// (Kafka's topic tracking, `GET /connectors/{c}/topics`).
+    let activeTopics = ActiveTopics()
     /// Serializes control operations (and the actions they lead to) on this connector.
     let control = AsyncLock()
 
@@ -31,10 +40,12 @@ final class WorkerConnector: Sendable {
     /// Signalled when the target state changes (paused loops wait on it).
     let targetChanged = AsyncSignal()
 
-    init(name: String, config: [String: String], plugin: ConnectorPlugin, target: TargetState = .started) {
+    init(name: String, config: [String: String], rawConfig: [String: String]? = nil, plugin: ConnectorPlugin, target: TargetState = .started) {
         self.name = name
         self.config = config
+        self.rawConfig = rawConfig ?? config
         self.plugin = plugin
+        version = PluginRegistry.version(of: plugin)
         state = Mutex(State(machine: ConnectorMachine(target: target)))
     }
 
@@ -69,9 +80,38 @@ final class WorkerConnector: Sendable {
         let taskStatuses = tasks.map { t -> TaskStatus in
             let m = t.machine
             var s = TaskStatus(id: t.index, state: m.state(target: machine.target), workerID: workerID, trace: m.trace)
+            s.version = version
             s.waitingByKey = m.waiting
             return s
         }
-        return ConnectorStatus(name: name, state: machine.state, workerID: workerID, trace: machine.trace, type: type, tasks: taskStatuses)
+        var status = ConnectorStatus(name: name, state: machine.state, workerID: workerID, trace: machine.trace, type: type, tasks: taskStatuses)
+        status.version = version
+        return status
     }
+}
+
+/// The topics a connector's tasks used (Kafka's topic tracking: `topic.tracking.enable`).
+final class ActiveTopics: Sendable {
+    private let topics = Mutex<Set<String>>([])
+
+    /// Records the distinct topics of one batch (one lock per batch).
+    func note<C: Collection>(_ batch: C, topic: (C.Element) -> String) {
+        guard let first = batch.first else { return }
+        var last = topic(first)
+        var distinct: Set<String> = [last]
+        for r in batch.dropFirst() {
+            let t = topic(r)
+            if t != last {
+                distinct.insert(t)
+                last = t
+            }
+        }
+        topics.withLock { $0.formUnion(distinct) }
+    }
+
+    /// The topics, sorted.
+    var sorted: [String] { topics.withLock { $0.sorted() } }
+
+    /// Forgets them (`PUT /connectors/{c}/topics/reset`).
+    func reset() { topics.withLock { $0.removeAll() } }
 }

@@ -1,0 +1,155 @@
+#if REST
+public import Hummingbird
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Serves a ``ConnectRESTAPI`` over HTTP/1.1 on every listener of its ``RESTConfig`` (Kafka
+/// Connect's `RestServer`; `listeners` default `http://:8083`), with Hummingbird on SwiftNIO's event
+/// loops — the routes only await the herder, which does blocking work on threads of its own.
+///
+/// ```swift
+/// let server = ConnectRESTServer(api: try ConnectRESTAPI(worker: worker))
+/// let group = ServiceGroup(services: [worker, server], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+/// ```
+///
+/// A listener with port 0 binds a free port; ``boundPorts()`` waits for and returns the ports.
+/// Request bodies larger than `rest.request.max.bytes` are answered 413 without being read.
+public final class ConnectRESTServer: Service, Sendable {
+    /// The API served.
+    public let api: ConnectRESTAPI
+    private let logger: Logger
+    private let bound = Mutex<[Int?]>([])
+    private let started = AsyncStream<Void>.makeStream()
+
+    /// A server for `api`; nothing listens until ``run()``.
+    public init(api: ConnectRESTAPI, logger: Logger = Logger(label: "connectkit.rest")) {
+        self.api = api
+        self.logger = logger
+        bound.withLock { $0 = Array(repeating: nil, count: api.config.listeners.count) }
+    }
+
+    /// Listens on every listener until the task is cancelled or a graceful shutdown is triggered.
+    /// - Throws: the bind error of a listener (address in use, …).
+    public func run() async throws {
+        let api = api
+        let listeners = api.config.listeners
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                for (i, l) in listeners.enumerated() {
+                    let app = Application(
+                        responder: Responder(api: api, scheme: l.scheme),
+                        configuration: ApplicationConfiguration(address: .hostname(l.host.isEmpty ? "0.0.0.0" : l.host, port: l.port), serverName: nil),
+                        onServerRunning: { [self] channel in
+                            let port = channel.localAddress?.port
+                            let all = bound.withLock { b -> Bool in
+                                b[i] = port
+                                return b.allSatisfy { $0 != nil }
+                            }
+                            logger.debug("REST API listening on \(l.scheme)://\(l.host.isEmpty ? "0.0.0.0" : l.host):\(port ?? l.port)")
+                            if all { started.continuation.yield() }
+                        },
+                        logger: logger)
+                    group.addTask { try await app.run() }
+                }
+            }
+        } onGracefulShutdown: { [started] in
+            started.continuation.finish()
+        }
+    }
+
+    /// The ports the listeners bound, in `listeners` order, once all listen (a cancelled wait
+    /// returns what is bound so far, nil for the others).
+    public func boundPorts() async -> [Int?] {
+        if bound.withLock({ $0.allSatisfy { $0 != nil } }) { return bound.withLock { $0 } }
+        for await _ in started.stream { break }
+        return bound.withLock { $0 }
+    }
+
+    /// The HTTP responder: every request through the API.
+    struct Responder: HTTPResponder {
+        typealias Context = BasicRequestContext
+        let api: ConnectRESTAPI
+        let scheme: String
+
+        func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+            await api.hummingbirdResponse(request, scheme: scheme)
+        }
+    }
+}
+
+/// Mounts Kafka Connect's REST API in a host service's own Hummingbird router: requests whose path
+/// is one of the API's (under ``ConnectRESTAPI/basePath``) are answered by the API, every other
+/// request goes on to the host's routes.
+///
+/// ```swift
+/// let router = Router()
+/// router.get("/hello") { _, _ in "hello" }
+/// router.add(middleware: ConnectRESTMiddleware(api: try ConnectRESTAPI(worker: worker, basePath: "/connect")))
+/// // GET /connect/connectors, POST /connect/connectors, … alongside GET /hello
+/// ```
+public struct ConnectRESTMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The API answered.
+    public let api: ConnectRESTAPI
+
+    /// A middleware answering `api`'s routes.
+    public init(api: ConnectRESTAPI) { self.api = api }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let target = request.head.path ?? "/"
+        let path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+        guard api.handles(path: path) else { return try await next(request, context) }
+        return await api.hummingbirdResponse(request, scheme: request.head.scheme ?? "http")
+    }
+}
+
+extension ConnectRESTAPI {
+    /// A Hummingbird request through ``respond(to:)``, the body read up to `rest.request.max.bytes`.
+    func hummingbirdResponse(_ request: Request, scheme: String) async -> Response {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: config.maxRequestBytes) } catch {
+            return Self.hummingbird(.error(413, "HTTP 413 Payload Too Large"))
+        }
+        // HTTP/1.1's Host header is the request's authority in swift-http-types.
+        var headers: [(name: String, value: String)] = request.head.authority.map { [("Host", $0)] } ?? []
+        for field in request.headers { headers.append((field.name.rawName, field.value)) }
+        let rest = RESTRequest(
+            method: request.method.rawValue, target: request.head.path ?? "/", headers: headers, body: Array(buffer: body), scheme: scheme)
+        return Self.hummingbird(await respond(to: rest))
+    }
+
+    static func hummingbird(_ r: RESTResponse) -> Response {
+        var fields = HTTPFields()
+        for h in r.headers {
+            if let name = HTTPFields.Element.Name(h.name) { fields.append(HTTPFields.Element(name: name, value: h.value)) }
+        }
+        if r.status == 202 && r.body.isEmpty { fields[.contentLength] = "0" }
+        let body = r.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: r.body))
+        return Response(status: HTTPResponse.Status(code: r.status, reasonPhrase: Self.reason(r.status)), headers: fields, body: body)
+    }
+
+    /// Jetty's reason phrases, as Kafka's worker sends them.
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
+        case 409: "Conflict"
+        case 413: "Payload Too Large"
+        case 415: "Unsupported Media Type"
+        case 500: "Server Error"
+        case 503: "Service Unavailable"
+        default: ""
+        }
+    }
+}
+#endif
