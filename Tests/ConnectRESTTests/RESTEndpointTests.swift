@@ -112,7 +112,9 @@ struct RESTEndpointTests {
         let restarting = try JSONValue.parse(try await w.expect(202, .post, "/connectors/src1/restart?includeTasks=true"))
         #expect(restarting["connector"]?["state"]?.stringValue == "RESTARTING")
         #expect(restarting["tasks"]?.items.allSatisfy { $0["state"]?.stringValue == "RESTARTING" } == true)
-        _ = try await w.eventually("/connectors/src1/status") { s in s["tasks"]?.items.allSatisfy { $0["state"]?.stringValue == "RUNNING" } == true }
+        _ = try await w.eventually("/connectors/src1/status") { s in
+            s["connector"]?["state"]?.stringValue == "RUNNING" && s["tasks"]?.items.allSatisfy { $0["state"]?.stringValue == "RUNNING" } == true
+        }
         let onlyFailed = try JSONValue.parse(try await w.expect(202, .post, "/connectors/src1/restart?includeTasks=true&onlyFailed=true"))
         #expect(onlyFailed["connector"]?["state"]?.stringValue == "RUNNING")
         #expect(onlyFailed["tasks"]?.items.allSatisfy { $0["state"]?.stringValue == "RUNNING" } == true)  // nothing failed: nothing restarts

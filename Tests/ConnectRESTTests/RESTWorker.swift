@@ -121,3 +121,17 @@ extension JSONValue {
     /// The elements of an array.
     var items: [JSONValue] { if case .array(let a) = self { return a }; return [] }
 }
+
+/// Runs curl (no proxy) with `arguments`; returns what it printed.
+func curl(_ arguments: [String], in directory: URL? = nil) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    p.arguments = ["-s", "--noproxy", "*"] + arguments
+    if let directory { p.currentDirectoryURL = directory }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return out
+}

@@ -64,7 +64,7 @@ struct StatusTests {
         await #expect(throws: HerderError.self) { try await worker.herder.pauseConnector("nope") }
 
         let json = worker.status("rec")!.json.description
-        #expect(json == #"{"name":"rec","connector":{"state":"RUNNING","worker_id":"127.0.0.1:8083","version":"0.1.0"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083","version":"0.1.0"}],"type":"sink"}"#)
+        #expect(json == #"{"name":"rec","connector":{"state":"RUNNING","worker_id":"127.0.0.1:8083","version":"test"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083","version":"test"}],"type":"sink"}"#)
         worker.stop()
         try await run.value
         #expect(worker.status("count")?.state == .unassigned)

@@ -1,0 +1,152 @@
+import ConnectHTTP
+import ConnectKit
+import Foundation
+import Testing
+
+/// What the REST API keeps and hides: connectors survive a restart, config provider references are
+/// shown unresolved, secrets never appear in a response or the log; Basic auth and CORS.
+@Suite("REST API: persistence, secrets, security")
+struct RESTWorkerStateTests {
+    @Test func connectorsCreatedOverRESTSurviveARestartWithTheirTargetState() async throws {
+        let dir = try temporaryDirectory("restart")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.txt").path
+        try "x\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let secrets = dir.appendingPathComponent("secrets.properties").path
+        try "topic=orders\n".write(toFile: secrets, atomically: true, encoding: .utf8)
+        let reference = "${file:\(secrets):topic}"
+
+        var w = try await RESTWorker(dir: dir)
+        try await w.expect(201, .post, "/connectors", json: #"{"name":"kept","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"\#(reference)"}}"#)
+        try await w.expect(201, .post, "/connectors", json: #"{"name":"paused","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"t2"}}"#)
+        try await w.expect(201, .post, "/connectors", json: #"{"name":"gone","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"t3"}}"#)
+        try await w.expect(202, .put, "/connectors/paused/pause")
+        try await w.expect(204, .delete, "/connectors/gone")
+        // The reference is shown as written; the connector runs with the resolved value.
+        let config = try JSONValue.parse(try await w.expect(200, .get, "/connectors/kept/config"))
+        #expect(config["topic"]?.stringValue == reference)
+        _ = try await w.eventually("/connectors/kept/topics") { $0.description == #"{"kept":{"topics":["orders"]}}"# }
+        #expect(w.stop() == 0)
+
+        // The store: owner-only, the reference unresolved.
+        let store = dir.appendingPathComponent("offsets.json.connectors.json").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: store)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try String(contentsOfFile: store, encoding: .utf8).contains(reference))
+
+        w = try await RESTWorker(dir: dir)
+        defer { w.stop() }
+        let names = try JSONValue.parse(try await w.expect(200, .get, "/connectors")).items.compactMap(\.stringValue)
+        #expect(Set(names) == ["kept", "paused"])
+        #expect(try JSONValue.parse(try await w.expect(200, .get, "/connectors/kept/config"))["topic"]?.stringValue == reference)
+        _ = try await w.eventually("/connectors/kept/status") { $0["connector"]?["state"]?.stringValue == "RUNNING" }
+        _ = try await w.eventually("/connectors/paused/status") { $0["connector"]?["state"]?.stringValue == "PAUSED" }
+        try await w.expect(404, .get, "/connectors/gone")
+    }
+
+    @Test func noResponseAndNoLogLineContainsASecret() async throws {
+        let dir = try temporaryDirectory("secrets")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let secret = "s3cr3t-\(UUID().uuidString.prefix(8))"
+        let db = dir.appendingPathComponent("shop.db").path
+        let w = try await RESTWorker(dir: dir, logLevel: "debug")
+        defer { w.stop() }
+        // JDBC's connection.password is a PASSWORD key; db.password only looks like a secret; the
+        // URL carries one too.
+        let config = #"{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","connection.url":"jdbc:sqlite:\#(db)","connection.user":"app","connection.password":"\#(secret)","mode":"bulk","topic.prefix":"shop-","db.password":"\#(secret)","extra.url":"http://app:\#(secret)@example.com"}"#
+        var bodies: [String] = []
+        bodies.append(try await w.expect(201, .post, "/connectors", json: #"{"name":"jdbc","config":\#(config)}"#))
+        for path in ["/connectors/jdbc", "/connectors/jdbc/config", "/connectors/jdbc/tasks", "/connectors/jdbc/status", "/connectors?expand=info&expand=status",
+                     "/connectors/jdbc/offsets"] {
+            bodies.append(String(decoding: try await w.call(.get, path).body, as: UTF8.self))
+        }
+        bodies.append(try await w.expect(200, .put, "/connector-plugins/JdbcSourceConnector/config/validate", json: config))
+        // A round trip: GET the config, PUT it back — the hidden password stays the stored one.
+        let shown = try await w.expect(200, .get, "/connectors/jdbc/config")
+        #expect(shown.contains(#""connection.password":"[hidden]""#))
+        bodies.append(try await w.expect(200, .put, "/connectors/jdbc/config", json: shown))
+        bodies.append(try await w.expect(200, .patch, "/connectors/jdbc/config", json: #"{"batch.max.rows":"50"}"#))
+        let store = try String(contentsOfFile: dir.appendingPathComponent("offsets.json.connectors.json").path, encoding: .utf8)
+        #expect(store.contains(#""connection.password":"\#(secret)""#))  // the real value kept, not the mask
+        #expect(!store.contains(#""connection.password":"[hidden]""#))
+        for body in bodies { #expect(!body.contains(secret), "a response shows the secret: \(body)") }
+        #expect(!w.log.contains(secret))
+    }
+
+    @Test func basicAuthenticationAndCORS() async throws {
+        let dir = try temporaryDirectory("auth")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let credentials = dir.appendingPathComponent("users.properties").path
+        try "ops: pa55word\nreader=other\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        let w = try await RESTWorker(dir: dir, properties: [
+            "rest.extension.classes": "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
+            "rest.basic.auth.credentials.file": credentials, "access.control.allow.origin": "https://ui.example.com",
+            "access.control.allow.methods": "GET,POST,PUT,DELETE",
+        ])
+        defer { w.stop() }
+        let anonymous = try await w.call(.get, "/connectors")
+        #expect(anonymous.status == 401 && String(decoding: anonymous.body, as: UTF8.self) == "User cannot access the resource.")
+        func basic(_ user: String, _ password: String) -> HTTPHeader {
+            HTTPHeader("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+        }
+        #expect(try await w.call(.get, "/connectors", headers: [basic("ops", "wrong")]).status == 401)
+        #expect(try await w.call(.get, "/connectors", headers: [basic("nobody", "pa55word")]).status == 401)
+        let ok = try await w.call(.get, "/connectors", headers: [basic("ops", "pa55word"), HTTPHeader("Origin", "https://ui.example.com")])
+        #expect(ok.status == 200 && ok.header("Access-Control-Allow-Origin") == "https://ui.example.com")
+        #expect(try await w.call(.get, "/", headers: [basic("reader", "other")]).status == 200)
+        let foreign = try await w.call(.get, "/connectors", headers: [basic("ops", "pa55word"), HTTPHeader("Origin", "https://evil.example.com")])
+        #expect(foreign.status == 200 && foreign.header("Access-Control-Allow-Origin") == nil)
+        // A preflight request (no credentials, as browsers send it).
+        let preflight = try curl(["-i", "-X", "OPTIONS", "-H", "Origin: https://ui.example.com", "-H", "Access-Control-Request-Method: POST", w.base + "/connectors"])
+        #expect(preflight.hasPrefix("HTTP/1.1 200"))
+        #expect(preflight.lowercased().contains("access-control-allow-methods: get,post,put,delete"))
+        #expect(preflight.lowercased().contains("access-control-allow-origin: https://ui.example.com"))
+        #expect(!w.log.contains("pa55word"))
+    }
+
+    @Test func badRESTSettingsAreNamedAndStopTheWorker() async throws {
+        let dir = try temporaryDirectory("badrest")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let worker = dir.appendingPathComponent("worker.properties").path
+        try """
+            offset.storage.file.filename=\(dir.path)/offsets.json
+            listeners=ftp://x:1,http://127.0.0.1:notaport
+            rest.extension.classes=com.example.MyExtension
+            """.write(toFile: worker, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = repositoryRoot.appendingPathComponent(".build/debug/connect")
+        p.arguments = ["standalone", worker]
+        let pipe = Pipe()
+        p.standardError = pipe
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 1)
+        #expect(out.contains("Invalid value ftp://x:1 for configuration listeners"))
+        #expect(out.contains("Invalid value http://127.0.0.1:notaport for configuration listeners"))
+        #expect(out.contains("Unknown REST extension com.example.MyExtension"))
+        #expect(out.contains(worker))
+
+        // A listener that cannot bind (the port is taken) stops the worker with the address named.
+        let first = try await RESTWorker(dir: dir)
+        defer { first.stop() }
+        let other = try temporaryDirectory("badrest2")
+        defer { try? FileManager.default.removeItem(at: other) }
+        let taken = other.appendingPathComponent("worker.properties").path
+        try "offset.storage.file.filename=\(other.path)/offsets.json\nlisteners=http://127.0.0.1:\(first.port)\n".write(toFile: taken, atomically: true, encoding: .utf8)
+        let q = Process()
+        q.executableURL = repositoryRoot.appendingPathComponent(".build/debug/connect")
+        q.arguments = ["standalone", taken]
+        let qpipe = Pipe()
+        q.standardError = qpipe
+        q.standardOutput = FileHandle.nullDevice
+        try q.run()
+        let qout = String(decoding: qpipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        q.waitUntilExit()
+        #expect(q.terminationStatus == 1)
+        #expect(qout.contains("REST API: cannot listen on http://127.0.0.1:\(first.port)"))
+        #expect(first.process.isRunning)
+    }
+}
+
