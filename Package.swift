@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Core API: pure Swift, no C, no I/O. See Docs/Architecture.md for the other layers.
@@ -106,6 +107,8 @@ let package = Package(
             dependencies: [
                 "ConnectKit", "ConnectRuntime", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["REST"])),
+                .product(name: "HummingbirdTLS", package: "hummingbird", condition: .when(traits: ["REST"])),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["REST"])),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["REST"])),
             ],
             swiftSettings: strict

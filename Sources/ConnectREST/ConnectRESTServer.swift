@@ -1,6 +1,9 @@
 #if REST
+public import ConnectKit
 public import Hummingbird
+import HummingbirdTLS
 public import Logging
+import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
@@ -9,12 +12,14 @@ import Synchronization
 /// loops — the routes only await the herder, which does blocking work on threads of its own.
 ///
 /// ```swift
-/// let server = ConnectRESTServer(api: try ConnectRESTAPI(worker: worker))
+/// let server = try ConnectRESTServer(api: try ConnectRESTAPI(worker: worker))
 /// let group = ServiceGroup(services: [worker, server], gracefulShutdownSignals: [.sigterm], logger: logger)
 /// try await group.run()
 /// ```
 ///
-/// A listener with port 0 binds a free port; ``boundPorts()`` waits for and returns the ports.
+/// A listener with port 0 binds a free port; ``boundPorts()`` waits for and returns the ports. An
+/// `https` listener serves TLS with its ``RESTConfig/TLSSettings`` (PKCS12 or PEM key stores,
+/// optional client certificates — `ssl.client.auth`), through swift-nio-ssl.
 /// Request bodies larger than `rest.request.max.bytes` are answered 413 without being read.
 public final class ConnectRESTServer: Service, Sendable {
     /// The API served.
@@ -23,11 +28,66 @@ public final class ConnectRESTServer: Service, Sendable {
     private let bound = Mutex<[Int?]>([])
     private let started = AsyncStream<Void>.makeStream()
 
-    /// A server for `api`; nothing listens until ``run()``.
-    public init(api: ConnectRESTAPI, logger: Logger = Logger(label: "connectkit.rest")) {
+    private let tls: [TLSConfiguration?]
+
+    /// A server for `api`; nothing listens until ``run()``. The key and trust stores of https
+    /// listeners are read here.
+    /// - Throws: ``ConfigError`` (context `worker`) naming the key whose file cannot be read as
+    ///   what its type says (never the password).
+    public init(api: ConnectRESTAPI, logger: Logger = Logger(label: "connectkit.rest")) throws(ConfigError) {
         self.api = api
         self.logger = logger
+        var configurations: [TLSConfiguration?] = []
+        for l in api.config.listeners { configurations.append(try l.tls.map(Self.tlsConfiguration)) }
+        tls = configurations
         bound.withLock { $0 = Array(repeating: nil, count: api.config.listeners.count) }
+    }
+
+    /// NIOSSL's server configuration for Kafka's `ssl.*` settings.
+    static func tlsConfiguration(_ t: RESTConfig.TLSSettings) throws(ConfigError) -> TLSConfiguration {
+        func fail(_ key: String, _ what: String, _ error: any Error) -> ConfigError {
+            ConfigError(key: key, message: "cannot read \(what): \(error)", context: "worker")
+        }
+        var chain: [NIOSSLCertificate] = []
+        let key: NIOSSLPrivateKey
+        if t.keystoreType == "PKCS12" {
+            let location = t.keystoreLocation ?? ""
+            do {
+                let bundle = try NIOSSLPKCS12Bundle(file: location, passphrase: Array((t.keystorePassword?.value ?? "").utf8))
+                chain = bundle.certificateChain
+                key = bundle.privateKey
+            } catch { throw fail("ssl.keystore.location", "\(location) as a PKCS12 key store (with ssl.keystore.password)", error) }
+        } else {
+            let pem: [UInt8]
+            if let location = t.keystoreLocation {
+                do { pem = Array(try TextFile.read(location).utf8) } catch { throw fail("ssl.keystore.location", location, error) }
+            } else {
+                pem = Array(((t.certificateChain ?? "") + "\n" + (t.privateKey?.value ?? "")).utf8)
+            }
+            do { chain = try NIOSSLCertificate.fromPEMBytes(pem) } catch { throw fail("ssl.keystore.location", "the PEM certificate chain", error) }
+            do {
+                if let passphrase = t.keyPassword?.value {
+                    key = try NIOSSLPrivateKey(bytes: pem, format: .pem) { (set: (([UInt8]) -> Void)) in set(Array(passphrase.utf8)) }
+                } else {
+                    key = try NIOSSLPrivateKey(bytes: pem, format: .pem)
+                }
+            } catch { throw fail("ssl.keystore.location", "the PEM private key (an encrypted one needs ssl.key.password)", error) }
+        }
+        if chain.isEmpty { throw ConfigError(key: "ssl.keystore.location", message: "the key store holds no certificate", context: "worker") }
+        var config = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        config.minimumTLSVersion = t.enabledProtocols == ["TLSv1.3"] ? .tlsv13 : .tlsv12
+        config.maximumTLSVersion = t.enabledProtocols == ["TLSv1.2"] ? .tlsv12 : nil
+        if t.clientAuth != "none" {
+            var roots: [NIOSSLCertificate] = []
+            do {
+                if let location = t.truststoreLocation { roots = try NIOSSLCertificate.fromPEMFile(location) }
+                if let text = t.truststoreCertificates { roots += try NIOSSLCertificate.fromPEMBytes(Array(text.utf8)) }
+            } catch { throw fail("ssl.truststore.location", "the PEM trust store", error) }
+            config.trustRoots = .certificates(roots)
+            config.certificateVerification = t.clientAuth == "required" ? .noHostnameVerification : .optionalVerification
+            config.sendCANameList = true
+        }
+        return config
     }
 
     /// Listens on every listener until the task is cancelled or a graceful shutdown is triggered.
@@ -35,11 +95,13 @@ public final class ConnectRESTServer: Service, Sendable {
     public func run() async throws {
         let api = api
         let listeners = api.config.listeners
+        let tls = tls
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 for (i, l) in listeners.enumerated() {
                     let app = Application(
                         responder: Responder(api: api, scheme: l.scheme),
+                        server: try tls[i].map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
                         configuration: ApplicationConfiguration(address: .hostname(l.host.isEmpty ? "0.0.0.0" : l.host, port: l.port), serverName: nil),
                         onServerRunning: { [self] channel in
                             let port = channel.localAddress?.port

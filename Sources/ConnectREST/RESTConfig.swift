@@ -10,7 +10,8 @@ public import ConnectKit
 ///
 /// | key | default | meaning |
 /// | --- | --- | --- |
-/// | `listeners` | `http://:8083` | where the API listens: `http://host:port`, comma-separated; an empty host is every interface |
+/// | `listeners` | `http://:8083` | where the API listens: `http://host:port` or `https://host:port`, comma-separated; an empty host is every interface |
+/// | `ssl.keystore.type`, `ssl.keystore.location`, `ssl.keystore.password`, `ssl.key.password`, `ssl.keystore.certificate.chain`, `ssl.keystore.key`, `ssl.truststore.location`, `ssl.truststore.certificates`, `ssl.client.auth`, `ssl.enabled.protocols` (each also as `listeners.https.ssl.*`) | Kafka's | an https listener's TLS (``TLSSettings``) |
 /// | `rest.advertised.host.name`, `rest.advertised.port` | the listener's | the `worker_id` statuses show (`host:port`) |
 /// | `access.control.allow.origin` | empty (no CORS) | origins allowed cross-origin requests, comma-separated, or `*` |
 /// | `access.control.allow.methods` | `GET,POST,HEAD` | methods allowed cross-origin |
@@ -19,16 +20,44 @@ public import ConnectKit
 /// | `rest.request.max.bytes` | 16 MiB | larger request bodies are answered 413 |
 /// | `topic.tracking.enable`, `topic.tracking.allow.reset` | true | `GET /connectors/{c}/topics` and its reset |
 public struct RESTConfig: Sendable {
-    /// One listener: `http://host:port`.
+    /// One listener: `http://host:port` or `https://host:port`.
     public struct Listener: Sendable, Hashable, CustomStringConvertible {
-        /// `http` (`https` is refused: TLS is not built in yet).
+        /// `http` or `https`.
         public var scheme: String
         /// The address to bind; empty for every interface.
         public var host: String
         /// The port; 0 picks a free one.
         public var port: Int
+        /// The TLS settings of an `https` listener.
+        public var tls: TLSSettings?
 
         public var description: String { "\(scheme)://\(host):\(port)" }
+    }
+
+    /// An `https` listener's TLS settings: Kafka's `ssl.*` keys, each read first as
+    /// `listeners.https.ssl.*` (Kafka's per-listener prefix). Key stores are `PKCS12` or `PEM`
+    /// (Java's `JKS` is refused with how to convert it).
+    public struct TLSSettings: Sendable, Hashable {
+        /// `ssl.keystore.type`: `PKCS12` or `PEM`.
+        public var keystoreType: String
+        /// `ssl.keystore.location`: a PKCS12 file, or a PEM file with the private key and the certificate chain.
+        public var keystoreLocation: String?
+        /// `ssl.keystore.password` (PKCS12's passphrase).
+        public var keystorePassword: Password?
+        /// `ssl.key.password`: an encrypted PEM key's passphrase.
+        public var keyPassword: Password?
+        /// `ssl.keystore.certificate.chain`: the chain as PEM text (type PEM, instead of a location).
+        public var certificateChain: String?
+        /// `ssl.keystore.key`: the private key as PEM text (type PEM, instead of a location).
+        public var privateKey: Password?
+        /// `ssl.truststore.location`: PEM certificates client certificates are checked against.
+        public var truststoreLocation: String?
+        /// `ssl.truststore.certificates`: the same as PEM text.
+        public var truststoreCertificates: String?
+        /// `ssl.client.auth`: `none`, `requested` or `required`.
+        public var clientAuth: String
+        /// `ssl.enabled.protocols`: `TLSv1.2`, `TLSv1.3`.
+        public var enabledProtocols: [String]
     }
 
     /// Where the API listens.
@@ -72,12 +101,9 @@ public struct RESTConfig: Sendable {
         }
         listeners = []
         for item in (value("listeners") ?? "http://:8083").split(separator: ",").map({ String($0).trimmingWhitespace() }) where !item.isEmpty {
-            if let l = Self.parseListener(item) {
-                if l.scheme == "https" {
-                    problems.append(ConfigProblem(key: "listeners", message: "Invalid value \(item) for configuration listeners: https listeners are not supported by this build (put a TLS-terminating proxy in front of an http listener)"))
-                } else {
-                    listeners.append(l)
-                }
+            if var l = Self.parseListener(item) {
+                if l.scheme == "https" { l.tls = Self.tlsSettings(properties, into: &problems) }
+                listeners.append(l)
             } else {
                 problems.append(ConfigProblem(key: "listeners", message: "Invalid value \(item) for configuration listeners: expected http://host:port (host may be empty)"))
             }
@@ -104,6 +130,51 @@ public struct RESTConfig: Sendable {
             }
         }
         if !problems.isEmpty { throw ConfigError(problems, context: "worker") }
+    }
+
+    /// The TLS keys of an https listener (`listeners.https.ssl.*` first, then `ssl.*`), checked.
+    static func tlsSettings(_ p: [String: String], into problems: inout [ConfigProblem]) -> TLSSettings {
+        func value(_ key: String) -> (key: String, value: String)? {
+            for k in ["listeners.https." + key, key] {
+                if let v = p[k]?.trimmingWhitespace(), !v.isEmpty { return (k, v) }
+            }
+            return nil
+        }
+        let type = value("ssl.keystore.type")?.value.uppercased() ?? "JKS"
+        var tls = TLSSettings(
+            keystoreType: type, keystoreLocation: value("ssl.keystore.location")?.value, keystorePassword: value("ssl.keystore.password").map { Password($0.value) },
+            keyPassword: value("ssl.key.password").map { Password($0.value) }, certificateChain: value("ssl.keystore.certificate.chain")?.value,
+            privateKey: value("ssl.keystore.key").map { Password($0.value) }, truststoreLocation: value("ssl.truststore.location")?.value,
+            truststoreCertificates: value("ssl.truststore.certificates")?.value, clientAuth: value("ssl.client.auth")?.value.lowercased() ?? "none",
+            enabledProtocols: (value("ssl.enabled.protocols")?.value ?? "TLSv1.2,TLSv1.3").split(separator: ",").map { String($0).trimmingWhitespace() })
+        let typeKey = value("ssl.keystore.type")?.key ?? "ssl.keystore.type"
+        switch type {
+        case "PKCS12":
+            if tls.keystoreLocation == nil {
+                problems.append(ConfigProblem(key: "ssl.keystore.location", message: "Missing required configuration \"ssl.keystore.location\" which has no default value. (an https listener needs its key store)"))
+            }
+        case "PEM":
+            if tls.keystoreLocation == nil && (tls.certificateChain == nil || tls.privateKey == nil) {
+                problems.append(ConfigProblem(key: "ssl.keystore.location", message: "Missing required configuration \"ssl.keystore.location\" which has no default value. (an https listener needs a PEM file with its key and certificate chain, or ssl.keystore.certificate.chain and ssl.keystore.key)"))
+            }
+        case "JKS":
+            problems.append(ConfigProblem(key: typeKey, message: "Invalid value JKS for configuration ssl.keystore.type: JKS is Java's own key store format; set ssl.keystore.type=PKCS12 (convert with keytool -importkeystore -srckeystore <file>.jks -destkeystore <file>.p12 -deststoretype PKCS12) or PEM"))
+        default:
+            problems.append(ConfigProblem(key: typeKey, message: "Invalid value \(type) for configuration ssl.keystore.type: PKCS12 or PEM"))
+        }
+        if !["none", "requested", "required"].contains(tls.clientAuth) {
+            problems.append(ConfigProblem(key: value("ssl.client.auth")?.key ?? "ssl.client.auth", message: "Invalid value \(tls.clientAuth) for configuration ssl.client.auth: String must be one of: required, requested, none"))
+        } else if tls.clientAuth != "none" && tls.truststoreLocation == nil && tls.truststoreCertificates == nil {
+            problems.append(ConfigProblem(key: "ssl.truststore.location", message: "ssl.client.auth=\(tls.clientAuth) needs the certificates client certificates are checked against: ssl.truststore.location (PEM) or ssl.truststore.certificates"))
+        }
+        if let t = value("ssl.truststore.type"), t.value.uppercased() != "PEM" {
+            problems.append(ConfigProblem(key: t.key, message: "Invalid value \(t.value) for configuration ssl.truststore.type: this build reads PEM trust stores"))
+        }
+        tls.enabledProtocols = tls.enabledProtocols.filter { !$0.isEmpty }
+        for proto in tls.enabledProtocols where proto != "TLSv1.2" && proto != "TLSv1.3" {
+            problems.append(ConfigProblem(key: "ssl.enabled.protocols", message: "Invalid value \(proto) for configuration ssl.enabled.protocols: TLSv1.2 or TLSv1.3"))
+        }
+        return tls
     }
 
     /// `http://host:port` → its parts (host may be empty; IPv6 in brackets).

@@ -67,8 +67,14 @@ struct Standalone: AsyncParsableCommand {
         // The REST API (Kafka's RestServer). A listener set in the worker file that cannot bind stops
         // the worker, as Kafka's does; the default one (http://:8083) in use only warns.
         let explicitListeners = !(loaded.workerProperties["listeners"] ?? "").trimmingWhitespace().isEmpty
-        let server = ConnectRESTServer(
-            api: try ConnectRESTAPI(worker: worker, config: loaded.restConfig, logLevels: levels), logger: Logger(label: "connectkit.rest"))
+        let server: ConnectRESTServer
+        do {
+            server = try ConnectRESTServer(
+                api: try ConnectRESTAPI(worker: worker, config: loaded.restConfig, logLevels: levels), logger: Logger(label: "connectkit.rest"))
+        } catch {
+            printError("\(workerProperties): \(error)")
+            throw ExitCode(1)
+        }
         let rest = Task {
             do { try await server.run() } catch is CancellationError {} catch {
                 if explicitListeners {

@@ -44,7 +44,7 @@ final class RESTWorker: @unchecked Sendable {
         try process.run()
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if let range = log.range(of: #"REST API listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+            if let range = log.range(of: #"REST API listening on https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 port = Int(log[range].split(separator: ":").last!)!
                 return
             }

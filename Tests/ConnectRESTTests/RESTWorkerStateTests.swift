@@ -1,5 +1,6 @@
 import ConnectHTTP
 import ConnectKit
+import ConnectKitTesting
 import Foundation
 import Testing
 
@@ -102,6 +103,69 @@ struct RESTWorkerStateTests {
         #expect(preflight.lowercased().contains("access-control-allow-methods: get,post,put,delete"))
         #expect(preflight.lowercased().contains("access-control-allow-origin: https://ui.example.com"))
         #expect(!w.log.contains("pa55word"))
+    }
+
+    /// https listeners: a PKCS12 key store, a PEM one with client certificates required; the
+    /// certificates made by openssl, the requests sent by curl.
+    @Test func httpsListenersWithPKCS12AndPEMAndClientCertificates() async throws {
+        let dir = try temporaryDirectory("tls")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func openssl(_ args: [String]) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            p.arguments = args
+            p.currentDirectoryURL = dir
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "openssl \(args)")
+        }
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.crt", "-days", "2", "-subj", "/CN=127.0.0.1",
+                     "-addext", "subjectAltName=IP:127.0.0.1"])
+        try openssl(["pkcs12", "-export", "-in", "server.crt", "-inkey", "server.key", "-out", "server.p12", "-passout", "pass:ks-secret"])
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.crt", "-days", "2", "-subj", "/CN=client"])
+        let pem = try String(contentsOf: dir.appendingPathComponent("server.key"), encoding: .utf8) + String(contentsOf: dir.appendingPathComponent("server.crt"), encoding: .utf8)
+        try pem.write(to: dir.appendingPathComponent("server.pem"), atomically: true, encoding: .utf8)
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+        // PKCS12, with the per-listener prefix.
+        let one = try temporaryDirectory("tls-pkcs12")
+        defer { try? FileManager.default.removeItem(at: one) }
+        let w = try await RESTWorker(dir: one, properties: [
+            "listeners": "https://127.0.0.1:0", "listeners.https.ssl.keystore.type": "PKCS12",
+            "listeners.https.ssl.keystore.location": path("server.p12"), "listeners.https.ssl.keystore.password": "ks-secret",
+        ])
+        let root = try curl(["--cacert", path("server.crt"), "https://127.0.0.1:\(w.port)/"])
+        #expect(root.contains(#""version":"4.3.0""#))
+        let created = try curl(["--cacert", path("server.crt"), "-i", "-X", "POST", "-H", "Content-Type: application/json", "-d",
+                                #"{"name":"s","config":{"connector.class":"FileStreamSource","topic":"t","file":"/dev/null"}}"#, "https://127.0.0.1:\(w.port)/connectors"])
+        #expect(created.contains("Location: https://127.0.0.1:\(w.port)/connectors/s"))
+        #expect(try curl(["http://127.0.0.1:\(w.port)/"]).isEmpty)  // plain HTTP is not answered on a TLS port
+        #expect(!w.log.contains("ks-secret"))
+        w.stop()
+
+        // PEM with client certificates required.
+        let two = try temporaryDirectory("tls-pem")
+        defer { try? FileManager.default.removeItem(at: two) }
+        let m = try await RESTWorker(dir: two, properties: [
+            "listeners": "https://127.0.0.1:0", "ssl.keystore.type": "PEM", "ssl.keystore.location": path("server.pem"),
+            "ssl.client.auth": "required", "ssl.truststore.location": path("client.crt"),
+        ])
+        defer { m.stop() }
+        #expect(try curl(["--cacert", path("server.crt"), "https://127.0.0.1:\(m.port)/connectors"]).isEmpty)  // no client certificate: no answer
+        #expect(try curl(["--cacert", path("server.crt"), "--cert", path("client.crt"), "--key", path("client.key"), "https://127.0.0.1:\(m.port)/connectors"]) == "[]")
+
+        // A wrong password and Java's JKS are named, never echoed.
+        let bad = dir.appendingPathComponent("bad.properties").path
+        try "offset.storage.file.filename=\(dir.path)/o.json\nlisteners=https://127.0.0.1:0\nssl.keystore.type=PKCS12\nssl.keystore.location=\(path("server.p12"))\nssl.keystore.password=wrong-pass\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let (status, out) = try await runProgram(repositoryRoot.appendingPathComponent(".build/debug/connect").path, ["standalone", bad])
+        #expect(status == 1)
+        #expect(out.contains("ssl.keystore.location") && out.contains("PKCS12") && !out.contains("wrong-pass"))
+        try "offset.storage.file.filename=\(dir.path)/o.json\nlisteners=https://127.0.0.1:0\nssl.keystore.location=/etc/ks.jks\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let (jksStatus, jks) = try await runProgram(repositoryRoot.appendingPathComponent(".build/debug/connect").path, ["standalone", bad])
+        #expect(jksStatus == 1 && jks.contains("Invalid value JKS for configuration ssl.keystore.type"))
     }
 
     @Test func badRESTSettingsAreNamedAndStopTheWorker() async throws {

@@ -46,6 +46,8 @@ enum UnusedConfig {
                 out.append(UnusedConfigKey(key: key, note: "ConnectKit's plugins are compiled in (`connect plugins` lists them); plugin.path is ignored."))
             } else if key == "config.providers" || key.hasPrefix("config.providers.") {
                 continue  // ${file:…}, ${directory:…} and ${env:…} are always resolved
+            } else if (key.hasPrefix("ssl.") || key.hasPrefix("listeners.https.ssl.")), (config["listeners"] ?? "").lowercased().contains("https://") {
+                continue  // an https listener's TLS (the REST API reads them)
             } else if kafkaWorkerKeys.contains(key) || ["producer.", "consumer.", "admin."].contains(where: key.hasPrefix) {
                 out.append(UnusedConfigKey(key: key, note: transport is MemoryBroker
                     ? "It is a Kafka Connect worker key, read only with Kafka (bootstrap.servers and ConnectKafka's transport); topics are in memory here."
