@@ -97,7 +97,7 @@ extension ConnectRESTAPI {
         if let version, !version.isEmpty {
             guard let range = VersionRange(version) else { throw RESTFailure(400, "Invalid version specification: \(version)") }
             guard range.contains(pluginVersion) else {
-                throw RESTFailure(400, "Plugin \(className) not found that matches the version range \(version), available versions: [\(pluginVersion)]")
+                throw RESTFailure(400, "Plugin \(className) not found that matches the version range \(range), available versions: [\(pluginVersion)]")
             }
         }
         return keys.filter { !$0.isInternal }
@@ -118,12 +118,15 @@ extension ConnectRESTAPI {
 
     // MARK: Validation
 
-    /// `PUT /connector-plugins/{plugin}/config/validate`: Kafka's checks and `ConfigInfos`.
-    func validate(_ plugin: String, _ raw: [String: String]) async throws(RESTFailure) -> JSONValue {
+    /// `PUT /connector-plugins/{plugin}/config/validate`: Kafka's checks and `ConfigInfos`. Values
+    /// are shown as `GET …/config` shows them (secrets hidden, `${…}` references as written), and
+    /// error messages never echo what a reference resolved to.
+    func validate(_ plugin: String, _ raw: [String: String], nulls: [String] = []) async throws(RESTFailure) -> JSONValue {
         let given = raw["connector.class"]?.trimmingWhitespace() ?? ""
+        // Kafka's check: the class as given ends with the plugin named in the path, each without a
+        // trailing "Connector".
         func normalized(_ s: String) -> String {
-            let simple = s.split(separator: ".").last.map(String.init) ?? s
-            return simple.count > "Connector".count && simple.hasSuffix("Connector") ? String(simple.dropLast("Connector".count)) : simple
+            s.count > "Connector".count && s.hasSuffix("Connector") ? String(s.dropLast("Connector".count)) : s
         }
         if !given.isEmpty, !normalized(given).hasSuffix(normalized(plugin)) {
             throw RESTFailure(400, "Included connector type \(given) does not match request type \(plugin)")
@@ -133,26 +136,39 @@ extension ConnectRESTAPI {
             let map = ParsedConfig.masked(raw).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
             throw RESTFailure(500, "\(exception): Connector config {\(map)} contains no connector type")
         }
-        guard worker.registry.connector(given) != nil else {
+        guard let entry = worker.registry.connector(given) else {
             let available = worker.registry.connectors.entries.map(\.javaClassName).sorted().joined(separator: ", ")
             throw RESTFailure(500, "\(exception): Failed to find any class that implements Connector and which name matches \(given), available connectors are: \(available)")
         }
         let resolved: [String: String]
-        do { resolved = try worker.configTransformer.transform(raw) } catch { throw RESTFailure(400, "\(error)") }
+        do { resolved = try await worker.resolvedOffPool(raw) } catch { throw RESTFailure(400, "\(error)") }
         let infos = await worker.herder.validateConnectorConfig(resolved)
-        // Entries without a definition first, as Kafka's; values as Kafka prints them, secrets
-        // hidden, provider references as written.
-        let ordered = infos.configs.filter { $0.definition == nil } + infos.configs.filter { $0.definition != nil }
+        let shown = ParsedConfig.masked(raw, definition: entry.plugin.instantiate().configDef)
+        let references = raw.filter { $0.value.contains("${") && resolved[$0.key] != $0.value }
+        // Entries without a definition first, as Kafka's.
+        var ordered = infos.configs.filter { $0.definition == nil } + infos.configs.filter { $0.definition != nil }
+        for key in nulls {
+            if let i = ordered.firstIndex(where: { $0.value.name == key }) {
+                ordered[i].value.errors.insert(Self.nullValueError, at: 0)
+            } else {
+                ordered.insert((nil, ConfigValueInfo(name: key, value: nil, errors: [Self.nullValueError])), at: 0)
+            }
+        }
         let errorCount = ordered.reduce(0) { $0 + $1.value.errors.count }
         let configs: [JSONValue] = ordered.map { entry in
             let v = entry.value
             var text: JSONValue = v.value.map { $0.isNull ? .null : .string($0.description) } ?? .null
-            if let r = raw[v.name], r.contains("${") { text = .string(r) }
+            if let r = shown[v.name], r != raw[v.name] || r.contains("${") { text = .string(r) }  // masked or a reference
             if entry.definition == nil, ParsedConfig.looksSecret(v.name), !text.isNull { text = .string(Password.hidden) }
+            let errors: [JSONValue] = v.errors.map { e in
+                var e = e
+                if let reference = references[v.name], let value = resolved[v.name], !value.isEmpty { e = e.replacingAll(value, with: reference) }
+                return .string(e)
+            }
             let value = JSONValue.object([
                 ("name", .string(v.name)), ("value", text),
                 ("recommended_values", .array(v.recommendedValues.map { .string($0.description) })),
-                ("errors", .array(v.errors.map { .string($0) })), ("visible", .bool(v.visible)),
+                ("errors", .array(errors)), ("visible", .bool(v.visible)),
             ])
             return .object([("definition", entry.definition.map(configKeyJSON) ?? .null), ("value", value)])
         }
@@ -165,19 +181,27 @@ extension ConnectRESTAPI {
 
 /// A Maven-style version range as Kafka's `?version=` takes: `1.0` (that version), `[1.0,2.0)`,
 /// `[1.0,]`, `(,2.0]`.
-struct VersionRange {
+struct VersionRange: CustomStringConvertible {
     var lower: [Int]?, lowerInclusive = true
     var upper: [Int]?, upperInclusive = true
-    var exact: String?
+    let text: String
+
+    /// As Maven prints it: a plain version as `[v,v]`.
+    var description: String { text }
 
     init?(_ text: String) {
         let t = text.trimmingWhitespace()
         guard let first = t.first else { return nil }
         if first != "[" && first != "(" {
             guard !t.contains(where: { ",[]()".contains($0) }) else { return nil }
-            exact = t
+            let comps = t.split(separator: ".").map { Int($0) }
+            guard !comps.isEmpty, comps.allSatisfy({ $0 != nil }) else { return nil }
+            lower = comps.map { $0! }
+            upper = lower
+            self.text = "[\(t),\(t)]"
             return
         }
+        self.text = t
         guard let last = t.last, last == "]" || last == ")", t.count >= 2 else { return nil }
         let inner = t.dropFirst().dropLast()
         let parts = inner.split(separator: ",", omittingEmptySubsequences: false)
@@ -203,7 +227,6 @@ struct VersionRange {
     }
 
     func contains(_ version: String) -> Bool {
-        if let exact { return exact == version }
         let v = version.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
         func compare(_ a: [Int], _ b: [Int]) -> Int {
             for i in 0..<max(a.count, b.count) {

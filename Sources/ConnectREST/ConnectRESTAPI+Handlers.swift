@@ -90,7 +90,11 @@ extension ConnectRESTAPI {
                     throw RESTFailure(500, "Cannot construct instance of InitialState from \(state): not one of the values accepted for Enum class: [RUNNING, PAUSED, STOPPED]")
                 }
             }
-            let config = try configMap(members)
+            var (config, nulls) = try configMap(members)
+            if !nulls.isEmpty {
+                config["name"] = config["name"] ?? name
+                throw await nullValuesFailure(config, nulls: nulls)
+            }
             let (_, info) = try await herder.putConnectorConfig(name, config, allowReplace: false, initialState: initial)
             return .json(201, connectorInfoJSON(info), headers: [("Location", location(request, name))])
 
@@ -107,7 +111,11 @@ extension ConnectRESTAPI {
 
         case (.config(let name), "PUT"):
             let existing = try? await herder.connectorConfig(name)
-            var config = try configMap(try parseObject(request.body))
+            var (config, nulls) = try configMap(try parseObject(request.body))
+            if !nulls.isEmpty {
+                config["name"] = config["name"] ?? name
+                throw await nullValuesFailure(config, nulls: nulls)
+            }
             config = keepingHiddenSecrets(config, existing: existing)
             let (created, info) = try await herder.putConnectorConfig(name, config, allowReplace: true, initialState: .started)
             return created ? .json(201, connectorInfoJSON(info), headers: [("Location", location(request, name))]) : .json(200, connectorInfoJSON(info))
@@ -185,9 +193,18 @@ extension ConnectRESTAPI {
             return .json(200, offsetsJSON(try await herder.connectorOffsets(name)))
 
         case (.offsets(let name), "PATCH"):
-            let offsets = try parseOffsets(request.body)
-            guard !offsets.isEmpty else { throw RESTFailure(400, "Partitions / offsets need to be provided for an alter offsets request") }
-            let message = try await herder.alterConnectorOffsets(name, offsets)
+            let body = try parseObject(request.body)
+            let noOffsets: Bool
+            switch body.last(where: { $0.key == "offsets" })?.value {
+            case nil, .null?: noOffsets = true
+            case .array(let items)?: noOffsets = items.isEmpty
+            default: noOffsets = false
+            }
+            if noOffsets {
+                throw RESTFailure(400, "Partitions / offsets need to be provided for an alter offsets request")
+            }
+            _ = try await herder.connectorInfo(name)  // Kafka: the 404 comes before any format error
+            let message = try await herder.alterConnectorOffsets(name, try parseOffsets(body))
             return .json(200, .object([("message", .string(message))]))
 
         case (.offsets(let name), _):  // DELETE
@@ -202,7 +219,8 @@ extension ConnectRESTAPI {
             return .json(200, .array(try pluginConfigKeys(plugin, version: request.queryValues("version").first).map(configKeyJSON)))
 
         case (.validate(let plugin), _):
-            return .json(200, try await validate(plugin, try configMap(try parseObject(request.body))))
+            let (config, nulls) = try configMap(try parseObject(request.body))
+            return .json(200, try await validate(plugin, config, nulls: nulls))
 
         case (.loggers, _):
             return .json(200, .object(logLevels.loggers().map { ($0.name, loggerLevelJSON($0.level)) }))
@@ -236,9 +254,10 @@ extension ConnectRESTAPI {
         return members
     }
 
-    /// A configuration from a JSON object: scalars as strings (Kafka coerces `2` to `"2"`), a null
-    /// value is an invalid configuration (400, Kafka's text), an object or array a 500.
-    func configMap(_ members: [(key: String, value: JSONValue)]) throws(RESTFailure) -> [String: String] {
+    /// A configuration from a JSON object: scalars as strings (Kafka coerces `2` to `"2"`), an
+    /// object or array value a 500; the keys whose value is `null` are returned apart (Kafka reports
+    /// each as `Null value can not be supplied as the configuration value.` among the other errors).
+    func configMap(_ members: [(key: String, value: JSONValue)]) throws(RESTFailure) -> (config: [String: String], nulls: [String]) {
         var config: [String: String] = [:]
         var nulls: [String] = []
         for m in members {
@@ -250,24 +269,32 @@ extension ConnectRESTAPI {
             case .array, .object: throw RESTFailure(500, "The value of \(m.key) must be a string, not \(m.value.nodeType)")
             }
         }
-        if !nulls.isEmpty {
-            throw RESTFailure(400, "Connector configuration is invalid and contains the following \(nulls.count) error(s):\n"
-                + nulls.map { _ in "Null value can not be supplied as the configuration value." }.joined(separator: "\n")
-                + "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`")
+        return (config, nulls)
+    }
+
+    static let nullValueError = "Null value can not be supplied as the configuration value."
+
+    /// Kafka's 400 for a configuration with null values: those errors and every other problem of
+    /// the rest of the configuration, in one message.
+    func nullValuesFailure(_ config: [String: String], nulls: [String]) async -> RESTFailure {
+        var errors = nulls.map { _ in Self.nullValueError }
+        if let resolved = try? await worker.resolvedOffPool(config) {
+            let infos = await worker.herder.validateConnectorConfig(resolved)
+            errors += infos.configs.flatMap(\.value.errors)
         }
-        return config
+        return RESTFailure(400, "Connector configuration is invalid and contains the following \(errors.count) error(s):\n" + errors.joined(separator: "\n")
+            + "\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`")
     }
 
     /// `{"offsets":[{"partition":{…},"offset":{…}|null},…]}`.
-    func parseOffsets(_ body: [UInt8]) throws(RESTFailure) -> [ConnectorOffset] {
-        let members = try parseObject(body)
+    func parseOffsets(_ members: [(key: String, value: JSONValue)]) throws(RESTFailure) -> [ConnectorOffset] {
         guard let list = members.last(where: { $0.key == "offsets" })?.value, !list.isNull else { return [] }
         guard case .array(let items) = list else { throw RESTFailure(500, "\"offsets\" must be an array") }
         var out: [ConnectorOffset] = []
         for item in items {
             guard case .object = item else { throw RESTFailure(500, "Each offset must be an object with \"partition\" and \"offset\"") }
             guard case .object(let p)? = item["partition"] else {
-                throw RESTFailure(400, "The partition for a sink connector offset cannot be null or missing")
+                throw RESTFailure(400, "The partition for a connector offset cannot be null or missing")
             }
             var offset: [String: Value]? = nil
             switch item["offset"] {
@@ -343,8 +370,10 @@ extension ConnectRESTAPI {
     func keepingHiddenSecrets(_ config: [String: String], existing: [String: String]?) -> [String: String] {
         guard let existing else { return config }
         var out = config
-        for (k, v) in config where v == Password.hidden {
-            if let old = existing[k] { out[k] = old }
+        for (k, v) in config {
+            guard let old = existing[k], old != v else { continue }
+            // The value as GET showed it: `[hidden]`, or a URL with its password masked.
+            if v == Password.hidden || (v.contains(Password.hidden) && ParsedConfig.withoutURLCredentials(old) == v) { out[k] = old }
         }
         return out
     }

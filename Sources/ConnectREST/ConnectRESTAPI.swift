@@ -18,10 +18,12 @@ public import ConnectRuntime
 /// tasks) the API answers as Kafka's distributed mode does. Malformed bodies are answered 500, as
 /// Kafka's (Jackson's errors go through its generic exception mapper), with ConnectKit's message.
 ///
-/// Secrets: configuration values of `PASSWORD` keys (the connector's `ConfigDef`) and of keys whose
-/// names look secret are shown as `[hidden]` in every response; a `PUT` or `PATCH` that sends
-/// `[hidden]` back for such a key keeps the stored secret. Config provider references
-/// (`${file:/etc/secrets.properties:password}`) are shown as written, never resolved.
+/// Secrets: configuration values of `PASSWORD` keys (the connector's `ConfigDef`), of keys whose
+/// names look secret and passwords inside URLs are shown as `[hidden]` in connector infos,
+/// configurations, task configurations and validation results; a `PUT` or `PATCH` that sends a
+/// masked value back keeps the stored secret. Config provider references
+/// (`${file:/etc/secrets.properties:password}`) are shown as written — in task configurations
+/// and validation messages too — and resolved only for running and validating.
 public struct ConnectRESTAPI: Sendable {
     /// The worker whose herder the routes drive.
     public let worker: Worker
@@ -44,7 +46,8 @@ public struct ConnectRESTAPI: Sendable {
     ///   - config: the REST settings; by default read from the worker's properties.
     ///   - logLevels: the logger levels `/admin/loggers` reads and sets.
     ///   - basePath: the prefix the routes live under, e.g. `/connect` (no trailing slash).
-    ///   - clusterID: `GET /`'s `kafka_cluster_id` (the Kafka cluster's id when the worker uses Kafka).
+    ///   - clusterID: `GET /`'s `kafka_cluster_id`; by default `connectkit-standalone` (in-memory
+    ///     topics) or `kafka` (a Kafka transport: pass the cluster's id to show it).
     /// - Throws: ``ConfigError`` for bad REST keys in the worker's properties.
     public init(worker: Worker, config: RESTConfig? = nil, logLevels: LogLevels = LogLevels(), basePath: String = "", clusterID: String? = nil)
         throws(ConfigError)
@@ -58,42 +61,72 @@ public struct ConnectRESTAPI: Sendable {
 
     /// Answers one request (never throws: every failure is a response with Kafka's status).
     public func respond(to request: RESTRequest) async -> RESTResponse {
+        switch screen(request) {
+        case .answer(let response): return response
+        case .serve(let route, let method, let cors):
+            if request.body.count > config.maxRequestBytes { return withHeaders(.error(413, "HTTP 413 Payload Too Large"), cors) }
+            var response = await handle(route, method: method, request: request)
+            if request.method == "HEAD" { response.body = [] }
+            return withHeaders(response, cors)
+        }
+    }
+
+    /// What ``screen(_:)`` decided before any body is read.
+    enum Screening {
+        /// Answered already (CORS preflight, 401, 404, 405, 415, 406, 413 by `Content-Length`).
+        case answer(RESTResponse)
+        /// To be served by `route` with `method`; `cors` go on the response.
+        case serve(Route, method: String, cors: [(name: String, value: String)])
+    }
+
+    /// Every check that needs no body: CORS, authentication, route, method, media types and a
+    /// declared `Content-Length` over the limit — so a server reads a body only for a request that
+    /// will be served.
+    func screen(_ request: RESTRequest) -> Screening {
         var cors: [(name: String, value: String)] = []
+        let route = route(request.path)
         if !config.allowedOrigins.isEmpty, let origin = request.header("Origin"), config.allowedOrigins.contains("*") || config.allowedOrigins.contains(origin) {
             cors = [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"), ("Vary", "Origin")]
-            if request.method == "OPTIONS", request.header("Access-Control-Request-Method") != nil {
-                // A preflight request, answered as Jetty's CrossOriginFilter does.
-                return RESTResponse(status: 200, headers: cors + [
+            if request.method == "OPTIONS", let wanted = request.header("Access-Control-Request-Method") {
+                // A preflight request, answered as Jetty's CrossOriginFilter does (headers only
+                // for an allowed method).
+                guard config.allowedMethods.contains(wanted.uppercased()) else { return .answer(RESTResponse(status: 200)) }
+                return .answer(RESTResponse(status: 200, headers: cors + [
                     ("Access-Control-Allow-Methods", config.allowedMethods.joined(separator: ",")),
                     ("Access-Control-Allow-Headers", "X-Requested-With,Content-Type,Accept,Origin"),
                     ("Access-Control-Max-Age", "1800"),
-                ])
+                ]))
             }
         }
-        var response = await authorizedResponse(to: request)
-        response.headers += cors
-        return response
-    }
-
-    private func authorizedResponse(to request: RESTRequest) async -> RESTResponse {
         if let users = config.basicAuthUsers, !Self.authorized(request.header("Authorization"), users) {
             // Kafka's JaasBasicAuthFilter: 401 with a plain-text entity.
-            return RESTResponse(status: 401, headers: [("Content-Type", "text/plain")], body: Array("User cannot access the resource.".utf8))
+            return .answer(RESTResponse(status: 401, headers: [("Content-Type", "text/plain")], body: Array("User cannot access the resource.".utf8)))
         }
-        if request.body.count > config.maxRequestBytes { return .error(413, "HTTP 413 Payload Too Large") }
         var method = request.method
-        let isHead = method == "HEAD"
-        if isHead { method = "GET" }
-        guard let route = route(request.path) else { return .error(404, "HTTP 404 Not Found") }
-        guard route.methods.contains(method) else { return .error(405, "HTTP 405 Method Not Allowed") }
-        if let accept = request.header("Accept"), !Self.acceptsJSON(accept) { return .error(406, "HTTP 406 Not Acceptable") }
-        if route.readsBody(method) {
-            let type = request.header("Content-Type")?.split(separator: ";").first.map { String($0).trimmingWhitespace().lowercased() }
-            guard type == "application/json" else { return .error(415, "HTTP 415 Unsupported Media Type") }
+        if method == "HEAD" { method = "GET" }
+        guard let route else { return .answer(withHeaders(.error(404, "HTTP 404 Not Found"), cors)) }
+        if method == "OPTIONS" {
+            // JAX-RS answers OPTIONS on a resource with the methods it has.
+            return .answer(withHeaders(RESTResponse(status: 200, headers: [("Allow", (route.methods.union(["OPTIONS", "HEAD"])).sorted().joined(separator: ","))]), cors))
         }
-        var response = await handle(route, method: method, request: request)
-        if isHead { response.body = [] }
-        return response
+        guard route.methods.contains(method) else { return .answer(withHeaders(.error(405, "HTTP 405 Method Not Allowed"), cors)) }
+        // Jersey: @Consumes (415) before @Produces (406). Body-less requests (pause, restart, …) are
+        // not checked: HTTP clients differ in the Content-Type they send with an empty PUT or POST.
+        let type = request.header("Content-Type")?.split(separator: ";").first.map { String($0).trimmingWhitespace().lowercased() }
+        if route.readsBody(method), type != "application/json" {
+            return .answer(withHeaders(.error(415, "HTTP 415 Unsupported Media Type"), cors))
+        }
+        if let accept = request.header("Accept"), !Self.acceptsJSON(accept) { return .answer(withHeaders(.error(406, "HTTP 406 Not Acceptable"), cors)) }
+        if let length = request.header("Content-Length").flatMap({ Int($0.trimmingWhitespace()) }), length > config.maxRequestBytes {
+            return .answer(withHeaders(.error(413, "HTTP 413 Payload Too Large"), cors))
+        }
+        return .serve(route, method: method, cors: cors)
+    }
+
+    private func withHeaders(_ r: RESTResponse, _ extra: [(name: String, value: String)]) -> RESTResponse {
+        var r = r
+        r.headers += extra
+        return r
     }
 
     /// Whether `path` (percent-encoded, without the query) is one of the API's routes under
@@ -120,12 +153,12 @@ public struct ConnectRESTAPI: Sendable {
         else { return false }
         let user = String(text[..<colon])
         let password = String(text[text.index(after: colon)...])
-        guard let expected = users[user] else { return false }
-        // Compared in constant time for equal lengths.
-        let a = Array(expected.value.utf8), b = Array(password.utf8)
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in a.indices { diff |= a[i] ^ b[i] }
+        // Compared in time that depends on neither the user's existence nor where the bytes differ.
+        let expected = Array((users[user]?.value ?? "").utf8), given = Array(password.utf8)
+        var diff = UInt8(users[user] == nil ? 1 : 0) | UInt8(expected.count == given.count ? 0 : 1)
+        for i in 0..<max(expected.count, given.count) {
+            diff |= (i < expected.count ? expected[i] : 0) ^ (i < given.count ? given[i] : 0)
+        }
         return diff == 0
     }
 

@@ -20,13 +20,15 @@ import Synchronization
 /// A listener with port 0 binds a free port; ``boundPorts()`` waits for and returns the ports. An
 /// `https` listener serves TLS with its ``RESTConfig/TLSSettings`` (PKCS12 or PEM key stores,
 /// optional client certificates — `ssl.client.auth`), through swift-nio-ssl.
-/// Request bodies larger than `rest.request.max.bytes` are answered 413 without being read.
+/// A request body is read only once the request passed every check that needs none
+/// (authentication, route, method, media types), and at most `rest.request.max.bytes` of it:
+/// larger ones are answered 413.
 public final class ConnectRESTServer: Service, Sendable {
     /// The API served.
     public let api: ConnectRESTAPI
     private let logger: Logger
     private let bound = Mutex<[Int?]>([])
-    private let started = AsyncStream<Void>.makeStream()
+    private let finished = Mutex(false)
 
     private let tls: [TLSConfiguration?]
 
@@ -96,6 +98,7 @@ public final class ConnectRESTServer: Service, Sendable {
         let api = api
         let listeners = api.config.listeners
         let tls = tls
+        defer { finished.withLock { $0 = true } }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 for (i, l) in listeners.enumerated() {
@@ -105,27 +108,24 @@ public final class ConnectRESTServer: Service, Sendable {
                         configuration: ApplicationConfiguration(address: .hostname(l.host.isEmpty ? "0.0.0.0" : l.host, port: l.port), serverName: nil),
                         onServerRunning: { [self] channel in
                             let port = channel.localAddress?.port
-                            let all = bound.withLock { b -> Bool in
-                                b[i] = port
-                                return b.allSatisfy { $0 != nil }
-                            }
+                            bound.withLock { $0[i] = port }
                             logger.debug("REST API listening on \(l.scheme)://\(l.host.isEmpty ? "0.0.0.0" : l.host):\(port ?? l.port)")
-                            if all { started.continuation.yield() }
                         },
                         logger: logger)
                     group.addTask { try await app.run() }
                 }
             }
-        } onGracefulShutdown: { [started] in
-            started.continuation.finish()
-        }
+        } onGracefulShutdown: {}
     }
 
-    /// The ports the listeners bound, in `listeners` order, once all listen (a cancelled wait
-    /// returns what is bound so far, nil for the others).
+    /// The ports the listeners bound, in `listeners` order, once all listen (returns early, nil for
+    /// the others, when the server stopped or the task is cancelled). Any number of callers.
     public func boundPorts() async -> [Int?] {
-        if bound.withLock({ $0.allSatisfy { $0 != nil } }) { return bound.withLock { $0 } }
-        for await _ in started.stream { break }
+        while !Task.isCancelled {
+            let (ports, done) = (bound.withLock { $0 }, finished.withLock { $0 })
+            if done || ports.allSatisfy({ $0 != nil }) { return ports }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return bound.withLock { $0 }
     }
 
@@ -167,19 +167,25 @@ public struct ConnectRESTMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ConnectRESTAPI {
-    /// A Hummingbird request through ``respond(to:)``, the body read up to `rest.request.max.bytes`.
+    /// A Hummingbird request through ``respond(to:)``. The body is read — up to
+    /// `rest.request.max.bytes` — only once the request passed every check that needs none
+    /// (authentication, route, method, media types, a declared length).
     func hummingbirdResponse(_ request: Request, scheme: String) async -> Response {
-        var request = request
-        let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: config.maxRequestBytes) } catch {
-            return Self.hummingbird(.error(413, "HTTP 413 Payload Too Large"))
-        }
         // HTTP/1.1's Host header is the request's authority in swift-http-types.
         var headers: [(name: String, value: String)] = request.head.authority.map { [("Host", $0)] } ?? []
         for field in request.headers { headers.append((field.name.rawName, field.value)) }
-        let rest = RESTRequest(
-            method: request.method.rawValue, target: request.head.path ?? "/", headers: headers, body: Array(buffer: body), scheme: scheme)
-        return Self.hummingbird(await respond(to: rest))
+        var rest = RESTRequest(method: request.method.rawValue, target: request.head.path ?? "/", headers: headers, scheme: scheme)
+        switch screen(rest) {
+        case .answer(let response): return Self.hummingbird(response)
+        case .serve(let route, let method, _):
+            if route.readsBody(method) {
+                var request = request
+                do { rest.body = Array(buffer: try await request.collectBody(upTo: config.maxRequestBytes)) } catch {
+                    return Self.hummingbird(.error(413, "HTTP 413 Payload Too Large"))
+                }
+            }
+            return Self.hummingbird(await respond(to: rest))
+        }
     }
 
     static func hummingbird(_ r: RESTResponse) -> Response {

@@ -21,7 +21,9 @@ import Synchronization
 /// ```
 ///
 /// Level names are log4j's, as Kafka's API takes and shows them: `OFF`, `FATAL`, `ERROR`, `WARN`,
-/// `INFO`, `DEBUG`, `TRACE`, `ALL` (and swift-log's `NOTICE`, `WARNING`, `CRITICAL`), any case.
+/// `INFO`, `DEBUG`, `TRACE` (`ALL` is taken as `TRACE`; swift-log's `NOTICE`, `WARNING`,
+/// `CRITICAL` as `INFO`, `WARN`, `FATAL`), any case. Checking a level costs one atomic load
+/// while no level changes.
 public final class LogLevels: Sendable {
     /// A level as log4j names it, with the swift-log level it lets through (nil: nothing).
     public enum Level: String, Sendable, Hashable, CaseIterable {
@@ -107,6 +109,8 @@ public final class LogLevels: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Moves on every change, so handlers know when their cached level is stale.
+    private let generation = Atomic<UInt64>(1)
 
     /// Levels with `root` at `root` and no logger set.
     public init(root: Logger.Level = .info) {
@@ -117,7 +121,7 @@ public final class LogLevels: Sendable {
     /// `StreamLogHandler`) at the level this registry says for `label` at each call.
     public func makeHandler(label: String) -> any LogHandler {
         state.withLock { _ = $0.known.insert(label) }
-        return Handler(label: label, levels: self, stream: StreamLogHandler.standardError(label: label))
+        return Handler(label: label, levels: self, stream: StreamLogHandler.standardError(label: label), cache: LevelCache())
     }
 
     /// The effective level of `name` (`root` for the root).
@@ -155,6 +159,7 @@ public final class LogLevels: Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let now = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+        defer { generation.add(1, ordering: .releasing) }
         return state.withLock { s in
             var changed: [String] = []
             let targets: [String]
@@ -181,18 +186,36 @@ public final class LogLevels: Sendable {
         public var level: String
     }
 
+    /// A handler's effective level and the generation it was read at, in one atomic word: the
+    /// level check of a log call is one atomic load while nothing changes.
+    final class LevelCache: Sendable {
+        let packed = Atomic<UInt64>(0)  // generation << 8 | level index; generation 0: never read
+    }
+
+    /// The effective level of `label`, through `cache`.
+    fileprivate func cachedLevel(_ label: String, _ cache: LevelCache) -> Level {
+        let g = generation.load(ordering: .acquiring)
+        let p = cache.packed.load(ordering: .relaxed)
+        if p >> 8 == g { return Level.allCases[Int(p & 0xFF)] }
+        let level = self.level(of: label)
+        cache.packed.store(g << 8 | UInt64(Level.allCases.firstIndex(of: level)!), ordering: .relaxed)
+        return level
+    }
+
     /// Writes through swift-log's stream handler at the registry's current level for its label.
     struct Handler: LogHandler {
         let label: String
         let levels: LogLevels
         var stream: StreamLogHandler
+        let cache: LevelCache
         /// A level set on this handler by code (`logger.logLevel = …`), which wins over the registry's.
         var local: Logger.Level?
 
-        init(label: String, levels: LogLevels, stream: StreamLogHandler) {
+        init(label: String, levels: LogLevels, stream: StreamLogHandler, cache: LevelCache) {
             self.label = label
             self.levels = levels
             self.stream = stream
+            self.cache = cache
         }
 
         var metadata: Logger.Metadata {
@@ -211,12 +234,12 @@ public final class LogLevels: Sendable {
         }
 
         var logLevel: Logger.Level {
-            get { local ?? levels.level(of: label).swiftLogLevel ?? .critical }
+            get { local ?? levels.cachedLevel(label, cache).swiftLogLevel ?? .critical }
             set { local = newValue }
         }
 
         func log(event: LogEvent) {
-            if local == nil, levels.level(of: label) == .off { return }
+            if local == nil, levels.cachedLevel(label, cache) == .off { return }
             stream.log(event: event)
         }
     }

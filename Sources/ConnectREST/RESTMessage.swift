@@ -89,7 +89,7 @@ public struct RESTResponse: Sendable {
 
     /// A JSON body with `Content-Type: application/json` (no charset, as Kafka's).
     static func json(_ status: Int, _ value: JSONValue, headers: [(name: String, value: String)] = []) -> RESTResponse {
-        RESTResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(value.description.utf8))
+        RESTResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: value.rawUTF8)
     }
 
     /// Kafka's error envelope `{"error_code":…,"message":…}`.

@@ -131,9 +131,14 @@ struct LoadedConfiguration {
         }
         if workerValid, let worker, worker.configStore != nil {
             // Connectors created over REST before a restart; a connector file of the same name wins.
+            let store = worker.config.configStorageFile ?? "config store"
+            let fromFiles = Set(connectors.compactMap { $0.config["name"] })
             do {
-                for (name, error) in try worker.restoreStoredConnectors(except: Set(connectors.compactMap { $0.config["name"] })) {
-                    warnings.append("\(worker.config.configStorageFile ?? "config store"): connector \(name) was not started: \(error) (it stays in the store: fix what it refers to and restart)")
+                for shadowed in try worker.configStore?.load().map(\.name).filter(fromFiles.contains) ?? [] {
+                    warnings.append("\(store): connector \(shadowed) created over REST is not started: a connector file defines \(shadowed) (the file wins; the stored one stays)")
+                }
+                for (name, error) in try worker.restoreStoredConnectors(except: fromFiles) {
+                    warnings.append("\(store): connector \(name) was not started: \(error) (it stays in the store: fix what it refers to and restart, or DELETE /connectors/\(name))")
                 }
             } catch {
                 problems.append(FileProblem(file: worker.config.configStorageFile ?? "config store", message: "\(error)"))

@@ -146,10 +146,47 @@ struct RESTEndpointTests {
         // A sink's offsets: its consumer group's, in Kafka's partition shape.
         let sinkOffsets = try await w.eventually("/connectors/sink1/offsets") { $0["offsets"]?.items.isEmpty == false }
         #expect(sinkOffsets["offsets"]?.items.first?["partition"]?.description == #"{"kafka_partition":0,"kafka_topic":"t1"}"#)
-        let badSink = try await w.expect(400, .patch, "/connectors/sink1/offsets", json: #"{"offsets":[{"partition":{"kafka_topic":"t1"},"offset":null}]}"#)
-        #expect(badSink.contains("Connectors must be in the STOPPED state") || badSink.contains("must contain the keys 'kafka_topic' and 'kafka_partition'"))
+        try await w.expect(204, .put, "/connectors/sink1/stop")
+        for (partition, offset, message) in [
+            (#"{"kafka_topic":"t1"}"#, "null", "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'"),
+            (#"{"kafka_topic":null,"kafka_partition":0}"#, "null", "Kafka topic names must be valid strings and may not be null"),
+            (#"{"kafka_topic":"t1","kafka_partition":"x"}"#, "null", "Failed to parse the following Kafka partition value in the provided offsets: 'x'. Partition values for sink connectors need to be integers."),
+            (#"{"kafka_topic":"t1","kafka_partition":0}"#, #"{"position":1}"#, "The offset for a sink connector should either be null or contain the key 'kafka_offset'"),
+        ] {
+            let body = #"{"offsets":[{"partition":\#(partition),"offset":\#(offset)}]}"#
+            #expect(try await w.expect(400, .patch, "/connectors/sink1/offsets", json: body).contains(message))
+        }
+        #expect(try await w.expect(200, .patch, "/connectors/sink1/offsets", json: #"{"offsets":[{"partition":{"kafka_topic":"t1","kafka_partition":0},"offset":{"kafka_offset":1}}]}"#)
+            .contains("The offsets for this connector have been altered successfully"))
+        #expect(try await w.expect(200, .get, "/connectors/sink1/offsets") == #"{"offsets":[{"partition":{"kafka_partition":0,"kafka_topic":"t1"},"offset":{"kafka_offset":1}}]}"#)
+        try await w.expect(202, .put, "/connectors/sink1/resume")
+        // In-memory topics keep a record only until every reader is past it, so moving a sink's
+        // offset back replays nothing here (with Kafka it re-reads); the sink goes on with what comes
+        // once the source runs again (below).
         try await w.expect(202, .put, "/connectors/src1/resume")
         _ = try await w.eventually("/connectors/src1/status") { $0["connector"]?["state"]?.stringValue == "RUNNING" && $0["tasks"]?.items.count == 1 }  // FileStreamSource makes one task whatever tasks.max says
+        try "a\nb\nc\nd\n".write(toFile: input, atomically: false, encoding: .utf8)
+        let moreDeadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < moreDeadline, (try? String(contentsOfFile: sinkOut, encoding: .utf8))?.hasSuffix("d\n") != true { try await Task.sleep(for: .milliseconds(50)) }
+        #expect((try? String(contentsOfFile: sinkOut, encoding: .utf8))?.hasSuffix("d\n") == true)  // the resumed sink goes on
+
+        // A failed task: FAILED with its trace (after the version), and onlyFailed restarts only it.
+        try await w.expect(201, .post, "/connectors", json: #"{"name":"broken","config":{"connector.class":"FileStreamSink","file":"\#(dir.path)/no/such/dir/out.txt","topics":"t1"}}"#)
+        let failed = try await w.eventually("/connectors/broken/status") { $0["tasks"]?.items.first?["state"]?.stringValue == "FAILED" }
+        #expect(failed["tasks"]?.items.first?.keys == ["id", "state", "worker_id", "version", "trace"])
+        #expect(failed["connector"]?["state"]?.stringValue == "RUNNING")
+        let plan = try JSONValue.parse(try await w.expect(202, .post, "/connectors/broken/restart?includeTasks=true&onlyFailed=true"))
+        #expect(plan["connector"]?["state"]?.stringValue == "RUNNING")
+        #expect(plan["tasks"]?.items.first?["state"]?.stringValue == "RESTARTING")
+        try await w.expect(204, .delete, "/connectors/broken")
+
+        // A name that needs percent-encoding.
+        let spaced = try await w.call(.post, "/connectors", json: #"{"name":" a b ","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"t5"}}"#)
+        #expect(spaced.status == 201 && spaced.header("Location") == "\(w.base)/connectors/a%20b")
+        #expect(try JSONValue.parse(try await w.expect(200, .get, "/connectors/a%20b"))["name"]?.stringValue == "a b")
+        let head = try await w.call(.head, "/connectors/a%20b/status")
+        #expect(head.status == 200 && head.body.isEmpty)
+        try await w.expect(204, .delete, "/connectors/a%20b")
 
         // Delete.
         try await w.expect(204, .delete, "/connectors/sink2")
@@ -218,6 +255,20 @@ struct RESTEndpointTests {
         #expect(try await w.expect(204, .put, "/admin/loggers/connectkit?scope=cluster", json: #"{"level":"WARN"}"#).isEmpty)
         #expect(try await w.expect(400, .put, "/admin/loggers/x", json: #"{"lvl":"DEBUG"}"#).contains("Desired 'level' parameter was not specified in request."))
         #expect(try await w.expect(404, .put, "/admin/loggers/x", json: #"{"level":"LOUD"}"#) == #"{"error_code":404,"message":"invalid log level 'LOUD'."}"#)
+        // A level set over REST changes what is logged: the worker's debug line about a new
+        // connector's configuration appears only after `connect` (the worker's logger) is set to DEBUG.
+        let file = dir.appendingPathComponent("in.txt").path
+        try "x\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try await w.expect(201, .post, "/connectors", json: #"{"name":"quiet","config":{"connector.class":"FileStreamSource","file":"\#(file)","topic":"q"}}"#)
+        #expect(!w.log.contains("connector configuration:"))
+        #expect(try await w.expect(200, .put, "/admin/loggers/connect", json: #"{"level":"DEBUG"}"#) == #"["connect"]"#)
+        try await w.expect(201, .post, "/connectors", json: #"{"name":"loud","config":{"connector.class":"FileStreamSource","file":"\#(file)","topic":"q"}}"#)
+        #expect(w.log.contains("connector configuration:"))
+        try await w.expect(204, .delete, "/connectors/quiet")
+        try await w.expect(204, .delete, "/connectors/loud")
+        // Validation with a null value: 200, the error on its key.
+        let withNull = try JSONValue.parse(try await w.expect(200, .put, "/connector-plugins/FileStreamSource/config/validate", json: #"{"connector.class":"FileStreamSource","topic":null,"name":"n"}"#))
+        #expect(withNull["configs"]?.items.contains { $0["value"]?["name"]?.stringValue == "topic" && $0["value"]?["errors"]?.items.first?.stringValue == "Null value can not be supplied as the configuration value." } == true)
 
         // Protocol errors: unknown path, wrong method, media types, malformed and oversized bodies —
         // each answered with Kafka's status, and the worker keeps answering.

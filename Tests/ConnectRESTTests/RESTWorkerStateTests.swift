@@ -22,7 +22,15 @@ struct RESTWorkerStateTests {
         try await w.expect(201, .post, "/connectors", json: #"{"name":"paused","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"t2"}}"#)
         try await w.expect(201, .post, "/connectors", json: #"{"name":"gone","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"t3"}}"#)
         try await w.expect(202, .put, "/connectors/paused/pause")
+        try await w.expect(201, .post, "/connectors", json: #"{"name":"stopped","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"t4"}}"#)
+        try await w.expect(204, .put, "/connectors/stopped/stop")
+        // A replaced paused connector stays paused.
+        try await w.expect(200, .put, "/connectors/paused/config", json: #"{"connector.class":"FileStreamSource","file":"\#(input)","topic":"t2","batch.size":"7"}"#)
+        _ = try await w.eventually("/connectors/paused/status") { $0["connector"]?["state"]?.stringValue == "PAUSED" }
         try await w.expect(204, .delete, "/connectors/gone")
+        // The task configuration shows the reference too (Kafka's reverse transformation).
+        let tasks = try await w.expect(200, .get, "/connectors/kept/tasks")
+        #expect(tasks.contains(#""topic":"\#(reference)""#) && !tasks.contains("orders"))
         // The reference is shown as written; the connector runs with the resolved value.
         let config = try JSONValue.parse(try await w.expect(200, .get, "/connectors/kept/config"))
         #expect(config["topic"]?.stringValue == reference)
@@ -35,14 +43,39 @@ struct RESTWorkerStateTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         #expect(try String(contentsOfFile: store, encoding: .utf8).contains(reference))
 
+        // A connector file given at the next start: it runs, is not stored, and a stored connector
+        // of the same name is not started (the file wins, with a warning).
+        let file = dir.appendingPathComponent("paused.json").path
+        try #"{"name":"paused","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"from-file"}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let fileOnly = dir.appendingPathComponent("fileonly.json").path
+        try #"{"name":"fileonly","config":{"connector.class":"FileStreamSource","file":"\#(input)","topic":"f"}}"#.write(toFile: fileOnly, atomically: true, encoding: .utf8)
+        w = try await RESTWorker(dir: dir, connectorFiles: [file, fileOnly])
+        #expect(w.log.contains("connector paused created over REST is not started: a connector file defines paused"))
+        #expect(try JSONValue.parse(try await w.expect(200, .get, "/connectors/paused/config"))["topic"]?.stringValue == "from-file")
+        #expect(w.stop() == 0)
+        #expect(!(try String(contentsOfFile: store, encoding: .utf8)).contains("fileonly"))
+
         w = try await RESTWorker(dir: dir)
         defer { w.stop() }
         let names = try JSONValue.parse(try await w.expect(200, .get, "/connectors")).items.compactMap(\.stringValue)
-        #expect(Set(names) == ["kept", "paused"])
+        #expect(Set(names) == ["kept", "paused", "stopped"])
+        _ = try await w.eventually("/connectors/stopped/status") { $0["connector"]?["state"]?.stringValue == "STOPPED" && $0["tasks"]?.items.isEmpty == true }
+        #expect(try JSONValue.parse(try await w.expect(200, .get, "/connectors/paused/config"))["batch.size"]?.stringValue == "7")
         #expect(try JSONValue.parse(try await w.expect(200, .get, "/connectors/kept/config"))["topic"]?.stringValue == reference)
         _ = try await w.eventually("/connectors/kept/status") { $0["connector"]?["state"]?.stringValue == "RUNNING" }
         _ = try await w.eventually("/connectors/paused/status") { $0["connector"]?["state"]?.stringValue == "PAUSED" }
         try await w.expect(404, .get, "/connectors/gone")
+
+        // A stored connector whose reference no longer resolves: the worker starts, says so, and
+        // DELETE removes it from the store.
+        w.stop()
+        try FileManager.default.removeItem(atPath: secrets)
+        let broken = try await RESTWorker(dir: dir)
+        defer { broken.stop() }
+        #expect(broken.log.contains("connector kept was not started"))
+        try await broken.expect(404, .get, "/connectors/kept")
+        try await broken.expect(204, .delete, "/connectors/kept")
+        #expect(!(try String(contentsOfFile: store, encoding: .utf8)).contains(#""name":"kept""#))
     }
 
     @Test func noResponseAndNoLogLineContainsASecret() async throws {
@@ -54,14 +87,24 @@ struct RESTWorkerStateTests {
         defer { w.stop() }
         // JDBC's connection.password is a PASSWORD key; db.password only looks like a secret; the
         // URL carries one too.
-        let config = #"{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","connection.url":"jdbc:sqlite:\#(db)","connection.user":"app","connection.password":"\#(secret)","mode":"bulk","topic.prefix":"shop-","db.password":"\#(secret)","extra.url":"http://app:\#(secret)@example.com"}"#
+        let providerFile = dir.appendingPathComponent("provided.properties").path
+        let provided = "provided-\(UUID().uuidString.prefix(8))"
+        try "user=\(provided)\n".write(toFile: providerFile, atomically: true, encoding: .utf8)
+        _ = try await runProgram("/usr/bin/sqlite3", [db, "create table orders(id integer primary key, note text); insert into orders values (1, 'x');"])
+        let config = #"{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","connection.url":"jdbc:sqlite:\#(db)","connection.user":"${file:\#(providerFile):user}","connection.password":"\#(secret)","mode":"bulk","topic.prefix":"shop-","db.password":"\#(secret)","extra.url":"http://app:\#(secret)@example.com","batch.max.rows":"${file:\#(providerFile):user}"}"#
         var bodies: [String] = []
-        bodies.append(try await w.expect(201, .post, "/connectors", json: #"{"name":"jdbc","config":\#(config)}"#))
+        // batch.max.rows resolves to a text that is not a number: the 400 names the reference, not the value.
+        bodies.append(try await w.expect(400, .post, "/connectors", json: #"{"name":"jdbc","config":\#(config)}"#))
+        let fixed = config.replacingOccurrences(of: #""batch.max.rows":"${file:\#(providerFile):user}""#, with: #""batch.max.rows":"100""#)
+        bodies.append(try await w.expect(201, .post, "/connectors", json: #"{"name":"jdbc","config":\#(fixed)}"#))
+        let tasks = try await w.eventually("/connectors/jdbc/tasks") { !$0.items.isEmpty }
+        #expect(tasks.description.contains("${file:"))
         for path in ["/connectors/jdbc", "/connectors/jdbc/config", "/connectors/jdbc/tasks", "/connectors/jdbc/status", "/connectors?expand=info&expand=status",
                      "/connectors/jdbc/offsets"] {
             bodies.append(String(decoding: try await w.call(.get, path).body, as: UTF8.self))
         }
         bodies.append(try await w.expect(200, .put, "/connector-plugins/JdbcSourceConnector/config/validate", json: config))
+        bodies.append(try await w.expect(200, .get, "/connectors/jdbc/tasks"))
         // A round trip: GET the config, PUT it back — the hidden password stays the stored one.
         let shown = try await w.expect(200, .get, "/connectors/jdbc/config")
         #expect(shown.contains(#""connection.password":"[hidden]""#))
@@ -70,8 +113,13 @@ struct RESTWorkerStateTests {
         let store = try String(contentsOfFile: dir.appendingPathComponent("offsets.json.connectors.json").path, encoding: .utf8)
         #expect(store.contains(#""connection.password":"\#(secret)""#))  // the real value kept, not the mask
         #expect(!store.contains(#""connection.password":"[hidden]""#))
-        for body in bodies { #expect(!body.contains(secret), "a response shows the secret: \(body)") }
-        #expect(!w.log.contains(secret))
+        #expect(store.contains(#""extra.url":"http://app:\#(secret)@example.com""#))  // the URL's password too
+        #expect(store.contains(#""connection.user":"${file:"#))
+        for body in bodies {
+            #expect(!body.contains(secret), "a response shows the secret: \(body)")
+            #expect(!body.contains(provided), "a response shows what a reference resolved to: \(body)")
+        }
+        #expect(!w.log.contains(secret) && !w.log.contains(provided))
     }
 
     @Test func basicAuthenticationAndCORS() async throws {

@@ -66,6 +66,15 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
+    /// Compact JSON text as UTF-8, characters outside the Basic Multilingual Plane written raw (as
+    /// Kafka's REST API writes them) rather than as surrogate escapes.
+    package var rawUTF8: [UInt8] {
+        var w = JSONWriter()
+        w.escapesSupplementary = false
+        w.write(self)
+        return w.bytes
+    }
+
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true

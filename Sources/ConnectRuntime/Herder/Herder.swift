@@ -78,6 +78,9 @@ public struct HerderError: Error, Sendable, Hashable, CustomStringConvertible {
         case timeout
         /// The connector's own code failed (its `alterOffsets`, …) (500).
         case connectorFailure
+        /// The worker's config store or offset store could not be read or written (500); nothing
+        /// changed.
+        case storageFailure
     }
 
     /// What kind of failure.
@@ -106,7 +109,7 @@ public struct HerderError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notFound: 404
         case .alreadyExists, .notRunning: 409
         case .badRequest: 400
-        case .timeout, .connectorFailure: 500
+        case .timeout, .connectorFailure, .storageFailure: 500
         }
     }
 

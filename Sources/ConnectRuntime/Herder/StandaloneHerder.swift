@@ -47,19 +47,42 @@ public struct StandaloneHerder: Herder {
 
     public func connectorConfig(_ name: String) async throws(HerderError) -> [String: String] { try require(name).rawConfig }
 
-    /// Writes a connector's configuration and target state to the worker's config store (off the
-    /// cooperative pool) before a change is acknowledged.
-    private func persist(_ name: String, raw: [String: String], target: TargetState) async throws(HerderError) {
+    // MARK: Config store (written before a change applies; rolled back when it does not)
+
+    private func storePut(_ entry: StoredConnector) async throws(HerderError) {
         guard let store = worker.configStore else { return }
-        let stored = StoredConnector(name: name, config: raw, target: target)
-        let result = await offThread("config-store") { Result { try store.put(stored) } }
-        if case .failure(let e) = result { throw HerderError(.connectorFailure, "Failed to write the configuration of connector \(name)", cause: "\(e)") }
+        let result = await offThread("config-store") { Result { try store.put(entry) } }
+        if case .failure(let e) = result { throw HerderError(.storageFailure, "Failed to write the configuration of connector \(entry.name)", cause: "\(e)") }
     }
 
-    /// Writes a connector's new target state to the config store (when it is still there).
-    private func persistTarget(_ c: WorkerConnector) async throws(HerderError) {
-        guard worker.connector(c.name) === c else { return }
-        try await persist(c.name, raw: c.rawConfig, target: c.target)
+    private func storeRemove(_ name: String) async throws(HerderError) {
+        guard let store = worker.configStore else { return }
+        let result = await offThread("config-store") { Result { try store.remove(name) } }
+        if case .failure(let e) = result { throw HerderError(.storageFailure, "Failed to delete the configuration of connector \(name)", cause: "\(e)") }
+    }
+
+    private func storedEntry(_ name: String) async -> StoredConnector? {
+        guard let store = worker.configStore else { return nil }
+        return await offThread("config-store") { try? store.load().first { $0.name == name } }
+    }
+
+    /// Changes a connector's target state: stored first (for connectors the store keeps), then
+    /// applied; the stored state is put back when the change is refused. Serialized with creating,
+    /// replacing and deleting connectors, so a late write cannot bring a deleted connector back.
+    private func changeTarget(
+        _ name: String, to target: TargetState, notFound: HerderError? = nil,
+        _ transition: (inout ConnectorMachine) throws(ConnectorMachine.Refusal) -> [ConnectorMachine.Action]
+    ) async throws(HerderError) {
+        guard await worker.connectorSetLock.lock(until: .now + Self.requestTimeout) else { throw HerderError(.timeout, "Request timed out") }
+        defer { worker.connectorSetLock.unlock() }
+        let c = try require(name)
+        let before = c.target
+        let persisted = c.stored && before != target
+        if persisted { try await storePut(StoredConnector(name: name, config: c.rawConfig, target: target)) }
+        do { try await control(c, transition) } catch {
+            if persisted { try? await storePut(StoredConnector(name: name, config: c.rawConfig, target: before)) }
+            throw error
+        }
     }
 
     public func putConnectorConfig(_ name: String, _ config: [String: String], allowReplace: Bool, initialState: TargetState = .started) async throws(HerderError)
@@ -72,7 +95,7 @@ public struct StandaloneHerder: Herder {
         config["name"] = name
         let raw = config
         let candidate: [String: String]
-        do { candidate = try worker.resolved(raw) } catch {
+        do { candidate = try await worker.resolvedOffPool(raw) } catch {
             throw HerderError(
                 .badRequest,
                 "Connector configuration is invalid and contains the following \(error.problems.count) error(s):\n"
@@ -88,7 +111,7 @@ public struct StandaloneHerder: Herder {
             let available = worker.registry.connectors.entries.map(\.javaClassName).sorted().joined(separator: ", ")
             throw HerderError(.badRequest, "Failed to find any class that implements Connector and which name matches \(className), available connectors are: \(available)")
         }
-        let problems = await offThread("validate-\(name)") { worker.validationProblems(candidate) }
+        let problems = Self.unresolving(await offThread("validate-\(name)") { worker.validationProblems(candidate) }, raw: raw, resolved: candidate)
         if !problems.isEmpty {
             throw HerderError(
                 .badRequest,
@@ -107,10 +130,17 @@ public struct StandaloneHerder: Herder {
             // A replaced connector keeps its target state and (a sink) its consumer group's offsets.
             target = existing.target
         }
-        // Stored before anything changes: an acknowledged connector survives a restart.
-        try await persist(name, raw: raw, target: target)
-        if let existing { try await remove(existing, keepGroup: true) }
-        guard let c = worker.register(candidate, raw: raw, target: target, start: false) else { throw HerderError(.alreadyExists, "Connector \(name) already exists") }
+        // Stored before anything changes: an acknowledged connector survives a restart. When the
+        // old instance cannot be removed, the store gets its entry back.
+        let previous = existing.flatMap { $0.stored ? StoredConnector(name: name, config: $0.rawConfig, target: $0.target) : nil }
+        try await storePut(StoredConnector(name: name, config: raw, target: target))
+        if let existing {
+            do { try await remove(existing, keepGroup: true) } catch {
+                if let previous { try? await storePut(previous) } else { try? await storeRemove(name) }
+                throw error
+            }
+        }
+        guard let c = worker.register(candidate, raw: raw, target: target, start: false, stored: worker.configStore != nil) else { throw HerderError(.alreadyExists, "Connector \(name) already exists") }
         await worker.control(c) { $0.workerStarted(workerAccepts: worker.isAcceptingWork) }
         return (existing == nil, try await connectorInfo(name))
     }
@@ -118,12 +148,17 @@ public struct StandaloneHerder: Herder {
     public func deleteConnector(_ name: String) async throws(HerderError) {
         guard await worker.connectorSetLock.lock(until: .now + Self.requestTimeout) else { throw HerderError(.timeout, "Request timed out") }
         defer { worker.connectorSetLock.unlock() }
-        let c = try require(name)
-        if let store = worker.configStore {
-            let result = await offThread("config-store") { Result { try store.remove(name) } }
-            if case .failure(let e) = result { throw HerderError(.connectorFailure, "Failed to delete the configuration of connector \(name)", cause: "\(e)") }
+        guard let c = worker.connector(name) else {
+            // A stored connector that could not be restored at start is only in the store.
+            if await storedEntry(name) != nil { return try await storeRemove(name) }
+            throw .unknownConnector(name)
         }
-        try await remove(c, keepGroup: false)
+        let previous = await storedEntry(name)
+        try await storeRemove(name)
+        do { try await remove(c, keepGroup: false) } catch {
+            if let previous { try? await storePut(previous) }
+            throw error
+        }
     }
 
     /// Stops a connector for good and forgets it. Records that only it still had to receive go to
@@ -145,24 +180,18 @@ public struct StandaloneHerder: Herder {
     }
 
     public func pauseConnector(_ name: String) async throws(HerderError) {
-        let c = try require(name)
-        try await control(c) { m throws(ConnectorMachine.Refusal) in
+        try await changeTarget(name, to: .paused) { m throws(ConnectorMachine.Refusal) in
             try m.pause()
             return []
         }
-        try await persistTarget(c)
     }
 
     public func resumeConnector(_ name: String) async throws(HerderError) {
-        let c = try require(name)
-        try await control(c) { m throws(ConnectorMachine.Refusal) in try m.resume() }
-        try await persistTarget(c)
+        try await changeTarget(name, to: .started) { m throws(ConnectorMachine.Refusal) in try m.resume() }
     }
 
     public func stopConnector(_ name: String) async throws(HerderError) {
-        let c = try require(name)
-        try await control(c) { m throws(ConnectorMachine.Refusal) in try m.stop() }
-        try await persistTarget(c)
+        try await changeTarget(name, to: .stopped) { m throws(ConnectorMachine.Refusal) in try m.stop() }
     }
 
     public func restartConnector(_ name: String, includeTasks: Bool = false, onlyFailed: Bool = false) async throws(HerderError) -> ConnectorStatus {
@@ -208,10 +237,32 @@ public struct StandaloneHerder: Herder {
         return c.status(workerID: worker.workerID)
     }
 
+    /// Task configurations as Kafka's `AbstractHerder.reverseTransform` shows them: a value the
+    /// connector took from a `${…}` reference is shown as the reference.
     public func taskConfigs(_ name: String) async throws(HerderError) -> [TaskInfo] {
         let c = try require(name)
         let configs = c.tasks.isEmpty ? [] : c.machine.taskConfigs
-        return configs.enumerated().map { TaskInfo(id: ConnectorTaskID(connector: name, task: $0.offset), config: $0.element) }
+        let references = c.rawConfig.filter { $0.value.contains("${") && c.config[$0.key] != $0.value }
+        return configs.enumerated().map { i, config in
+            var shown = config
+            for (key, reference) in references where shown[key] == c.config[key] { shown[key] = reference }
+            return TaskInfo(id: ConnectorTaskID(connector: name, task: i), config: shown)
+        }
+    }
+
+    /// Validation messages with each value that came from a `${…}` reference shown as the reference
+    /// (`Invalid value <secret> for configuration k` must not echo what a provider resolved).
+    static func unresolving(_ problems: [ConfigProblem], raw: [String: String], resolved: [String: String]) -> [ConfigProblem] {
+        let references = raw.filter { $0.value.contains("${") && resolved[$0.key] != $0.value }
+        guard !references.isEmpty else { return problems }
+        return problems.map { p in
+            var p = p
+            for (key, reference) in references {
+                guard let value = resolved[key] else { continue }
+                p.message = p.message.replacingAll("Invalid value \(value) for configuration \(key)", with: "Invalid value \(reference) for configuration \(key)")
+            }
+            return p
+        }
     }
 
     // MARK: Offsets

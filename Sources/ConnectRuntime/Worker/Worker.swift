@@ -91,9 +91,9 @@ public final class Worker: Service, Sendable, CustomReflectable {
     ///     (`offset.storage.sqlite.filename`, `offset.storage.file.filename`), else in memory.
     ///   - transport: how topic mode moves records; by default in-memory topics (``MemoryBroker``). Any
     ///     other transport (Kafka) implies `pipeline.mode=topic`; an explicit `direct` is refused.
-    ///   - configStore: where connectors created, changed or deleted through ``herder`` (and
-    ///     ``add(_:)``) are written before the call returns, so they survive a restart; nil keeps
-    ///     them in memory only (``restoreStoredConnectors()`` reads them back).
+    ///   - configStore: where connectors created, changed or deleted through ``herder`` are written
+    ///     before the call returns, so they survive a restart; nil keeps them in memory only
+    ///     (``restoreStoredConnectors(except:)`` reads them back).
     ///   - configTransformer: resolves config provider references (`${file:…}`, `${env:…}`,
     ///     `${directory:…}` by default) in connector configurations.
     /// - Throws: ``ConfigError`` for the worker's own converters, ``OffsetStoreError``.
@@ -156,37 +156,48 @@ public final class Worker: Service, Sendable, CustomReflectable {
     /// reported at once; nothing is added then. Added while the worker runs, it starts at once.
     /// (``StandaloneHerder/putConnectorConfig(_:_:allowReplace:)`` is the async form, which also
     /// replaces a configuration.)
-    /// Config provider references (`${file:…}`) are resolved first; the connector runs with the
-    /// resolved values and the control API shows the references. With a ``configStore`` the
-    /// connector is stored (running) before this returns.
-    /// - Throws: ``ConfigError`` naming every bad key; ``ConnectorConfigStoreError`` when the store
-    ///   cannot be written (nothing is added then).
-    public func add(_ config: [String: String]) throws {
-        try add(config, target: .started, store: true)
+    /// Config provider references (`${file:…}`) are resolved first (this call reads the files they
+    /// name: it blocks); the connector runs with the resolved values and the control API shows the
+    /// references. A connector added here — in code or from a connector file, as Kafka's standalone
+    /// mode — is not written to the ``configStore``: only what the control API creates is.
+    /// - Throws: ``ConfigError`` naming every bad key.
+    public func add(_ config: [String: String]) throws(ConfigError) {
+        try add(config, target: .started, stored: false)
     }
 
     /// Adds the connectors ``configStore`` holds (those created over the control API before a
     /// restart), each with its stored target state, skipping the names in `except` (connectors a
-    /// file on the command line defines: the file wins). Returns each connector that could not be
-    /// added, with why — it stays in the store, so fixing its configuration (a file it refers to) and
-    /// restarting brings it back.
-    public func restoreStoredConnectors(except: Set<String> = []) throws -> [(name: String, error: any Error)] {
+    /// file on the command line defines: the file wins, the stored entry stays). Returns each
+    /// connector that could not be added, with why — it stays in the store (deleting it over the
+    /// control API removes it), so fixing what it refers to and restarting brings it back. Blocks
+    /// (reads the store and the files references name).
+    /// - Throws: ``ConnectorConfigStoreError`` when the store cannot be read.
+    public func restoreStoredConnectors(except: Set<String> = []) throws -> [(name: String, error: ConfigError)] {
         guard let configStore else { return [] }
-        var failed: [(name: String, error: any Error)] = []
+        var failed: [(name: String, error: ConfigError)] = []
         for stored in try configStore.load() where !except.contains(stored.name) {
-            do { try add(stored.config, target: stored.target, store: false) } catch { failed.append((stored.name, error)) }
+            do { try add(stored.config, target: stored.target, stored: true) } catch { failed.append((stored.name, error)) }
         }
         return failed
     }
 
-    func add(_ raw: [String: String], target: TargetState, store: Bool) throws {
+    func add(_ raw: [String: String], target: TargetState, stored: Bool) throws(ConfigError) {
         let config = try resolved(raw)
         try validateForCreation(config)
         let name = config["name"] ?? ""
-        if store, let configStore { try configStore.put(StoredConnector(name: name, config: raw, target: target)) }
-        guard register(config, raw: raw, target: target) != nil else {
+        guard register(config, raw: raw, target: target, stored: stored) != nil else {
             throw ConfigError([ConfigProblem(key: "name", message: "Connector \(name) already exists")], context: name)
         }
+    }
+
+    /// A connector configuration with its config provider references (`${file:…}`, `${env:…}`,
+    /// `${directory:…}`) resolved by ``configTransformer``, on a thread of its own (the references
+    /// name files).
+    /// - Throws: ``ConfigError`` naming each key whose reference cannot be resolved.
+    public func resolvedOffPool(_ raw: [String: String]) async throws(ConfigError) -> [String: String] {
+        guard raw.values.contains(where: { $0.contains("${") }) else { return raw }
+        let result = await offThread("config-providers") { [self] in Result { () throws(ConfigError) in try resolved(raw) } }
+        return try result.get()
     }
 
     /// `raw` with its config provider references resolved.
@@ -251,14 +262,14 @@ public final class Worker: Service, Sendable, CustomReflectable {
     /// Registers a validated configuration; starts it when the worker runs. Nil when a connector of
     /// that name exists (checked and taken at once).
     @discardableResult
-    func register(_ config: [String: String], raw: [String: String]? = nil, target: TargetState, start: Bool = true) -> WorkerConnector? {
+    func register(_ config: [String: String], raw: [String: String]? = nil, target: TargetState, start: Bool = true, stored: Bool = false) -> WorkerConnector? {
         let name = config["name"] ?? ""
         let entry = registry.connector(config["connector.class"] ?? "")!
         let log = logger.with("connector", name)
         for unused in unusedKeys(connector: config) { log.warning("\(unused)") }
         // Like Kafka's "ConnectorConfig values:" at start; secrets print [hidden].
-        log.debug("connector configuration:\n\(ParsedConfig.masked(config, definition: entry.plugin.instantiate().configDef).sorted { $0.key < $1.key }.map { "\t\($0.key) = \($0.value)" }.joined(separator: "\n"))")
-        let c = WorkerConnector(name: name, config: config, rawConfig: raw, plugin: entry.plugin, target: target)
+        log.debug("connector configuration:\n\(ParsedConfig.masked(raw ?? config, definition: entry.plugin.instantiate().configDef).sorted { $0.key < $1.key }.map { "\t\($0.key) = \($0.value)" }.joined(separator: "\n"))")
+        let c = WorkerConnector(name: name, config: config, rawConfig: raw, plugin: entry.plugin, target: target, stored: stored)
         let taken = connectors.withLock { s -> Bool in
             guard s.byName[name] == nil else { return false }
             s.byName[name] = c

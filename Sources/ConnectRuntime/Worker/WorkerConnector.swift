@@ -15,6 +15,9 @@ final class WorkerConnector: Sendable {
     /// shows and the config store keeps.
     let rawConfig: [String: String]
     let plugin: ConnectorPlugin
+    /// Whether the worker's config store keeps it (created over the control API, or restored from
+    /// the store); connectors from code and connector files are not stored.
+    let stored: Bool
     /// The plugin's version (statuses show it, as Kafka 4's do).
     let version: String
     /// Topics its tasks produced to or consumed from since it was created or its topics were reset
@@ -40,8 +43,9 @@ final class WorkerConnector: Sendable {
     /// Signalled when the target state changes (paused loops wait on it).
     let targetChanged = AsyncSignal()
 
-    init(name: String, config: [String: String], rawConfig: [String: String]? = nil, plugin: ConnectorPlugin, target: TargetState = .started) {
+    init(name: String, config: [String: String], rawConfig: [String: String]? = nil, plugin: ConnectorPlugin, target: TargetState = .started, stored: Bool = false) {
         self.name = name
+        self.stored = stored
         self.config = config
         self.rawConfig = rawConfig ?? config
         self.plugin = plugin
