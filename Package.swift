@@ -91,7 +91,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectHTTP", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         .target(name: "ConnectParquet", dependencies: ["ConnectKit", "ConnectAvro", "ConnectZlib"], swiftSettings: strict),
-        .target(name: "ConnectS3", dependencies: ["ConnectKit", "ConnectRuntime", "ConnectParquet"], swiftSettings: strict),
+        .target(name: "ConnectS3", dependencies: ["ConnectKit", "ConnectRuntime", "ConnectParquet", "ConnectHTTP"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",
@@ -148,7 +148,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "ConnectParquetTests", dependencies: ["ConnectParquet", "ConnectS3", "ConnectRuntime", "ConnectKit", "ConnectKitTesting"], swiftSettings: strict),
+            name: "ConnectParquetTests", dependencies: ["ConnectParquet", "ConnectS3", "ConnectHTTP", "ConnectRuntime", "ConnectKit", "ConnectKitTesting"], swiftSettings: strict),
         .testTarget(
             name: "ConnectAvroTests",
             dependencies: ["ConnectAvro", "ConnectHTTP", "ConnectKit", "ConnectKitTesting"],

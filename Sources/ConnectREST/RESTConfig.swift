@@ -66,6 +66,8 @@ public struct RESTConfig: Sendable {
     public var advertisedHost: String?
     /// `rest.advertised.port`.
     public var advertisedPort: Int?
+    /// `rest.advertised.listener`: whose listener's (`http` or `https`) host and port are advertised.
+    public var advertisedListener: String?
     /// Origins allowed cross-origin requests (empty: CORS off; `*`: any).
     public var allowedOrigins: [String]
     /// Methods allowed in cross-origin requests.
@@ -110,6 +112,7 @@ public struct RESTConfig: Sendable {
         }
         advertisedHost = value("rest.advertised.host.name")
         advertisedPort = int("rest.advertised.port")
+        advertisedListener = value("rest.advertised.listener")?.lowercased()
         let origins = value("access.control.allow.origin") ?? ""
         allowedOrigins = origins.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
         allowedMethods = (value("access.control.allow.methods") ?? "GET,POST,HEAD").split(separator: ",").map { String($0).trimmingWhitespace().uppercased() }
@@ -236,9 +239,10 @@ public struct RESTConfig: Sendable {
 
     /// The `worker_id` statuses show: `host:port` of the advertised address (Kafka's
     /// `RestServer.advertisedUrl`): the advertised host, else the first listener's host, else this
-    /// machine's name; the advertised port, else `boundPort`, else the listener's port.
+    /// machine's name; the advertised port, else `boundPort`, else the listener's port — the
+    /// listener being the first of `rest.advertised.listener`'s scheme, else the first.
     public func workerID(boundPort: Int? = nil) -> String {
-        let listener = listeners.first
+        let listener = advertisedListener.flatMap { scheme in listeners.first { $0.scheme == scheme } } ?? listeners.first
         var host = advertisedHost ?? listener?.host ?? ""
         if host.isEmpty || host == "0.0.0.0" || host == "::" {
             var name = [CChar](repeating: 0, count: 256)

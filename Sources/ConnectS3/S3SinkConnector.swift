@@ -1,20 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConnectHTTP
 public import ConnectKit
 public import ConnectRuntime
 public import ConnectParquet
 
-/// Confluent's `io.confluent.connect.s3.S3SinkConnector` — first slice: the local storage backend
-/// (`store.url=file:///path`), the object keys, the `DefaultPartitioner`, rotation by `flush.size`
-/// and on a schema change, and the JSON and Parquet formats. The S3 client, the other
+/// Confluent's `io.confluent.connect.s3.S3SinkConnector`: S3 or an S3-compatible store
+/// (`store.url=http(s)://…`, or AWS when unset; ``S3Client``) or local storage
+/// (`store.url=file:///path`); the object keys, the `DefaultPartitioner` and `FieldPartitioner`,
+/// rotation by `flush.size` and on a schema change, and the JSON and Parquet formats. The time-based
 /// partitioners, time-based rotation and the Avro/ByteArray formats are not built yet; asking for
 /// them is a configuration error that says so.
 ///
 /// Objects are written as Confluent names them,
-/// `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<startOffset, 10 digits>.<ext>`, under
-/// `<store.url path>/<s3.bucket.name>/`. A file is written (crash-safe: temporary file, fsync,
-/// rename) once it holds `flush.size` records of one partition; `preCommit` reports only offsets
-/// whose records are in written files, so a restart re-reads what no written file holds. (Exactly
-/// once under `kill -9` also needs the topic to keep every record the sink read; the standalone
-/// in-memory topic's log does not yet — see Docs/ConnectS3.md.)
+/// `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<startOffset, 10 digits>.<ext>`, in the bucket
+/// (locally under `<store.url path>/<s3.bucket.name>/`). An object is written once its file holds
+/// `flush.size` records of one partition (locally crash-safe: temporary file, fsync, rename; on S3
+/// one PutObject or a multipart upload, both atomic); `preCommit` reports only offsets whose records
+/// are in written objects, so a restart re-reads what no object holds. (Exactly once under `kill -9`
+/// also needs the topic to keep every record the sink read; the standalone in-memory topic's log
+/// does not yet — see Docs/ConnectS3.md.)
 public final class S3SinkConnector: SinkConnector {
     private var config: [String: String] = [:]
     public required init() {}
@@ -41,8 +47,18 @@ public struct S3SinkConfig: Sendable {
         case parquet = "io.confluent.connect.s3.format.parquet.ParquetFormat"
     }
 
-    /// The directory standing in for the store (from `store.url=file:///…`).
-    public var root: String
+    /// Where objects go.
+    public enum Store: Sendable {
+        /// `store.url=file:///path`: files under `<path>/<bucket>/`.
+        case local(root: String)
+        /// S3 or an S3-compatible store (`store.url=http(s)://…`, or AWS's endpoint when unset).
+        case s3(S3Client.Configuration)
+    }
+
+    /// Where objects go.
+    public var store: Store
+    /// `s3.object.tagging`: tag each object with `startOffset`, `endOffset`, `recordCount`.
+    public var objectTagging: Bool
     /// `s3.bucket.name`.
     public var bucket: String
     /// `format.class`.
@@ -72,7 +88,28 @@ public struct S3SinkConfig: Sendable {
         .define("s3.bucket.name", .string, importance: .high, documentation: "The S3 Bucket.")
         .define("s3.region", .string, default: "us-west-2", importance: .medium, documentation: "The AWS region to be used the connector.")
         .define("store.url", .string, default: .null, importance: .high,
-                documentation: "Store's connection URL. This slice writes to local storage only: file:///path.")
+                documentation: "Store's connection URL: an S3-compatible endpoint (http://host:port), file:///path for local storage; unset: AWS S3 in s3.region.")
+        .define("s3.path.style.access.enabled", .boolean, default: true, importance: .low,
+                documentation: "Specifies whether or not to enable path style access to the bucket used by the connector")
+        .define("s3.part.size", .int, default: 26_214_400, importance: .high,
+                documentation: "The Part Size in S3 Multi-part Uploads.", validator: .between(5_242_880, Double(Int32.max)))
+        .define("s3.part.retries", .int, default: 3, importance: .medium,
+                documentation: "Maximum number of retry attempts for failed requests.", validator: .atLeast(0))
+        .define("s3.retry.backoff.ms", .long, default: 200, importance: .low,
+                documentation: "How long to wait in milliseconds before attempting the first retry of a failed S3 request.", validator: .atLeast(0))
+        .define("aws.access.key.id", .string, default: "", importance: .high, documentation: "The AWS access key ID used to authenticate personal AWS credentials.")
+        .define("aws.secret.access.key", .password, default: .null, importance: .high, documentation: "The secret access key used to authenticate personal AWS credentials.")
+        .define("s3.credentials.provider.class", .class, default: "com.amazonaws.auth.DefaultAWSCredentialsProviderChain", importance: .low,
+                documentation: "Credentials provider: AWS's default chain (the connector's keys, the environment, ~/.aws/credentials).",
+                validator: .validString(["com.amazonaws.auth.DefaultAWSCredentialsProviderChain", "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider"]))
+        .define("s3.ssea.name", .string, default: "", importance: .low, documentation: "The S3 Server Side Encryption Algorithm.",
+                validator: .validString(["", "AES256", "aws:kms", "aws:kms:dsse"]))
+        .define("s3.sse.kms.key.id", .string, default: "", importance: .low, documentation: "The name of the AWS Key Management Service key to be used for server side encryption.")
+        .define("s3.sse.customer.key", .password, default: .null, importance: .low, documentation: "The S3 Server Side Encryption Customer-Provided Key (SSE-C): not supported by this build.")
+        .define("s3.acl.canned", .string, default: .null, importance: .low, documentation: "An S3 canned ACL header value to apply when writing objects.",
+                validator: .nullOr(.validString(["private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"])))
+        .define("s3.object.tagging", .boolean, default: false, importance: .low,
+                documentation: "Tag S3 objects with start and end offsets, as well as record count.")
         .define("format.class", .string, importance: .high, documentation: "The format class to use when writing data to the store.",
                 validator: .validString([Format.json.rawValue, Format.parquet.rawValue]))
         .define("flush.size", .int, importance: .high, documentation: "Number of records written to store before invoking file commits.",
@@ -97,15 +134,35 @@ public struct S3SinkConfig: Sendable {
 
     /// Parses and checks the keys.
     ///
-    /// - Throws: `ConfigError` naming each bad key (an S3 endpoint: the S3 client is not built yet).
-    public init(_ properties: [String: String]) throws(ConfigError) {
+    /// - Throws: `ConfigError` naming each bad key.
+    public init(_ properties: [String: String], environment: [String: String] = S3SinkConfig.processEnvironment()) throws(ConfigError) {
         let c = try Self.configDef.parse(properties)
-        let url = c.string("store.url") ?? ""
-        guard url.hasPrefix("file://") else {
-            throw ConfigError(key: "store.url", message: "Invalid value \(url.isEmpty ? "null" : url) for configuration store.url: this ConnectKit build writes to local storage only (store.url=file:///path); the S3 client is not built yet",
-                              context: "S3SinkConnector")
+        let url = (c.string("store.url") ?? "").trimmingWhitespace()
+        let region = c.string("s3.region") ?? "us-west-2"
+        if url.hasPrefix("file://") {
+            store = .local(root: String(url.dropFirst("file://".count)))
+        } else {
+            guard url.isEmpty || url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigError(key: "store.url", message: "Invalid value \(url) for configuration store.url: http(s)://host[:port] for an S3-compatible store, or file:///path", context: "S3SinkConnector")
+            }
+            if c.password("s3.sse.customer.key") != nil {
+                throw ConfigError(key: "s3.sse.customer.key", message: "SSE-C (customer-provided keys) is not supported by this build; use s3.ssea.name=AES256 or aws:kms", context: "S3SinkConnector")
+            }
+            let credentials: S3Credentials?
+            do throws(S3Error) {
+                credentials = try S3Credentials.resolve(accessKeyID: c.string("aws.access.key.id"), secretAccessKey: c.password("aws.secret.access.key"), environment: environment)
+            } catch { throw ConfigError(key: "aws.access.key.id", message: error.message, context: "S3SinkConnector") }
+            var headers: [HTTPHeader] = []
+            let ssea = c.string("s3.ssea.name") ?? ""
+            if !ssea.isEmpty { headers.append(HTTPHeader("x-amz-server-side-encryption", ssea)) }
+            if let kms = c.string("s3.sse.kms.key.id"), !kms.isEmpty, ssea.hasPrefix("aws:kms") { headers.append(HTTPHeader("x-amz-server-side-encryption-aws-kms-key-id", kms)) }
+            if let acl = c.string("s3.acl.canned") { headers.append(HTTPHeader("x-amz-acl", acl)) }
+            store = .s3(S3Client.Configuration(
+                endpoint: url.isEmpty ? nil : (url.hasSuffix("/") ? String(url.dropLast()) : url), region: region,
+                pathStyle: c.bool("s3.path.style.access.enabled") ?? true, credentials: credentials, retries: Int(c.int("s3.part.retries") ?? 3),
+                retryBackoff: .milliseconds(c.long("s3.retry.backoff.ms") ?? 200), partSize: Int(c.int("s3.part.size") ?? 26_214_400), uploadHeaders: headers))
         }
-        root = String(url.dropFirst("file://".count))
+        objectTagging = c.bool("s3.object.tagging") ?? false
         bucket = c.string("s3.bucket.name") ?? ""
         format = Format(rawValue: c.string("format.class") ?? "") ?? .json
         flushSize = Int(c.int("flush.size") ?? 1)
@@ -127,6 +184,18 @@ public struct S3SinkConfig: Sendable {
                                   context: "S3SinkConnector")
             }
         }
+    }
+
+    /// This process's environment (for AWS credentials).
+    public static func processEnvironment() -> [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") { out[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            p += 1
+        }
+        return out
     }
 
     /// The encoded partition of a record (Confluent's `encodePartition`): `partition=<p>` for the
@@ -216,7 +285,23 @@ public final class S3SinkTask: SinkTask {
     public required init() {}
     public var version: String { ConnectKitVersion.current }
 
-    public func start(_ properties: [String: String]) async throws { config = try S3SinkConfig(properties) }
+    private var client: S3Client?
+
+    /// Checks the configuration and, for S3, that the bucket exists and the credentials may use it
+    /// (Confluent's task fails to start when `bucketExists()` is false).
+    public func start(_ properties: [String: String]) async throws {
+        let config = try S3SinkConfig(properties)
+        self.config = config
+        if case .s3(let c) = config.store {
+            let client = S3Client(c)
+            self.client = client
+            do { try await client.headBucket(config.bucket) } catch {
+                client.shutdown()
+                self.client = nil
+                throw ConnectError("\(error)")
+            }
+        }
+    }
 
     public func put(_ records: [SinkRecord]) async throws {
         guard let config else { return }
@@ -237,7 +322,7 @@ public final class S3SinkTask: SinkTask {
             if let current = writer.files[encoded], current.schema != r.valueSchema {
                 // A schema change (against the open file's) rotates every file of the partition
                 // (schema.compatibility=NONE), as Confluent's TopicPartitionWriter.
-                try commit(tp, writer, config)
+                try await commit(tp, writer, config)
                 writer = PartitionWriter()
             }
             var file = writer.files[encoded]
@@ -250,7 +335,7 @@ public final class S3SinkTask: SinkTask {
             seen[tp] = r.originalKafkaOffset
             if writer.count >= config.flushSize {
                 // flush.size counts the partition's records over all its open files, which are committed together.
-                try commit(tp, writer, config)
+                try await commit(tp, writer, config)
                 open[tp] = nil
             } else {
                 open[tp] = writer
@@ -258,14 +343,14 @@ public final class S3SinkTask: SinkTask {
         }
     }
 
-    func commit(_ tp: TopicPartition, _ writer: PartitionWriter, _ config: S3SinkConfig) throws {
+    func commit(_ tp: TopicPartition, _ writer: PartitionWriter, _ config: S3SinkConfig) async throws {
         for encoded in writer.order {
-            if let file = writer.files[encoded] { try write(file, config) }
+            if let file = writer.files[encoded] { try await write(file, config) }
         }
         committed[tp] = writer.lastOffset + 1
     }
 
-    func write(_ file: OpenFile, _ config: S3SinkConfig) throws {
+    func write(_ file: OpenFile, _ config: S3SinkConfig) async throws {
         let bytes: [UInt8]
         switch config.format {
         case .json:
@@ -284,9 +369,24 @@ public final class S3SinkTask: SinkTask {
             bytes = try writer.finish()
         }
         let key = config.key(topic: file.topic, partition: file.partition, startOffset: file.startOffset, encodedPartition: file.encodedPartition)
-        let path = config.root + "/" + config.bucket + "/" + key
-        do { try DurableFile.replace(path, with: bytes, createDirectories: true) } catch {
-            throw RetriableError("Couldn't write \(path): \(error)")
+        switch config.store {
+        case .local(let root):
+            let path = root + "/" + config.bucket + "/" + key
+            do { try DurableFile.replace(path, with: bytes, createDirectories: true) } catch {
+                throw RetriableError("Couldn't write \(path): \(error)")
+            }
+        case .s3:
+            guard let client else { throw ConnectError("the S3 client is not started") }
+            var headers: [HTTPHeader] = []
+            if config.objectTagging, let last = file.records.last {
+                // Confluent's tags: startOffset, endOffset, recordCount.
+                headers.append(HTTPHeader("x-amz-tagging", "startOffset=\(file.startOffset)&endOffset=\(last.kafkaOffset)&recordCount=\(file.records.count)"))
+            }
+            do { try await client.upload(bucket: config.bucket, key: key, body: bytes, headers: headers) } catch {
+                // The same key with the same contents is written again when the batch is retried.
+                if error.isRetriable { throw RetriableError("\(error)") }
+                throw ConnectError("\(error)")
+            }
         }
     }
 
@@ -309,6 +409,8 @@ public final class S3SinkTask: SinkTask {
 
     public func stop() async throws {
         open.removeAll()
+        client?.shutdown()
+        client = nil
     }
 }
 

@@ -29,7 +29,7 @@ struct S3LocalSinkTests {
         #expect(json.key(topic: "t", partition: 0, startOffset: 12_345_678_901) == "t/partition=0/t-0-12345678901.json")
         let gz = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "parquet.codec": "gzip"]) { $1 })
         #expect(gz.extensionName == ".gz.parquet")
-        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.json.JsonFormat", "store.url": "https://s3.amazonaws.com"]) { $1 }) }
+        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.json.JsonFormat", "store.url": "ftp://s3.amazonaws.com"]) { $1 }) }
         #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "0"]) { $1 }) }
         #expect(throws: ConfigError.self) { _ = try S3SinkConfig(base.merging(["format.class": "x"]) { $1 }) }
     }

@@ -102,8 +102,10 @@ extension NothingLostTests {
         let took = ContinuousClock.now - stopping
         Hub.shared.update("hang-sink") { $0.failures = 1 }  // let the stuck thread go
         #expect(took < .seconds(2), "shutdown took \(took)")
-        #expect(worker.abandoned == ["rec-0"])
-        #expect(log.all.contains { $0.contains("Graceful stop of rec-0 failed") && $0.contains("abandoned") })
+        // The stuck task is abandoned (and, on a loaded machine, possibly the connector instances
+        // whose stop did not get a thread in the 500 ms after it); the source task stopped.
+        #expect(worker.abandoned.first == "rec-0" && !worker.abandoned.contains("count-0"), "\(worker.abandoned)")
+        #expect(log.all.contains { $0.contains("Graceful stop of rec-0") && $0.contains("abandoned") })
         #expect(try store.offsets(connector: "count").isEmpty)
     }
 }

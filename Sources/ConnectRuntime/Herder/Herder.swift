@@ -32,7 +32,8 @@ public protocol Herder: Sendable {
     /// they ended.
     func stopConnector(_ name: String) async throws(HerderError)
     /// Restarts by Kafka's plan (`POST /connectors/{c}/restart?includeTasks=&onlyFailed=`) and
-    /// returns at once the status with what will restart marked RESTARTING.
+    /// returns the status with what restarts marked RESTARTING: at once when either flag is set,
+    /// after the connector restarted when neither is (Kafka's legacy restart).
     func restartConnector(_ name: String, includeTasks: Bool, onlyFailed: Bool) async throws(HerderError) -> ConnectorStatus
     /// Restarts one task and returns once its new instance started (or failed to)
     /// (`POST /connectors/{c}/tasks/{t}/restart`).

@@ -208,9 +208,11 @@ public struct StandaloneHerder: Herder {
         for i in status.tasks.indices where plan.tasks.contains(status.tasks[i].id) { status.tasks[i].state = .restarting }
         if plan.connector { status.state = .restarting }
         let (worker, actions) = (worker, plan.actions)
-        Task {
+        let work = Task {
             await c.control.withLock { await worker.perform(actions, on: c) }
         }
+        // Kafka's legacy restart (neither flag) answers once the connector restarted.
+        if !includeTasks && !onlyFailed { await work.value }
         return status
     }
 

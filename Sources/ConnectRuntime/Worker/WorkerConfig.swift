@@ -129,7 +129,7 @@ public struct WorkerConfig: Sendable, CustomReflectable {
                 documentation: "The host name other workers and statuses (worker_id) use for this worker; default: the listener's host, else this machine's name.")
         .define("rest.advertised.port", .int, default: .null, importance: .low,
                 documentation: "The port statuses (worker_id) show; default: the listener's port.")
-        .define("rest.advertised.listener", .string, default: .null, importance: .low, documentation: "Which listener's protocol (http) is advertised.")
+        .define("rest.advertised.listener", .string, default: .null, importance: .low, documentation: "Which listener's protocol (http or https) statuses advertise.")
         .define("access.control.allow.origin", .string, default: "", importance: .low,
                 documentation: "Cross-origin requests (CORS) allowed from these origins: a comma-separated list, or * for any; empty disables CORS.")
         .define("access.control.allow.methods", .string, default: "", importance: .low,

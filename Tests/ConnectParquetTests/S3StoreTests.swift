@@ -1,0 +1,197 @@
+import ConnectHTTP
+import ConnectKit
+import ConnectKitTesting
+import ConnectRuntime
+import ConnectS3
+import Foundation
+import Testing
+
+/// The S3 endpoint make test starts (moto_server: no signature check), or nil (skipped outside make test).
+func s3URL(_ name: String = "CONNECTKIT_S3_URL") throws -> String? {
+    if let url = ProcessInfo.processInfo.environment[name] { return url }
+    try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test starts the S3 servers")
+    return nil
+}
+
+let signedKey = S3Credentials(accessKeyID: "connectkit-key", secretAccessKey: Password("connectkit-secret"), source: "test")
+
+@Suite("S3 client and the sink on S3 (moto_server, nanio)", .serialized)
+struct S3StoreTests {
+    @Test("credentials: the connector's keys, then the environment, then ~/.aws/credentials; halves and unknown profiles are errors; never printed")
+    func credentialsChain() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-aws-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("credentials").path
+        try "[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = default-secret\n\n[ops]\naws_access_key_id=OPSKEY\naws_secret_access_key=ops-secret\naws_session_token=ops-token\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let env = ["AWS_SHARED_CREDENTIALS_FILE": file]
+        let fromConfig = try S3Credentials.resolve(accessKeyID: "CFGKEY", secretAccessKey: Password("cfg-secret"), environment: env.merging(["AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "x"]) { $1 })
+        #expect(fromConfig?.accessKeyID == "CFGKEY" && fromConfig?.source == "aws.access.key.id")
+        let fromEnv = try S3Credentials.resolve(accessKeyID: "", secretAccessKey: nil, environment: env.merging(["AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "tok"]) { $1 })
+        #expect(fromEnv?.accessKeyID == "ENVKEY" && fromEnv?.sessionToken?.value == "tok")
+        #expect(try S3Credentials.resolve(accessKeyID: nil, secretAccessKey: nil, environment: env)?.accessKeyID == "DEFAULTKEY")
+        let ops = try S3Credentials.resolve(accessKeyID: nil, secretAccessKey: nil, environment: env.merging(["AWS_PROFILE": "ops"]) { $1 })
+        #expect(ops?.accessKeyID == "OPSKEY" && ops?.sessionToken?.value == "ops-token")
+        #expect(try S3Credentials.resolve(accessKeyID: nil, secretAccessKey: nil, environment: [:]) == nil)
+        #expect(throws: S3Error.self) { try S3Credentials.resolve(accessKeyID: "ONLYKEY", secretAccessKey: nil, environment: [:]) }
+        #expect(throws: S3Error.self) { try S3Credentials.resolve(accessKeyID: nil, secretAccessKey: nil, environment: env.merging(["AWS_PROFILE": "nope"]) { $1 }) }
+        #expect(throws: S3Error.self) { try S3Credentials.resolve(accessKeyID: nil, secretAccessKey: nil, environment: ["AWS_ACCESS_KEY_ID": "K"]) }
+        let shown = "\(ops!) \(String(reflecting: ops!))"
+        #expect(!shown.contains("ops-secret") && !shown.contains("ops-token"))
+    }
+
+    @Test("SigV4 against nanio: put, get, list; a wrong secret and a missing bucket are one clear error each, naming bucket, endpoint and region, never the secret")
+    func signedRequests() async throws {
+        guard let url = try s3URL("CONNECTKIT_S3_SIGNED_URL") else { return }
+        let client = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true, credentials: signedKey, retries: 0))
+        defer { client.shutdown() }
+        try await client.createBucket("signed-lake")
+        try await client.headBucket("signed-lake")
+        let body = Array("hello, s3 — ünïcode key".utf8)
+        try await client.upload(bucket: "signed-lake", key: "topics/t/partition=0/t+0+0000000000.json", body: body)
+        #expect(try await client.getObject(bucket: "signed-lake", key: "topics/t/partition=0/t+0+0000000000.json") == body)
+        #expect(try await client.listObjects(bucket: "signed-lake", prefix: "topics/") == ["topics/t/partition=0/t+0+0000000000.json"])
+        // A signed multipart upload (its query strings are in what libcurl signs).
+        let parts = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true, credentials: signedKey, retries: 0, partSize: 5 * 1024 * 1024))
+        defer { parts.shutdown() }
+        let big = (0..<(10 * 1024 * 1024 + 7)).map { UInt8(truncatingIfNeeded: $0 &* 31 >> 3) }
+        try await parts.upload(bucket: "signed-lake", key: "big/part=1/x+y.bin", body: big)
+        #expect(try await parts.getObject(bucket: "signed-lake", key: "big/part=1/x+y.bin") == big)
+
+        let wrong = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true,
+                                   credentials: S3Credentials(accessKeyID: "connectkit-key", secretAccessKey: Password("wrong-secret"), source: "test"), retries: 0))
+        defer { wrong.shutdown() }
+        do {
+            try await wrong.upload(bucket: "signed-lake", key: "x.json", body: [1])
+            Issue.record("a wrong secret was accepted")
+        } catch {
+            #expect(error.code == "SignatureDoesNotMatch" || error.status == 403, "\(error)")
+            #expect("\(error)".contains("s3://signed-lake/x.json") && "\(error)".contains(url) && "\(error)".contains("us-east-1"))
+            #expect(!"\(error)".contains("wrong-secret"))
+        }
+        do {
+            try await client.headBucket("no-such-bucket")
+            Issue.record("a missing bucket was found")
+        } catch {
+            #expect(error.code == "NoSuchBucket", "\(error)")
+            #expect("\(error)".contains("s3://no-such-bucket") && !"\(error)".contains("connectkit-secret"))
+        }
+    }
+
+    @Test("multipart: a body over s3.part.size goes up in parts and reads back whole; no upload is left incomplete")
+    func multipart() async throws {
+        guard let url = try s3URL() else { return }
+        let client = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true, credentials: signedKey, partSize: 5 * 1024 * 1024))
+        defer { client.shutdown() }
+        try await client.createBucket("multipart-lake")
+        var body = [UInt8](repeating: 0, count: 11 * 1024 * 1024 + 123)
+        for i in body.indices { body[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }
+        try await client.upload(bucket: "multipart-lake", key: "big/object.bin", body: body)
+        #expect(try await client.getObject(bucket: "multipart-lake", key: "big/object.bin") == body)
+        #expect(try await client.incompleteUploads(bucket: "multipart-lake").isEmpty)
+        // A part that cannot be uploaded (the bucket vanished under it) aborts the upload.
+        do {
+            try await client.upload(bucket: "no-such-multipart-bucket", key: "big/object.bin", body: body)
+            Issue.record("an upload to a missing bucket succeeded")
+        } catch {
+            #expect(error.code == "NoSuchBucket", "\(error)")
+        }
+    }
+
+    @Test("connect standalone: DataGen → S3SinkConnector on moto (path style, Parquet and JSON) and on nanio (SigV4, credentials from the environment): Confluent's keys, every id once")
+    func standaloneToS3() async throws {
+        guard let moto = try s3URL(), let nanio = try s3URL("CONNECTKIT_S3_SIGNED_URL") else { return }
+        let setup = S3Client(.init(endpoint: moto, region: "us-east-1", pathStyle: true, credentials: signedKey))  // moto answers unsigned GETs 403
+        defer { setup.shutdown() }
+        try await setup.createBucket("my-data-lake")
+        let signed = S3Client(.init(endpoint: nanio, region: "us-east-1", pathStyle: true, credentials: signedKey))
+        defer { signed.shutdown() }
+        try await signed.createBucket("signed-data-lake")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        try "offset.storage.file.filename=\(path("offsets"))\noffset.flush.interval.ms=100\nlisteners=http://127.0.0.1:0\n".write(toFile: path("worker.properties"), atomically: true, encoding: .utf8)
+        try #"{"name": "gen", "config": {"connector.class": "DataGen", "kafka.topic": "orders", "iterations": "1000", "batch.size": "50", "rate": "2000"}}"#
+            .write(toFile: path("source.json"), atomically: true, encoding: .utf8)
+        // The seed's configuration, with the store's URL.
+        try """
+            {"name": "s3-sink", "config": {"connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "orders",
+              "s3.bucket.name": "my-data-lake", "s3.region": "us-east-1", "store.url": "\(moto)",
+              "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "flush.size": "100"}}
+            """.write(toFile: path("parquet.json"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "s3-json", "config": {"connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "orders",
+              "s3.bucket.name": "signed-data-lake", "s3.region": "us-east-1", "store.url": "\(nanio)", "s3.object.tagging": "true",
+              "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "250"}}
+            """.write(toFile: path("json.json"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = connectBinary()
+        p.arguments = ["standalone", path("worker.properties"), path("source.json"), path("parquet.json"), path("json.json"), "--log-level", "error"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["AWS_ACCESS_KEY_ID": "connectkit-key", "AWS_SECRET_ACCESS_KEY": "connectkit-secret"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        let err = dir.appendingPathComponent("err.log")
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: err)
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        let expectedParquet = (0..<10).map { String(format: "topics/orders/partition=0/orders+0+%010d.snappy.parquet", $0 * 100) }
+        let expectedJSON = (0..<4).map { String(format: "topics/orders/partition=0/orders+0+%010d.json", $0 * 250) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        var parquet: [String] = [], json: [String] = []
+        while ContinuousClock.now < deadline {
+            parquet = try await setup.listObjects(bucket: "my-data-lake", prefix: "topics/")
+            json = try await signed.listObjects(bucket: "signed-data-lake", prefix: "topics/")
+            if parquet.count >= expectedParquet.count && json.count >= expectedJSON.count { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        p.interrupt()
+        p.waitUntilExit()
+        #expect(parquet == expectedParquet, "\((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        #expect(json == expectedJSON)
+        // Every id once: JSON lines read here, Parquet objects downloaded and read by pyarrow.
+        var ids: [Int] = []
+        for key in json {
+            for line in String(decoding: try await signed.getObject(bucket: "signed-data-lake", key: key), as: UTF8.self).split(separator: "\n") {
+                if case .number(let n)? = try JSONValue.parse(String(line))["id"] { ids.append(Int(n)!) }
+            }
+        }
+        #expect(ids == Array(0..<1000))
+        let local = dir.appendingPathComponent("parquet")
+        try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
+        for (i, key) in parquet.enumerated() {
+            try Data(try await setup.getObject(bucket: "my-data-lake", key: key)).write(to: local.appendingPathComponent(String(format: "%02d.parquet", i)))
+        }
+        let check = """
+            import json, sys, glob, pyarrow.parquet as pq
+            ids = []
+            for f in sorted(glob.glob(sys.argv[1] + "/*.parquet")):
+                ids += [r["id"] for r in pq.read_table(f).to_pylist()]
+            print(json.dumps({"ok": ids == list(range(1000)), "n": len(ids)}))
+            """
+        let (status, output) = try await runProgram("/usr/bin/env", ["python3", "-c", check, local.path])
+        #expect(status == 0 && output.contains(#""ok": true"#), "\(output)")
+    }
+
+    @Test("a missing bucket or wrong credentials fail the task at start with one clear error (bucket, endpoint, region; not the secret)")
+    func badStoreFailsTheTaskClearly() async throws {
+        guard let nanio = try s3URL("CONNECTKIT_S3_SIGNED_URL") else { return }
+        for (bucket, secret, expected) in [("absent-bucket", "connectkit-secret", "NoSuchBucket"), ("signed-lake", "not-the-secret", "AccessDenied")] {
+            let task = S3SinkTask()
+            do {
+                try await task.start([
+                    "s3.bucket.name": bucket, "s3.region": "us-east-1", "store.url": nanio, "aws.access.key.id": "connectkit-key",
+                    "aws.secret.access.key": secret, "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "10",
+                ])
+                Issue.record("the task started against \(bucket)")
+            } catch {
+                let text = "\(error)"
+                #expect(text.contains(expected) && text.contains("s3://\(bucket)") && text.contains(nanio) && text.contains("us-east-1"), "\(text)")
+                #expect(!text.contains(secret))
+            }
+            try await task.stop()
+        }
+    }
+}
