@@ -11,7 +11,8 @@ build: deps
 
 run: deps
 	$(SWIFT) build -c release --product connect
-	./.build/release/connect
+	./.build/release/connect demo --directory /tmp/connectkit-demo
+	python3 scripts/show-lake.py /tmp/connectkit-demo/lake
 
 # The SQL tests need PostgreSQL and MariaDB, the Kafka tests a Kafka-protocol server (noida-db):
 # scripts/with-test-servers.sh starts throwaway ones

@@ -91,7 +91,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectHTTP", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         .target(name: "ConnectParquet", dependencies: ["ConnectKit", "ConnectAvro", "ConnectZlib"], swiftSettings: strict),
-        .target(name: "ConnectS3", dependencies: ["ConnectKit", "ConnectRuntime", "ConnectParquet", "ConnectHTTP"], swiftSettings: strict),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "ConnectS3", dependencies: ["ConnectKit", "ConnectRuntime", "ConnectParquet", "ConnectHTTP", "CCrypto"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",
@@ -122,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "connect",
             dependencies: [
-                "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKafka", "ConnectREST",
+                "ConnectKit", "ConnectRuntime", "ConnectPlugins", "ConnectKafka", "ConnectREST", "ConnectSQLiteDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

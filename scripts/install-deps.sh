@@ -4,7 +4,7 @@
 #   install-deps.sh bench    also valgrind (make bench-instructions, make bench-ratio)
 set -euo pipefail
 packages=(pkg-config libsqlite3-dev zlib1g-dev librdkafka-dev libcurl4-openssl-dev libpq-dev libmariadb-dev
-  postgresql mariadb-server mariadb-client sqlite3 kcat python3-pip unzip curl openssl libsnappy-dev libzstd-dev)
+  postgresql mariadb-server mariadb-client sqlite3 kcat python3-pip unzip curl openssl libssl-dev libsnappy-dev libzstd-dev)
 if [ "${1:-}" = bench ]; then
   packages+=(valgrind bc)
 fi

@@ -169,10 +169,6 @@ final class CurlTransfer: @unchecked Sendable {
         case .bearer(let token)?:
             set(CURLOPT_HTTPAUTH, ck_auth_bearer, "auth")
             set(CURLOPT_XOAUTH2_BEARER, token.value, "bearer token")
-        case .awsSigV4(let key, let secret, let region, let service)?:
-            set(CURLOPT_AWS_SIGV4, "aws:amz:\(region):\(service)", "AWS SigV4")
-            set(CURLOPT_USERNAME, key, "access key id")
-            set(CURLOPT_PASSWORD, secret.value, "secret access key")
         case nil: break
         }
 

@@ -109,24 +109,19 @@ public struct HTTPSecret: Sendable, Hashable, CustomStringConvertible, CustomDeb
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
-/// Credentials sent with every request: HTTP Basic (preemptive, as Java clients send it), a
-/// bearer token (`Authorization: Bearer …`) or AWS Signature Version 4.
+/// Credentials sent with every request: HTTP Basic (preemptive, as Java clients send it) or a
+/// bearer token (`Authorization: Bearer …`).
 public enum HTTPAuthorization: Sendable, Hashable, CustomStringConvertible {
     /// HTTP Basic with a user name and password.
     case basic(username: String, password: HTTPSecret)
     /// A bearer token.
     case bearer(HTTPSecret)
-    /// AWS Signature Version 4, signed by libcurl (`CURLOPT_AWS_SIGV4`, `aws:amz:<region>:<service>`).
-    /// The request carries the payload hash itself in `x-amz-content-sha256` (libcurl 7.88 does not
-    /// add it; S3 needs it) and, with temporary credentials, `x-amz-security-token`.
-    case awsSigV4(accessKeyID: String, secretAccessKey: HTTPSecret, region: String, service: String)
 
-    /// `Basic <user>:[hidden]`, `Bearer [hidden]` or `AWS4-HMAC-SHA256 <key id>:[hidden]`.
+    /// `Basic <user>:[hidden]` or `Bearer [hidden]`.
     public var description: String {
         switch self {
         case .basic(let user, _): "Basic \(user):[hidden]"
         case .bearer: "Bearer [hidden]"
-        case .awsSigV4(let key, _, let region, let service): "AWS4-HMAC-SHA256 \(key):[hidden] (\(region)/\(service))"
         }
     }
 }

@@ -115,7 +115,8 @@ public struct S3Error: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A small S3 client over ConnectHTTP (libcurl): SigV4 signing by libcurl, virtual-host or
+/// A small S3 client over ConnectHTTP (libcurl): requests signed with AWS Signature Version 4
+/// (``S3Signer``, the body's SHA-256 as payload hash), virtual-host or
 /// path-style addressing, PutObject, multipart uploads (aborted when a part fails), HeadBucket,
 /// GetObject and ListObjectsV2, retries of 5xx and `SlowDown` with Confluent's backoff.
 public final class S3Client: Sendable {
@@ -197,13 +198,11 @@ public final class S3Client: Sendable {
     func send(_ operation: String, _ method: HTTPMethod, bucket: String, key: String = "", query: String = "", headers: [HTTPHeader] = [],
               body: [UInt8]? = nil, accept: Set<Int> = [200]) async throws(S3Error) -> HTTPResponse {
         var h = headers
-        // libcurl 7.88 signs without the payload hash; S3 needs the header.
-        h.append(HTTPHeader("x-amz-content-sha256", "UNSIGNED-PAYLOAD"))
-        if let token = configuration.credentials?.sessionToken { h.append(HTTPHeader("x-amz-security-token", token.value)) }
-        let auth = configuration.credentials.map {
-            HTTPAuthorization.awsSigV4(accessKeyID: $0.accessKeyID, secretAccessKey: HTTPSecret($0.secretAccessKey.value), region: configuration.region, service: "s3")
+        let target = url(bucket, key, query: query)
+        if let credentials = configuration.credentials {
+            h += S3Signer(credentials: credentials, region: configuration.region).sign(method: method.rawValue, url: target, headers: h, body: body ?? [])
         }
-        var request = HTTPRequest(method, url(bucket, key, query: query), headers: h, body: body, authorization: auth)
+        var request = HTTPRequest(method, target, headers: h, body: body)
         if method == .put && body == nil { request.body = [] }
         func fail(_ e: S3Error) -> S3Error {
             var e = e
@@ -212,7 +211,10 @@ public final class S3Client: Sendable {
         }
         let response: HTTPResponse
         do { response = try await http.execute(request, retry: retry) } catch {
-            var e = S3Error(code: "ConnectionError", message: error.message)
+            // Only a connection that failed or broke may succeed later; TLS, a bad URL or a
+            // cancellation will not.
+            let transient: Set<HTTPError.Code> = [.connect, .timeout, .send, .connectionClosed]
+            var e = S3Error(code: transient.contains(error.code) ? "ConnectionError" : "RequestError", message: error.message)
             e.status = 0
             throw fail(e)
         }
@@ -251,7 +253,12 @@ public final class S3Client: Sendable {
         do { _ = try await send("HeadBucket", .head, bucket: bucket) } catch {
             var e = error
             if e.status == 404 { (e.code, e.message) = ("NoSuchBucket", "The specified bucket does not exist") }
-            if e.status == 403 { (e.code, e.message) = ("AccessDenied", "Access denied: wrong credentials, or no permission on the bucket") }
+            if e.status == 403 {
+                e.code = "AccessDenied"
+                e.message = configuration.credentials == nil
+                    ? "Access denied to an unsigned request: no credentials found (aws.access.key.id, AWS_ACCESS_KEY_ID, ~/.aws/credentials)"
+                    : "Access denied: wrong credentials (\(configuration.credentials!)), or no permission on the bucket"
+            }
             throw e
         }
     }
@@ -316,12 +323,14 @@ public final class S3Client: Sendable {
         try await send("GetObject", .get, bucket: bucket, key: key).body
     }
 
-    /// ListObjectsV2: every key under `prefix`, in S3's (lexicographic) order.
-    public func listObjects(bucket: String, prefix: String = "") async throws(S3Error) -> [String] {
+    /// ListObjectsV2: every key under `prefix`, in S3's (lexicographic) order, `pageSize` keys per
+    /// request (S3's default 1000 when nil).
+    public func listObjects(bucket: String, prefix: String = "", pageSize: Int? = nil) async throws(S3Error) -> [String] {
         var keys: [String] = []
         var token: String? = nil
         repeat {
             var query = "list-type=2&prefix=" + PercentEncoding.encode(prefix, keeping: PercentEncoding.isUnreserved)
+            if let pageSize { query += "&max-keys=\(pageSize)" }
             if let token { query += "&continuation-token=" + PercentEncoding.encode(token, keeping: PercentEncoding.isUnreserved) }
             let text = String(decoding: try await send("ListObjectsV2", .get, bucket: bucket, query: query).body, as: UTF8.self)
             keys += Self.xmlAll("Key", text)

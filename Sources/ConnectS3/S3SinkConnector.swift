@@ -308,6 +308,12 @@ public final class S3SinkTask: SinkTask {
         for r in records {
             // Files and commits per consumed partition; named after the record's topic and partition.
             let tp = r.originalTopicPartition
+            // A flush that failed (a retriable upload error) is tried again first, with the same
+            // records: the same keys get the same contents.
+            if let pending = open[tp], pending.count >= config.flushSize {
+                try await commit(tp, pending, config)
+                open[tp] = nil
+            }
             if let last = seen[tp], r.originalKafkaOffset <= last { continue }
             if r.value.isNull {
                 if config.ignoreNullValues {
@@ -332,14 +338,19 @@ public final class S3SinkTask: SinkTask {
             writer.files[encoded] = file
             writer.count += 1
             writer.lastOffset = r.originalKafkaOffset
+            // Buffered: a batch handed again skips it, and a failed flush below keeps it.
+            open[tp] = writer
             seen[tp] = r.originalKafkaOffset
             if writer.count >= config.flushSize {
                 // flush.size counts the partition's records over all its open files, which are committed together.
                 try await commit(tp, writer, config)
                 open[tp] = nil
-            } else {
-                open[tp] = writer
             }
+        }
+        // Flushes that failed earlier and got no new record in this batch.
+        for (tp, pending) in open where pending.count >= config.flushSize {
+            try await commit(tp, pending, config)
+            open[tp] = nil
         }
     }
 

@@ -3,6 +3,7 @@ import ConnectKit
 import ConnectRuntime
 import ConnectPlugins
 import ConnectREST
+import ConnectSQLiteDriver
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -202,7 +203,14 @@ struct Plugins: ParsableCommand {
 }
 
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The `make run` demo: a schema, a struct, Kafka-compatible JSON, and a file pipeline.")
+    static let configuration = CommandConfiguration(
+        abstract: "The `make run` demo: a schema and Kafka-compatible JSON, then the seed's pipeline — a SQLite database → JdbcSourceConnector → transformations → S3SinkConnector (Parquet) into a local data lake.")
+
+    @Option(help: "Where the demo's database, offsets and lake go (emptied first).")
+    var directory: String = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-demo").path
+
+    @Option(help: "Rows the demo's orders table gets.")
+    var rows: Int = 10_000
 
     func run() async throws {
         bootstrapLogging(.warning)
@@ -220,36 +228,70 @@ struct Demo: AsyncParsableCommand {
         let bytes = try converter.fromConnectData(topic: "orders", schema: schema, value: .struct(order))!
         print("JsonConverter (schemas.enable=false): " + String(decoding: bytes, as: UTF8.self))
 
-        // A pipeline on embedded defaults: generated orders → Kafka's transformations → file, with
-        // offsets in a file.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-demo")
+        // The seed's pipeline on embedded defaults: a SQLite database made here → Confluent's JDBC
+        // source (incrementing mode) → Kafka's transformations → Confluent's S3 sink writing Parquet
+        // into the local storage backend, offsets in a file.
+        let dir = URL(fileURLWithPath: directory)
+        // Emptied first — only a directory this demo made (or an empty or missing one).
+        let marker = dir.appendingPathComponent(".connectkit-demo")
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        if !existing.isEmpty && !FileManager.default.fileExists(atPath: marker.path) {
+            printError("\(dir.path) exists and was not made by this demo: not emptying it (choose another --directory)")
+            throw ExitCode(1)
+        }
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let output = dir.appendingPathComponent("orders.txt").path
-        let offsets = dir.appendingPathComponent("offsets.json").path
-        let worker = try Worker(config: try WorkerConfig(["offset.storage.file.filename": offsets, "offset.flush.interval.ms": "100"]), registry: .standard)
+        _ = FileManager.default.createFile(atPath: marker.path, contents: nil)
+        let database = dir.appendingPathComponent("shop.db").path
+        let lake = dir.appendingPathComponent("lake")
+        let db = try SQLiteConnection(path: database)
+        try db.execute("""
+            CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, customer TEXT NOT NULL, email TEXT, amount REAL NOT NULL, status TEXT NOT NULL);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
+            INSERT INTO orders (customer, email, amount, status)
+            SELECT 'customer-' || (i % 97), 'user' || i || '@example.com', round((i * 137) % 50000 / 100.0, 2),
+                   CASE i % 3 WHEN 0 THEN 'new' WHEN 1 THEN 'paid' ELSE 'shipped' END FROM n;
+            """)
+        let worker = try Worker(
+            config: try WorkerConfig(["offset.storage.file.filename": dir.appendingPathComponent("offsets.json").path, "offset.flush.interval.ms": "200"]),
+            registry: .standard)
         try worker.add([
-            "name": "orders-datagen", "connector.class": "DataGen", "kafka.topic": "orders", "iterations": "10000",
-            "transforms": "mask,rename,source",
+            "name": "shop-orders", "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "connection.url": "jdbc:sqlite:\(database)", "mode": "incrementing", "incrementing.column.name": "id",
+            "table.whitelist": "orders", "topic.prefix": "shop-", "poll.interval.ms": "200",
+            "transforms": "mask,source",
             "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value", "transforms.mask.fields": "email",
-            "transforms.rename.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
-            "transforms.rename.exclude": "note", "transforms.rename.renames": "customer:customer_name",
             "transforms.source.type": "org.apache.kafka.connect.transforms.InsertField$Value",
             "transforms.source.static.field": "source", "transforms.source.static.value": "demo",
         ])
-        try worker.add(["name": "orders-file", "connector.class": "FileStreamSink", "file": output, "topics": "orders"])
+        try worker.add([
+            "name": "lake", "connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "shop-orders",
+            "s3.bucket.name": "my-data-lake", "s3.region": "us-east-1", "store.url": "file://\(lake.path)",
+            "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "flush.size": "1000",
+        ])
         let started = ContinuousClock.now
         let run = Task { try await worker.run() }
-        let deadline = Date().addingTimeInterval(30)
-        func lineCount() -> Int { FileManager.default.contents(atPath: output)?.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } ?? 0 }
-        while Date() < deadline, lineCount() < 10000 { try await Task.sleep(for: .milliseconds(20)) }
+        let expected = rows / 1000
+        func objects() -> [String] {
+            let e = FileManager.default.enumerator(atPath: lake.path)
+            var out: [String] = []
+            while let f = e?.nextObject() as? String { if f.hasSuffix(".parquet") { out.append(f) } }
+            return out.sorted()
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, objects().count < expected { try await Task.sleep(for: .milliseconds(50)) }
         worker.stop()
         try await run.value
         let elapsed = ContinuousClock.now - started
-        let lines = (try? String(contentsOfFile: output, encoding: .utf8))?.split(separator: "\n") ?? []
-        print("DataGen → MaskField, ReplaceField, InsertField → FileStreamSink: \(lines.count) records in \(elapsed)")
-        for l in lines.prefix(2) { print("  \(l)") }
-        print("  output:  \(output)\n  offsets: \(offsets) (\((try? String(contentsOfFile: offsets, encoding: .utf8)) ?? ""))")
+        let written = objects()
+        print("SQLite (\(rows) orders) → JdbcSourceConnector → MaskField, InsertField → S3SinkConnector (Parquet, flush.size=1000): \(written.count) objects in \(elapsed)")
+        for key in written {
+            let size = (try? FileManager.default.attributesOfItem(atPath: lake.appendingPathComponent(key).path)[.size] as? Int) ?? 0
+            print("  \(key)  \(size) bytes")
+        }
+        print("  lake:    \(lake.path)\n  offsets: \((try? String(contentsOfFile: dir.appendingPathComponent("offsets.json").path, encoding: .utf8)) ?? "")")
+        if rows % 1000 != 0 { print("  (the last \(rows % 1000) rows wait in the sink for the next 1000: flush.size)") }
+        if written.count < expected { throw ExitCode(1) }
     }
 }
 

@@ -2,7 +2,7 @@ import ConnectHTTP
 import ConnectKit
 import ConnectKitTesting
 import ConnectRuntime
-import ConnectS3
+@testable import ConnectS3
 import Foundation
 import Testing
 
@@ -41,6 +41,17 @@ struct S3StoreTests {
         #expect(!shown.contains("ops-secret") && !shown.contains("ops-token"))
     }
 
+    @Test("SigV4: AWS's documented GET Object example signs to AWS's signature")
+    func awsSignatureExample() {
+        // docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html, "Example: GET Object".
+        let signer = S3Signer(credentials: S3Credentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: Password("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), source: "test"),
+                              region: "us-east-1")
+        let headers = signer.sign(method: "GET", url: "https://examplebucket.s3.amazonaws.com/test.txt", headers: [HTTPHeader("Range", "bytes=0-9")], body: [], now: 1_369_353_600)
+        let auth = headers.first { $0.name == "Authorization" }?.value ?? ""
+        #expect(auth == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+        #expect(headers.contains { $0.name == "x-amz-content-sha256" && $0.value == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" })
+    }
+
     @Test("SigV4 against nanio: put, get, list; a wrong secret and a missing bucket are one clear error each, naming bucket, endpoint and region, never the secret")
     func signedRequests() async throws {
         guard let url = try s3URL("CONNECTKIT_S3_SIGNED_URL") else { return }
@@ -58,6 +69,16 @@ struct S3StoreTests {
         let big = (0..<(10 * 1024 * 1024 + 7)).map { UInt8(truncatingIfNeeded: $0 &* 31 >> 3) }
         try await parts.upload(bucket: "signed-lake", key: "big/part=1/x+y.bin", body: big)
         #expect(try await parts.getObject(bucket: "signed-lake", key: "big/part=1/x+y.bin") == big)
+        // Keys with spaces and non-ASCII characters; a listing in pages (continuation tokens are in
+        // the signed query); SSE and tagging headers are signed too.
+        let tagged = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true, credentials: signedKey, retries: 0,
+                                    uploadHeaders: [HTTPHeader("x-amz-server-side-encryption", "aws:kms"), HTTPHeader("x-amz-server-side-encryption-aws-kms-key-id", "key-1")]))
+        defer { tagged.shutdown() }
+        for name in ["a b.json", "ünï/çødé.json", "c=d+e.json"] {
+            try await tagged.upload(bucket: "signed-lake", key: "keys/" + name, body: Array(name.utf8), headers: [HTTPHeader("x-amz-tagging", "startOffset=0&endOffset=1&recordCount=2")])
+            #expect(try await client.getObject(bucket: "signed-lake", key: "keys/" + name) == Array(name.utf8))
+        }
+        #expect(try await client.listObjects(bucket: "signed-lake", prefix: "keys/", pageSize: 1) == ["keys/a b.json", "keys/c=d+e.json", "keys/ünï/çødé.json"])
 
         let wrong = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true,
                                    credentials: S3Credentials(accessKeyID: "connectkit-key", secretAccessKey: Password("wrong-secret"), source: "test"), retries: 0))
