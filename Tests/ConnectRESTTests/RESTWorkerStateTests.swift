@@ -225,16 +225,9 @@ struct RESTWorkerStateTests {
             listeners=ftp://x:1,http://127.0.0.1:notaport
             rest.extension.classes=com.example.MyExtension
             """.write(toFile: worker, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = repositoryRoot.appendingPathComponent(".build/debug/connect")
-        p.arguments = ["standalone", worker]
-        let pipe = Pipe()
-        p.standardError = pipe
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 1)
+        let connect = repositoryRoot.appendingPathComponent(".build/debug/connect").path
+        let (status, out) = try await runProgram(connect, ["standalone", worker])
+        #expect(status == 1)
         #expect(out.contains("Invalid value ftp://x:1 for configuration listeners"))
         #expect(out.contains("Invalid value http://127.0.0.1:notaport for configuration listeners"))
         #expect(out.contains("Unknown REST extension com.example.MyExtension"))
@@ -247,16 +240,8 @@ struct RESTWorkerStateTests {
         defer { try? FileManager.default.removeItem(at: other) }
         let taken = other.appendingPathComponent("worker.properties").path
         try "offset.storage.file.filename=\(other.path)/offsets.json\nlisteners=http://127.0.0.1:\(first.port)\n".write(toFile: taken, atomically: true, encoding: .utf8)
-        let q = Process()
-        q.executableURL = repositoryRoot.appendingPathComponent(".build/debug/connect")
-        q.arguments = ["standalone", taken]
-        let qpipe = Pipe()
-        q.standardError = qpipe
-        q.standardOutput = FileHandle.nullDevice
-        try q.run()
-        let qout = String(decoding: qpipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        q.waitUntilExit()
-        #expect(q.terminationStatus == 1)
+        let (takenStatus, qout) = try await runProgram(connect, ["standalone", taken])
+        #expect(takenStatus == 1)
         #expect(qout.contains("REST API: cannot listen on http://127.0.0.1:\(first.port)"))
         #expect(first.process.isRunning)
     }

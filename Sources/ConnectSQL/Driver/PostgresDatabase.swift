@@ -138,16 +138,7 @@ final class PostgresDatabase: SQLConnection, SQLBulkLoading, @unchecked Sendable
         return PostgresDatabase.withCStrings(texts) { body(Int32(texts.count), $0) }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.lowercase(bytes) }
 
     func run(_ sql: String, _ parameters: [SQLCell]) throws(SQLError) -> Int {
         let r = withParameters(parameters) { n, values in PQexecParams(conn, sql, n, nil, values, nil, nil, 0) }
