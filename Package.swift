@@ -92,7 +92,7 @@ let package = Package(
         .target(name: "ConnectAvro", dependencies: ["ConnectKit", "ConnectHTTP", "ConnectZlib", "CSnappy", "CZstd"], swiftSettings: strict),
         .target(name: "ConnectParquet", dependencies: ["ConnectKit", "ConnectAvro", "ConnectZlib"], swiftSettings: strict),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "ConnectS3", dependencies: ["ConnectKit", "ConnectRuntime", "ConnectParquet", "ConnectHTTP", "CCrypto"], swiftSettings: strict),
+        .target(name: "ConnectS3", dependencies: ["ConnectKit", "ConnectRuntime", "ConnectParquet", "ConnectAvro", "ConnectZlib", "ConnectHTTP", "CCrypto"], swiftSettings: strict),
         // Confluent's Elasticsearch sink over ConnectHTTP (Elasticsearch 7, 8, 9 and OpenSearch).
         .target(
             name: "ConnectElasticsearch",

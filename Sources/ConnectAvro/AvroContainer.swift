@@ -131,6 +131,14 @@ public struct AvroContainerWriter: Sendable {
         if block.count >= blockSize { try flushBlock() }
     }
 
+    /// Appends a value already in Avro's binary encoding of ``schema`` (``AvroData``'s `encode`
+    /// writes one); not checked against the schema.
+    public mutating func appendEncoded(_ datum: [UInt8]) throws(AvroDataError) {
+        block += datum
+        blockCount += 1
+        if block.count >= blockSize { try flushBlock() }
+    }
+
     private mutating func flushBlock() throws(AvroDataError) {
         guard blockCount > 0 else { return }
         let compressed = try codec.compress(block)

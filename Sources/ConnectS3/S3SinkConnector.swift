@@ -1,8 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+public import ConnectAvro
 import ConnectHTTP
 public import ConnectKit
+import ConnectZlib
 public import ConnectRuntime
 public import ConnectParquet
 
@@ -39,13 +41,28 @@ public final class S3SinkConnector: SinkConnector {
 
 /// The connector's keys (the ones this slice implements; Confluent's names, types and defaults).
 public struct S3SinkConfig: Sendable {
-    /// The object formats of this slice.
-    public enum Format: String, Sendable {
-        /// `io.confluent.connect.s3.format.json.JsonFormat`: one JSON value per line (`.json`).
+    /// The object formats (Confluent's classes).
+    public enum Format: String, Sendable, CaseIterable {
+        /// `io.confluent.connect.s3.format.json.JsonFormat`: one JSON value per line (`.json`, `.json.gz`).
         case json = "io.confluent.connect.s3.format.json.JsonFormat"
         /// `io.confluent.connect.s3.format.parquet.ParquetFormat` (`.snappy.parquet`, …).
         case parquet = "io.confluent.connect.s3.format.parquet.ParquetFormat"
+        /// `io.confluent.connect.s3.format.avro.AvroFormat`: an Avro object container file with the
+        /// schema Confluent's AvroData gives the value schema (`.avro`; `avro.codec`).
+        case avro = "io.confluent.connect.s3.format.avro.AvroFormat"
+        /// `io.confluent.connect.s3.format.bytearray.ByteArrayFormat`: the values' bytes, each
+        /// followed by `format.bytearray.separator` (`.bin`, `.bin.gz`).
+        case byteArray = "io.confluent.connect.s3.format.bytearray.ByteArrayFormat"
     }
+
+    /// `avro.codec`.
+    public var avroCodec: AvroCodec
+    /// `s3.compression.type=gzip` (JSON and ByteArray).
+    public var gzip: Bool
+    /// `format.bytearray.extension`.
+    public var byteArrayExtension: String
+    /// `format.bytearray.separator`.
+    public var byteArraySeparator: [UInt8]
 
     /// Where objects go.
     public enum Store: Sendable {
@@ -111,7 +128,16 @@ public struct S3SinkConfig: Sendable {
         .define("s3.object.tagging", .boolean, default: false, importance: .low,
                 documentation: "Tag S3 objects with start and end offsets, as well as record count.")
         .define("format.class", .string, importance: .high, documentation: "The format class to use when writing data to the store.",
-                validator: .validString([Format.json.rawValue, Format.parquet.rawValue]))
+                validator: .validString(Format.allCases.map(\.rawValue)))
+        .define("avro.codec", .string, default: "null", importance: .low, documentation: "The Avro compression codec to be used for output files.",
+                validator: .validString(["null", "deflate", "snappy", "zstandard"]))
+        .define("s3.compression.type", .string, default: "none", importance: .low, documentation: "Compression type for files written to S3 (JsonFormat and ByteArrayFormat).",
+                validator: .validString(["none", "gzip"]))
+        .define("s3.compression.level", .int, default: -1, importance: .low, documentation: "Compression level for gzip (accepted; zlib's default level is used).",
+                validator: .between(-1, 9))
+        .define("format.bytearray.extension", .string, default: ".bin", importance: .low, documentation: "Output file extension for ByteArrayFormat.")
+        .define("format.bytearray.separator", .string, default: .null, importance: .low,
+                documentation: "String inserted between records for ByteArrayFormat (default: a line separator).")
         .define("flush.size", .int, importance: .high, documentation: "Number of records written to store before invoking file commits.",
                 validator: .atLeast(1))
         .define("topics.dir", .string, default: "topics", importance: .high, documentation: "Top level directory to store the data ingested from Kafka.")
@@ -163,8 +189,16 @@ public struct S3SinkConfig: Sendable {
                 retryBackoff: .milliseconds(c.long("s3.retry.backoff.ms") ?? 200), partSize: Int(c.int("s3.part.size") ?? 26_214_400), uploadHeaders: headers))
         }
         objectTagging = c.bool("s3.object.tagging") ?? false
+        avroCodec = AvroCodec(rawValue: c.string("avro.codec") ?? "null") ?? .null
+        gzip = c.string("s3.compression.type") == "gzip"
+        byteArrayExtension = c.string("format.bytearray.extension") ?? ".bin"
+        // Confluent uses the value as given (not trimmed).
+        byteArraySeparator = Array((properties["format.bytearray.separator"] ?? "\n").utf8)
         bucket = c.string("s3.bucket.name") ?? ""
         format = Format(rawValue: c.string("format.class") ?? "") ?? .json
+        if c.string("s3.compression.type") == "gzip", format == .avro || format == .parquet {
+            throw ConfigError(key: "s3.compression.type", message: "Invalid value gzip for configuration s3.compression.type: only JsonFormat and ByteArrayFormat are compressed this way (Avro and Parquet have their own codecs)", context: "S3SinkConnector")
+        }
         flushSize = Int(c.int("flush.size") ?? 1)
         topicsDir = c.string("topics.dir") ?? "topics"
         directoryDelimiter = c.string("directory.delim") ?? "/"
@@ -238,8 +272,10 @@ public struct S3SinkConfig: Sendable {
     /// The file extension of the format (Confluent's `getExtension()`).
     public var extensionName: String {
         switch format {
-        case .json: ".json"
+        case .json: gzip ? ".json.gz" : ".json"
         case .parquet: parquetCodec == .none ? ".parquet" : ".\(parquetCodec == .gzip ? "gz" : parquetCodec.rawValue).parquet"
+        case .avro: ".avro"
+        case .byteArray: byteArrayExtension + (gzip ? ".gz" : "")
         }
     }
 
@@ -264,6 +300,7 @@ public final class S3SinkTask: SinkTask {
     /// runtime hands again after a retriable failure is not buffered twice.
     private var seen: [TopicPartition: Int64] = [:]
     private let json = JSONConverter(schemasEnabled: false)
+    private let avroData = AvroData()
 
     struct OpenFile {
         /// The topic and partition the file is named after (the record's, after transformations).
@@ -362,7 +399,7 @@ public final class S3SinkTask: SinkTask {
     }
 
     func write(_ file: OpenFile, _ config: S3SinkConfig) async throws {
-        let bytes: [UInt8]
+        var bytes: [UInt8]
         switch config.format {
         case .json:
             var out: [UInt8] = []
@@ -378,6 +415,30 @@ public final class S3SinkTask: SinkTask {
             var writer = try ParquetWriter(schema: schema, codec: config.parquetCodec)
             for r in file.records { try writer.append(r.value) }
             bytes = try writer.finish()
+        case .avro:
+            // Confluent's AvroRecordWriterProvider: the container's schema is AvroData's for the
+            // file's value schema; each value encoded by AvroData.
+            let node = try avroData.fromConnectSchema(file.schema)
+            var writer = try AvroContainerWriter(schemaJSON: try node.javaString(), codec: config.avroCodec)
+            for r in file.records {
+                var datum: [UInt8] = []
+                try avroData.encode(r.value, schema: r.valueSchema, avro: writer.schema, into: &datum)
+                try writer.appendEncoded(datum)
+            }
+            bytes = try writer.finish()
+        case .byteArray:
+            var out: [UInt8] = []
+            for r in file.records {
+                guard case .bytes(let b) = r.value else {
+                    throw DataError("ByteArrayFormat needs byte array values (ByteArrayConverter); \(r.topic)-\(r.kafkaPartition ?? 0) at offset \(r.kafkaOffset) holds \(r.value.kindName)", topic: r.topic)
+                }
+                out += b
+                out += config.byteArraySeparator
+            }
+            bytes = out
+        }
+        if config.gzip {
+            do { bytes = try Zlib.deflate(bytes, format: .gzip) } catch { throw ConnectError("gzip failed: \(error)") }
         }
         let key = config.key(topic: file.topic, partition: file.partition, startOffset: file.startOffset, encodedPartition: file.encodedPartition)
         switch config.store {
