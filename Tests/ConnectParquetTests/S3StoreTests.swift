@@ -120,6 +120,53 @@ struct S3StoreTests {
         }
     }
 
+    @Test("injected faults (a proxy in front of moto): 503 SlowDown and 500 are retried; a part that fails for good aborts the upload, leaving none incomplete; retries run out into one clear error")
+    func injectedFaults() async throws {
+        guard let moto = try s3URL() else { return }
+        let script = repositoryRoot.appendingPathComponent("scripts/test-servers/s3_fault_proxy.py").path
+        let proxy = try await LocalServerProcess("/usr/bin/env", ["python3", script, "--upstream", moto])
+        defer { proxy.stop() }
+        let base = "http://127.0.0.1:\(try #require(proxy.port()))"
+        let control = HTTPClient()
+        defer { control.shutdown() }
+        func faults(_ json: String) async throws {
+            _ = try await control.send(HTTPRequest(.post, base + "/__faults", headers: [HTTPHeader("Content-Type", "application/json")], body: Array(json.utf8)))
+        }
+        let client = S3Client(.init(endpoint: base, region: "us-east-1", pathStyle: true, credentials: signedKey, retries: 3, retryBackoff: .milliseconds(10), partSize: 5 * 1024 * 1024))
+        defer { client.shutdown() }
+        try await client.createBucket("fault-lake")
+
+        try await faults(#"[{"method":"PUT","contains":"/fault-lake/small.json","status":503,"code":"SlowDown","times":2}]"#)
+        try await client.upload(bucket: "fault-lake", key: "small.json", body: [1, 2, 3])
+        #expect(try await client.getObject(bucket: "fault-lake", key: "small.json") == [1, 2, 3])
+
+        let big = (0..<(11 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7 >> 2) }
+        try await faults(#"[{"method":"PUT","contains":"partNumber=2","status":500,"code":"InternalError","times":1}]"#)
+        try await client.upload(bucket: "fault-lake", key: "big.bin", body: big)
+        #expect(try await client.getObject(bucket: "fault-lake", key: "big.bin") == big)
+
+        try await faults(#"[{"method":"PUT","contains":"partNumber=2","status":400,"code":"InvalidArgument","times":-1}]"#)
+        do {
+            try await client.upload(bucket: "fault-lake", key: "broken.bin", body: big)
+            Issue.record("an upload whose part always fails succeeded")
+        } catch {
+            #expect(error.code == "InvalidArgument" && error.operation == "UploadPart" && !error.isRetriable, "\(error)")
+        }
+        #expect(try await client.incompleteUploads(bucket: "fault-lake").isEmpty)
+        let log = String(decoding: try await control.send(HTTPRequest(.get, base + "/__log")).body, as: UTF8.self)
+        #expect(log.contains("DELETE /fault-lake/broken.bin?uploadId="), "\(log)")
+        #expect(log.components(separatedBy: "/fault-lake/small.json -> 503 (injected)").count == 3)  // two injected, then through
+
+        try await faults(#"[{"method":"PUT","contains":"/fault-lake/never.json","status":503,"code":"SlowDown","times":-1}]"#)
+        do {
+            try await client.upload(bucket: "fault-lake", key: "never.json", body: [1])
+            Issue.record("an always-throttled upload succeeded")
+        } catch {
+            #expect(error.code == "SlowDown" && error.status == 503 && error.isRetriable, "\(error)")
+            #expect("\(error)".contains("s3://fault-lake/never.json"))
+        }
+    }
+
     @Test("connect standalone: DataGen → S3SinkConnector on moto (path style, Parquet and JSON) and on nanio (SigV4, credentials from the environment): Confluent's keys, every id once")
     func standaloneToS3() async throws {
         guard let moto = try s3URL(), let nanio = try s3URL("CONNECTKIT_S3_SIGNED_URL") else { return }
