@@ -98,6 +98,10 @@ public final class ConnectRESTServer: Service, Sendable {
         let api = api
         let listeners = api.config.listeners
         let tls = tls
+        // Hummingbird's own logger: its service group logs the CancellationError of an ordinary
+        // stop as an error; what matters (a bind failure) is thrown to the caller instead.
+        var applicationLogger = logger
+        applicationLogger.logLevel = .critical
         defer { finished.withLock { $0 = true } }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -111,7 +115,7 @@ public final class ConnectRESTServer: Service, Sendable {
                             bound.withLock { $0[i] = port }
                             logger.debug("REST API listening on \(l.scheme)://\(l.host.isEmpty ? "0.0.0.0" : l.host):\(port ?? l.port)")
                         },
-                        logger: logger)
+                        logger: applicationLogger)
                     group.addTask { try await app.run() }
                 }
             }

@@ -120,7 +120,7 @@ public final class LogLevels: Sendable {
     /// A swift-log handler for `label` that writes to standard error (swift-log's
     /// `StreamLogHandler`) at the level this registry says for `label` at each call.
     public func makeHandler(label: String) -> any LogHandler {
-        state.withLock { _ = $0.known.insert(label) }
+        if !label.isEmpty { state.withLock { _ = $0.known.insert(label) } }
         return Handler(label: label, levels: self, stream: StreamLogHandler.standardError(label: label), cache: LevelCache())
     }
 
@@ -172,7 +172,7 @@ public final class LogLevels: Sendable {
                 s.known.insert(name)
                 targets = s.known.union(s.explicit.keys).filter { $0 == name || $0.hasPrefix(name + ".") }
             }
-            for t in targets where t != "root" {
+            for t in targets where t != "root" && !t.isEmpty {
                 if s.effective(t) != new { changed.append(t) }
                 s.explicit[t] = (new, now)
             }

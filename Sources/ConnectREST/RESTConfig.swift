@@ -160,6 +160,8 @@ public struct RESTConfig: Sendable {
             if tls.keystoreLocation == nil && (tls.certificateChain == nil || tls.privateKey == nil) {
                 problems.append(ConfigProblem(key: "ssl.keystore.location", message: "Missing required configuration \"ssl.keystore.location\" which has no default value. (an https listener needs a PEM file with its key and certificate chain, or ssl.keystore.certificate.chain and ssl.keystore.key)"))
             }
+        case "JKS" where value("ssl.keystore.type") == nil && tls.keystoreLocation == nil:
+            problems.append(ConfigProblem(key: "ssl.keystore.location", message: "an https listener needs a key store: ssl.keystore.type=PKCS12 or PEM and ssl.keystore.location (each also as listeners.https.ssl.*)"))
         case "JKS":
             problems.append(ConfigProblem(key: typeKey, message: "Invalid value JKS for configuration ssl.keystore.type: JKS is Java's own key store format; set ssl.keystore.type=PKCS12 (convert with keytool -importkeystore -srckeystore <file>.jks -destkeystore <file>.p12 -deststoretype PKCS12) or PEM"))
         default:

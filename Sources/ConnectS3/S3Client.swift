@@ -221,6 +221,9 @@ public final class S3Client: Sendable {
         guard accept.contains(response.status) else {
             let text = String(decoding: response.body, as: UTF8.self)
             var e = S3Error(code: Self.xml("Code", text) ?? "HTTP\(response.status)", message: Self.xml("Message", text) ?? (text.isEmpty ? "no message" : String(text.prefix(300))))
+            if response.status == 403 && configuration.credentials == nil {
+                e.message += " (the request went unsigned: no credentials found in aws.access.key.id, AWS_ACCESS_KEY_ID or ~/.aws/credentials)"
+            }
             e.status = response.status
             throw fail(e)
         }

@@ -235,7 +235,10 @@ struct Demo: AsyncParsableCommand {
         // Emptied first — only a directory this demo made (or an empty or missing one).
         let marker = dir.appendingPathComponent(".connectkit-demo")
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        if !existing.isEmpty && !FileManager.default.fileExists(atPath: marker.path) {
+        // What this demo (and its earlier versions) leave there.
+        let ours: Set<String> = [".connectkit-demo", "shop.db", "shop.db-wal", "shop.db-shm", "offsets.json", "offsets.json.tmp", "offsets.json.topics",
+                                 "offsets.json.connectors.json", "lake", "orders.txt"]
+        if !existing.isEmpty && !FileManager.default.fileExists(atPath: marker.path) && !existing.allSatisfy(ours.contains) {
             printError("\(dir.path) exists and was not made by this demo: not emptying it (choose another --directory)")
             throw ExitCode(1)
         }

@@ -45,8 +45,8 @@ struct RESTReadmeAndLoadTests {
         #expect(text.contains(#"{"name":"file-source","config":{"connector.class":"FileStreamSource","file":"\#(dir.path)/input.txt","name":"file-source","topic":"lines"}"#))
         #expect(text.contains(#"{"name":"file-source","connector":{"state":"#))
         #expect(text.contains(#"{"file-source":{"status":{"name":"file-source","connector":{"state":"PAUSED""#))
-        // The connector was stored: the next start knows it.
-        #expect(try String(contentsOfFile: dir.appendingPathComponent("connect.offsets.connectors.json").path, encoding: .utf8).contains("file-source"))
+        // The connector was stored, and the README's DELETE removed it from the store again.
+        #expect(try String(contentsOfFile: dir.appendingPathComponent("connect.offsets.connectors.json").path, encoding: .utf8) == #"{"connectors":[]}"#)
     }
 
     /// 200 clients poll statuses while connectors are created and deleted: every request answered
