@@ -101,7 +101,9 @@ extension NothingLostTests {
         try await run.value
         let took = ContinuousClock.now - stopping
         Hub.shared.update("hang-sink") { $0.failures = 1 }  // let the stuck thread go
-        #expect(took < .seconds(2), "shutdown took \(took)")
+        // Bounded (the stuck put never returns by itself): the timeouts are 0.5 s, plus 0.5 s for the
+        // connector instances; the slack is for make test's load (2.26 s was seen on 2 busy cores).
+        #expect(took < .seconds(6), "shutdown took \(took)")
         // The stuck task is abandoned (and, on a loaded machine, possibly the connector instances
         // whose stop did not get a thread in the 500 ms after it); the source task stopped.
         #expect(worker.abandoned.first == "rec-0" && !worker.abandoned.contains("count-0"), "\(worker.abandoned)")
