@@ -237,7 +237,7 @@ struct Demo: AsyncParsableCommand {
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
         // What this demo (and its earlier versions) leave there.
         let ours: Set<String> = [".connectkit-demo", "shop.db", "shop.db-wal", "shop.db-shm", "offsets.json", "offsets.json.tmp", "offsets.json.topics",
-                                 "offsets.json.connectors.json", "lake", "orders.txt"]
+                                 "offsets.json.connectors.json", "lake", "orders.txt", ".orders.txt.connect-flushed"]
         if !existing.isEmpty && !FileManager.default.fileExists(atPath: marker.path) && !existing.allSatisfy(ours.contains) {
             printError("\(dir.path) exists and was not made by this demo: not emptying it (choose another --directory)")
             throw ExitCode(1)
