@@ -306,9 +306,22 @@ public final class S3Client: Sendable {
                 throw e
             }
         } catch {
+            // A completion retried after its answer was lost finds the upload gone: the object is
+            // there, whole, when its size is the body's.
+            if error.code == "NoSuchUpload" && error.operation == "CompleteMultipartUpload",
+                (try? await objectSize(bucket: bucket, key: key)) == body.count
+            {
+                return
+            }
             _ = try? await send("AbortMultipartUpload", .delete, bucket: bucket, key: key, query: "uploadId=\(encodedID)", accept: [200, 204, 404])
             throw error
         }
+    }
+
+    /// HeadObject: the object's size in bytes.
+    public func objectSize(bucket: String, key: String) async throws(S3Error) -> Int? {
+        let r = try await send("HeadObject", .head, bucket: bucket, key: key)
+        return r.header("Content-Length").flatMap { Int($0) }
     }
 
     /// CreateBucket (in ``Configuration/region``; an existing bucket of this owner is fine).

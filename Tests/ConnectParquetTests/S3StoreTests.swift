@@ -145,6 +145,12 @@ struct S3StoreTests {
         try await client.upload(bucket: "fault-lake", key: "big.bin", body: big)
         #expect(try await client.getObject(bucket: "fault-lake", key: "big.bin") == big)
 
+        // The completion's answer is lost (the server completed it): the retry finds no upload, and
+        // the object — there, whole — counts as written.
+        try await faults(#"[{"method":"POST","contains":"/fault-lake/lost.bin?uploadId=","status":500,"code":"InternalError","times":1,"after":true},{"method":"POST","contains":"/fault-lake/lost.bin?uploadId=","status":404,"code":"NoSuchUpload","times":1}]"#)
+        try await client.upload(bucket: "fault-lake", key: "lost.bin", body: big)
+        #expect(try await client.getObject(bucket: "fault-lake", key: "lost.bin") == big)
+
         try await faults(#"[{"method":"PUT","contains":"partNumber=2","status":400,"code":"InvalidArgument","times":-1}]"#)
         do {
             try await client.upload(bucket: "fault-lake", key: "broken.bin", body: big)
@@ -155,6 +161,10 @@ struct S3StoreTests {
         #expect(try await client.incompleteUploads(bucket: "fault-lake").isEmpty)
         let log = String(decoding: try await control.send(HTTPRequest(.get, base + "/__log")).body, as: UTF8.self)
         #expect(log.contains("DELETE /fault-lake/broken.bin?uploadId="), "\(log)")
+        let lost = log.split(separator: "\n").filter { $0.hasPrefix("POST /fault-lake/lost.bin?uploadId=") }.map { String($0.split(separator: " ").last!) }
+        // Completed, the answer lost, the retry told the upload is gone (as S3 may; moto would say 200).
+        #expect(lost == ["200", "(injected)", "(injected)"], "\(lost)")
+        #expect(log.contains("HEAD /fault-lake/lost.bin -> 200"), "\(log)")
         #expect(log.components(separatedBy: "/fault-lake/small.json -> 503 (injected)").count == 3)  // two injected, then through
 
         try await faults(#"[{"method":"PUT","contains":"/fault-lake/never.json","status":503,"code":"SlowDown","times":-1}]"#)

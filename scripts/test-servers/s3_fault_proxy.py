@@ -9,7 +9,8 @@ prints {"port": P} when ready. Faults are set over HTTP, one list replacing the 
     POST /__faults  [{"method": "PUT", "contains": "partNumber=2", "status": 503, "code": "SlowDown", "times": 2}]
 
 A request whose method matches and whose path-and-query contains `contains` is answered with
-`status` and an S3 error document (`code`) instead of being forwarded, `times` times (-1: always).
+`status` and an S3 error document (`code`) instead of being forwarded, `times` times (-1: always);
+with "after": true the request is forwarded first and the server's answer replaced (a lost answer).
 GET /__log lists every request seen as "METHOD path?query -> status" lines (forwarded or faulted).
 """
 import argparse
@@ -38,9 +39,11 @@ class Proxy(BaseHTTPRequestHandler):
 
     def _answer(self, status, body=b"", headers=None):
         self.send_response(status)
-        for k, v in (headers or {}).items():
+        headers = dict(headers or {})
+        for k, v in headers.items():
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
+        if not any(k.lower() == "content-length" for k in headers):
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -59,12 +62,20 @@ class Proxy(BaseHTTPRequestHandler):
             rule = next((f for f in faults if f.get("method") == self.command and f.get("contains", "") in self.path and f.get("times", 1) != 0), None)
             if rule is not None and rule.get("times", 1) > 0:
                 rule["times"] = rule.get("times", 1) - 1
+        if rule is not None and rule.get("after"):
+            # The request reaches the server; its answer is lost and an error sent instead.
+            self._forward(body)
+            rule = dict(rule, after=False)
         if rule is not None:
             code = rule.get("code", "InternalError")
             doc = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>'.encode()
             with lock:
                 log.append(f"{self.command} {self.path} -> {rule['status']} (injected)")
             return self._answer(rule["status"], doc, {"Content-Type": "application/xml"})
+        status, data, out = self._forward(body)
+        self._answer(status, data, out)
+
+    def _forward(self, body):
         up = urllib.parse.urlparse(args.upstream)
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
@@ -74,8 +85,10 @@ class Proxy(BaseHTTPRequestHandler):
         data = r.read()
         with lock:
             log.append(f"{self.command} {self.path} -> {r.status}")
-        out = {k: v for k, v in r.getheaders() if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server")}
-        self._answer(r.status, data, out)
+        # A HEAD answer keeps the object's Content-Length (it has no body to count).
+        dropped = ("transfer-encoding", "connection", "date", "server") + (() if self.command == "HEAD" else ("content-length",))
+        out = {k: v for k, v in r.getheaders() if k.lower() not in dropped}
+        return r.status, data, out
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
