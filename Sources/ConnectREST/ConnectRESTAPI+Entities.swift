@@ -131,15 +131,11 @@ extension ConnectRESTAPI {
         if !given.isEmpty, !normalized(given).hasSuffix(normalized(plugin)) {
             throw RESTFailure(400, "Included connector type \(given) does not match request type \(plugin)")
         }
-        let exception = "org.apache.kafka.connect.runtime.rest.errors.BadRequestException"
-        if given.isEmpty {
-            let map = ParsedConfig.masked(raw).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-            throw RESTFailure(500, "\(exception): Connector config {\(map)} contains no connector type")
+        // Kafka does not unwrap these here: a 500 naming the exception.
+        if let message = worker.connectorTypeProblem(raw, className: given) {
+            throw RESTFailure(500, "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: \(message)")
         }
-        guard let entry = worker.registry.connector(given) else {
-            let available = worker.registry.connectors.entries.map(\.javaClassName).sorted().joined(separator: ", ")
-            throw RESTFailure(500, "\(exception): Failed to find any class that implements Connector and which name matches \(given), available connectors are: \(available)")
-        }
+        guard let entry = worker.registry.connector(given) else { throw RESTFailure(500, "no connector \(given)") }
         let resolved: [String: String]
         do { resolved = try await worker.resolvedOffPool(raw) } catch { throw RESTFailure(400, "\(error)") }
         let infos = await worker.herder.validateConnectorConfig(resolved)

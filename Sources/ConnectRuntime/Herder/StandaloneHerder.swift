@@ -101,15 +101,8 @@ public struct StandaloneHerder: Herder {
                 "Connector configuration is invalid and contains the following \(error.problems.count) error(s):\n"
                     + error.problems.map(\.message).joined(separator: "\n"), problems: error.problems)
         }
-        let className = (candidate["connector.class"] ?? "").trimmingWhitespace()
-        if className.isEmpty {
-            // Kafka's text, with the map as Java prints one (secrets hidden).
-            let map = ParsedConfig.masked(raw).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-            throw HerderError(.badRequest, "Connector config {\(map)} contains no connector type")
-        }
-        if worker.registry.connector(className) == nil {
-            let available = worker.registry.connectors.entries.map(\.javaClassName).sorted().joined(separator: ", ")
-            throw HerderError(.badRequest, "Failed to find any class that implements Connector and which name matches \(className), available connectors are: \(available)")
+        if let message = worker.connectorTypeProblem(raw, className: (candidate["connector.class"] ?? "").trimmingWhitespace()) {
+            throw HerderError(.badRequest, message)
         }
         let problems = Self.unresolving(await offThread("validate-\(name)") { worker.validationProblems(candidate) }, raw: raw, resolved: candidate)
         if !problems.isEmpty {

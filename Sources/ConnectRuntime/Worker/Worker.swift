@@ -216,6 +216,20 @@ public final class Worker: Service, Sendable, CustomReflectable {
         if !problems.isEmpty { throw ConfigError(problems, context: name.isEmpty ? nil : name) }
     }
 
+    /// Kafka's refusal of a configuration without a usable connector type — `Connector config {…}
+    /// contains no connector type` (the map as Java prints it, secrets hidden) or `Failed to find
+    /// any class that implements Connector and which name matches …` — or nil when `className`
+    /// names a registered connector. The herder answers it 400; the validate endpoint wraps it.
+    package func connectorTypeProblem(_ config: [String: String], className: String) -> String? {
+        if className.isEmpty {
+            let map = ParsedConfig.masked(config).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            return "Connector config {\(map)} contains no connector type"
+        }
+        guard registry.connector(className) == nil else { return nil }
+        let available = registry.connectors.entries.map(\.javaClassName).sorted().joined(separator: ", ")
+        return "Failed to find any class that implements Connector and which name matches \(className), available connectors are: \(available)"
+    }
+
     /// Every problem of a connector configuration (Kafka's `AbstractHerder.validateConnectorConfig`).
     func validationProblems(_ config: [String: String]) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
