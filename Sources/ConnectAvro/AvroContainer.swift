@@ -150,9 +150,21 @@ public struct AvroContainerWriter: Sendable {
         blockCount = 0
     }
 
-    /// The whole file (writing the last block).
+    /// The whole file (writing the last block) — after ``drain()``, the bytes since the last drain.
     public mutating func finish() throws(AvroDataError) -> [UInt8] {
         try flushBlock()
+        return out
+    }
+
+    /// Bytes held in memory: written blocks not drained and the open block.
+    public var bufferedBytes: Int { out.count + block.count }
+
+    /// Closes the open block and hands over the file's bytes so far (from the start or the last
+    /// drain), so a caller can keep them elsewhere (a temporary file) and bound memory; ``finish()``
+    /// then returns only what follows.
+    public mutating func drain() throws(AvroDataError) -> [UInt8] {
+        try flushBlock()
+        defer { out.removeAll() }
         return out
     }
 }

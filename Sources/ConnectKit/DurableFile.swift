@@ -17,22 +17,41 @@ package enum DurableFile {
 
     /// Replaces `path` with `bytes` durably (creating the directory's missing parents when `createDirectories`).
     package static func replace(_ path: String, with bytes: [UInt8], createDirectories: Bool = false, mode: UInt32 = 0o644) throws(Failure) {
+        try replace(path, size: bytes.count, createDirectories: createDirectories, mode: mode) { offset, length in
+            Array(bytes[offset..<(offset + length)])
+        }
+    }
+
+    /// Replaces `path` durably with `size` bytes that `read(offset, length)` gives in pieces of at
+    /// most 1 MiB (a file's contents need not be in memory at once).
+    package static func replace(_ path: String, size: Int, createDirectories: Bool = false, mode: UInt32 = 0o644,
+                                read: (_ offset: Int, _ length: Int) throws -> [UInt8]) throws(Failure) {
         func fail(_ what: String) -> Failure { Failure(description: "\(what): \(String(cString: strerror(errno)))") }
         let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         if createDirectories { try makeDirectories(dir.isEmpty ? "/" : dir) }
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
         if fd < 0 { throw fail("cannot create \(tmp)") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = fail("cannot write \(tmp)")
+        var offset = 0
+        while offset < size {
+            let bytes: [UInt8]
+            do { bytes = try read(offset, min(1 << 20, size - offset)) } catch {
                 close(fd)
-                throw e
+                throw Failure(description: "cannot read the contents of \(path): \(error)")
             }
-            written += n
+            var written = 0
+            while written < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = fail("cannot write \(tmp)")
+                    close(fd)
+                    throw e
+                }
+                written += n
+            }
+            offset += bytes.count
+            if bytes.isEmpty { break }
         }
         if fsync(fd) != 0 {
             let e = fail("cannot fsync \(tmp)")

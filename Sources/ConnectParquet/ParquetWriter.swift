@@ -27,6 +27,8 @@ public struct ParquetWriter {
     private let threeLevelLists: Bool
     private var buffers: [ColumnBuffer]
     private var output: [UInt8] = Array("PAR1".utf8)
+    /// Bytes handed over by ``drain()`` (the file offset of `output`'s first byte).
+    private var drained = 0
     private var rowGroups: [RowGroupMeta] = []
     private var rowsInGroup = 0
     private var totalRows = 0
@@ -247,7 +249,7 @@ public struct ParquetWriter {
                 d.struct(5) { $0.i64(3, Int64(b.nulls)) }
             }
             header.stop()
-            let offset = output.count
+            let offset = drained + output.count
             output += header.bytes
             output += compressed
             chunks.append(ChunkMeta(
@@ -263,7 +265,23 @@ public struct ParquetWriter {
     /// The number of records appended.
     public var rowCount: Int { totalRows }
 
-    /// Closes the last row group and returns the whole file.
+    /// Bytes held in memory: the open row group's column buffers and closed row groups not drained.
+    public var bufferedBytes: Int { output.count + buffers.reduce(0) { $0 + $1.byteCount } }
+
+    /// Closes the open row group (a smaller one: the rows and their order are the same) and hands
+    /// over the file's bytes so far (from the start or the last drain), so a caller can keep them
+    /// elsewhere (a temporary file) and bound memory; ``finish()`` then returns only what follows.
+    public mutating func drain() throws(DataError) -> [UInt8] {
+        try flushRowGroup()
+        defer {
+            drained += output.count
+            output.removeAll()
+        }
+        return output
+    }
+
+    /// Closes the last row group and returns the whole file — after ``drain()``, the bytes since the
+    /// last drain (the footer's offsets count the drained bytes).
     public consuming func finish() throws(DataError) -> [UInt8] {
         try flushRowGroup()
         var elements: [(inout ThriftCompactWriter) -> Void] = []

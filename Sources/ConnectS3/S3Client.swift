@@ -115,6 +115,26 @@ public struct S3Error: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// An object's bytes for an upload: `count` bytes, read in pieces (from memory, or from a file).
+public struct S3UploadBody: Sendable {
+    /// The object's size in bytes.
+    public let count: Int
+    /// Reads `length` bytes at `offset`.
+    public let read: @Sendable (_ offset: Int, _ length: Int) throws -> [UInt8]
+
+    /// Bytes in memory.
+    public init(_ bytes: [UInt8]) {
+        count = bytes.count
+        read = { offset, length in Array(bytes[offset..<(offset + length)]) }
+    }
+
+    /// `count` bytes `read` gives in pieces.
+    public init(count: Int, read: @escaping @Sendable (_ offset: Int, _ length: Int) throws -> [UInt8]) {
+        self.count = count
+        self.read = read
+    }
+}
+
 /// A small S3 client over ConnectHTTP (libcurl): requests signed with AWS Signature Version 4
 /// (``S3Signer``, the body's SHA-256 as payload hash), virtual-host or
 /// path-style addressing, PutObject, multipart uploads (aborted when a part fails), HeadBucket,
@@ -269,11 +289,22 @@ public final class S3Client: Sendable {
     /// Uploads an object: one PutObject up to ``Configuration/partSize``, a multipart upload above
     /// it — aborted when a part or the completion fails, so no incomplete upload is left behind.
     public func upload(bucket: String, key: String, body: [UInt8], headers: [HTTPHeader] = []) async throws(S3Error) {
+        try await upload(bucket: bucket, key: key, body: S3UploadBody(body), headers: headers)
+    }
+
+    /// Uploads an object read in pieces of at most ``Configuration/partSize`` bytes (a file kept on
+    /// disk is never read whole into memory): as ``upload(bucket:key:body:headers:)-([UInt8])``.
+    public func upload(bucket: String, key: String, body: S3UploadBody, headers: [HTTPHeader] = []) async throws(S3Error) {
         // A body without a Content-Type is sent by libcurl as a form (x-www-form-urlencoded), which
         // some servers parse away.
         let all = [HTTPHeader("Content-Type", "application/octet-stream")] + configuration.uploadHeaders + headers
+        func read(_ offset: Int, _ length: Int) throws(S3Error) -> [UInt8] {
+            do { return try body.read(offset, length) } catch {
+                throw S3Error(code: "ReadFailed", message: "reading the object's bytes for \(key) failed: \(error)")
+            }
+        }
         if body.count <= configuration.partSize {
-            _ = try await send("PutObject", .put, bucket: bucket, key: key, headers: all, body: body)
+            _ = try await send("PutObject", .put, bucket: bucket, key: key, headers: all, body: try read(0, body.count))
             return
         }
         let created = try await send("CreateMultipartUpload", .post, bucket: bucket, key: key, query: "uploads=", headers: all, body: [])
@@ -288,7 +319,7 @@ public final class S3Client: Sendable {
                 let end = min(body.count, offset + configuration.partSize)
                 let part = etags.count + 1
                 let r = try await send("UploadPart", .put, bucket: bucket, key: key, query: "partNumber=\(part)&uploadId=\(encodedID)",
-                                       headers: [HTTPHeader("Content-Type", "application/octet-stream")], body: Array(body[offset..<end]))
+                                       headers: [HTTPHeader("Content-Type", "application/octet-stream")], body: try read(offset, end - offset))
                 guard let etag = r.header("ETag") else { throw S3Error(code: "InvalidResponse", message: "UploadPart \(part) answered without an ETag") }
                 etags.append(etag)
                 offset = end

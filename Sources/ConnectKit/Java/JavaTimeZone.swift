@@ -14,6 +14,9 @@ package struct JavaTimeZone: Sendable, Hashable {
 
     package static let utc = JavaTimeZone(id: "UTC", fixedOffset: 0, zone: nil)
 
+    /// The time zone database's zone (nil for fixed offsets).
+    var foundationZone: TimeZone? { zone }
+
     private init(id: String, fixedOffset: Int?, zone: TimeZone?) {
         self.id = id
         self.fixedOffset = fixedOffset

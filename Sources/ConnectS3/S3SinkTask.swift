@@ -1,0 +1,319 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConnectAvro
+import ConnectHTTP
+public import ConnectKit
+import Logging
+
+/// The connector's task: per consumed partition, Confluent's `TopicPartitionWriter` — open files by
+/// encoded partition, rotated by `flush.size`, `rotate.interval.ms` (record time),
+/// `rotate.schedule.interval.ms` (wall clock; idle partitions too, at the runtime's offset commits)
+/// and value schema changes; offsets committed only past written objects.
+///
+/// Records are encoded as they arrive (``S3RecordWriter``); when the open files hold more than
+/// `s3.buffer.max.bytes`, the largest hand their closed parts to unlinked temporary files, so memory
+/// stays bounded with many open partitions. A record that cannot be partitioned or written (a
+/// `DataError`) goes to the runtime's errant record reporter (dead-letter queue, `errors.tolerance`),
+/// and without one fails the task.
+public final class S3SinkTask: SinkTask {
+    private var config: S3SinkConfig?
+    private var context: (any SinkTaskContext)?
+    private var client: S3Client?
+    private let logger = Logger(label: "io.confluent.connect.s3.S3SinkTask")
+    /// Per consumed partition: Confluent's `TopicPartitionWriter` state.
+    private var writers: [TopicPartition: PartitionWriter] = [:]
+    /// Files of a rotation whose upload failed (retriable): tried again first, with the same bytes.
+    private var pending: [TopicPartition: PendingCommit] = [:]
+    private var committed: [TopicPartition: Int64] = [:]
+    /// The highest offset taken per consumed partition (buffered, written or skipped): a batch the
+    /// runtime hands again after a retriable failure is not buffered twice.
+    private var seen: [TopicPartition: Int64] = [:]
+    /// Bytes the open files hold in memory (their encoders).
+    private var buffered = 0
+    private let json = JSONConverter(schemasEnabled: false)
+    private let avroData = AvroData()
+
+    /// The wall clock in epoch milliseconds (the Wallclock extractor's time and the scheduled
+    /// rotation's); tests set their own.
+    package var clock: @Sendable () -> Int64 = S3SinkTask.wallClockMillis
+
+    /// The system's time in epoch milliseconds.
+    public static func wallClockMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    struct OpenFile {
+        /// The topic and partition the file is named after (the record's, after transformations).
+        var topic: String
+        var partition: Int32
+        var encodedPartition: String
+        var startOffset: Int64
+        var endOffset: Int64
+        var count = 0
+        var schema: Schema?
+        var key: String
+        var writer: S3RecordWriter
+        var spill: SpillFile?
+        /// The writer's `bufferedBytes` as last counted in the task's total.
+        var counted = 0
+    }
+
+    struct PartitionWriter {
+        var files: [String: OpenFile] = [:]
+        var order: [String] = []
+        var recordCount = 0
+        var lastOffset: Int64 = -1
+        var baseRecordTimestamp: Int64?
+        var currentEncodedPartition: String?
+        var nextScheduledRotation: Int64?
+    }
+
+    struct PendingCommit {
+        var objects: [FinishedObject]
+        var offset: Int64
+    }
+
+    public required init() {}
+    public var version: String { ConnectKitVersion.current }
+
+    public func initialize(context: any SinkTaskContext) { self.context = context }
+
+    /// Checks the configuration and, for S3, that the bucket exists and the credentials may use it
+    /// (Confluent's task fails to start when `bucketExists()` is false).
+    public func start(_ properties: [String: String]) async throws {
+        let config = try S3SinkConfig(properties)
+        self.config = config
+        for w in config.warnings { logger.warning("\(w)") }
+        if case .s3(let c) = config.store {
+            let client = S3Client(c)
+            self.client = client
+            do { try await client.headBucket(config.bucket) } catch {
+                client.shutdown()
+                self.client = nil
+                throw ConnectError("\(error)")
+            }
+        }
+    }
+
+    public func put(_ records: [SinkRecord]) async throws {
+        guard let config else { return }
+        // Rotations whose upload failed are tried again first, with the same bytes.
+        for tp in pending.keys.sorted(by: { $0.description < $1.description }) { try await upload(tp, config) }
+        let now = clock()
+        for r in records {
+            // Files and commits per consumed partition; named after the record's topic and partition.
+            let tp = r.originalTopicPartition
+            if let last = seen[tp], r.originalKafkaOffset <= last { continue }
+            if r.value.isNull {
+                if config.ignoreNullValues {
+                    seen[tp] = r.originalKafkaOffset
+                    continue
+                }
+                throw DataError("Null valued records are not writeable with current behavior.on.null.values 'settings'.", topic: r.topic)
+            }
+            try await write(r, tp, now: now, config)
+            seen[tp] = r.originalKafkaOffset
+        }
+    }
+
+    /// One record through the partition's state machine (Confluent's `executeState`, in its order):
+    /// the time and encoded partition; rotation on record time, partition change or schedule; on a
+    /// schema change; then the write and the size check.
+    private func write(_ r: SinkRecord, _ tp: TopicPartition, now: Int64, _ config: S3SinkConfig) async throws {
+        let timeBased = config.partitioner.timeBased
+        let timestamp: Int64?
+        let encoded: String
+        do {
+            timestamp = try timeBased?.timestamp(of: r, now: now)
+            encoded = try config.partitioner.encode(r, timestamp: timestamp, delimiter: config.directoryDelimiter)
+        } catch {
+            try await reportOrThrow(r, error)
+            return
+        }
+        var state = writers[tp] ?? newWriter(now: now, config)
+        if state.recordCount > 0 {
+            var rotate = false
+            if config.rotateIntervalMs > 0, timeBased != nil, let ts = timestamp, let base = state.baseRecordTimestamp {
+                rotate = ts - base >= config.rotateIntervalMs
+                    || (config.rotateOnPartitionChange && state.currentEncodedPartition != nil && state.currentEncodedPartition != encoded)
+            }
+            if !rotate, let next = state.nextScheduledRotation, now >= next { rotate = true }
+            if rotate {
+                writers[tp] = state
+                try await rotateFiles(tp, config)
+                state = writers[tp] ?? newWriter(now: now, config)
+                if let zone = config.scheduleZone { state.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone) }
+            } else if let open = state.files[encoded], open.schema != r.valueSchema {
+                // A schema change rotates every file of the partition (schema.compatibility=NONE).
+                writers[tp] = state
+                try await rotateFiles(tp, config)
+                state = writers[tp] ?? newWriter(now: now, config)
+            }
+        }
+        if state.baseRecordTimestamp == nil { state.baseRecordTimestamp = timestamp }
+        if state.files[encoded] == nil {
+            let key = config.key(topic: r.topic, partition: r.kafkaPartition ?? 0, startOffset: r.kafkaOffset, encodedPartition: encoded)
+            do {
+                let writer = try S3RecordWriter(config: config, schema: r.valueSchema, key: key, json: json, avroData: avroData, topic: r.topic, offset: r.kafkaOffset)
+                state.files[encoded] = OpenFile(topic: r.topic, partition: r.kafkaPartition ?? 0, encodedPartition: encoded, startOffset: r.kafkaOffset,
+                                                endOffset: r.kafkaOffset, schema: r.valueSchema, key: key, writer: writer)
+                state.order.append(encoded)
+            } catch {
+                writers[tp] = state
+                try await reportOrThrow(r, error)
+                return
+            }
+        }
+        var file = state.files[encoded]!
+        do { try file.writer.append(r) } catch {
+            writers[tp] = state
+            try await reportOrThrow(r, error)
+            return
+        }
+        file.count += 1
+        file.endOffset = r.kafkaOffset
+        let now = file.writer.bufferedBytes
+        buffered += now - file.counted
+        file.counted = now
+        state.files[encoded] = file
+        state.recordCount += 1
+        state.lastOffset = r.originalKafkaOffset
+        state.currentEncodedPartition = encoded
+        writers[tp] = state
+        if state.recordCount >= config.flushSize {
+            // flush.size counts the partition's records over all its open files, which are committed together.
+            try await rotateFiles(tp, config)
+        } else if buffered > config.bufferMaxBytes {
+            try spill(config)
+        }
+    }
+
+    private func newWriter(now: Int64, _ config: S3SinkConfig) -> PartitionWriter {
+        var w = PartitionWriter()
+        if let zone = config.scheduleZone {
+            w.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone)
+        }
+        return w
+    }
+
+    /// A record that cannot be partitioned or written: to the errant record reporter (which throws
+    /// when `errors.tolerance` does not allow it), else the task fails.
+    private func reportOrThrow(_ r: SinkRecord, _ error: any Error) async throws {
+        guard let reporter = context?.errantRecordReporter else { throw error }
+        logger.warning("\(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset) skipped (errant record reporter): \(error)")
+        try await reporter.report(r, error: error)
+    }
+
+    /// Hands the largest open files' closed parts to temporary files until the open files hold at
+    /// most half of `s3.buffer.max.bytes`.
+    private func spill(_ config: S3SinkConfig) throws {
+        var sizes: [(TopicPartition, String, Int)] = []
+        for (tp, w) in writers {
+            for (encoded, f) in w.files { sizes.append((tp, encoded, f.counted)) }
+        }
+        sizes.sort { $0.2 > $1.2 }
+        for (tp, encoded, _) in sizes {
+            guard buffered > config.bufferMaxBytes / 2 else { break }
+            guard var file = writers[tp]?.files[encoded] else { continue }
+            let bytes = try file.writer.drain()
+            if file.spill == nil { file.spill = try SpillFile(directory: config.spillDirectory) }
+            try file.spill?.append(bytes)
+            let now = file.writer.bufferedBytes
+            buffered += now - file.counted
+            file.counted = now
+            writers[tp]?.files[encoded] = file
+        }
+    }
+
+    /// Closes every open file of a partition and uploads them (Confluent's `commitFiles`); the
+    /// partition's offset passes them only when all are written.
+    private func rotateFiles(_ tp: TopicPartition, _ config: S3SinkConfig) async throws {
+        guard let state = writers[tp], state.recordCount > 0 else { return }
+        var objects: [FinishedObject] = []
+        for encoded in state.order {
+            guard let file = state.files[encoded] else { continue }
+            buffered -= file.counted
+            let tail = try file.writer.finish()
+            let tags = config.objectTagging ? "startOffset=\(file.startOffset)&endOffset=\(file.endOffset)&recordCount=\(file.count)" : nil
+            objects.append(FinishedObject(key: file.key, spill: file.spill, tail: tail, tags: tags))
+        }
+        writers[tp] = nil
+        pending[tp] = PendingCommit(objects: objects, offset: state.lastOffset + 1)
+        try await upload(tp, config)
+    }
+
+    /// Uploads a partition's finished files in order; a failure keeps the rest for the next try.
+    private func upload(_ tp: TopicPartition, _ config: S3SinkConfig) async throws {
+        guard var commit = pending[tp] else { return }
+        while let object = commit.objects.first {
+            try await store(object, config)
+            commit.objects.removeFirst()
+            pending[tp] = commit
+        }
+        pending[tp] = nil
+        committed[tp] = commit.offset
+    }
+
+    private func store(_ object: FinishedObject, _ config: S3SinkConfig) async throws {
+        switch config.store {
+        case .local(let root):
+            let path = root + "/" + config.bucket + "/" + object.key
+            do { try DurableFile.replace(path, size: object.size, createDirectories: true, read: object.read) } catch {
+                throw RetriableError("Couldn't write \(path): \(error)")
+            }
+        case .s3:
+            guard let client else { throw ConnectError("the S3 client is not started") }
+            var headers: [HTTPHeader] = []
+            if let tags = object.tags { headers.append(HTTPHeader("x-amz-tagging", tags)) }
+            do { try await client.upload(bucket: config.bucket, key: object.key, body: S3UploadBody(count: object.size, read: object.read), headers: headers) } catch {
+                // The same key with the same contents is written again when the put is retried.
+                if error.isRetriable { throw RetriableError("\(error)") }
+                throw ConnectError("\(error)")
+            }
+        }
+    }
+
+    /// Only offsets whose records are in written objects. Partitions whose scheduled rotation is due
+    /// are rotated first — idle ones too (Confluent's only rotate when records arrive).
+    public func preCommit(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws -> [TopicPartition: OffsetAndMetadata] {
+        if let config, config.scheduleZone != nil {
+            let now = clock()
+            for tp in writers.keys.sorted(by: { $0.description < $1.description }) {
+                guard let next = writers[tp]?.nextScheduledRotation, now >= next else { continue }
+                if writers[tp]?.recordCount ?? 0 > 0 { try await rotateFiles(tp, config) }
+                if writers[tp] == nil { writers[tp] = newWriter(now: now, config) } else if let zone = config.scheduleZone {
+                    writers[tp]?.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone)
+                }
+            }
+        }
+        var out: [TopicPartition: OffsetAndMetadata] = [:]
+        for (tp, _) in offsets {
+            if let c = committed[tp] { out[tp] = OffsetAndMetadata(offset: c) }
+        }
+        return out
+    }
+
+    public func close(_ partitions: [TopicPartition]) async throws {
+        for tp in partitions {
+            if let w = writers[tp] { buffered -= w.files.values.reduce(0) { $0 + $1.counted } }
+            writers[tp] = nil
+            pending[tp] = nil
+            committed[tp] = nil
+            seen[tp] = nil
+        }
+    }
+
+    public func stop() async throws {
+        writers.removeAll()
+        pending.removeAll()
+        buffered = 0
+        client?.shutdown()
+        client = nil
+    }
+
+    /// Bytes the open files hold in memory now (for tests and benchmarks).
+    package var bufferedBytes: Int { buffered }
+}
