@@ -1,7 +1,7 @@
 # ConnectKit — see README.md. Every target installs what is missing first.
 SWIFT ?= swift
 
-.PHONY: deps build run test bench bench-ratio bench-instructions bench-sql bench-kafka bench-elasticsearch fuzz vectors clean docs-check
+.PHONY: deps build run test bench bench-ratio bench-instructions bench-sql bench-kafka bench-elasticsearch bench-s3 fuzz vectors clean docs-check
 
 deps:
 	@./scripts/install-deps.sh
@@ -54,6 +54,10 @@ bench-kafka: deps
 # interleaved, on osmem-server and noida-db; then peak RSS against a slow server.
 bench-elasticsearch: deps
 	./scripts/bench-elasticsearch.sh
+
+# Parquet beside pyarrow on the same rows, peak RSS with 500 open partitions, DataGen → S3 sink → moto.
+bench-s3: deps
+	./scripts/bench-s3.sh
 
 # libFuzzer + AddressSanitizer over the JSON reader (both schema modes), the header converter and the
 # properties/connector-file parsers, FUZZ_SECONDS (default 600) each, seeded from the golden vectors.

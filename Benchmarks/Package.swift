@@ -89,6 +89,17 @@ let package = Package(
             ],
             path: "Benchmarks/KafkaWork"
         ),
+        // The ConnectKit side of `make bench-s3` (scripts/bench-s3.sh runs pyarrow beside it).
+        .executableTarget(
+            name: "S3Work",
+            dependencies: [
+                .product(name: "ConnectKit", package: rootIdentity),
+                .product(name: "ConnectRuntime", package: rootIdentity),
+                .product(name: "ConnectParquet", package: rootIdentity),
+                .product(name: "ConnectS3", package: rootIdentity),
+            ],
+            path: "Benchmarks/S3Work"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

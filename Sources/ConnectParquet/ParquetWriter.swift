@@ -82,18 +82,24 @@ public struct ParquetWriter {
         }
         // Shred in place; a record that fails is cut off again, so the columns stay as they were.
         let marks = buffers.map { ($0.repetition.count, $0.definition.count, $0.values.count, $0.booleans.count, $0.nulls) }
+        // The buffers are taken out of `self` while shredding: `shred` gets a copy of `self`, and a
+        // second reference to them would copy every column on each append (quadratic time).
+        var work = buffers
+        buffers = []
         do {
-            try shred(root, value, rep: 0, def: 0, repDepth: 0, &buffers)
+            try shred(root, value, rep: 0, def: 0, repDepth: 0, &work)
         } catch {
             for (i, m) in marks.enumerated() {
-                buffers[i].repetition.removeLast(buffers[i].repetition.count - m.0)
-                buffers[i].definition.removeLast(buffers[i].definition.count - m.1)
-                buffers[i].values.removeLast(buffers[i].values.count - m.2)
-                buffers[i].booleans.removeLast(buffers[i].booleans.count - m.3)
-                buffers[i].nulls = m.4
+                work[i].repetition.removeLast(work[i].repetition.count - m.0)
+                work[i].definition.removeLast(work[i].definition.count - m.1)
+                work[i].values.removeLast(work[i].values.count - m.2)
+                work[i].booleans.removeLast(work[i].booleans.count - m.3)
+                work[i].nulls = m.4
             }
+            buffers = work
             throw error
         }
+        buffers = work
         rowsInGroup += 1
         totalRows += 1
         if buffers.reduce(0, { $0 + $1.byteCount }) >= rowGroupSize { try flushRowGroup() }

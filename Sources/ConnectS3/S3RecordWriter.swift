@@ -10,15 +10,15 @@ import ConnectZlib
 /// open file holds bytes, not records. What can be closed (a Parquet row group, an Avro block, JSON
 /// lines) can be handed over with ``drain()`` to a ``SpillFile`` when the task's memory bound is hit.
 struct S3RecordWriter {
-    enum Encoder {
-        /// JSON or ByteArray lines, not yet compressed.
-        case lines([UInt8])
-        case avro(AvroContainerWriter)
-        case parquet(ParquetWriter)
-    }
-
-    private var encoder: Encoder
+    // One of these is in use, by the format. They are stored apart (not as an enum's payloads) so
+    // an append mutates them in place: a payload taken out of an enum to be changed is a second
+    // reference, and the first append after it would copy the whole buffer.
+    /// JSON or ByteArray lines, not yet compressed.
+    private var lines: [UInt8] = []
+    private var avro: AvroContainerWriter?
+    private var parquet: ParquetWriter?
     private let config: S3SinkConfig
+    private let format: S3SinkConfig.Format
     private let json: JSONConverter
     private let avroData: AvroData
 
@@ -26,101 +26,80 @@ struct S3RecordWriter {
     /// key, so a replay writes the same bytes).
     ///
     /// - Throws: `DataError` for a schema the format cannot hold (Parquet without a struct schema).
-    init(config: S3SinkConfig, schema: Schema?, key: String, json: JSONConverter, avroData: AvroData, topic: String, offset: Int64) throws(DataError) {
+    init(config: S3SinkConfig, format: S3SinkConfig.Format, schema: Schema?, key: String, json: JSONConverter, avroData: AvroData,
+         topic: String, offset: Int64) throws(DataError) {
         self.config = config
+        self.format = format
         self.json = json
         self.avroData = avroData
-        switch config.format {
-        case .json, .byteArray: encoder = .lines([])
+        switch format {
+        case .json, .byteArray: break
         case .parquet:
             guard let schema else {
                 throw DataError("Parquet needs records with a struct schema; \(topic) at offset \(offset) has none (a schemaless value: use a converter with schemas)", topic: topic)
             }
-            do { encoder = .parquet(try ParquetWriter(schema: schema, codec: config.parquetCodec)) } catch {
+            do { parquet = try ParquetWriter(schema: schema, codec: config.parquetCodec) } catch {
                 throw DataError("\(error) (\(topic) at offset \(offset))", topic: topic)
             }
         case .avro:
             do {
                 let node = try avroData.fromConnectSchema(schema)
                 let marker = Array(S3Signer.sha256(Array(key.utf8)).prefix(16))
-                encoder = .avro(try AvroContainerWriter(schemaJSON: try node.javaString(), codec: config.avroCodec, syncMarker: marker))
+                avro = try AvroContainerWriter(schemaJSON: try node.javaString(), codec: config.avroCodec, syncMarker: marker)
             } catch {
                 throw DataError("Avro cannot hold the schema of \(topic) at offset \(offset): \(error)", topic: topic)
             }
         }
     }
 
-    /// Encodes one record.
+    /// Encodes one record's view (its value, key or headers: `schema` and `value`); a value that
+    /// fails leaves the file as it was.
     ///
-    /// - Throws: `DataError` naming the record when its value does not fit the format.
-    mutating func append(_ r: SinkRecord) throws(DataError) {
+    /// - Throws: `DataError` naming the record when the value does not fit the format.
+    mutating func append(_ r: SinkRecord, schema: Schema?, value: Value) throws(DataError) {
         func fail(_ e: any Error) -> DataError {
-            DataError("\(config.format.shortName) cannot write \(r.topic)-\(r.kafkaPartition ?? 0) at offset \(r.kafkaOffset): \(e)", topic: r.topic)
+            DataError("\(format.shortName) cannot write \(r.topic)-\(r.kafkaPartition ?? 0) at offset \(r.kafkaOffset): \(e)", topic: r.topic)
         }
-        switch encoder {
-        case .lines(var out):
-            encoder = .lines([])
-            defer { encoder = .lines(out) }
-            if config.format == .byteArray {
-                guard case .bytes(let b) = r.value else {
-                    throw DataError("ByteArrayFormat needs byte array values (ByteArrayConverter); \(r.topic)-\(r.kafkaPartition ?? 0) at offset \(r.kafkaOffset) holds \(r.value.kindName)", topic: r.topic)
-                }
-                out += b
-                out += config.byteArraySeparator
-            } else {
-                do { out += try json.fromConnectData(topic: r.topic, schema: r.valueSchema, value: r.value) ?? Array("null".utf8) } catch { throw fail(error) }
-                out.append(0x0A)
+        switch format {
+        case .byteArray:
+            guard case .bytes(let b) = value else {
+                throw DataError("ByteArrayFormat needs byte array values (ByteArrayConverter); \(r.topic)-\(r.kafkaPartition ?? 0) at offset \(r.kafkaOffset) holds \(value.kindName)", topic: r.topic)
             }
-        case .parquet(var w):
-            do { try w.append(r.value) } catch { throw fail(error) }
-            encoder = .parquet(w)
-        case .avro(var w):
+            lines += b
+            lines += config.byteArraySeparator
+        case .json:
+            do { lines += try json.fromConnectData(topic: r.topic, schema: schema, value: value) ?? Array("null".utf8) } catch { throw fail(error) }
+            lines.append(0x0A)
+        case .parquet:
+            do { try parquet!.append(value) } catch { throw fail(error) }
+        case .avro:
             var datum: [UInt8] = []
-            do {
-                try avroData.encode(r.value, schema: r.valueSchema, avro: w.schema, into: &datum)
-                try w.appendEncoded(datum)
-            } catch { throw fail(error) }
-            encoder = .avro(w)
+            do { try avroData.encode(value, schema: schema, avro: avro!.schema, into: &datum) } catch { throw fail(error) }
+            do { try avro!.appendEncoded(datum) } catch { throw fail(error) }
         }
     }
 
     /// Bytes held in memory.
-    var bufferedBytes: Int {
-        switch encoder {
-        case .lines(let b): b.count
-        case .parquet(let w): w.bufferedBytes
-        case .avro(let w): w.bufferedBytes
-        }
-    }
+    var bufferedBytes: Int { parquet?.bufferedBytes ?? avro?.bufferedBytes ?? lines.count }
 
     /// The file's next bytes as far as they can be closed (gzip: one gzip member per drain — readers
     /// of gzip read concatenated members as one stream).
     mutating func drain() throws(DataError) -> [UInt8] {
-        switch encoder {
-        case .lines(let b):
-            encoder = .lines([])
-            return try compressed(b)
-        case .parquet(var w):
-            let out = try w.drain()
-            encoder = .parquet(w)
-            return out
-        case .avro(var w):
-            do {
-                let out = try w.drain()
-                encoder = .avro(w)
-                return out
-            } catch { throw DataError("Avro: \(error)") }
+        if parquet != nil { return try parquet!.drain() }
+        if avro != nil {
+            do { return try avro!.drain() } catch { throw DataError("Avro: \(error)") }
         }
+        defer { lines = [] }
+        return try compressed(lines)
     }
 
     /// The file's last bytes.
     consuming func finish() throws(DataError) -> [UInt8] {
-        switch encoder {
-        case .lines(let b): return try compressed(b)
-        case .parquet(let w): return try w.finish()
-        case .avro(var w):
-            do { return try w.finish() } catch { throw DataError("Avro: \(error)") }
+        if let parquet { return try parquet.finish() }
+        if avro != nil {
+            do { return try avro!.finish() } catch { throw DataError("Avro: \(error)") }
         }
+        return try compressed(lines)
     }
 
     private func compressed(_ bytes: [UInt8]) throws(DataError) -> [UInt8] {

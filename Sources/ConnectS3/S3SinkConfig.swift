@@ -7,6 +7,25 @@ public import ConnectKit
 import ConnectRuntime
 public import ConnectParquet
 
+/// What a file holds of each record (Confluent's `RecordView`s).
+public enum S3RecordView: Sendable, CaseIterable {
+    /// The values (`<name><ext>`).
+    case value
+    /// The keys (`<name>.keys<ext>`, `store.kafka.keys`).
+    case keys
+    /// The headers as a list of `{key, value}` structs, values as Kafka's `Values.convertToString`
+    /// prints them (`<name>.headers<ext>`, `store.kafka.headers`).
+    case headers
+
+    var extensionName: String {
+        switch self {
+        case .value: ""
+        case .keys: ".keys"
+        case .headers: ".headers"
+        }
+    }
+}
+
 /// The connector's keys (the ones this slice implements; Confluent's names, types and defaults).
 public struct S3SinkConfig: Sendable {
     /// The object formats (Confluent's classes).
@@ -60,8 +79,21 @@ public struct S3SinkConfig: Sendable {
     public var offsetPadWidth: Int
     /// `parquet.codec`.
     public var parquetCodec: ParquetCodec
-    /// `behavior.on.null.values`: `fail` or `ignore`.
+    /// `behavior.on.null.values=ignore`.
     public var ignoreNullValues: Bool
+    /// `behavior.on.null.values=write`: tombstones go to `tombstone.encoded.partition`, their keys
+    /// (and headers) written there, no value file.
+    public var writeNullValues: Bool
+    /// `tombstone.encoded.partition`.
+    public var tombstoneEncodedPartition: String
+    /// `store.kafka.keys`: also write `<name>.keys<ext>` files with the records' keys in `keys.format.class`.
+    public var storeKafkaKeys: Bool
+    /// `store.kafka.headers`: also write `<name>.headers<ext>` files with the records' headers in `headers.format.class`.
+    public var storeKafkaHeaders: Bool
+    /// `keys.format.class`.
+    public var keysFormat: Format
+    /// `headers.format.class`.
+    public var headersFormat: Format
     /// `partitioner.class` and its keys.
     public var partitioner: S3Partitioner
     /// `rotate.interval.ms` (record time; -1: off; only with a time-based partitioner).
@@ -160,8 +192,17 @@ public struct S3SinkConfig: Sendable {
         .define("parquet.codec", .string, default: "snappy", importance: .low, documentation: "The Parquet compression codec to be used for output files.",
                 validator: .validString(["none", "snappy", "gzip", "zstd"]))
         .define("behavior.on.null.values", .string, default: "fail", importance: .low,
-                documentation: "How to handle records with a null value (i.e. Kafka tombstone records). Valid options are 'ignore' and 'fail'.",
-                validator: .caseInsensitiveValidString(["ignore", "fail"]))
+                documentation: "How to handle records with a null value (i.e. Kafka tombstone records). Valid options are 'ignore', 'fail' and 'write'. 'write' needs store.kafka.keys=true: the keys of tombstones are written under tombstone.encoded.partition.",
+                validator: .caseInsensitiveValidString(["ignore", "fail", "write"]))
+        .define("tombstone.encoded.partition", .string, default: "tombstone", importance: .low,
+                documentation: "Output s3 folder to write the tombstone records to. The configured partitioner would map tombstone records to this output folder.")
+        .define("store.kafka.keys", .boolean, default: false, importance: .low,
+                documentation: "Enable or disable writing keys to storage. This config is mandatory when the writing of tombstone records is enabled.")
+        .define("store.kafka.headers", .boolean, default: false, importance: .low, documentation: "Enable or disable writing headers to storage.")
+        .define("keys.format.class", .string, default: .value(Format.avro.rawValue), importance: .low,
+                documentation: "The format class to use when writing keys to the store.", validator: .validString(Format.allCases.map(\.rawValue)))
+        .define("headers.format.class", .string, default: .value(Format.avro.rawValue), importance: .low,
+                documentation: "The format class to use when writing headers to the store.", validator: .validString(Format.allCases.map(\.rawValue)))
         .define("storage.class", .string, default: "io.confluent.connect.s3.storage.S3Storage", importance: .high, documentation: "The underlying storage layer.")
 
     /// Parses and checks the keys.
@@ -212,6 +253,18 @@ public struct S3SinkConfig: Sendable {
         offsetPadWidth = Int(c.int("filename.offset.zero.pad.width") ?? 10)
         parquetCodec = ParquetCodec(rawValue: c.string("parquet.codec") ?? "snappy") ?? .snappy
         ignoreNullValues = c.string("behavior.on.null.values")?.lowercased() == "ignore"
+        writeNullValues = c.string("behavior.on.null.values")?.lowercased() == "write"
+        tombstoneEncodedPartition = c.string("tombstone.encoded.partition") ?? "tombstone"
+        storeKafkaKeys = c.bool("store.kafka.keys") ?? false
+        storeKafkaHeaders = c.bool("store.kafka.headers") ?? false
+        keysFormat = Format(rawValue: c.string("keys.format.class") ?? "") ?? .avro
+        headersFormat = Format(rawValue: c.string("headers.format.class") ?? "") ?? .avro
+        if writeNullValues && !storeKafkaKeys {
+            throw ConfigError(key: "behavior.on.null.values", message: "Invalid value write for configuration behavior.on.null.values: writing tombstones needs store.kafka.keys=true (their keys are what is written)", context: "S3SinkConnector")
+        }
+        if writeNullValues && tombstoneEncodedPartition.trimmingWhitespace().isEmpty {
+            throw ConfigError(key: "tombstone.encoded.partition", message: "Invalid value for configuration tombstone.encoded.partition: a directory name is needed", context: "S3SinkConnector")
+        }
         partitioner = try S3Partitioner.parse(c, directoryDelimiter: directoryDelimiter)
         rotateIntervalMs = c.long("rotate.interval.ms") ?? -1
         rotateScheduleIntervalMs = c.long("rotate.schedule.interval.ms") ?? -1
@@ -265,7 +318,10 @@ public struct S3SinkConfig: Sendable {
     }
 
     /// The file extension of the format (Confluent's `getExtension()`).
-    public var extensionName: String {
+    public var extensionName: String { extensionName(of: format) }
+
+    /// The file extension of a format (Confluent's `getExtension()`).
+    public func extensionName(of format: Format) -> String {
         switch format {
         case .json: gzip ? ".json.gz" : ".json"
         case .parquet: parquetCodec == .none ? ".parquet" : ".\(parquetCodec == .gzip ? "gz" : parquetCodec.rawValue).parquet"
@@ -274,11 +330,21 @@ public struct S3SinkConfig: Sendable {
         }
     }
 
-    /// The object key of a file: `<topics.dir>/<topic>/<encodedPartition>/<topic>+<p>+<start>.<ext>`.
-    public func key(topic: String, partition: Int32, startOffset: Int64, encodedPartition: String? = nil) -> String {
+    /// The format of a view's files.
+    public func format(of view: S3RecordView) -> Format {
+        switch view {
+        case .value: format
+        case .keys: keysFormat
+        case .headers: headersFormat
+        }
+    }
+
+    /// The object key of a file: `<topics.dir>/<topic>/<encodedPartition>/<topic>+<p>+<start><view><ext>`
+    /// (`<view>` is `.keys` or `.headers` for the side files, with their format's extension).
+    public func key(topic: String, partition: Int32, startOffset: Int64, encodedPartition: String? = nil, view: S3RecordView = .value) -> String {
         var digits = String(startOffset)
         if digits.count < offsetPadWidth { digits = String(repeating: "0", count: offsetPadWidth - digits.count) + digits }
-        let name = topic + fileDelimiter + String(partition) + fileDelimiter + digits + extensionName
+        let name = topic + fileDelimiter + String(partition) + fileDelimiter + digits + view.extensionName + extensionName(of: format(of: view))
         let prefix = topic + directoryDelimiter + (encodedPartition ?? "partition=" + String(partition))
         return (topicsDir.isEmpty ? "" : topicsDir + directoryDelimiter) + prefix + directoryDelimiter + name
     }

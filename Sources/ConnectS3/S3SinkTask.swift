@@ -45,6 +45,16 @@ public final class S3SinkTask: SinkTask {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
+    /// One view's file of an open file set (values, keys or headers).
+    struct ViewFile {
+        var view: S3RecordView
+        var key: String
+        var writer: S3RecordWriter
+        var spill: SpillFile?
+        /// The writer's `bufferedBytes` as last counted in the task's total.
+        var counted = 0
+    }
+
     struct OpenFile {
         /// The topic and partition the file is named after (the record's, after transformations).
         var topic: String
@@ -54,11 +64,11 @@ public final class S3SinkTask: SinkTask {
         var endOffset: Int64
         var count = 0
         var schema: Schema?
-        var key: String
-        var writer: S3RecordWriter
-        var spill: SpillFile?
-        /// The writer's `bufferedBytes` as last counted in the task's total.
-        var counted = 0
+        /// Tombstones only (`behavior.on.null.values=write`): keys and headers, no values.
+        var tombstones: Bool
+        /// Values first, then keys and headers (Confluent's commit order).
+        var views: [ViewFile]
+        var counted: Int { views.reduce(0) { $0 + $1.counted } }
     }
 
     struct PartitionWriter {
@@ -107,7 +117,7 @@ public final class S3SinkTask: SinkTask {
             // Files and commits per consumed partition; named after the record's topic and partition.
             let tp = r.originalTopicPartition
             if let last = seen[tp], r.originalKafkaOffset <= last { continue }
-            if r.value.isNull {
+            if r.value.isNull && !config.writeNullValues {
                 if config.ignoreNullValues {
                     seen[tp] = r.originalKafkaOffset
                     continue
@@ -124,11 +134,26 @@ public final class S3SinkTask: SinkTask {
     /// schema change; then the write and the size check.
     private func write(_ r: SinkRecord, _ tp: TopicPartition, now: Int64, _ config: S3SinkConfig) async throws {
         let timeBased = config.partitioner.timeBased
+        let tombstone = r.value.isNull && config.writeNullValues
         let timestamp: Int64?
         let encoded: String
         do {
-            timestamp = try timeBased?.timestamp(of: r, now: now)
-            encoded = try config.partitioner.encode(r, timestamp: timestamp, delimiter: config.directoryDelimiter)
+            // Keys and headers are checked first: a record missing one would misalign the files.
+            if config.storeKafkaKeys && r.key.isNull {
+                throw DataError("Key cannot be null for SinkRecord: \(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset) (store.kafka.keys=true)", topic: r.topic)
+            }
+            if config.storeKafkaHeaders && r.headers.all.isEmpty {
+                throw DataError("Headers cannot be null for SinkRecord: \(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset) (store.kafka.headers=true)", topic: r.topic)
+            }
+            if tombstone {
+                // Confluent's TombstoneSupportedPartitioner: tombstones go to their own directory; their
+                // time (for rotation) is the record's.
+                timestamp = timeBased == nil ? nil : (r.timestamp ?? now)
+                encoded = config.tombstoneEncodedPartition
+            } else {
+                timestamp = try timeBased?.timestamp(of: r, now: now)
+                encoded = try config.partitioner.encode(r, timestamp: timestamp, delimiter: config.directoryDelimiter)
+            }
         } catch {
             try await reportOrThrow(r, error)
             return
@@ -137,8 +162,11 @@ public final class S3SinkTask: SinkTask {
         if state.recordCount > 0 {
             var rotate = false
             if config.rotateIntervalMs > 0, timeBased != nil, let ts = timestamp, let base = state.baseRecordTimestamp {
-                rotate = ts - base >= config.rotateIntervalMs
-                    || (config.rotateOnPartitionChange && state.currentEncodedPartition != nil && state.currentEncodedPartition != encoded)
+                // Moving into or out of the tombstone directory is not a partition change (Confluent's).
+                let current = state.currentEncodedPartition
+                let changed = current != nil && current != encoded
+                    && !(config.writeNullValues && (current == config.tombstoneEncodedPartition || encoded == config.tombstoneEncodedPartition))
+                rotate = ts - base >= config.rotateIntervalMs || (config.rotateOnPartitionChange && changed)
             }
             if !rotate, let next = state.nextScheduledRotation, now >= next { rotate = true }
             if rotate {
@@ -146,7 +174,7 @@ public final class S3SinkTask: SinkTask {
                 try await rotateFiles(tp, config)
                 state = writers[tp] ?? newWriter(now: now, config)
                 if let zone = config.scheduleZone { state.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone) }
-            } else if let open = state.files[encoded], open.schema != r.valueSchema {
+            } else if let open = state.files[encoded], !open.tombstones, open.schema != r.valueSchema {
                 // A schema change rotates every file of the partition (schema.compatibility=NONE).
                 writers[tp] = state
                 try await rotateFiles(tp, config)
@@ -155,11 +183,8 @@ public final class S3SinkTask: SinkTask {
         }
         if state.baseRecordTimestamp == nil { state.baseRecordTimestamp = timestamp }
         if state.files[encoded] == nil {
-            let key = config.key(topic: r.topic, partition: r.kafkaPartition ?? 0, startOffset: r.kafkaOffset, encodedPartition: encoded)
             do {
-                let writer = try S3RecordWriter(config: config, schema: r.valueSchema, key: key, json: json, avroData: avroData, topic: r.topic, offset: r.kafkaOffset)
-                state.files[encoded] = OpenFile(topic: r.topic, partition: r.kafkaPartition ?? 0, encodedPartition: encoded, startOffset: r.kafkaOffset,
-                                                endOffset: r.kafkaOffset, schema: r.valueSchema, key: key, writer: writer)
+                state.files[encoded] = try openFile(r, encoded: encoded, tombstones: tombstone, config)
                 state.order.append(encoded)
             } catch {
                 writers[tp] = state
@@ -168,16 +193,25 @@ public final class S3SinkTask: SinkTask {
             }
         }
         var file = state.files[encoded]!
-        do { try file.writer.append(r) } catch {
+        do {
+            // The value first: its encoders undo a failed append, so nothing is half written; the
+            // keys and headers (checked above, their schemas fixed) follow.
+            for i in file.views.indices {
+                let (schema, value) = try Self.view(file.views[i].view, of: r, format: config.format(of: file.views[i].view))
+                try file.views[i].writer.append(r, schema: schema, value: value)
+            }
+        } catch {
             writers[tp] = state
             try await reportOrThrow(r, error)
             return
         }
         file.count += 1
         file.endOffset = r.kafkaOffset
-        let now = file.writer.bufferedBytes
-        buffered += now - file.counted
-        file.counted = now
+        for i in file.views.indices {
+            let bytes = file.views[i].writer.bufferedBytes
+            buffered += bytes - file.views[i].counted
+            file.views[i].counted = bytes
+        }
         state.files[encoded] = file
         state.recordCount += 1
         state.lastOffset = r.originalKafkaOffset
@@ -188,6 +222,59 @@ public final class S3SinkTask: SinkTask {
             try await rotateFiles(tp, config)
         } else if buffered > config.bufferMaxBytes {
             try spill(config)
+        }
+    }
+
+    /// A file set for a record's encoded partition: the value file (none for tombstones) and the
+    /// keys and headers files asked for, named after the record.
+    private func openFile(_ r: SinkRecord, encoded: String, tombstones: Bool, _ config: S3SinkConfig) throws(DataError) -> OpenFile {
+        var views: [S3RecordView] = tombstones ? [] : [.value]
+        if config.storeKafkaKeys { views.append(.keys) }
+        if config.storeKafkaHeaders { views.append(.headers) }
+        var files: [ViewFile] = []
+        for view in views {
+            let format = config.format(of: view)
+            let key = config.key(topic: r.topic, partition: r.kafkaPartition ?? 0, startOffset: r.kafkaOffset, encodedPartition: encoded, view: view)
+            let (schema, _) = try Self.view(view, of: r, format: format)
+            let writer = try S3RecordWriter(config: config, format: format, schema: schema, key: key, json: json, avroData: avroData, topic: r.topic, offset: r.kafkaOffset)
+            files.append(ViewFile(view: view, key: key, writer: writer))
+        }
+        return OpenFile(topic: r.topic, partition: r.kafkaPartition ?? 0, encodedPartition: encoded, startOffset: r.kafkaOffset,
+                        endOffset: r.kafkaOffset, schema: r.valueSchema, tombstones: tombstones, views: files)
+    }
+
+    /// The header schema of Confluent's `HeaderRecordView`: a struct of two strings per header.
+    static let headerSchema = try! SchemaBuilder.struct().field("key", Schema.string).field("value", Schema.string).build()
+    static let headersSchema = try! SchemaBuilder.array(headerSchema).build()
+    static let envelopedHeadersSchema = try! SchemaBuilder.struct().name("RecordHeaders").field("headers", headersSchema).build()
+
+    /// What a view writes of a record (Confluent's `RecordView`s): the value; the key; the headers
+    /// as `[{key, value}]` with values as `Values.convertToString` prints them. Parquet, which needs a
+    /// struct, gets keys as `RecordKey{key}` and headers as `RecordHeaders{headers}` (Confluent's
+    /// "enveloped" views).
+    ///
+    /// - Throws: `DataError` for a header without a value (a required field), naming it.
+    static func view(_ view: S3RecordView, of r: SinkRecord, format: S3SinkConfig.Format) throws(DataError) -> (Schema?, Value) {
+        switch view {
+        case .value: return (r.valueSchema, r.value)
+        case .keys:
+            guard format == .parquet else { return (r.keySchema, r.key) }
+            guard let keySchema = r.keySchema else {
+                throw DataError("ParquetFormat cannot write the schemaless key of \(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset) (keys.format.class): use a key converter with schemas", topic: r.topic)
+            }
+            let schema: Schema
+            do { schema = try SchemaBuilder.struct().name("RecordKey").field("key", keySchema).build() } catch { throw DataError("\(error)", topic: r.topic) }
+            do { return (schema, .struct(try Struct(schema, ["key": r.key]))) } catch { throw DataError("\(error)", topic: r.topic) }
+        case .headers:
+            var items: [Value] = []
+            for h in r.headers {
+                guard !h.value.isNull else {
+                    throw DataError("Invalid value: null used for required field: \"value\" (header \(h.key) of \(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset))", topic: r.topic)
+                }
+                items.append(.struct(Struct(unchecked: headerSchema, values: [.string(h.key), .string(ValueText.string(for: h.value))])))
+            }
+            guard format == .parquet else { return (headersSchema, .array(items)) }
+            return (envelopedHeadersSchema, .struct(Struct(unchecked: envelopedHeadersSchema, values: [.array(items)])))
         }
     }
 
@@ -210,20 +297,22 @@ public final class S3SinkTask: SinkTask {
     /// Hands the largest open files' closed parts to temporary files until the open files hold at
     /// most half of `s3.buffer.max.bytes`.
     private func spill(_ config: S3SinkConfig) throws {
-        var sizes: [(TopicPartition, String, Int)] = []
+        var sizes: [(TopicPartition, String, Int, Int)] = []
         for (tp, w) in writers {
-            for (encoded, f) in w.files { sizes.append((tp, encoded, f.counted)) }
+            for (encoded, f) in w.files {
+                for (i, v) in f.views.enumerated() { sizes.append((tp, encoded, i, v.counted)) }
+            }
         }
-        sizes.sort { $0.2 > $1.2 }
-        for (tp, encoded, _) in sizes {
+        sizes.sort { $0.3 > $1.3 }
+        for (tp, encoded, i, _) in sizes {
             guard buffered > config.bufferMaxBytes / 2 else { break }
             guard var file = writers[tp]?.files[encoded] else { continue }
-            let bytes = try file.writer.drain()
-            if file.spill == nil { file.spill = try SpillFile(directory: config.spillDirectory) }
-            try file.spill?.append(bytes)
-            let now = file.writer.bufferedBytes
-            buffered += now - file.counted
-            file.counted = now
+            let bytes = try file.views[i].writer.drain()
+            if file.views[i].spill == nil { file.views[i].spill = try SpillFile(directory: config.spillDirectory) }
+            try file.views[i].spill?.append(bytes)
+            let now = file.views[i].writer.bufferedBytes
+            buffered += now - file.views[i].counted
+            file.views[i].counted = now
             writers[tp]?.files[encoded] = file
         }
     }
@@ -235,10 +324,12 @@ public final class S3SinkTask: SinkTask {
         var objects: [FinishedObject] = []
         for encoded in state.order {
             guard let file = state.files[encoded] else { continue }
-            buffered -= file.counted
-            let tail = try file.writer.finish()
             let tags = config.objectTagging ? "startOffset=\(file.startOffset)&endOffset=\(file.endOffset)&recordCount=\(file.count)" : nil
-            objects.append(FinishedObject(key: file.key, spill: file.spill, tail: tail, tags: tags))
+            for v in file.views {
+                buffered -= v.counted
+                let tail = try v.writer.finish()
+                objects.append(FinishedObject(key: v.key, spill: v.spill, tail: tail, tags: tags))
+            }
         }
         writers[tp] = nil
         pending[tp] = PendingCommit(objects: objects, offset: state.lastOffset + 1)

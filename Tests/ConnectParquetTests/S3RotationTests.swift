@@ -282,4 +282,71 @@ struct S3RotationTests {
             try await task.stop()
         }
     }
+
+    @Test("store.kafka.keys / store.kafka.headers: <name>.keys<ext> and <name>.headers<ext> beside each value file, in their own formats (Parquet enveloped as RecordKey/RecordHeaders); behavior.on.null.values=write puts tombstones' keys under tombstone/; a record without key or headers is reported, not half written")
+    func keysHeadersAndTombstones() async throws {
+        let dir = lake()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keySchema = try SchemaBuilder.struct().name("Key").field("k", Schema.int64).build()
+        func record(_ i: Int64, value: Value? = nil, key: Value? = nil, headers: Headers? = nil) -> SinkRecord {
+            SinkRecord(topic: "kv", partition: 0, keySchema: keySchema, key: key ?? .struct(try! Struct(keySchema, ["k": .int64(i)])),
+                       valueSchema: Schema.optionalString, value: value ?? .string("v\(i)"), offset: i,
+                       headers: headers ?? Headers([Header(key: "h", value: .int32(Int32(i))), Header(key: "trace", value: .string("t\(i)"))]))
+        }
+        let context = CollectingSinkContext()
+        let task = S3SinkTask()
+        task.initialize(context: context)
+        try await task.start(config(dir, [
+            "flush.size": "3", "store.kafka.keys": "true", "store.kafka.headers": "true", "behavior.on.null.values": "write",
+            "keys.format.class": "io.confluent.connect.s3.format.json.JsonFormat", "headers.format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+        ]))
+        try await task.put([
+            record(0), record(1, value: .null), record(2, key: .null), record(3, headers: Headers()), record(4), record(5),
+        ])
+        #expect(context.reported.map(\.0.kafkaOffset) == [2, 3])
+        #expect(context.reported.first?.1.contains("Key cannot be null") == true)
+        #expect(context.reported.last?.1.contains("Headers cannot be null") == true)
+        let base = "lake/topics/kv/"
+        #expect(files(under: dir) == [
+            base + "partition=0/kv+0+0000000000.headers.json", base + "partition=0/kv+0+0000000000.json", base + "partition=0/kv+0+0000000000.keys.json",
+            base + "tombstone/kv+0+0000000001.headers.json", base + "tombstone/kv+0+0000000001.keys.json",
+        ])
+        func text(_ name: String) throws -> String { try String(contentsOf: dir.appendingPathComponent(base + name), encoding: .utf8) }
+        #expect(try text("partition=0/kv+0+0000000000.json") == "\"v0\"\n\"v4\"\n")
+        #expect(try text("partition=0/kv+0+0000000000.keys.json") == "{\"k\":0}\n{\"k\":4}\n")
+        #expect(try text("partition=0/kv+0+0000000000.headers.json") == "[{\"key\":\"h\",\"value\":\"0\"},{\"key\":\"trace\",\"value\":\"t0\"}]\n[{\"key\":\"h\",\"value\":\"4\"},{\"key\":\"trace\",\"value\":\"t4\"}]\n")
+        #expect(try text("tombstone/kv+0+0000000001.keys.json") == "{\"k\":1}\n")
+        try await task.stop()
+
+        // Parquet values with Parquet and (default) Avro side files, read by pyarrow and fastavro.
+        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(config(dir, ["behavior.on.null.values": "write"])) }
+        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow, fastavro"])
+        guard probe.status == 0 else {
+            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow and fastavro")
+            return
+        }
+        let schema = try SchemaBuilder.struct().name("V").field("id", Schema.int64).build()
+        let parquet = S3SinkTask()
+        try await parquet.start(config(dir, [
+            "flush.size": "2", "topics.dir": "pq", "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
+            "store.kafka.keys": "true", "keys.format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat", "store.kafka.headers": "true",
+        ]))
+        try await parquet.put((0..<2).map { i in
+            SinkRecord(topic: "kv", partition: 0, keySchema: Schema.string, key: .string("key\(i)"), valueSchema: schema,
+                       value: .struct(try! Struct(schema, ["id": .int64(Int64(i))])), offset: Int64(i), headers: Headers([Header(key: "n", value: .int64(Int64(i)))]))
+        })
+        try await parquet.stop()
+        let check = """
+        import fastavro, pyarrow.parquet as pq, sys
+        d = sys.argv[1] + "/lake/pq/kv/partition=0/kv+0+0000000000"
+        print(pq.read_table(d + ".snappy.parquet").column("id").to_pylist())
+        t = pq.read_table(d + ".keys.snappy.parquet")
+        print(t.schema.names, t.column("key").to_pylist())
+        with open(d + ".headers.avro", "rb") as f:
+            print(list(fastavro.reader(f)))
+        """
+        let (status, output) = try await runProgram("/usr/bin/env", ["python3", "-c", check, dir.path])
+        #expect(status == 0, "\(output)")
+        #expect(output == "[0, 1]\n['key'] ['key0', 'key1']\n[[{'key': 'n', 'value': '0'}], [{'key': 'n', 'value': '1'}]]\n", "\(output)")
+    }
 }
