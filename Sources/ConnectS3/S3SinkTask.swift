@@ -158,7 +158,9 @@ public final class S3SinkTask: SinkTask {
             try await reportOrThrow(r, error)
             return
         }
-        var state = writers[tp] ?? newWriter(now: now, config)
+        // Taken out of the dictionaries while changed: a copy left behind would make every append
+        // copy the file's buffers.
+        var state = writers.removeValue(forKey: tp) ?? newWriter(now: now, config)
         if state.recordCount > 0 {
             var rotate = false
             if config.rotateIntervalMs > 0, timeBased != nil, let ts = timestamp, let base = state.baseRecordTimestamp {
@@ -192,7 +194,7 @@ public final class S3SinkTask: SinkTask {
                 return
             }
         }
-        var file = state.files[encoded]!
+        var file = state.files.removeValue(forKey: encoded)!
         do {
             // The value first: its encoders undo a failed append, so nothing is half written; the
             // keys and headers (checked above, their schemas fixed) follow.
@@ -201,6 +203,7 @@ public final class S3SinkTask: SinkTask {
                 try file.views[i].writer.append(r, schema: schema, value: value)
             }
         } catch {
+            state.files[encoded] = file
             writers[tp] = state
             try await reportOrThrow(r, error)
             return
@@ -306,21 +309,26 @@ public final class S3SinkTask: SinkTask {
         sizes.sort { $0.3 > $1.3 }
         for (tp, encoded, i, _) in sizes {
             guard buffered > config.bufferMaxBytes / 2 else { break }
-            guard var file = writers[tp]?.files[encoded] else { continue }
-            let bytes = try file.views[i].writer.drain()
-            if file.views[i].spill == nil { file.views[i].spill = try SpillFile(directory: config.spillDirectory) }
-            try file.views[i].spill?.append(bytes)
-            let now = file.views[i].writer.bufferedBytes
-            buffered += now - file.views[i].counted
-            file.views[i].counted = now
-            writers[tp]?.files[encoded] = file
+            // Changed in place (a copy would copy the buffers being drained).
+            guard let bytes = try writers[tp]?.files[encoded]?.views[i].writer.drain() else { continue }
+            if writers[tp]?.files[encoded]?.views[i].spill == nil {
+                writers[tp]?.files[encoded]?.views[i].spill = try SpillFile(directory: config.spillDirectory)
+            }
+            try writers[tp]?.files[encoded]?.views[i].spill?.append(bytes)
+            let now = writers[tp]?.files[encoded]?.views[i].writer.bufferedBytes ?? 0
+            buffered += now - (writers[tp]?.files[encoded]?.views[i].counted ?? 0)
+            writers[tp]?.files[encoded]?.views[i].counted = now
         }
     }
 
     /// Closes every open file of a partition and uploads them (Confluent's `commitFiles`); the
     /// partition's offset passes them only when all are written.
     private func rotateFiles(_ tp: TopicPartition, _ config: S3SinkConfig) async throws {
-        guard let state = writers[tp], state.recordCount > 0 else { return }
+        guard let state = writers.removeValue(forKey: tp) else { return }
+        guard state.recordCount > 0 else {
+            writers[tp] = state
+            return
+        }
         var objects: [FinishedObject] = []
         for encoded in state.order {
             guard let file = state.files[encoded] else { continue }
