@@ -49,6 +49,12 @@ final class DirectSinkInput: SinkInput, @unchecked Sendable {
 
     init(queue: DeliveryQueue) { self.queue = queue }
 
+    /// Numbers a topic-partition's records from `next` on, where this input has not numbered any yet
+    /// (an earlier run of the worker used the offsets below it).
+    func seed(_ next: [TopicPartition: Int64]) {
+        for (tp, offset) in next where positions[tp] == nil { positions[tp] = offset }
+    }
+
     var isClosed: Bool { queue.isClosed }
     var hasUncommitted: Bool { !pending.isEmpty }
 

@@ -142,6 +142,22 @@ public final class MemoryBroker: Transport, Sendable {
         }
     }
 
+    /// Starts the numbering of topic partitions at these offsets (offsets an earlier run of the
+    /// worker used, which a sink may have named files after): a partition that holds no record yet
+    /// and starts below its offset starts at it (its topic is created when missing).
+    public func continueNumbering(from next: [TopicPartition: Int64]) {
+        state.withLock { s in
+            for (tp, offset) in next where tp.partition >= 0 {
+                Self.ensure(&s, tp.topic, max(defaultPartitions, Int(tp.partition) + 1))
+                guard Int(tp.partition) < s.topics[tp.topic]!.count else { continue }
+                var log = s.topics[tp.topic]![Int(tp.partition)]
+                guard log.records.count == log.head, log.start < offset else { continue }
+                log.start = offset
+                s.topics[tp.topic]![Int(tp.partition)] = log
+            }
+        }
+    }
+
     /// Topic names, in creation order.
     public var topics: [String] { state.withLock { $0.topicOrder } }
 

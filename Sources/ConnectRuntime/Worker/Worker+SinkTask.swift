@@ -48,6 +48,9 @@ extension Worker {
                 // less than it was given, and only that much is acknowledged.
                 let flushed = try await sinkTask.preCommit(offsets)
                 try await outerErrors?.syncDeadLetters(until: .now + .milliseconds(config.offsetFlushTimeoutMs))  // dead-letter records are durable before offsets pass them
+                // Without Kafka the offsets are kept where a restart numbers on from them, before
+                // the commit acknowledges the records (Worker+SinkOffsets.swift).
+                try persistSinkOffsets(connector: plan.connector, flushed.mapValues(\.offset))
                 try await input.commit(upTo: flushed.mapValues(\.offset))
                 metrics.recordCommit(ContinuousClock.now - started)
                 lastFlush = clock.now
@@ -88,6 +91,8 @@ extension Worker {
             let context = RuntimeSinkTaskContext(
                 config: plan.config, logger: log, reporter: reporter, waiting: WaitingReporter(logger: log, task: task))
             if let direct = plan.direct {
+                // Records are numbered on from the offsets the last run committed (not from 0).
+                direct.seed(try storedDirectSinkOffsets(plan.connector))
                 input = direct
             } else if let group = plan.group {
                 let c: any TransportConsumer

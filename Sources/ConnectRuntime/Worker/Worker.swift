@@ -55,6 +55,8 @@ public final class Worker: Service, Sendable, CustomReflectable {
     let metrics = Mutex<[TaskID: TaskMetrics]>([:])
     let metricsFactory: any MetricsFactory
     private let localTopicLogs = Mutex<LocalTopicLogs?>(nil)
+    /// Sink offsets written to the offset store, by store name (see `Worker+SinkOffsets.swift`).
+    let persistedSinkOffsets = Mutex<[String: [TopicPartition: Int64]]>([:])
     private let abandonedAtShutdown = Mutex<[String]>([])
     /// The worker's ID in statuses.
     public let workerID: String
@@ -143,6 +145,7 @@ public final class Worker: Service, Sendable, CustomReflectable {
         } else {
             self.offsetStore = MemoryOffsetStore()
         }
+        try restoreMemoryTopicNumbering()
         // A moved clock (tests' ManualClock) wakes every loop that waits for an interval.
         clock.onAdvance { [weak self] in
             guard let self else { return }
