@@ -104,6 +104,22 @@ public struct S3SinkConfig: Sendable {
     let scheduleZone: JodaZone?
     /// `rotate.file.on.partition.change`.
     public var rotateOnPartitionChange: Bool
+    /// `schema.compatibility` (storage-common's `StorageSchemaCompatibility`).
+    public enum SchemaCompatibility: String, Sendable {
+        /// Every value schema change rotates the files.
+        case none = "NONE"
+        /// A newer schema version (or one the file's schema cannot take) rotates; older records are
+        /// projected onto the file's schema.
+        case backward = "BACKWARD"
+        /// An older schema version (or one the file's schema cannot take) rotates; newer records
+        /// are projected onto the file's schema.
+        case forward = "FORWARD"
+        /// As BACKWARD.
+        case full = "FULL"
+    }
+
+    /// `schema.compatibility`.
+    public var schemaCompatibility: SchemaCompatibility
     /// `s3.buffer.max.bytes`: the most bytes the task's open files hold in memory before the largest
     /// spill to temporary files in `s3.spill.dir`.
     public var bufferMaxBytes: Int
@@ -182,7 +198,7 @@ public struct S3SinkConfig: Sendable {
         .define("rotate.file.on.partition.change", .boolean, default: true, importance: .low,
                 documentation: "With rotate.interval.ms and a time-based partitioner: rotate when a record's encoded partition differs from the previous record's.")
         .define("schema.compatibility", .string, default: "NONE", importance: .high,
-                documentation: "The schema compatibility rule to use when the connector is observing schema changes (this build: NONE).",
+                documentation: "The schema compatibility rule to use when the connector is observing schema changes. The supported configurations are NONE, BACKWARD, FORWARD and FULL.",
                 validator: .caseInsensitiveValidString(["NONE", "BACKWARD", "FORWARD", "FULL"]))
         .define("s3.buffer.max.bytes", .long, default: 67_108_864, importance: .medium,
                 documentation: "ConnectKit: the most bytes the task's open files hold in memory; above it the largest spill their closed parts (Parquet row groups, Avro blocks, JSON lines) to temporary files.",
@@ -285,10 +301,7 @@ public struct S3SinkConfig: Sendable {
         } else {
             scheduleZone = nil
         }
-        let compatibility = (c.string("schema.compatibility") ?? "NONE").uppercased()
-        if compatibility != "NONE" {
-            throw ConfigError(key: "schema.compatibility", message: "Invalid value \(compatibility) for configuration schema.compatibility: this build rotates on every schema change (NONE); BACKWARD, FORWARD and FULL projection is not built yet", context: "S3SinkConnector")
-        }
+        schemaCompatibility = SchemaCompatibility(rawValue: (c.string("schema.compatibility") ?? "NONE").uppercased()) ?? .none
         bufferMaxBytes = Int(c.long("s3.buffer.max.bytes") ?? 67_108_864)
         let spill = (c.string("s3.spill.dir") ?? "").trimmingWhitespace()
         spillDirectory = spill.isEmpty ? (environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp") : spill

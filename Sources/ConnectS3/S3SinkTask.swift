@@ -161,6 +161,8 @@ public final class S3SinkTask: SinkTask {
         // Taken out of the dictionaries while changed: a copy left behind would make every append
         // copy the file's buffers.
         var state = writers.removeValue(forKey: tp) ?? newWriter(now: now, config)
+        /// The value projected onto the open file's schema (schema.compatibility other than NONE).
+        var projected: (Schema?, Value)?
         if state.recordCount > 0 {
             var rotate = false
             if config.rotateIntervalMs > 0, timeBased != nil, let ts = timestamp, let base = state.baseRecordTimestamp {
@@ -177,10 +179,20 @@ public final class S3SinkTask: SinkTask {
                 state = writers[tp] ?? newWriter(now: now, config)
                 if let zone = config.scheduleZone { state.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone) }
             } else if let open = state.files[encoded], !open.tombstones, open.schema != r.valueSchema {
-                // A schema change rotates every file of the partition (schema.compatibility=NONE).
-                writers[tp] = state
-                try await rotateFiles(tp, config)
-                state = writers[tp] ?? newWriter(now: now, config)
+                let change: SchemaChange
+                do { change = try Self.schemaChange(r, fileSchema: open.schema, config.schemaCompatibility) } catch {
+                    writers[tp] = state
+                    try await reportOrThrow(r, error)
+                    return
+                }
+                if case .project(let v) = change {
+                    projected = v
+                } else {
+                    // A schema change rotates every file of the partition, as Confluent's TopicPartitionWriter.
+                    writers[tp] = state
+                    try await rotateFiles(tp, config)
+                    state = writers[tp] ?? newWriter(now: now, config)
+                }
             }
         }
         if state.baseRecordTimestamp == nil { state.baseRecordTimestamp = timestamp }
@@ -199,7 +211,8 @@ public final class S3SinkTask: SinkTask {
             // The value first: its encoders undo a failed append, so nothing is half written; the
             // keys and headers (checked above, their schemas fixed) follow.
             for i in file.views.indices {
-                let (schema, value) = try Self.view(file.views[i].view, of: r, format: config.format(of: file.views[i].view))
+                let (schema, value) = file.views[i].view == .value && projected != nil
+                    ? projected! : try Self.view(file.views[i].view, of: r, format: config.format(of: file.views[i].view))
                 try file.views[i].writer.append(r, schema: schema, value: value)
             }
         } catch {
@@ -279,6 +292,32 @@ public final class S3SinkTask: SinkTask {
             guard format == .parquet else { return (headersSchema, .array(items)) }
             return (envelopedHeadersSchema, .struct(Struct(unchecked: envelopedHeadersSchema, values: [.array(items)])))
         }
+    }
+
+    enum SchemaChange {
+        case rotate
+        case project((Schema?, Value))
+    }
+
+    /// What a record whose value schema differs from its open file's does (storage-common's
+    /// `StorageSchemaCompatibility`): NONE rotates; BACKWARD and FULL rotate on a newer version,
+    /// FORWARD on an older one, and all three when the file's schema cannot take the record (a type
+    /// that does not promote, another name, a required field it lacks); otherwise the value is
+    /// projected onto the file's schema (Kafka's `SchemaProjector`).
+    ///
+    /// - Throws: `DataError` for a switch between schema-based and schemaless values, or a schema
+    ///   without a version (Confluent's `SchemaProjectorException` messages).
+    static func schemaChange(_ r: SinkRecord, fileSchema: Schema?, _ compatibility: S3SinkConfig.SchemaCompatibility) throws(DataError) -> SchemaChange {
+        guard compatibility != .none else { return .rotate }
+        guard let current = fileSchema, let schema = r.valueSchema else {
+            throw DataError("Switch between schema-based and schema-less data is not supported (\(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset))", topic: r.topic)
+        }
+        guard let version = schema.version, let currentVersion = current.version else {
+            throw DataError("Schema version required for \(compatibility.rawValue) compatibility (\(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset) has a value schema without a version)", topic: r.topic)
+        }
+        let newSchema = compatibility == .forward ? version < currentVersion : version > currentVersion
+        if newSchema { return .rotate }
+        do { return .project((current, try SchemaProjector.project(r.value, from: schema, to: current))) } catch { return .rotate }
     }
 
     private func newWriter(now: Int64, _ config: S3SinkConfig) -> PartitionWriter {

@@ -209,7 +209,7 @@ struct S3RotationTests {
         #expect(key(["timestamp.extractor": "com.example.MyExtractor"])?.0 == "timestamp.extractor")
         #expect(key(["timestamp.extractor": "RecordField", "timestamp.field": "a..b"])?.0 == "timestamp.field")
         #expect(key(["rotate.schedule.interval.ms": "60000", "timezone": ""])?.0 == "timezone")
-        #expect(key(["schema.compatibility": "BACKWARD"])?.0 == "schema.compatibility")
+        #expect(key(["schema.compatibility": "SIDEWAYS"])?.0 == "schema.compatibility")
         // Daily and Hourly need locale and timezone too; rotate.interval.ms without a time-based partitioner is a warning.
         #expect(throws: ConfigError.self) { _ = try S3SinkConfig(config(dir, ["partitioner.class": "io.confluent.connect.storage.partitioner.DailyPartitioner", "locale": "en"])) }
         let warned = try S3SinkConfig(config(dir, ["rotate.interval.ms": "1000"]))
@@ -348,5 +348,50 @@ struct S3RotationTests {
         let (status, output) = try await runProgram("/usr/bin/env", ["python3", "-c", check, dir.path])
         #expect(status == 0, "\(output)")
         #expect(output == "[0, 1]\n['key'] ['key0', 'key1']\n[[{'key': 'n', 'value': '0'}], [{'key': 'n', 'value': '1'}]]\n", "\(output)")
+    }
+
+    @Test("schema.compatibility: BACKWARD rotates on a newer version and projects older records onto the file's schema; FORWARD the other way round; NONE rotates on every change; a schema without a version is reported")
+    func schemaCompatibility() async throws {
+        let dir = lake()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let v1 = try SchemaBuilder.struct().name("Row").version(1).field("id", Schema.int64).build()
+        let v2 = try SchemaBuilder.struct().name("Row").version(2).field("id", Schema.int64)
+            .field("name", SchemaBuilder.string().optional().defaultValue(.string("anon"))).build()
+        let unversioned = try SchemaBuilder.struct().name("Row").field("id", Schema.int64).field("x", Schema.optionalString).build()
+        func row(_ i: Int64, _ schema: Schema) -> SinkRecord {
+            let value: Value = schema == v2 ? .struct(try! Struct(schema, ["id": .int64(i), "name": .string("n\(i)")])) : .struct(try! Struct(schema, ["id": .int64(i)]))
+            return SinkRecord(topic: "rows", partition: 0, valueSchema: schema, value: value, offset: i)
+        }
+        for (mode, schemas, expected) in [
+            ("BACKWARD", [v1, v1, v2, v1, v2, v2, v2], [
+                "rows+0+0000000000.json": "{\"id\":0}\n{\"id\":1}\n",
+                "rows+0+0000000002.json": "{\"id\":2,\"name\":\"n2\"}\n{\"id\":3,\"name\":\"anon\"}\n{\"id\":4,\"name\":\"n4\"}\n{\"id\":5,\"name\":\"n5\"}\n{\"id\":6,\"name\":\"n6\"}\n",
+            ]),
+            ("FORWARD", [v2, v2, v1, v2, v1, v1, v1], [
+                "rows+0+0000000000.json": "{\"id\":0,\"name\":\"n0\"}\n{\"id\":1,\"name\":\"n1\"}\n",
+                "rows+0+0000000002.json": "{\"id\":2}\n{\"id\":3}\n{\"id\":4}\n{\"id\":5}\n{\"id\":6}\n",
+            ]),
+            ("NONE", [v1, v2, v1, v1, v1, v1, v1], [
+                "rows+0+0000000000.json": "{\"id\":0}\n", "rows+0+0000000001.json": "{\"id\":1,\"name\":\"n1\"}\n",
+                "rows+0+0000000002.json": "{\"id\":2}\n{\"id\":3}\n{\"id\":4}\n{\"id\":5}\n{\"id\":6}\n",
+            ]),
+        ] as [(String, [Schema], [String: String])] {
+            let context = CollectingSinkContext()
+            let task = S3SinkTask()
+            task.initialize(context: context)
+            try await task.start(config(dir, ["flush.size": "5", "schema.compatibility": mode, "topics.dir": mode]))
+            try await task.put(schemas.enumerated().map { row(Int64($0.offset), $0.element) })
+            var got: [String: String] = [:]
+            let base = dir.appendingPathComponent("lake/\(mode)/rows/partition=0")
+            for f in try FileManager.default.contentsOfDirectory(atPath: base.path) { got[f] = try String(contentsOf: base.appendingPathComponent(f), encoding: .utf8) }
+            #expect(got == expected, "\(mode)")
+            #expect(context.reported.isEmpty)
+            if mode == "BACKWARD" {
+                try await task.put([row(7, v1), row(8, unversioned)])
+                #expect(context.reported.map(\.0.kafkaOffset) == [8])
+                #expect(context.reported.first?.1.contains("Schema version required for BACKWARD compatibility") == true)
+            }
+            try await task.stop()
+        }
     }
 }
