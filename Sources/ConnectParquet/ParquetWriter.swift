@@ -21,14 +21,18 @@ public struct ParquetWriter {
     public let codec: ParquetCodec
     /// The uncompressed size, in bytes, at which a row group is closed.
     public let rowGroupSize: Int
+    /// The uncompressed size, in bytes, at which a data page is closed (at a record boundary).
+    public let pageSize: Int
+    /// The largest dictionary, in bytes, a column chunk is dictionary-encoded with; 0: PLAIN only.
+    public let dictionaryPageSize: Int
 
     private let root: ParquetNode
     private let columns: [ParquetColumn]
     private let threeLevelLists: Bool
     private var buffers: [ColumnBuffer]
-    private var output: [UInt8] = Array("PAR1".utf8)
+    var output: [UInt8] = Array("PAR1".utf8)
     /// Bytes handed over by ``drain()`` (the file offset of `output`'s first byte).
-    private var drained = 0
+    var drained = 0
     private var rowGroups: [RowGroupMeta] = []
     private var rowsInGroup = 0
     private var totalRows = 0
@@ -45,11 +49,18 @@ public struct ParquetWriter {
     }
 
     struct ChunkMeta {
+        /// The chunk's first page (its dictionary page when it has one).
         var offset: Int
+        var dataPageOffset: Int
+        var dictionaryPageOffset: Int?
         var uncompressed: Int
         var compressed: Int
         var numValues: Int
         var nulls: Int
+        var encodings: [Int32]
+        /// PLAIN-encoded min and max (no length prefix), when the column's type has an order we write.
+        var min: [UInt8]?
+        var max: [UInt8]?
     }
 
     struct RowGroupMeta {
@@ -59,11 +70,17 @@ public struct ParquetWriter {
     }
 
     /// A writer for records of `schema` (a struct schema).
-    public init(schema: Schema, codec: ParquetCodec = .snappy, rowGroupSize: Int = 128 << 20) throws(ParquetSchemaError) {
+    ///
+    /// parquet-mr's defaults, which Confluent's `ParquetFormat` uses: row groups of 128 MiB, pages of
+    /// 1 MiB, dictionary encoding while a chunk's dictionary stays within 1 MiB and makes it smaller.
+    public init(schema: Schema, codec: ParquetCodec = .snappy, rowGroupSize: Int = 128 << 20, pageSize: Int = 1 << 20,
+                dictionaryPageSize: Int = 1 << 20) throws(ParquetSchemaError) {
         guard schema.type == .struct else { throw ParquetSchemaError("Parquet needs a struct schema (Avro record), not \(schema.type)") }
         self.schema = schema
         self.codec = codec
         self.rowGroupSize = max(1, rowGroupSize)
+        self.pageSize = max(1, pageSize)
+        self.dictionaryPageSize = max(0, dictionaryPageSize)
         threeLevelLists = ParquetSchemaBuilder.hasOptionalArrayItems(schema)
         var builder = ParquetSchemaBuilder(threeLevelLists: threeLevelLists)
         // The root is named after the Avro record (AvroData's full name).
@@ -231,37 +248,9 @@ public struct ParquetWriter {
         var chunks: [ChunkMeta] = []
         var byteSize = 0
         for (i, c) in columns.enumerated() {
-            let b = buffers[i]
-            var body: [UInt8] = []
-            if c.maxRepetition > 0 { body += Self.levels(b.repetition, max: c.maxRepetition) }
-            if c.maxDefinition > 0 { body += Self.levels(b.definition, max: c.maxDefinition) }
-            if c.physical == .boolean {
-                var packed = [UInt8](repeating: 0, count: (b.booleans.count + 7) / 8)
-                for (k, v) in b.booleans.enumerated() where v { packed[k / 8] |= 1 << UInt8(k % 8) }
-                body += packed
-            } else {
-                body += b.values
-            }
-            let compressed = try compress(body)
-            var header = ThriftCompactWriter()
-            header.i32(1, 0)  // DATA_PAGE
-            header.i32(2, Int32(body.count))
-            header.i32(3, Int32(compressed.count))
-            header.struct(5) { d in
-                d.i32(1, Int32(b.definition.count))
-                d.i32(2, 0)  // PLAIN
-                d.i32(3, 3)  // RLE
-                d.i32(4, 3)  // RLE
-                d.struct(5) { $0.i64(3, Int64(b.nulls)) }
-            }
-            header.stop()
-            let offset = drained + output.count
-            output += header.bytes
-            output += compressed
-            chunks.append(ChunkMeta(
-                offset: offset, uncompressed: header.bytes.count + body.count, compressed: header.bytes.count + compressed.count,
-                numValues: b.definition.count, nulls: b.nulls))
-            byteSize += header.bytes.count + body.count
+            let chunk = try writeChunk(c, buffers[i])
+            chunks.append(chunk)
+            byteSize += chunk.uncompressed
         }
         rowGroups.append(RowGroupMeta(chunks: chunks, rows: rowsInGroup, byteSize: byteSize))
         buffers = Array(repeating: ColumnBuffer(), count: columns.count)
@@ -310,14 +299,21 @@ public struct ParquetWriter {
                 w.i64(2, Int64(chunk.offset))
                 w.struct(3) { m in
                     m.i32(1, c.physical.rawValue)
-                    m.i32List(2, c.maxDefinition > 0 || c.maxRepetition > 0 ? [0, 3] : [0])
+                    m.i32List(2, chunk.encodings)
                     m.stringList(3, c.path)
                     m.i32(4, codec.thriftCode)
                     m.i64(5, Int64(chunk.numValues))
                     m.i64(6, Int64(chunk.uncompressed))
                     m.i64(7, Int64(chunk.compressed))
-                    m.i64(9, Int64(chunk.offset))
-                    m.struct(12) { $0.i64(3, Int64(chunk.nulls)) }
+                    m.i64(9, Int64(chunk.dataPageOffset))
+                    if let d = chunk.dictionaryPageOffset { m.i64(11, Int64(d)) }
+                    m.struct(12) { st in
+                        st.i64(3, Int64(chunk.nulls))
+                        if let max = chunk.max, let min = chunk.min {
+                            st.binary(5, max)
+                            st.binary(6, min)
+                        }
+                    }
                 }
             }
             w.i64(2, Int64(g.byteSize))
@@ -330,6 +326,9 @@ public struct ParquetWriter {
             w.string(2, kv.1)
         }
         footer.string(6, "ConnectKit \(ConnectKitVersion.current) parquet writer")
+        // Every column's min and max follow its type's defined order (readers trust them then).
+        footer.listHeader(7, count: columns.count, .struct)
+        for _ in columns { footer.structBody { $0.struct(1) { _ in } } }
         footer.stop()
         var file = output
         file += footer.bytes

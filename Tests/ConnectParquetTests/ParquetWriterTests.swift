@@ -91,6 +91,67 @@ struct ParquetWriterTests {
         }
     }
 
+    @Test("dictionary encoding where it pays (PLAIN where values are unique), data pages cut at record boundaries, statistics in each type's order: pyarrow reports them, pyarrow and duckdb read every row")
+    func dictionaryPagesAndStatistics() async throws {
+        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow, duckdb"])
+        guard probe.status == 0 else {
+            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow and duckdb: \(probe.output)")
+            return
+        }
+        let schema = try SchemaBuilder.struct().name("Row").field("id", Schema.int64).field("customer", Schema.string)
+            .field("quantity", Schema.int32).field("price", Schema.float64).field("paid", Schema.boolean).field("note", Schema.optionalString)
+            .field("tags", try SchemaBuilder.array(Schema.string).build()).build()
+        let n = 3000
+        var writer = try ParquetWriter(schema: schema, codec: .snappy, pageSize: 256)
+        for i in 0..<n {
+            try writer.append(.struct(try Struct(schema, [
+                "id": .int64(Int64(i)), "customer": .string("cust-\(String(format: "%05d", i))"), "quantity": .int32(Int32(i % 7) - 3),
+                "price": .float64(i == 5 ? -0.0 : Double(i % 100) * 0.25), "paid": .boolean(i % 2 == 0),
+                "note": i % 3 == 0 ? .null : .string(i % 2 == 0 ? "even" : "odd"), "tags": .array((0..<(i % 4)).map { .string("t\($0)") }),
+            ])))
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-pqdict-\(UUID().uuidString).parquet")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(try writer.finish()).write(to: dir)
+        let check = """
+        import duckdb, json, sys, pyarrow.parquet as pq
+        f = pq.ParquetFile(sys.argv[1])
+        out = {}
+        for i in range(f.metadata.num_columns):
+            c = f.metadata.row_group(0).column(i)
+            s = c.statistics
+            out[c.path_in_schema] = {"encodings": sorted(c.encodings), "dictionary": c.has_dictionary_page,
+                "min": s.min if s.has_min_max else None, "max": s.max if s.has_min_max else None, "nulls": s.null_count}
+        t = f.read()
+        out["rows"] = t.num_rows
+        out["sum"] = sum(t.column("id").to_pylist())
+        out["tags"] = sum(len(x) for x in t.column("tags").to_pylist())
+        out["duckdb"] = duckdb.sql(f"select count(*), sum(id), sum(quantity), count(note) from '{sys.argv[1]}'").fetchall()[0]
+        print(json.dumps(out, default=str))
+        """
+        let (status, output) = try await runProgram("/usr/bin/env", ["python3", "-c", check, dir.path])
+        #expect(status == 0, "\(output.prefix(2000))")
+        let r = try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(r["rows"] == .number("3000"))
+        #expect(r["sum"] == .number(String(n * (n - 1) / 2)))
+        #expect(r["tags"] == .number(String((0..<n).reduce(0) { $0 + $1 % 4 })))
+        #expect(r["duckdb"] == .array([.number("3000"), .number(String(n * (n - 1) / 2)), .number(String((0..<n).reduce(0) { $0 + $1 % 7 - 3 })), .number("2000")]))
+        // Unique values stay PLAIN; few distinct values get a dictionary.
+        #expect(r["id"]?["dictionary"] == .bool(false))
+        #expect(r["customer"]?["dictionary"] == .bool(false))
+        for name in ["quantity", "price", "note", "tags.array"] {
+            #expect(r[name]?["dictionary"] == .bool(true), "\(name): \(String(describing: r[name]))")
+            guard case .array(let encodings)? = r[name]?["encodings"] else { Issue.record("no encodings for \(name)"); continue }
+            #expect(encodings.contains(.string("PLAIN_DICTIONARY")), "\(name): \(encodings)")
+        }
+        #expect(r["id"]?["min"] == .number("0") && r["id"]?["max"] == .number("2999"))
+        #expect(r["quantity"]?["min"] == .number("-3") && r["quantity"]?["max"] == .number("3"))
+        #expect(r["price"]?["min"] == .number("-0.0") && r["price"]?["max"] == .number("24.75"), "\(String(describing: r["price"]))")
+        #expect(r["paid"]?["min"] == .bool(false) && r["paid"]?["max"] == .bool(true))
+        #expect(r["customer"]?["min"] == .string("cust-00000") && r["customer"]?["max"] == .string("cust-02999"))
+        #expect(r["note"]?["min"] == .string("even") && r["note"]?["max"] == .string("odd") && r["note"]?["nulls"] == .number("1000"))
+    }
+
     @Test("what Parquet cannot hold is named: a schema that is not a struct, a null in a required field, a value of another kind; the writer keeps the rows before")
     func badInput() throws {
         #expect(throws: ParquetSchemaError.self) { _ = try ParquetWriter(schema: Schema.string) }
