@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ConnectKit
 
 /// Column chunks as parquet-mr writes them for Confluent's `ParquetFormat`: a dictionary page and
@@ -38,21 +41,9 @@ extension ParquetWriter {
         var dictionary: [Range<Int>] = []
         var indices: [UInt32] = []
         if dictionaryPageSize > 0, c.physical != .boolean, !ranges.isEmpty {
-            var seen: [ArraySlice<UInt8>: UInt32] = [:]
-            var dictionaryBytes = 0
-            indices.reserveCapacity(ranges.count)
-            for r in ranges {
-                let key = b.values[r]
-                if let index = seen[key] {
-                    indices.append(index)
-                } else {
-                    dictionaryBytes += r.count
-                    if dictionaryBytes > dictionaryPageSize { break }
-                    let index = UInt32(dictionary.count)
-                    seen[key] = index
-                    dictionary.append(r)
-                    indices.append(index)
-                }
+            let dictionaryBytes: Int
+            (dictionary, indices, dictionaryBytes) = b.values.withUnsafeBytes { raw in
+                Self.buildDictionary(raw, ranges, limit: dictionaryPageSize, firstPage: Swift.max(pageSize, 1 << 20))
             }
             let bitWidth = Self.bitWidth(UInt32(max(0, dictionary.count - 1)))
             let encodedIndices = (ranges.count * bitWidth + 7) / 8 + 1
@@ -147,6 +138,76 @@ extension ParquetWriter {
         return (h.bytes.count + body.count, h.bytes.count + z.count)
     }
 
+    /// The distinct values of `ranges` in first-seen order and each value's index, while the
+    /// distinct values' bytes stay within `limit` (the indices stop where it was passed). As
+    /// parquet-mr, a dictionary that has not made the first page's worth of values (`firstPage`
+    /// bytes) smaller is given up there.
+    static func buildDictionary(_ raw: UnsafeRawBufferPointer, _ ranges: [Range<Int>], limit: Int, firstPage: Int)
+        -> (dictionary: [Range<Int>], indices: [UInt32], bytes: Int)
+    {
+        var plain = 0
+        var checked = false
+        var seen: [ValueKey: UInt32] = [:]
+        var dictionary: [Range<Int>] = []
+        var indices: [UInt32] = []
+        indices.reserveCapacity(ranges.count)
+        var bytes = 0
+        let base = raw.baseAddress!
+        for r in ranges {
+            plain += r.count
+            if !checked && plain >= firstPage {
+                checked = true
+                let encoded = (indices.count * bitWidth(UInt32(max(0, dictionary.count - 1))) + 7) / 8 + 1
+                if bytes + encoded >= plain { break }
+            }
+            let key = ValueKey(base: base, range: r, hash: hash(base, r))
+            if let index = seen[key] {
+                indices.append(index)
+                continue
+            }
+            bytes += r.count
+            if bytes > limit { break }
+            let index = UInt32(dictionary.count)
+            seen[key] = index
+            dictionary.append(r)
+            indices.append(index)
+        }
+        return (dictionary, indices, bytes)
+    }
+
+    /// A value's bytes in the column buffer, hashed once (our mix; Swift's hasher then only sees 8 bytes).
+    struct ValueKey: Hashable {
+        let base: UnsafeRawPointer
+        let range: Range<Int>
+        let hash: UInt64
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: ValueKey, b: ValueKey) -> Bool {
+            a.hash == b.hash && a.range.count == b.range.count
+                && memcmp(a.base + a.range.lowerBound, b.base + b.range.lowerBound, a.range.count) == 0
+        }
+    }
+
+    /// A 64-bit mix of a value's bytes.
+    @inline(__always)
+    static func hash(_ base: UnsafeRawPointer, _ r: Range<Int>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(r.count)
+        var at = r.lowerBound
+        while at + 8 <= r.upperBound {
+            h = (h ^ base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            at += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while at < r.upperBound {
+            tail |= UInt64(base.load(fromByteOffset: at, as: UInt8.self)) << shift
+            shift += 8
+            at += 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 29)
+    }
+
     /// Bits needed for values up to `max`.
     static func bitWidth(_ max: UInt32) -> Int { max == 0 ? 0 : 32 - max.leadingZeroBitCount }
 
@@ -213,9 +274,7 @@ extension ParquetWriter {
     static func statistics(_ c: ParquetColumn, _ b: ColumnBuffer, _ ranges: [Range<Int>]) -> ([UInt8]?, [UInt8]?) {
         func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         func read<T: FixedWidthInteger>(_ r: Range<Int>, _: T.Type) -> T {
-            var v: T = 0
-            for (k, byte) in b.values[r].enumerated() { v |= T(truncatingIfNeeded: byte) << T(8 * k) }
-            return v
+            b.values.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: r.lowerBound, as: T.self)) }
         }
         switch c.physical {
         case .boolean:

@@ -34,6 +34,7 @@ public struct ParquetWriter {
     /// Bytes handed over by ``drain()`` (the file offset of `output`'s first byte).
     var drained = 0
     private var rowGroups: [RowGroupMeta] = []
+    private var rollbackMarks: [(Int, Int, Int, Int, Int)] = []
     private var rowsInGroup = 0
     private var totalRows = 0
     private let avroSchemaJSON: String?
@@ -98,7 +99,12 @@ public struct ParquetWriter {
             throw DataError("Parquet record of another schema than the file's (\(value.kindName))")
         }
         // Shred in place; a record that fails is cut off again, so the columns stay as they were.
-        let marks = buffers.map { ($0.repetition.count, $0.definition.count, $0.values.count, $0.booleans.count, $0.nulls) }
+        // Where each column was (to cut a failed record off again), in a buffer kept between records.
+        var marks = rollbackMarks
+        rollbackMarks = []
+        marks.removeAll(keepingCapacity: true)
+        for b in buffers { marks.append((b.repetition.count, b.definition.count, b.values.count, b.booleans.count, b.nulls)) }
+        defer { rollbackMarks = marks }
         // The buffers are taken out of `self` while shredding: `shred` gets a copy of `self`, and a
         // second reference to them would copy every column on each append (quadratic time).
         var work = buffers
