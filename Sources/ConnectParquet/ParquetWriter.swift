@@ -141,7 +141,15 @@ public struct ParquetWriter {
             try append(value, column, rep: rep, def: def, &out)
         case .group(let children):
             guard case .struct(let s) = value else { throw DataError("\(node.name): expected a struct, got \(value.kindName)") }
-            for (index, child) in children { try shred(child, s.get(s.schema.fields[index]), rep: rep, def: def, repDepth: repDepth, &out) }
+            for (index, child) in children {
+                // Struct.get's default for a null, without copying the Field on every value.
+                let v = s.values[index]
+                if case .null = v, let d = s.schema.fields[index].schema.defaultValue {
+                    try shred(child, d, rep: rep, def: def, repDepth: repDepth, &out)
+                } else {
+                    try shred(child, v, rep: rep, def: def, repDepth: repDepth, &out)
+                }
+            }
         case .list(let element):
             guard case .array(let items) = value else { throw DataError("\(node.name): expected an array, got \(value.kindName)") }
             if items.isEmpty {
