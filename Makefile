@@ -73,6 +73,7 @@ vectors:
 	./scripts/gen-java-text-vectors.sh
 	./scripts/gen-kafka-vectors.sh
 	./scripts/gen-avro-vectors.sh
+	./scripts/gen-joda-vectors.sh
 
 clean:
 	rm -rf .build Benchmarks/.build .build-fuzz
