@@ -276,6 +276,16 @@ extension ParquetWriter {
         func read<T: FixedWidthInteger>(_ r: Range<Int>, _: T.Type) -> T {
             b.values.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: r.lowerBound, as: T.self)) }
         }
+        func integers<T: FixedWidthInteger & SignedInteger>(_: T.Type) -> ([UInt8]?, [UInt8]?) {
+            guard !ranges.isEmpty else { return (nil, nil) }
+            var lo = T.max, hi = T.min
+            for r in ranges {
+                let v = read(r, T.self)
+                lo = Swift.min(lo, v)
+                hi = Swift.max(hi, v)
+            }
+            return (le(lo), le(hi))
+        }
         switch c.physical {
         case .boolean:
             guard let first = b.booleans.first else { return (nil, nil) }
@@ -285,24 +295,8 @@ extension ParquetWriter {
                 hi = hi || v
             }
             return ([lo ? 1 : 0], [hi ? 1 : 0])
-        case .int32:
-            guard !ranges.isEmpty else { return (nil, nil) }
-            var lo = Int32.max, hi = Int32.min
-            for r in ranges {
-                let v = read(r, Int32.self)
-                lo = Swift.min(lo, v)
-                hi = Swift.max(hi, v)
-            }
-            return (le(lo), le(hi))
-        case .int64:
-            guard !ranges.isEmpty else { return (nil, nil) }
-            var lo = Int64.max, hi = Int64.min
-            for r in ranges {
-                let v = read(r, Int64.self)
-                lo = Swift.min(lo, v)
-                hi = Swift.max(hi, v)
-            }
-            return (le(lo), le(hi))
+        case .int32: return integers(Int32.self)
+        case .int64: return integers(Int64.self)
         case .float, .double:
             var lo = Double.infinity, hi = -Double.infinity, any = false
             for r in ranges {
