@@ -100,6 +100,36 @@ struct S3StoreTests {
         }
     }
 
+    @Test("virtual-host addressing (s3.path.style.access.enabled=false): the bucket in the host name (<bucket>.localhost, which libcurl resolves to the loopback); put, multipart, get, list; the sink writes its objects that way")
+    func virtualHost() async throws {
+        guard let url = try s3URL() else { return }
+        // moto_server takes the bucket from a Host of <bucket>.localhost[:port].
+        let vhost = url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let path = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true, credentials: signedKey))
+        defer { path.shutdown() }
+        try await path.createBucket("vhost-lake")
+        let client = S3Client(.init(endpoint: vhost, region: "us-east-1", pathStyle: false, credentials: signedKey, partSize: 5 * 1024 * 1024))
+        defer { client.shutdown() }
+        #expect(client.url("vhost-lake", "a/b c.txt").hasPrefix("http://vhost-lake.localhost:"))
+        try await client.headBucket("vhost-lake")
+        try await client.upload(bucket: "vhost-lake", key: "a/b c.txt", body: Array("hello".utf8))
+        let big = [UInt8](repeating: 7, count: 6 * 1024 * 1024)
+        try await client.upload(bucket: "vhost-lake", key: "big.bin", body: big)
+        #expect(try await client.getObject(bucket: "vhost-lake", key: "a/b c.txt") == Array("hello".utf8))
+        #expect(try await client.getObject(bucket: "vhost-lake", key: "big.bin") == big)
+        // What the virtual-host client wrote, read back path-style: the same bucket.
+        #expect(try await path.listObjects(bucket: "vhost-lake") == ["a/b c.txt", "big.bin"])
+        let task = S3SinkTask()
+        try await task.start([
+            "s3.bucket.name": "vhost-lake", "store.url": vhost, "s3.path.style.access.enabled": "false", "s3.region": "us-east-1",
+            "aws.access.key.id": "connectkit-key", "aws.secret.access.key": "connectkit-secret",
+            "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "2",
+        ])
+        try await task.put((0..<2).map { SinkRecord(topic: "v", partition: 0, valueSchema: Schema.int64, value: .int64($0), offset: $0) })
+        try await task.stop()
+        #expect(try await path.getObject(bucket: "vhost-lake", key: "topics/v/partition=0/v+0+0000000000.json") == Array("0\n1\n".utf8))
+    }
+
     @Test("multipart: a body over s3.part.size goes up in parts and reads back whole; no upload is left incomplete")
     func multipart() async throws {
         guard let url = try s3URL() else { return }
