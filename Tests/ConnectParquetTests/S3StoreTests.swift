@@ -4,6 +4,7 @@ import ConnectKitTesting
 import ConnectRuntime
 @testable import ConnectS3
 import Foundation
+import Synchronization
 import Testing
 
 /// The S3 endpoint make test starts (moto_server: no signature check), or nil (skipped outside make test).
@@ -128,6 +129,66 @@ struct S3StoreTests {
         try await task.put((0..<2).map { SinkRecord(topic: "v", partition: 0, valueSchema: Schema.int64, value: .int64($0), offset: $0) })
         try await task.stop()
         #expect(try await path.getObject(bucket: "vhost-lake", key: "topics/v/partition=0/v+0+0000000000.json") == Array("0\n1\n".utf8))
+    }
+
+    @Test("partitioners and rotation on moto: Field, Hourly (Record extractor, rotate.interval.ms), Daily (RecordField) and scheduled rotation write Confluent's keys to the bucket, every record once")
+    func partitionersOnMoto() async throws {
+        guard let url = try s3URL() else { return }
+        let admin = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true, credentials: signedKey))
+        defer { admin.shutdown() }
+        try await admin.createBucket("partitioned-lake")
+        let schema = try SchemaBuilder.struct().name("E").field("id", Schema.int64).field("region", Schema.string).field("at", Schema.string).build()
+        let base = Int64(1_710_028_800_000)  // 2024-03-10T00:00Z
+        func record(_ i: Int64) -> SinkRecord {
+            let at = base + i * 1_200_000  // every 20 minutes
+            let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(at) / 1000))
+            return SinkRecord(topic: "ev", partition: 0, valueSchema: schema,
+                              value: .struct(try! Struct(schema, ["id": .int64(i), "region": .string(i % 2 == 0 ? "eu" : "us"), "at": .string(iso)])),
+                              offset: i, timestamp: at)
+        }
+        let common = ["s3.bucket.name": "partitioned-lake", "store.url": url, "s3.region": "us-east-1", "aws.access.key.id": "connectkit-key",
+                      "aws.secret.access.key": "connectkit-secret", "format.class": "io.confluent.connect.s3.format.json.JsonFormat"]
+        let runs: [(String, [String: String], [String])] = [
+            ("field", ["partitioner.class": "io.confluent.connect.storage.partitioner.FieldPartitioner", "partition.field.name": "region", "flush.size": "6"], [
+                "field/ev/region=eu/ev+0+0000000000.json", "field/ev/region=us/ev+0+0000000001.json",
+            ]),
+            ("hourly", ["partitioner.class": "io.confluent.connect.storage.partitioner.HourlyPartitioner", "locale": "en", "timezone": "UTC",
+                        "timestamp.extractor": "Record", "rotate.interval.ms": "3600000", "flush.size": "100"], [
+                // Records 3–5 (hour 01) stay in the open file: the hour changed at 3, but 5 is only 40 minutes after it.
+                "hourly/ev/year=2024/month=03/day=10/hour=00/ev+0+0000000000.json",
+            ]),
+            ("daily", ["partitioner.class": "io.confluent.connect.storage.partitioner.DailyPartitioner", "locale": "en", "timezone": "America/New_York",
+                       "timestamp.extractor": "RecordField", "timestamp.field": "at", "flush.size": "6"], [
+                "daily/ev/year=2024/month=03/day=09/ev+0+0000000000.json",
+            ]),
+        ]
+        for (dir, settings, expected) in runs {
+            let task = S3SinkTask()
+            try await task.start(common.merging(settings) { $1 }.merging(["topics.dir": dir]) { $1 })
+            try await task.put((0..<6).map(record))
+            let committed = try await task.preCommit([TopicPartition(topic: "ev", partition: 0): OffsetAndMetadata(offset: 6)])
+            try await task.stop()
+            #expect(try await admin.listObjects(bucket: "partitioned-lake", prefix: dir + "/") == expected, "\(dir)")
+            var ids: [Int64] = []
+            for key in expected {
+                let text = String(decoding: try await admin.getObject(bucket: "partitioned-lake", key: key), as: UTF8.self)
+                for line in text.split(separator: "\n") { ids.append(Int64(line.split(separator: ",")[0].split(separator: ":")[1])!) }
+            }
+            // Written objects hold each record once; what is still open is not committed.
+            #expect(Set(ids).count == ids.count, "\(dir)")
+            #expect(committed.values.first?.offset == (ids.max().map { $0 + 1 } ?? 0), "\(dir)")
+        }
+        // Scheduled rotation: an idle partition's file is written at the commit after its time.
+        let clockStart = base + 3 * 60_000
+        let now = Mutex(clockStart)
+        let task = S3SinkTask()
+        task.clock = { now.withLock { $0 } }
+        try await task.start(common.merging(["topics.dir": "scheduled", "flush.size": "1000", "rotate.schedule.interval.ms": "600000", "timezone": "UTC"]) { $1 })
+        try await task.put((0..<3).map(record))
+        now.withLock { $0 = base + 10 * 60_000 }
+        _ = try await task.preCommit([TopicPartition(topic: "ev", partition: 0): OffsetAndMetadata(offset: 3)])
+        try await task.stop()
+        #expect(try await admin.listObjects(bucket: "partitioned-lake", prefix: "scheduled/") == ["scheduled/ev/partition=0/ev+0+0000000000.json"])
     }
 
     @Test("multipart: a body over s3.part.size goes up in parts and reads back whole; no upload is left incomplete")
