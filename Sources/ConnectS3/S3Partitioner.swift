@@ -118,7 +118,9 @@ public struct S3TimeBasedPartitioning: Sendable {
             case .float64(let v) where schema == nil: return Int64(v)
             case .timestamp(let ms): return ms
             case .string(let text):
-                if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                // Confluent's ^-?[0-9]{1,19}$: epoch milliseconds.
+                let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+                if !digits.isEmpty, digits.utf8.count <= 19, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                     guard let ms = Int64(text) else { throw fail("\(text) is out of range") }
                     return ms
                 }

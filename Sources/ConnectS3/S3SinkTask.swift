@@ -29,6 +29,9 @@ public final class S3SinkTask: SinkTask {
     /// The highest offset taken per consumed partition (buffered, written or skipped): a batch the
     /// runtime hands again after a retriable failure is not buffered twice.
     private var seen: [TopicPartition: Int64] = [:]
+    /// The consumed partition whose records are named after each (topic, partition) after
+    /// transformations: two may not share one, or their objects would have the same keys.
+    private var namedBy: [TopicPartition: TopicPartition] = [:]
     /// Bytes the open files hold in memory (their encoders).
     private var buffered = 0
     private let json = JSONConverter(schemasEnabled: false)
@@ -133,6 +136,12 @@ public final class S3SinkTask: SinkTask {
     /// the time and encoded partition; rotation on record time, partition change or schedule; on a
     /// schema change; then the write and the size check.
     private func write(_ r: SinkRecord, _ tp: TopicPartition, now: Int64, _ config: S3SinkConfig) async throws {
+        let named = TopicPartition(topic: r.topic, partition: r.kafkaPartition ?? 0)
+        if let owner = namedBy[named], owner != tp {
+            // Confluent's task fails too ("No writer found for topic partition").
+            throw ConnectError("records of \(tp) and of \(owner) are both named \(named) after the transformations: their objects would have the same keys and overwrite each other")
+        }
+        namedBy[named] = tp
         let timeBased = config.partitioner.timeBased
         let tombstone = r.value.isNull && config.writeNullValues
         let timestamp: Int64?
@@ -153,6 +162,9 @@ public final class S3SinkTask: SinkTask {
             } else {
                 timestamp = try timeBased?.timestamp(of: r, now: now)
                 encoded = try config.partitioner.encode(r, timestamp: timestamp, delimiter: config.directoryDelimiter)
+                if config.writeNullValues && encoded == config.tombstoneEncodedPartition {
+                    throw DataError("\(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset) is not a tombstone but its encoded partition is tombstone.encoded.partition (\(encoded)), whose files hold no values", topic: r.topic)
+                }
             }
         } catch {
             try await reportOrThrow(r, error)
@@ -210,11 +222,12 @@ public final class S3SinkTask: SinkTask {
         do {
             // The value first: its encoders undo a failed append, so nothing is half written; the
             // keys and headers (checked above, their schemas fixed) follow.
-            for i in file.views.indices {
-                let (schema, value) = file.views[i].view == .value && projected != nil
-                    ? projected! : try Self.view(file.views[i].view, of: r, format: config.format(of: file.views[i].view))
-                try file.views[i].writer.append(r, schema: schema, value: value)
+            // Every view is made before anything is appended (a bad header or key fails first).
+            var views: [(Schema?, Value)] = []
+            for v in file.views {
+                views.append(v.view == .value && projected != nil ? projected! : try Self.view(v.view, of: r, format: config.format(of: v.view)))
             }
+            for i in file.views.indices { try file.views[i].writer.append(r, schema: views[i].0, value: views[i].1) }
         } catch {
             state.files[encoded] = file
             writers[tp] = state
@@ -233,6 +246,8 @@ public final class S3SinkTask: SinkTask {
         state.lastOffset = r.originalKafkaOffset
         state.currentEncodedPartition = encoded
         writers[tp] = state
+        // In a file now: a batch handed again after a failed upload below does not take it twice.
+        seen[tp] = r.originalKafkaOffset
         if state.recordCount >= config.flushSize {
             // flush.size counts the partition's records over all its open files, which are committed together.
             try await rotateFiles(tp, config)
@@ -308,6 +323,9 @@ public final class S3SinkTask: SinkTask {
     /// - Throws: `DataError` for a switch between schema-based and schemaless values, or a schema
     ///   without a version (Confluent's `SchemaProjectorException` messages).
     static func schemaChange(_ r: SinkRecord, fileSchema: Schema?, _ compatibility: S3SinkConfig.SchemaCompatibility) throws(DataError) -> SchemaChange {
+        guard (fileSchema == nil) == (r.valueSchema == nil) else {
+            throw DataError("Switch between schema-based and schema-less data is not supported (\(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset))", topic: r.topic)
+        }
         guard compatibility != .none else { return .rotate }
         guard let current = fileSchema, let schema = r.valueSchema else {
             throw DataError("Switch between schema-based and schema-less data is not supported (\(r.topic)-\(r.kafkaPartition ?? 0)@\(r.kafkaOffset))", topic: r.topic)
@@ -349,10 +367,11 @@ public final class S3SinkTask: SinkTask {
         for (tp, encoded, i, _) in sizes {
             guard buffered > config.bufferMaxBytes / 2 else { break }
             // Changed in place (a copy would copy the buffers being drained).
-            guard let bytes = try writers[tp]?.files[encoded]?.views[i].writer.drain() else { continue }
+            // The temporary file first: its failure leaves the open file whole.
             if writers[tp]?.files[encoded]?.views[i].spill == nil {
                 writers[tp]?.files[encoded]?.views[i].spill = try SpillFile(directory: config.spillDirectory)
             }
+            guard let bytes = try writers[tp]?.files[encoded]?.views[i].writer.drain() else { continue }
             try writers[tp]?.files[encoded]?.views[i].spill?.append(bytes)
             let now = writers[tp]?.files[encoded]?.views[i].writer.bufferedBytes ?? 0
             buffered += now - (writers[tp]?.files[encoded]?.views[i].counted ?? 0)
@@ -369,15 +388,23 @@ public final class S3SinkTask: SinkTask {
             return
         }
         var objects: [FinishedObject] = []
-        for encoded in state.order {
-            guard let file = state.files[encoded] else { continue }
-            let tags = config.objectTagging ? "startOffset=\(file.startOffset)&endOffset=\(file.endOffset)&recordCount=\(file.count)" : nil
-            for v in file.views {
-                buffered -= v.counted
-                let tail = try v.writer.finish()
-                objects.append(FinishedObject(key: v.key, spill: v.spill, tail: tail, tags: tags))
+        var released = 0
+        do {
+            for encoded in state.order {
+                guard let file = state.files[encoded] else { continue }
+                let tags = config.objectTagging ? "startOffset=\(file.startOffset)&endOffset=\(file.endOffset)&recordCount=\(file.count)" : nil
+                for v in file.views {
+                    released += v.counted
+                    let tail = try v.writer.finish()
+                    objects.append(FinishedObject(key: v.key, spill: v.spill, tail: tail, tags: tags))
+                }
             }
+        } catch {
+            // The open files stay (their records are taken): nothing passes them until they are written.
+            writers[tp] = state
+            throw error
         }
+        buffered -= released
         writers[tp] = nil
         pending[tp] = PendingCommit(objects: objects, offset: state.lastOffset + 1)
         try await upload(tp, config)
@@ -415,8 +442,17 @@ public final class S3SinkTask: SinkTask {
     }
 
     /// Only offsets whose records are in written objects. Partitions whose scheduled rotation is due
-    /// are rotated first — idle ones too (Confluent's only rotate when records arrive).
+    /// are rotated first — idle ones too (Confluent's rotate at every put, empty ones included; this
+    /// runtime calls put only with records, and preCommit at every offset commit).
     public func preCommit(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws -> [TopicPartition: OffsetAndMetadata] {
+        // Uploads that failed are tried again here too: an idle partition gets no put.
+        if let config {
+            for tp in pending.keys.sorted(by: { $0.description < $1.description }) {
+                do { try await upload(tp, config) } catch let e as RetriableError {
+                    logger.warning("the upload of \(tp)'s files failed again; tried at the next put or commit: \(e)")
+                }
+            }
+        }
         if let config, config.scheduleZone != nil {
             let now = clock()
             for tp in writers.keys.sorted(by: { $0.description < $1.description }) {
@@ -441,6 +477,7 @@ public final class S3SinkTask: SinkTask {
             pending[tp] = nil
             committed[tp] = nil
             seen[tp] = nil
+            namedBy = namedBy.filter { $0.value != tp }
         }
     }
 

@@ -239,6 +239,10 @@ struct S3LocalSinkTests {
         #expect(try String(contentsOf: dir.appendingPathComponent("lake/topics/t/partition=0/t+0+0000000000.json"), encoding: .utf8) == "0\n1\n2\n")
         try await task.put([record(3)])
         #expect(files(under: dir) == ["lake/topics/t/partition=0/t+0+0000000000.json"])
+        // The record whose append triggered the failed upload is not taken again into the next file.
+        try await task.put([record(4), record(5)])
+        #expect(files(under: dir) == ["lake/topics/t/partition=0/t+0+0000000000.json", "lake/topics/t/partition=0/t+0+0000000003.json"])
+        #expect(try String(contentsOf: dir.appendingPathComponent("lake/topics/t/partition=0/t+0+0000000003.json"), encoding: .utf8) == "3\n4\n5\n")
         try await task.stop()
     }
 

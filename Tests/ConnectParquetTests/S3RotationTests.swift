@@ -394,4 +394,19 @@ struct S3RotationTests {
             try await task.stop()
         }
     }
+
+    @Test("two consumed partitions that a transformation names alike would write the same keys: the task fails, naming both (Confluent's fails too)")
+    func mergedTopicsFail() async throws {
+        let dir = lake()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let task = S3SinkTask()
+        try await task.start(config(dir, ["flush.size": "10"]))
+        // RegexRouter renamed topics a and b to events.
+        func record(_ original: String, _ offset: Int64) -> SinkRecord {
+            SinkRecord(topic: "events", partition: 0, valueSchema: Schema.int64, value: .int64(offset), offset: offset, originalTopic: original)
+        }
+        try await task.put([record("a", 0)])
+        await #expect { try await task.put([record("b", 0)]) } throws: { "\($0)".contains("a-0") && "\($0)".contains("b-0") && "\($0)".contains("same keys") }
+        try await task.stop()
+    }
 }

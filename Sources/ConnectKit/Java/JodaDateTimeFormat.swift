@@ -19,7 +19,7 @@ package struct JodaZone: Sendable, Hashable {
 
     /// `DateTimeZone.forID`: nil for an ID neither Joda nor the time zone database knows.
     package init?(id: String) {
-        if id == "UTC" || id == "Etc/UTC" || id == "Z" || id == "GMT" {
+        if id == "UTC" || id == "Etc/UTC" || id == "GMT" {
             self = .utc
             return
         }

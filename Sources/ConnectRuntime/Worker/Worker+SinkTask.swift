@@ -92,7 +92,7 @@ extension Worker {
                 config: plan.config, logger: log, reporter: reporter, waiting: WaitingReporter(logger: log, task: task))
             if let direct = plan.direct {
                 // Records are numbered on from the offsets the last run committed (not from 0).
-                direct.seed(try storedDirectSinkOffsets(plan.connector))
+                direct.seed(storedSinkNumbering())
                 input = direct
             } else if let group = plan.group {
                 let c: any TransportConsumer

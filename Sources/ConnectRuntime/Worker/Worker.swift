@@ -145,7 +145,6 @@ public final class Worker: Service, Sendable, CustomReflectable {
         } else {
             self.offsetStore = MemoryOffsetStore()
         }
-        try restoreMemoryTopicNumbering()
         // A moved clock (tests' ManualClock) wakes every loop that waits for an interval.
         clock.onAdvance { [weak self] in
             guard let self else { return }
@@ -477,6 +476,14 @@ public final class Worker: Service, Sendable, CustomReflectable {
             return true
         }
         if started {
+            // Records are numbered on from what the last run's sinks committed (read off the caller's
+            // thread, before any task runs).
+            let restored = await offThread("offsets-restore") { [self] in Result { try restoreMemoryTopicNumbering() } }
+            if case .failure(let e) = restored {
+                logger.error("the sink offsets of the last run could not be read: \(e)")
+                phase.withLock { $0 = .created }
+                throw e
+            }
             // Every connector first (so sinks are known before any source sends), then every task —
             // in a task of their own: a connector whose start blocks (a database that does not
             // answer) must not hold off a stop; shutdown then abandons it, bounded.
