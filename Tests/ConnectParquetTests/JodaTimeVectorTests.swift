@@ -59,6 +59,21 @@ struct JodaTimeVectorTests {
         #expect(failures.isEmpty, "\(failures.count) of \(cases.count) differ: \(failures.prefix(10).joined(separator: "\n"))")
     }
 
+    @Test("ISO-8601 strings without an offset in zones with DST, around their transitions: the earlier instant of an overlap, an error in a gap (800 cases)")
+    func isoInZones() throws {
+        let cases = try Self.vectors("iso-zone")
+        var failures: [String] = []
+        for c in cases {
+            let text = c["text"] as! String, zoneID = c["zone"] as! String
+            let zone = try #require(JodaZone(id: zoneID))
+            let got = JodaISODateTimeParser.parseMillis(text, zone: zone)
+            let want = (c["ms"] as? NSNumber)?.int64Value
+            if got != want { failures.append("'\(text)' in \(zoneID): \(got.map(String.init) ?? "error") vs \(want.map(String.init) ?? "error")") }
+        }
+        #expect(cases.count == 800)
+        #expect(failures.isEmpty, "\(failures.count) of \(cases.count) differ: \(failures.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test("scheduled rotation times (DateTimeUtils.getNextTimeAdjustedByDay): the next interval from local midnight, capped at the next midnight, across DST changes")
     func schedule() throws {
         let cases = try Self.vectors("schedule")

@@ -125,6 +125,24 @@ public class JodaTimeVectors {
                 out.println("{\"kind\":\"iso\",\"text\":" + q(s) + ",\"error\":true}");
             }
         }
+        // Strings without an offset in zones with DST, around their transitions: Joda's
+        // getOffsetFromLocal (the earlier instant of an overlap east of Greenwich) and its error in a gap.
+        String[] dstZones = {"Europe/Berlin", "America/New_York", "Australia/Sydney", "America/St_Johns", "Australia/Lord_Howe"};
+        java.time.format.DateTimeFormatter local = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss");
+        for (int n = 0; n < 800; n++) {
+            String zoneId = dstZones[r.nextInt(dstZones.length)];
+            DateTimeZone zone = DateTimeZone.forID(zoneId);
+            long base = 946_684_800_000L + (long) (r.nextDouble() * 1_262_304_000_000L);
+            long t = zone.nextTransition(base) + (r.nextInt(4 * 3_600_000) - 2 * 3_600_000);
+            t -= Math.floorMod(t, 60_000L) * (r.nextInt(2));
+            String s = local.format(java.time.LocalDateTime.ofEpochSecond(Math.floorDiv(zone.convertUTCToLocal(t) + (r.nextInt(3) - 1) * 1_800_000L, 1000), 0, java.time.ZoneOffset.UTC));
+            try {
+                long ms = ISODateTimeFormat.dateTimeParser().withZone(zone).parseMillis(s);
+                out.println("{\"kind\":\"iso-zone\",\"zone\":" + q(zoneId) + ",\"text\":" + q(s) + ",\"ms\":" + ms + "}");
+            } catch (IllegalArgumentException e) {
+                out.println("{\"kind\":\"iso-zone\",\"zone\":" + q(zoneId) + ",\"text\":" + q(s) + ",\"error\":true}");
+            }
+        }
         long[] intervals = {60_000L, 600_000L, 3_600_000L, 7_200_000L, 86_400_000L, 25_200_000L, 1_000L, 172_800_000L};
         for (int n = 0; n < 600; n++) {
             String zoneId = ZONES[r.nextInt(ZONES.length)];

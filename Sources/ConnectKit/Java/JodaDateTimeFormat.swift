@@ -84,6 +84,36 @@ package struct JodaZone: Sendable, Hashable {
         return Int64((next.timeIntervalSince1970 * 1000).rounded())
     }
 
+    /// The latest offset transition at or before an instant, within `window` milliseconds (looked for
+    /// only as far back as the callers need); nil when none.
+    func previousTransition(_ millis: Int64, within window: Int64) -> Int64? {
+        let next = nextTransition(millis - window - 1)
+        return next > millis - window - 1 && next <= millis ? next : nil
+    }
+
+    /// The offset to subtract from a local time (`getOffsetFromLocal`): where a local time is
+    /// ambiguous (clocks set back) the earlier instant, as Joda; in a gap the offset before it.
+    package func offsetFromLocal(_ local: Int64) -> Int {
+        let offsetLocal = offset(atUTC: local)
+        let adjusted = local - Int64(offsetLocal)
+        let offsetAdjusted = offset(atUTC: adjusted)
+        if offsetLocal != offsetAdjusted {
+            if offsetLocal - offsetAdjusted < 0 {
+                var nextLocal = nextTransition(adjusted)
+                if nextLocal == local - Int64(offsetLocal) { nextLocal = .max }
+                var nextAdjusted = nextTransition(local - Int64(offsetAdjusted))
+                if nextAdjusted == local - Int64(offsetAdjusted) { nextAdjusted = .max }
+                if nextLocal != nextAdjusted { return offsetLocal }
+            }
+        } else if offsetLocal >= 0, let transition = previousTransition(adjusted, within: 3 * 3_600_000) {
+            // Joda's previousTransition is the last instant before the transition.
+            let prev = transition - 1
+            let offsetPrev = offset(atUTC: prev)
+            if prev < adjusted, adjusted - prev <= Int64(offsetPrev - offsetLocal) { return offsetPrev }
+        }
+        return offsetAdjusted
+    }
+
     /// `convertUTCToLocal`.
     package func utcToLocal(_ millis: Int64) -> Int64 { millis + Int64(offset(atUTC: millis)) }
 

@@ -6,7 +6,8 @@
 /// (`HH[:mm[:ss[.fraction]]]`, or a fraction of the hour or minute, `.` or `,`), or a time alone
 /// (`T…`, on 1970-01-01); then an optional offset (`Z`, `±hh`, `±hh:mm`, `±hhmm`, with seconds and
 /// milliseconds). Of alternatives the longest parse wins, as Joda's. Fields out of range (a 30th of
-/// February, hour 24) fail.
+/// February, hour 24) fail, and so does a local time the zone skips (a DST gap); an ambiguous one is
+/// the earlier instant.
 package enum JodaISODateTimeParser {
     /// Milliseconds since the epoch, or nil when Joda would throw. A text without an offset is in `zone`.
     package static func parseMillis(_ text: String, zone: JodaZone) -> Int64? {
@@ -71,7 +72,10 @@ package enum JodaISODateTimeParser {
             guard h <= 23, mi <= 59, s <= 59 else { return nil }
             let local = days * 86_400_000 + Int64(h) * 3_600_000 + Int64(mi) * 60_000 + Int64(s) * 1000 + fraction
             if let offset { return local - Int64(offset) }
-            return zone.localToUTC(local)
+            // DateTimeParserBucket.computeMillis: a local time the zone skips (a DST gap) is an error.
+            let offset = zone.offsetFromLocal(local)
+            let utc = local - Int64(offset)
+            return offset == zone.offset(atUTC: utc) ? utc : nil
         }
 
         static func isLeap(_ y: Int64) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }
