@@ -1,4 +1,5 @@
 import ConnectKit
+import ConnectS3
 import Foundation
 import Testing
 
@@ -12,13 +13,34 @@ extension KafkaIntegrationTests {
     @Suite("S3 sink over Kafka: exactly once across kill -9", .serialized)
     struct KafkaS3ExactlyOnceTests {
         @Test("connect standalone consuming from Kafka into the S3 sink (local store), killed with SIGKILL twice while objects are written and restarted: every record is in the lake exactly once, at Confluent's deterministic keys, nothing left half written")
-        func killDuringWrites() async throws {
+        func killDuringLocalWrites() async throws { try await killDuringWrites(store: "local") }
+
+        // Known bug, not yet diagnosed: with ~900-byte records the first file of each partition starts
+        // at an offset near 1000 instead of 0 — the consumer's first ~1 MiB fetch never reaches the sink
+        // (the local variant, with 200-byte records, gets every record). Kept as the reproduction.
+        @Test("the same on moto_server with multipart uploads of 5 MiB parts, killed while objects are uploaded: every record exactly once at the expected keys",
+              .disabled("known bug: the first ~1 MiB fetch of a partition is not delivered with large records (see the comment)"))
+        func killDuringMultipartUploads() async throws { try await killDuringWrites(store: "moto") }
+
+        func killDuringWrites(store: String) async throws {
+            let moto = ProcessInfo.processInfo.environment["CONNECTKIT_S3_URL"]
+            if store == "moto" && moto == nil {
+                try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test starts moto_server")
+                return
+            }
             let dir = try ScratchDirectory()
-            let topic = "lake-eos"
+            let topic = "lake-eos-\(store)"
             let (broker, bootstrap) = try await startMockBroker(brokers: 1, topics: ["\(topic):2"])
             defer { broker.terminate() }
+            // On moto each object is over 5 MiB (multipart); locally smaller objects, more of them.
             let perPartition = 12_000
-            let pad = String(repeating: "x", count: 200)
+            let pad = String(repeating: "x", count: store == "moto" ? 900 : 200)
+            let flushSize = store == "moto" ? 6000 : 1000
+            let bucket = "eos-\(UUID().uuidString.prefix(8).lowercased())"
+            let client = moto.map { S3Client(.init(endpoint: $0, region: "us-east-1", pathStyle: true,
+                                                   credentials: S3Credentials(accessKeyID: "k", secretAccessKey: Password("s"), source: "test"))) }
+            defer { client?.shutdown() }
+            try await client?.createBucket(bucket)
             // Records arrive over ~6 s, so the kills land while objects are being written.
             let producing = Task {
                 try await offThread {
@@ -53,13 +75,18 @@ extension KafkaIntegrationTests {
                 name=lake
                 connector.class=io.confluent.connect.s3.S3SinkConnector
                 topics=\(topic)
-                s3.bucket.name=b
-                store.url=file://\(lake)
+                s3.bucket.name=\(store == "moto" ? bucket : "b")
+                store.url=\(store == "moto" ? moto! : "file://" + lake)
+                s3.region=us-east-1
+                aws.access.key.id=k
+                aws.secret.access.key=s
+                s3.part.size=5242880
                 format.class=io.confluent.connect.s3.format.json.JsonFormat
-                flush.size=1000
+                flush.size=\(flushSize)
                 """)
-            // Every file under the lake, relative, sorted.
-            func objects() -> [String] {
+            // Every object of the lake (relative to the store), sorted.
+            func objects() async -> [String] {
+                if let client { return ((try? await client.listObjects(bucket: bucket)) ?? []).sorted() }
                 let e = FileManager.default.enumerator(atPath: lake)
                 var out: [String] = []
                 while let f = e?.nextObject() as? String {
@@ -68,29 +95,37 @@ extension KafkaIntegrationTests {
                 }
                 return out.sorted()
             }
+            func contents(_ key: String) async throws -> String {
+                if let client { return String(decoding: try await client.getObject(bucket: bucket, key: key), as: UTF8.self) }
+                return try String(contentsOfFile: lake + "/" + key, encoding: .utf8)
+            }
             var killed = 0
             for round in 0..<2 {
                 let p = try startConnect([worker, sink], log: dir.path("run\(round).log"))
-                let before = objects().count
-                // Killed once it wrote a few more objects, in the middle of its work.
-                _ = await eventually(.seconds(60)) { objects().count >= before + 3 }
+                let before = await objects().count
+                // Killed once it wrote more objects, in the middle of its work.
+                _ = await eventually(.seconds(60)) { await objects().count >= before + (store == "moto" ? 1 : 3) }
                 kill(p.processIdentifier, SIGKILL)
                 try await waitForExit(p)
                 killed += 1
             }
             try await producing.value
             let last = try startConnect([worker, sink], log: dir.path("last.log"))
-            let expectedKeys = (0..<2).flatMap { p in (0..<(perPartition / 1000)).map { String(format: "b/topics/\(topic)/partition=\(p)/\(topic)+\(p)+%010d.json", $0 * 1000) } }
-            let complete = await eventually(.seconds(120)) { Set(objects()).isSuperset(of: expectedKeys) }
+            let prefix = store == "moto" ? "" : "b/"
+            let expectedKeys = (0..<2).flatMap { p in
+                (0..<(perPartition / flushSize)).map { String(format: "\(prefix)topics/\(topic)/partition=\(p)/\(topic)+\(p)+%010d.json", $0 * flushSize) }
+            }
+            let complete = await eventually(.seconds(120)) { Set(await objects()).isSuperset(of: expectedKeys) }
             last.terminate()
             try await waitForExit(last)
             #expect(killed == 2)
-            #expect(complete, "objects: \(objects().count) of \(expectedKeys.count); \(dir.lines("last.log").suffix(5))")
+            let final = await objects()
+            #expect(complete, "objects: \(final.count) of \(expectedKeys.count); \(dir.lines("last.log").suffix(5))")
             // Exactly the deterministic keys — no temporary file left, no other name — and every id once.
-            #expect(objects().sorted() == expectedKeys.sorted())
+            #expect(final == expectedKeys.sorted())
             var ids: [Int] = []
-            for key in objects() {
-                let text = try String(contentsOfFile: lake + "/" + key, encoding: .utf8)
+            for key in final {
+                let text = try await contents(key)
                 for line in text.split(separator: "\n") {
                     let v = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
                     ids.append((v["id"] as! NSNumber).intValue)
