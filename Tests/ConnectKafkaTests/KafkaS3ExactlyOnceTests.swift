@@ -15,11 +15,12 @@ extension KafkaIntegrationTests {
         @Test("connect standalone consuming from Kafka into the S3 sink (local store), killed with SIGKILL twice while objects are written and restarted: every record is in the lake exactly once, at Confluent's deterministic keys, nothing left half written")
         func killDuringLocalWrites() async throws { try await killDuringWrites(store: "local") }
 
-        // Known bug, not yet diagnosed: with ~900-byte records the first file of each partition starts
-        // at an offset near 1000 instead of 0 — the consumer's first ~1 MiB fetch never reaches the sink
-        // (the local variant, with 200-byte records, gets every record). Kept as the reproduction.
+        // Not run: objects over 5 MiB (multipart) need more than ~5 MB per partition, and librdkafka's
+        // mock cluster keeps only about that much (it drops its oldest message sets beyond its size
+        // limit: the first objects then start near offset 1000, the records before them gone from the
+        // log). It needs a Kafka server that keeps the whole topic (noida-db) — not wired up yet.
         @Test("the same on moto_server with multipart uploads of 5 MiB parts, killed while objects are uploaded: every record exactly once at the expected keys",
-              .disabled("known bug: the first ~1 MiB fetch of a partition is not delivered with large records (see the comment)"))
+              .disabled("the mock cluster's retention drops the oldest ~1 MB of each partition at this size (see the comment)"))
         func killDuringMultipartUploads() async throws { try await killDuringWrites(store: "moto") }
 
         func killDuringWrites(store: String) async throws {
