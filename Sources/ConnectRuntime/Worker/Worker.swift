@@ -478,7 +478,11 @@ public final class Worker: Service, Sendable, CustomReflectable {
         if started {
             // Records are numbered on from what the last run's sinks committed (read off the caller's
             // thread, before any task runs).
-            let restored = await offThread("offsets-restore") { [self] in Result { try restoreMemoryTopicNumbering() } }
+            // (An in-memory store is read in place: nothing blocks, and tasks start without a thread hop.)
+            let restored = transport is MemoryBroker
+                ? (offsetStore is MemoryOffsetStore ? Result { try restoreMemoryTopicNumbering() }
+                    : await offThread("offsets-restore") { [self] in Result { try restoreMemoryTopicNumbering() } })
+                : .success(())
             if case .failure(let e) = restored {
                 logger.error("the sink offsets of the last run could not be read: \(e)")
                 phase.withLock { $0 = .created }
