@@ -97,6 +97,9 @@ struct FaultAndClockTests {
                      faults: [.retriableOnPut(call: 1), .throwOnFlush(call: 1, error: InjectedFault("flush"))])
         let worker = try pipeline.start()
         let clock = pipeline.clock as! ManualClock
+        // The sink task runs (on a loaded machine that can take a while): give it time to take the
+        // records, fail its put and start backing off.
+        try await pipeline.wait { worker.status("out")?.tasks.first?.state == .running }
         try await Task.sleep(for: .milliseconds(300))
         #expect(worker.metrics(connector: "out", task: 0)?.sinkRecordSendTotal == 0)  // backing off, on the manual clock
         clock.advance(by: .seconds(1))  // past the first retry back-off (100 ms on this clock)
