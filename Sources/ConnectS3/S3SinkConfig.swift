@@ -343,6 +343,12 @@ public struct S3SinkConfig: Sendable {
         }
     }
 
+    /// The next scheduled rotation after `now` (`rotate.schedule.interval.ms` in `timezone`), nil
+    /// without one.
+    func nextScheduledRotation(after now: Int64) -> Int64? {
+        scheduleZone.map { S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: rotateScheduleIntervalMs, zone: $0) }
+    }
+
     /// The format of a view's files.
     public func format(of view: S3RecordView) -> Format {
         switch view {

@@ -189,7 +189,6 @@ public final class S3SinkTask: SinkTask {
                 writers[tp] = state
                 try await rotateFiles(tp, config)
                 state = writers[tp] ?? newWriter(now: now, config)
-                if let zone = config.scheduleZone { state.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone) }
             } else if let open = state.files[encoded], !open.tombstones, open.schema != r.valueSchema {
                 let change: SchemaChange
                 do { change = try Self.schemaChange(r, fileSchema: open.schema, config.schemaCompatibility) } catch {
@@ -340,9 +339,7 @@ public final class S3SinkTask: SinkTask {
 
     private func newWriter(now: Int64, _ config: S3SinkConfig) -> PartitionWriter {
         var w = PartitionWriter()
-        if let zone = config.scheduleZone {
-            w.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone)
-        }
+        w.nextScheduledRotation = config.nextScheduledRotation(after: now)
         return w
     }
 
@@ -458,8 +455,8 @@ public final class S3SinkTask: SinkTask {
             for tp in writers.keys.sorted(by: { $0.description < $1.description }) {
                 guard let next = writers[tp]?.nextScheduledRotation, now >= next else { continue }
                 if writers[tp]?.recordCount ?? 0 > 0 { try await rotateFiles(tp, config) }
-                if writers[tp] == nil { writers[tp] = newWriter(now: now, config) } else if let zone = config.scheduleZone {
-                    writers[tp]?.nextScheduledRotation = S3TimeBasedPartitioning.nextScheduledRotation(now: now, interval: config.rotateScheduleIntervalMs, zone: zone)
+                if writers[tp] == nil { writers[tp] = newWriter(now: now, config) } else {
+                    writers[tp]?.nextScheduledRotation = config.nextScheduledRotation(after: now)
                 }
             }
         }
