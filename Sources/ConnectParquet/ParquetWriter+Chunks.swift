@@ -142,15 +142,24 @@ extension ParquetWriter {
     /// distinct values' bytes stay within `limit` (the indices stop where it was passed). As
     /// parquet-mr, a dictionary that has not made the first page's worth of values (`firstPage`
     /// bytes) smaller is given up there.
+    ///
+    /// The distinct values are found with an open-addressing table (linear probing, at most half
+    /// full) of dictionary indices keyed by our 64-bit hash of the bytes, compared with `memcmp`.
     static func buildDictionary(_ raw: UnsafeRawBufferPointer, _ ranges: [Range<Int>], limit: Int, firstPage: Int)
         -> (dictionary: [Range<Int>], indices: [UInt32], bytes: Int)
     {
         var plain = 0
         var checked = false
-        var seen: [ValueKey: UInt32] = [:]
         var dictionary: [Range<Int>] = []
+        var hashes: [UInt64] = []
         var indices: [UInt32] = []
         indices.reserveCapacity(ranges.count)
+        // Slots hold a dictionary index + 1; 0 is empty.
+        var slots = [UInt32](repeating: 0, count: 1024)
+        var mask = slots.count - 1
+        var shift = UInt64(64 - 10)
+        // The slot: the top bits of the hash times 2^64/φ (Fibonacci hashing spreads any bits).
+        func home(_ h: UInt64) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B9_7F4A_7C15) >> shift) }
         var bytes = 0
         let base = raw.baseAddress!
         for r in ranges {
@@ -160,31 +169,40 @@ extension ParquetWriter {
                 let encoded = (indices.count * bitWidth(UInt32(max(0, dictionary.count - 1))) + 7) / 8 + 1
                 if bytes + encoded >= plain { break }
             }
-            let key = ValueKey(base: base, range: r, hash: hash(base, r))
-            if let index = seen[key] {
-                indices.append(index)
+            let h = hash(base, r)
+            var slot = home(h)
+            var found: UInt32? = nil
+            while case let entry = slots[slot], entry != 0 {
+                let d = dictionary[Int(entry - 1)]
+                if hashes[Int(entry - 1)] == h && d.count == r.count && memcmp(base + d.lowerBound, base + r.lowerBound, r.count) == 0 {
+                    found = entry - 1
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+            if let found {
+                indices.append(found)
                 continue
             }
             bytes += r.count
             if bytes > limit { break }
             let index = UInt32(dictionary.count)
-            seen[key] = index
             dictionary.append(r)
+            hashes.append(h)
             indices.append(index)
+            slots[slot] = index + 1
+            if dictionary.count * 2 > slots.count {
+                slots = [UInt32](repeating: 0, count: slots.count * 2)
+                mask = slots.count - 1
+                shift -= 1
+                for (k, kh) in hashes.enumerated() {
+                    var at = home(kh)
+                    while slots[at] != 0 { at = (at + 1) & mask }
+                    slots[at] = UInt32(k + 1)
+                }
+            }
         }
         return (dictionary, indices, bytes)
-    }
-
-    /// A value's bytes in the column buffer, hashed once (our mix; Swift's hasher then only sees 8 bytes).
-    struct ValueKey: Hashable {
-        let base: UnsafeRawPointer
-        let range: Range<Int>
-        let hash: UInt64
-        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-        static func == (a: ValueKey, b: ValueKey) -> Bool {
-            a.hash == b.hash && a.range.count == b.range.count
-                && memcmp(a.base + a.range.lowerBound, b.base + b.range.lowerBound, a.range.count) == 0
-        }
     }
 
     /// A 64-bit mix of a value's bytes.
@@ -313,11 +331,20 @@ extension ParquetWriter {
             return c.physical == .float ? (le(Float(lo).bitPattern), le(Float(hi).bitPattern)) : (le(lo.bitPattern), le(hi.bitPattern))
         case .byteArray:
             guard !ranges.isEmpty, c.schema.name != LogicalType.decimalName else { return (nil, nil) }
-            var lo = ranges[0], hi = ranges[0]
-            for r in ranges.dropFirst() {
-                let v = b.values[(r.lowerBound + 4)..<r.upperBound]
-                if v.lexicographicallyPrecedes(b.values[(lo.lowerBound + 4)..<lo.upperBound]) { lo = r }
-                if b.values[(hi.lowerBound + 4)..<hi.upperBound].lexicographicallyPrecedes(v) { hi = r }
+            // Unsigned lexicographic order of the bytes after each length prefix.
+            let (lo, hi) = b.values.withUnsafeBytes { raw -> (Range<Int>, Range<Int>) in
+                let base = raw.baseAddress!
+                func precedes(_ x: Range<Int>, _ y: Range<Int>) -> Bool {
+                    let n = Swift.min(x.count, y.count) - 4
+                    let c = n > 0 ? memcmp(base + x.lowerBound + 4, base + y.lowerBound + 4, n) : 0
+                    return c < 0 || (c == 0 && x.count < y.count)
+                }
+                var lo = ranges[0], hi = ranges[0]
+                for r in ranges.dropFirst() {
+                    if precedes(r, lo) { lo = r }
+                    if precedes(hi, r) { hi = r }
+                }
+                return (lo, hi)
             }
             return (Array(b.values[(lo.lowerBound + 4)..<lo.upperBound]), Array(b.values[(hi.lowerBound + 4)..<hi.upperBound]))
         }

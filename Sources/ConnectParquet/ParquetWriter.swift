@@ -103,7 +103,10 @@ public struct ParquetWriter {
         var marks = rollbackMarks
         rollbackMarks = []
         marks.removeAll(keepingCapacity: true)
-        for b in buffers { marks.append((b.repetition.count, b.definition.count, b.values.count, b.booleans.count, b.nulls)) }
+        // By index: iterating the elements would copy each buffer (retaining its four arrays).
+        for i in buffers.indices {
+            marks.append((buffers[i].repetition.count, buffers[i].definition.count, buffers[i].values.count, buffers[i].booleans.count, buffers[i].nulls))
+        }
         defer { rollbackMarks = marks }
         // The buffers are taken out of `self` while shredding: `shred` gets a copy of `self`, and a
         // second reference to them would copy every column on each append (quadratic time).
@@ -122,10 +125,12 @@ public struct ParquetWriter {
             buffers = work
             throw error
         }
+        var bytes = 0
+        for i in work.indices { bytes += work[i].byteCount }
         buffers = work
         rowsInGroup += 1
         totalRows += 1
-        if buffers.reduce(0, { $0 + $1.byteCount }) >= rowGroupSize { try flushRowGroup() }
+        if bytes >= rowGroupSize { try flushRowGroup() }
     }
 
     func shred(_ node: ParquetNode, _ value: Value, rep: Int, def: Int, repDepth: Int, _ out: inout [ColumnBuffer]) throws(DataError) {
@@ -192,11 +197,14 @@ public struct ParquetWriter {
     }
 
     func append(_ value: Value, _ column: Int, rep: Int, def: Int, _ out: inout [ColumnBuffer]) throws(DataError) {
-        let c = columns[column]
-        func mismatch() -> DataError { DataError("\(c.path.joined(separator: ".")): \(value.kindName) is not a value of \(c.schema.type)") }
+        // Only the physical type is read on the way (a copy of the column would retain its arrays).
+        func mismatch() -> DataError {
+            let c = columns[column]
+            return DataError("\(c.path.joined(separator: ".")): \(value.kindName) is not a value of \(c.schema.type)")
+        }
         out[column].repetition.append(UInt8(rep))
         out[column].definition.append(UInt8(def))
-        switch (c.physical, value) {
+        switch (columns[column].physical, value) {
         case (.int32, .int8(let v)): le(Int32(v), &out[column].values)
         case (.int32, .int16(let v)): le(Int32(v), &out[column].values)
         case (.int32, .int32(let v)), (.int32, .date(let v)), (.int32, .time(let v)): le(v, &out[column].values)
@@ -204,10 +212,16 @@ public struct ParquetWriter {
         case (.float, .float32(let f)): le(f.bitPattern, &out[column].values)
         case (.double, .float64(let d)): le(d.bitPattern, &out[column].values)
         case (.boolean, .boolean(let b)): out[column].booleans.append(b)
-        case (.byteArray, .string(let s)): byteArray(Array(s.utf8), &out[column].values)
+        case (.byteArray, .string(let s)):
+            // The UTF-8 bytes straight from the string's storage (no array in between).
+            let utf8 = s.utf8
+            le(UInt32(utf8.count), &out[column].values)
+            out[column].values.append(contentsOf: utf8)
         case (.byteArray, .bytes(let b)): byteArray(b, &out[column].values)
         case (.byteArray, .decimal(let d)):
-            guard d.scale == c.schema.decimalScale else { throw DataError("\(c.path.joined(separator: ".")): BigDecimal has mismatching scale value for given Decimal schema") }
+            guard d.scale == columns[column].schema.decimalScale else {
+                throw DataError("\(columns[column].path.joined(separator: ".")): BigDecimal has mismatching scale value for given Decimal schema")
+            }
             byteArray(d.unscaled.twosComplementBytes, &out[column].values)
         default: throw mismatch()
         }

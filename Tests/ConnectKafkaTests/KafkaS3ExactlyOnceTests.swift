@@ -34,7 +34,8 @@ extension KafkaIntegrationTests {
             let (broker, bootstrap) = try await startMockBroker(brokers: 1, topics: ["\(topic):2"])
             defer { broker.terminate() }
             // On moto each object is over 5 MiB (multipart); locally smaller objects, more of them.
-            let perPartition = 12_000
+            // On moto, 5 objects per partition: 10 multipart uploads to catch open.
+            let perPartition = store == "moto" ? 30_000 : 12_000
             let pad = String(repeating: "x", count: store == "moto" ? 900 : 200)
             let flushSize = store == "moto" ? 6000 : 1000
             let bucket = "eos-\(UUID().uuidString.prefix(8).lowercased())"
@@ -43,12 +44,12 @@ extension KafkaIntegrationTests {
                                                    credentials: S3Credentials(accessKeyID: "k", secretAccessKey: Password("s"), source: "test"))) }
             defer { client?.shutdown() }
             try await client?.createBucket(bucket)
-            // Records arrive over ~6 s, so the kills land while objects are being written.
+            // Records arrive over ~6 s (moto: ~15 s), so the kills land while objects are being written.
             let producing = Task {
                 try await offThread {
                     let p = try KafkaProducer(properties: ["bootstrap.servers": bootstrap, "linger.ms": "5", "compression.type": "lz4"])
                     defer { p.close() }
-                    for batch in 0..<60 {
+                    for batch in 0..<(perPartition / 200) {
                         for k in 0..<200 {
                             let i = batch * 200 + k
                             for partition in 0..<2 {
@@ -108,9 +109,16 @@ extension KafkaIntegrationTests {
                 // Killed in the middle of its work: on moto while a multipart upload is open (one more
                 // than the kills before left behind), locally once it wrote more objects.
                 let uploadsBefore = (try? await client?.incompleteUploads(bucket: bucket).count) ?? 0
-                let progressed = await eventually(.seconds(60)) {
-                    if let client { return ((try? await client.incompleteUploads(bucket: bucket).count) ?? 0) > uploadsBefore }
-                    return await objects().count >= before + 3
+                // Polled without a pause: an upload is open for a moment only.
+                var progressed = false
+                let deadline = ContinuousClock.now + .seconds(60)
+                while !progressed && ContinuousClock.now < deadline {
+                    if let client {
+                        progressed = ((try? await client.incompleteUploads(bucket: bucket).count) ?? 0) > uploadsBefore
+                    } else {
+                        progressed = await objects().count >= before + 3
+                        if !progressed { try await Task.sleep(for: .milliseconds(50)) }
+                    }
                 }
                 #expect(progressed, "round \(round) was not killed mid-upload: \(dir.lines("run\(round).log").suffix(5))")
                 kill(p.processIdentifier, SIGKILL)
