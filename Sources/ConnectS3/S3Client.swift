@@ -158,6 +158,8 @@ public final class S3Client: Sendable {
         public var partSize: Int
         /// Headers every upload carries (`x-amz-server-side-encryption`, `x-amz-acl`, …).
         public var uploadHeaders: [HTTPHeader]
+        /// SSE-C (`s3.sse.customer.key`): objects are written — and read — with this key.
+        public var customerKey: S3CustomerKey?
         /// Connect and read timeouts.
         public var connectTimeout: Duration, readTimeout: Duration
 
@@ -165,7 +167,7 @@ public final class S3Client: Sendable {
         public init(
             endpoint: String? = nil, region: String = "us-west-2", pathStyle: Bool = false, credentials: S3Credentials? = nil, retries: Int = 3,
             retryBackoff: Duration = .milliseconds(200), partSize: Int = 26_214_400, uploadHeaders: [HTTPHeader] = [],
-            connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60)
+            customerKey: S3CustomerKey? = nil, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60)
         ) {
             self.endpoint = endpoint
             self.region = region
@@ -175,6 +177,7 @@ public final class S3Client: Sendable {
             self.retryBackoff = retryBackoff
             self.partSize = partSize
             self.uploadHeaders = uploadHeaders
+            self.customerKey = customerKey
             self.connectTimeout = connectTimeout
             self.readTimeout = readTimeout
         }
@@ -297,7 +300,8 @@ public final class S3Client: Sendable {
     public func upload(bucket: String, key: String, body: S3UploadBody, headers: [HTTPHeader] = []) async throws(S3Error) {
         // A body without a Content-Type is sent by libcurl as a form (x-www-form-urlencoded), which
         // some servers parse away.
-        let all = [HTTPHeader("Content-Type", "application/octet-stream")] + configuration.uploadHeaders + headers
+        let sse = configuration.customerKey?.headers ?? []
+        let all = [HTTPHeader("Content-Type", "application/octet-stream")] + configuration.uploadHeaders + sse + headers
         func read(_ offset: Int, _ length: Int) throws(S3Error) -> [UInt8] {
             do { return try body.read(offset, length) } catch {
                 throw S3Error(code: "ReadFailed", message: "reading the object's bytes for \(key) failed: \(error)")
@@ -319,7 +323,7 @@ public final class S3Client: Sendable {
                 let end = min(body.count, offset + configuration.partSize)
                 let part = etags.count + 1
                 let r = try await send("UploadPart", .put, bucket: bucket, key: key, query: "partNumber=\(part)&uploadId=\(encodedID)",
-                                       headers: [HTTPHeader("Content-Type", "application/octet-stream")], body: try read(offset, end - offset))
+                                       headers: [HTTPHeader("Content-Type", "application/octet-stream")] + sse, body: try read(offset, end - offset))
                 guard let etag = r.header("ETag") else { throw S3Error(code: "InvalidResponse", message: "UploadPart \(part) answered without an ETag") }
                 etags.append(etag)
                 offset = end
@@ -349,9 +353,9 @@ public final class S3Client: Sendable {
         }
     }
 
-    /// HeadObject: the object's size in bytes.
+    /// HeadObject: the object's size in bytes (with the SSE-C key when there is one).
     public func objectSize(bucket: String, key: String) async throws(S3Error) -> Int? {
-        let r = try await send("HeadObject", .head, bucket: bucket, key: key)
+        let r = try await send("HeadObject", .head, bucket: bucket, key: key, headers: configuration.customerKey?.headers ?? [])
         return r.header("Content-Length").flatMap { Int($0) }
     }
 
@@ -365,9 +369,9 @@ public final class S3Client: Sendable {
         }
     }
 
-    /// GetObject: the object's bytes.
+    /// GetObject: the object's bytes (with the SSE-C key when there is one).
     public func getObject(bucket: String, key: String) async throws(S3Error) -> [UInt8] {
-        try await send("GetObject", .get, bucket: bucket, key: key).body
+        try await send("GetObject", .get, bucket: bucket, key: key, headers: configuration.customerKey?.headers ?? []).body
     }
 
     /// ListObjectsV2: every key under `prefix`, in S3's (lexicographic) order, `pageSize` keys per

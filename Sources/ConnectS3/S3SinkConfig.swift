@@ -150,7 +150,7 @@ public struct S3SinkConfig: Sendable {
         .define("s3.ssea.name", .string, default: "", importance: .low, documentation: "The S3 Server Side Encryption Algorithm.",
                 validator: .validString(["", "AES256", "aws:kms", "aws:kms:dsse"]))
         .define("s3.sse.kms.key.id", .string, default: "", importance: .low, documentation: "The name of the AWS Key Management Service key to be used for server side encryption.")
-        .define("s3.sse.customer.key", .password, default: .null, importance: .low, documentation: "The S3 Server Side Encryption Customer-Provided Key (SSE-C): not supported by this build.")
+        .define("s3.sse.customer.key", .password, default: .null, importance: .low, documentation: "The S3 Server Side Encryption Customer-Provided Key (SSE-C), base64; used when s3.ssea.name=AES256.")
         .define("s3.acl.canned", .string, default: .null, importance: .low, documentation: "An S3 canned ACL header value to apply when writing objects.",
                 validator: .nullOr(.validString(["private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"])))
         .define("s3.object.tagging", .boolean, default: false, importance: .low,
@@ -234,22 +234,32 @@ public struct S3SinkConfig: Sendable {
             guard url.isEmpty || url.hasPrefix("http://") || url.hasPrefix("https://") else {
                 throw ConfigError(key: "store.url", message: "Invalid value \(url) for configuration store.url: http(s)://host[:port] for an S3-compatible store, or file:///path", context: "S3SinkConnector")
             }
-            if c.password("s3.sse.customer.key") != nil {
-                throw ConfigError(key: "s3.sse.customer.key", message: "SSE-C (customer-provided keys) is not supported by this build; use s3.ssea.name=AES256 or aws:kms", context: "S3SinkConnector")
-            }
             let credentials: S3Credentials?
             do throws(S3Error) {
                 credentials = try S3Credentials.resolve(accessKeyID: c.string("aws.access.key.id"), secretAccessKey: c.password("aws.secret.access.key"), environment: environment)
             } catch { throw ConfigError(key: "aws.access.key.id", message: error.message, context: "S3SinkConnector") }
             var headers: [HTTPHeader] = []
             let ssea = c.string("s3.ssea.name") ?? ""
-            if !ssea.isEmpty { headers.append(HTTPHeader("x-amz-server-side-encryption", ssea)) }
+            // As Confluent's S3OutputStream: a customer key with AES256 is SSE-C (and then no
+            // x-amz-server-side-encryption header); otherwise the algorithm header.
+            var customerKey: S3CustomerKey? = nil
+            if let key = c.password("s3.sse.customer.key"), !key.value.trimmingWhitespace().isEmpty {
+                if ssea.uppercased() == "AES256" {
+                    do throws(S3Error) { customerKey = try S3CustomerKey(base64: key) } catch {
+                        throw ConfigError(key: "s3.sse.customer.key", message: "Invalid value \(Password.hidden) for configuration s3.sse.customer.key: \(error.message)", context: "S3SinkConnector")
+                    }
+                } else {
+                    warnings.append("s3.sse.customer.key has no effect: SSE-C needs s3.ssea.name=AES256 (it is \(ssea.isEmpty ? "not set" : ssea))")
+                }
+            }
+            if !ssea.isEmpty && customerKey == nil { headers.append(HTTPHeader("x-amz-server-side-encryption", ssea)) }
             if let kms = c.string("s3.sse.kms.key.id"), !kms.isEmpty, ssea.hasPrefix("aws:kms") { headers.append(HTTPHeader("x-amz-server-side-encryption-aws-kms-key-id", kms)) }
             if let acl = c.string("s3.acl.canned") { headers.append(HTTPHeader("x-amz-acl", acl)) }
             store = .s3(S3Client.Configuration(
                 endpoint: url.isEmpty ? nil : (url.hasSuffix("/") ? String(url.dropLast()) : url), region: region,
                 pathStyle: c.bool("s3.path.style.access.enabled") ?? true, credentials: credentials, retries: Int(c.int("s3.part.retries") ?? 3),
-                retryBackoff: .milliseconds(c.long("s3.retry.backoff.ms") ?? 200), partSize: Int(c.int("s3.part.size") ?? 26_214_400), uploadHeaders: headers))
+                retryBackoff: .milliseconds(c.long("s3.retry.backoff.ms") ?? 200), partSize: Int(c.int("s3.part.size") ?? 26_214_400), uploadHeaders: headers,
+                customerKey: customerKey))
         }
         objectTagging = c.bool("s3.object.tagging") ?? false
         avroCodec = AvroCodec(rawValue: c.string("avro.codec") ?? "null") ?? .null

@@ -344,6 +344,82 @@ struct S3StoreTests {
         #expect(status == 0 && output.contains(#""ok": true"#), "\(output)")
     }
 
+    @Test("SSE-C: s3.sse.customer.key with s3.ssea.name=AES256 — PutObject, CreateMultipartUpload and every UploadPart carry the key (a proxy keeping S3's SSE-C rules in front of moto); the objects read back only with it; a bad key is a config error without its value; a key without AES256 is a warning; the key is never printed")
+    func customerKeys() async throws {
+        guard let moto = try s3URL() else { return }
+        let script = repositoryRoot.appendingPathComponent("scripts/test-servers/s3_fault_proxy.py").path
+        let proxy = try await LocalServerProcess("/usr/bin/env", ["python3", script, "--upstream", moto, "--sse-c"])
+        defer { proxy.stop() }
+        let base = "http://127.0.0.1:\(try #require(proxy.port()))"
+        // A 256-bit key in base64, and another one.
+        let keyText = Data((0..<32).map { UInt8($0 * 7 + 3) }).base64EncodedString()
+        let otherText = Data((0..<32).map { UInt8(255 - $0) }).base64EncodedString()
+        let admin = S3Client(.init(endpoint: base, region: "us-east-1", pathStyle: true, credentials: signedKey))
+        defer { admin.shutdown() }
+        try await admin.createBucket("sse-c-lake")
+        let settings = ["s3.bucket.name": "sse-c-lake", "store.url": base, "s3.region": "us-east-1", "aws.access.key.id": "connectkit-key",
+                        "aws.secret.access.key": "connectkit-secret", "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+                        "s3.ssea.name": "AES256", "s3.sse.customer.key": keyText, "s3.part.size": "5242880", "flush.size": "3"]
+        let task = S3SinkTask()
+        try await task.start(settings)
+        // Three small records (PutObject), then three of 2 MiB each (a 6 MiB object: multipart, 2 parts).
+        let small = (0..<3).map { SinkRecord(topic: "secret", partition: 0, valueSchema: nil, value: .string("s\($0)"), offset: Int64($0)) }
+        let pad = String(repeating: "p", count: 2 << 20)
+        let large = (3..<6).map { SinkRecord(topic: "secret", partition: 0, valueSchema: nil, value: .string("\($0)" + pad), offset: Int64($0)) }
+        try await task.put(small + large)
+        let committed = try await task.preCommit([TopicPartition(topic: "secret", partition: 0): OffsetAndMetadata(offset: 6)])
+        try await task.stop()
+        #expect(committed.values.first?.offset == 6)
+        let keys = ["topics/secret/partition=0/secret+0+0000000000.json", "topics/secret/partition=0/secret+0+0000000003.json"]
+        #expect(try await admin.listObjects(bucket: "sse-c-lake") == keys)
+        // Without the key, S3 refuses to read them; with another key too; with the key they read back.
+        for key in keys {
+            do {
+                _ = try await admin.getObject(bucket: "sse-c-lake", key: key)
+                Issue.record("\(key) was read without its customer key")
+            } catch { #expect(error.code == "InvalidRequest" && error.status == 400, "\(error)") }
+        }
+        let other = S3Client(.init(endpoint: base, region: "us-east-1", pathStyle: true, credentials: signedKey, customerKey: try S3CustomerKey(base64: Password(otherText))))
+        defer { other.shutdown() }
+        do {
+            _ = try await other.getObject(bucket: "sse-c-lake", key: keys[1])
+            Issue.record("read with another customer key")
+        } catch { #expect(error.code == "AccessDenied", "\(error)") }
+        let reader = S3Client(.init(endpoint: base, region: "us-east-1", pathStyle: true, credentials: signedKey, customerKey: try S3CustomerKey(base64: Password(keyText))))
+        defer { reader.shutdown() }
+        #expect(String(decoding: try await reader.getObject(bucket: "sse-c-lake", key: keys[0]), as: UTF8.self) == "\"s0\"\n\"s1\"\n\"s2\"\n")
+        let big = try await reader.getObject(bucket: "sse-c-lake", key: keys[1])
+        #expect(big.count == 3 * (pad.utf8.count + 4) && big.prefix(2) == Array("\"3".utf8)[...])
+        #expect(try await reader.objectSize(bucket: "sse-c-lake", key: keys[1]) == big.count)
+        // Every write carried the key: the small PutObject, the upload's creation and both parts.
+        let control = HTTPClient()
+        defer { control.shutdown() }
+        let log = String(decoding: try await control.send(HTTPRequest(.get, base + "/__log")).body, as: UTF8.self).split(separator: "\n")
+        let writes = log.filter { ($0.hasPrefix("PUT /sse-c-lake/topics") || $0.hasPrefix("POST /sse-c-lake/topics")) && !$0.contains("?uploadId=") || $0.contains("partNumber=") }
+        #expect(writes.count == 4 && writes.allSatisfy { $0.hasSuffix("-> 200 [sse-c]") }, "\(writes)")
+
+        // A key that is not base64 of 32 bytes: a config error naming the key, never its value.
+        for bad in ["not base64!", Data(repeating: 1, count: 16).base64EncodedString()] {
+            do {
+                _ = try S3SinkConfig(settings.merging(["s3.sse.customer.key": bad]) { $1 })
+                Issue.record("accepted a bad customer key")
+            } catch {
+                #expect(error.problems.map(\.key) == ["s3.sse.customer.key"] && "\(error)".contains("256-bit"), "\(error)")
+                #expect(!"\(error)".contains(bad))
+            }
+        }
+        // Without AES256 the key does nothing (as Confluent's): said, not silent.
+        let kms = try S3SinkConfig(settings.merging(["s3.ssea.name": "aws:kms"]) { $1 })
+        #expect(kms.warnings.contains { $0.contains("s3.sse.customer.key has no effect") })
+        // The key shows nowhere: the config, the client configuration, dump.
+        let config = try S3SinkConfig(settings)
+        var dumped = ""
+        dump(config, to: &dumped)
+        for text in [dumped, "\(config)", "\(reader.configuration)", String(reflecting: reader.configuration)] {
+            #expect(!text.contains(keyText))
+        }
+    }
+
     @Test("a missing bucket or wrong credentials fail the task at start with one clear error (bucket, endpoint, region; not the secret)")
     func badStoreFailsTheTaskClearly() async throws {
         guard let nanio = try s3URL("CONNECTKIT_S3_SIGNED_URL") else { return }
