@@ -104,7 +104,7 @@ struct S3RecordWriter {
 
     private func compressed(_ bytes: [UInt8]) throws(DataError) -> [UInt8] {
         guard config.gzip, !bytes.isEmpty else { return bytes }
-        do { return try Zlib.deflate(bytes, format: .gzip) } catch { throw DataError("gzip failed: \(error)") }
+        do { return try Zlib.deflate(bytes, format: .gzip, level: Int32(config.gzipLevel)) } catch { throw DataError("gzip failed: \(error)") }
     }
 }
 

@@ -46,6 +46,8 @@ public struct S3SinkConfig: Sendable {
     public var avroCodec: AvroCodec
     /// `s3.compression.type=gzip` (JSON and ByteArray).
     public var gzip: Bool
+    /// `s3.compression.level`: the gzip level, -1 (zlib's default) or 0…9.
+    public var gzipLevel: Int
     /// `format.bytearray.extension`.
     public var byteArrayExtension: String
     /// `format.bytearray.separator`.
@@ -161,7 +163,7 @@ public struct S3SinkConfig: Sendable {
                 validator: .validString(["null", "deflate", "snappy", "zstandard"]))
         .define("s3.compression.type", .string, default: "none", importance: .low, documentation: "Compression type for files written to S3 (JsonFormat and ByteArrayFormat).",
                 validator: .validString(["none", "gzip"]))
-        .define("s3.compression.level", .int, default: -1, importance: .low, documentation: "Compression level for gzip (accepted; zlib's default level is used).",
+        .define("s3.compression.level", .int, default: -1, importance: .low, documentation: "Compression level for gzip: -1 (the default level) or 0 (none) to 9 (best).",
                 validator: .between(-1, 9))
         .define("format.bytearray.extension", .string, default: ".bin", importance: .low, documentation: "Output file extension for ByteArrayFormat.")
         .define("format.bytearray.separator", .string, default: .null, importance: .low,
@@ -264,6 +266,7 @@ public struct S3SinkConfig: Sendable {
         objectTagging = c.bool("s3.object.tagging") ?? false
         avroCodec = AvroCodec(rawValue: c.string("avro.codec") ?? "null") ?? .null
         gzip = c.string("s3.compression.type") == "gzip"
+        gzipLevel = Int(c.int("s3.compression.level") ?? -1)
         byteArrayExtension = c.string("format.bytearray.extension") ?? ".bin"
         // Confluent uses the value as given (not trimmed).
         byteArraySeparator = Array((properties["format.bytearray.separator"] ?? "\n").utf8)

@@ -28,10 +28,11 @@ package enum Zlib {
         return UInt32(value)
     }
 
-    /// `data` compressed at the default level.
-    package static func deflate(_ data: [UInt8], format: Format) throws(Failure) -> [UInt8] {
+    /// `data` compressed at `level` (0 none … 9 best; -1 zlib's default, 6 — as Java's
+    /// `Deflater.DEFAULT_COMPRESSION`).
+    package static func deflate(_ data: [UInt8], format: Format, level: Int32 = Z_DEFAULT_COMPRESSION) throws(Failure) -> [UInt8] {
         var stream = z_stream()
-        let started = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, format.windowBits, 8, Z_DEFAULT_STRATEGY,
+        let started = deflateInit2_(&stream, level, Z_DEFLATED, format.windowBits, 8, Z_DEFAULT_STRATEGY,
                                     ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard started == Z_OK else { throw Failure(code: started) }
         defer { deflateEnd(&stream) }

@@ -218,6 +218,35 @@ struct S3LocalSinkTests {
         }
     }
 
+    @Test("s3.compression.level: gzip objects at level 0 and 9 differ in size and both read back the same lines (Python's gzip); a level outside -1…9 is a config error naming the key")
+    func gzipLevels() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3gz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let records = (0..<2000).map { SinkRecord(topic: "t", partition: 0, valueSchema: nil, value: .string("record \($0 % 50) of the level test"), offset: Int64($0)) }
+        var sizes: [String: Int] = [:]
+        for level in ["0", "9"] {
+            let task = S3SinkTask()
+            try await task.start(["s3.bucket.name": "l\(level)", "store.url": "file://" + dir.path, "flush.size": "2000",
+                                  "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "s3.compression.type": "gzip", "s3.compression.level": level])
+            try await task.put(records)
+            try await task.stop()
+            let file = dir.appendingPathComponent("l\(level)/topics/t/partition=0/t+0+0000000000.json.gz").path
+            sizes[level] = try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int
+            let (status, output) = try await runProgram("/usr/bin/env", ["python3", "-c", "import gzip,sys,json; print(json.dumps(gzip.open(sys.argv[1],'rt').read().splitlines()))", file])
+            #expect(status == 0, "\(output)")
+            let lines = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String]
+            #expect(lines == records.map { "\"record \($0.kafkaOffset % 50) of the level test\"" }, "level \(level)")
+        }
+        // Stored (level 0) is larger than the text itself; level 9 compresses the repeats.
+        #expect((sizes["0"] ?? 0) > 2000 * 24 && (sizes["9"] ?? .max) < 2000 * 5, "\(sizes)")
+        do {
+            _ = try S3SinkConfig(["s3.bucket.name": "b", "store.url": "file:///tmp", "flush.size": "1", "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+                                  "s3.compression.type": "gzip", "s3.compression.level": "10"])
+            Issue.record("level 10 accepted")
+        } catch { #expect(error.problems.map(\.key) == ["s3.compression.level"], "\(error)") }
+    }
+
     @Test("a flush whose write fails (retriable) loses nothing: the batch handed again writes the same object with every record, once")
     func failedFlushIsRetriedWithTheSameRecords() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3r-\(UUID().uuidString)")
