@@ -199,7 +199,7 @@ let package = Package(
         .testTarget(name: "ConnectSQLiteDriverTests", dependencies: ["ConnectSQLiteDriver"], swiftSettings: strict),
         .testTarget(
             name: "ConnectKafkaTests",
-            dependencies: ["ConnectKafka", "ConnectKit", "ConnectRuntime", "ConnectKitTesting", "ConnectS3", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ConnectKafka", "ConnectKit", "ConnectRuntime", "ConnectKitTesting", "ConnectS3", "ConnectHTTP", .product(name: "Logging", package: "swift-log")],
             exclude: ["Vectors"], swiftSettings: strict
         ),
         // Needs the servers scripts/sql-servers.sh starts (make test starts them).

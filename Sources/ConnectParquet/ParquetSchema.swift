@@ -118,9 +118,11 @@ struct ParquetSchemaBuilder {
                     value: try node("value", v, optional: v.isOptional, path: entry, def: def + 1, rep: rep + 1), entryName: "key_value",
                     annotated: true)
             } else {
-                // AvroData's array of MapEntry records, written as a list.
+                // AvroData's array of MapEntry records, written as a list: 2-level `repeated group
+                // array { key; value }`, or 3-level `repeated group list { required group element
+                // { key; value } }` (the element level is required: it adds no level).
                 let entryName = threeLevelLists ? "list" : "array"
-                let entry = here + [entryName]
+                let entry = here + (threeLevelLists ? ["list", "element"] : ["array"])
                 n.shape = .map(
                     key: try node("key", k, optional: k.isOptional, path: entry, def: def + 1, rep: rep + 1),
                     value: try node("value", v, optional: v.isOptional, path: entry, def: def + 1, rep: rep + 1), entryName: entryName,
@@ -192,11 +194,20 @@ extension ParquetNode {
                 w.i32(6, annotated ? 1 : 3)  // MAP or LIST
                 w.struct(10) { $0.struct(annotated ? 2 : 3) { _ in } }
             }
+            // A 3-level list of MapEntry records has the record as its `element`.
+            let element = !annotated && entryName == "list"
             out.append { w in
                 w.i32(3, 2)  // REPEATED
                 w.string(4, entryName)
-                w.i32(5, 2)
+                w.i32(5, element ? 1 : 2)
                 if annotated { w.i32(6, 2) }  // MAP_KEY_VALUE
+            }
+            if element {
+                out.append { w in
+                    w.i32(3, 0)  // REQUIRED
+                    w.string(4, "element")
+                    w.i32(5, 2)
+                }
             }
             key.schemaElements(threeLevel, into: &out, columns: columns)
             value.schemaElements(threeLevel, into: &out, columns: columns)

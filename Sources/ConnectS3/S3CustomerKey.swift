@@ -19,7 +19,7 @@ public struct S3CustomerKey: Sendable, CustomStringConvertible {
 
     /// A key from its base64 text.
     /// - Throws: ``S3Error`` `InvalidArgument` when the text is not base64 of exactly 32 bytes (the
-    ///   value is never in the message).
+    ///   value is never in the message), or when libcrypto cannot compute MD5.
     public init(base64 key: Password) throws(S3Error) {
         let text = key.value.trimmingWhitespace()
         guard let raw = Data(base64Encoded: text), raw.count == 32 else {
@@ -28,8 +28,12 @@ public struct S3CustomerKey: Sendable, CustomStringConvertible {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let bytes = [UInt8](raw)
-        bytes.withUnsafeBufferPointer { b in
-            digest.withUnsafeMutableBufferPointer { d in _ = EVP_Digest(b.baseAddress, b.count, d.baseAddress, &length, EVP_md5(), nil) }
+        let done = bytes.withUnsafeBufferPointer { b in
+            digest.withUnsafeMutableBufferPointer { d in EVP_Digest(b.baseAddress, b.count, d.baseAddress, &length, EVP_md5(), nil) }
+        }
+        // MD5 can be missing (OpenSSL in FIPS mode): say so rather than send a wrong digest.
+        guard done == 1, length == 16 else {
+            throw S3Error(code: "InvalidArgument", message: "the SSE-C key's MD5 could not be computed (is MD5 disabled in this OpenSSL?)")
         }
         self.key = Password(text)
         keyMD5 = Data(digest.prefix(Int(length))).base64EncodedString()

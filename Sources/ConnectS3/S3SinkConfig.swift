@@ -221,11 +221,22 @@ public struct S3SinkConfig: Sendable {
                 documentation: "The format class to use when writing keys to the store.", validator: .validString(Format.allCases.map(\.rawValue)))
         .define("headers.format.class", .string, default: .value(Format.avro.rawValue), importance: .low,
                 documentation: "The format class to use when writing headers to the store.", validator: .validString(Format.allCases.map(\.rawValue)))
-        .define("storage.class", .string, default: "io.confluent.connect.s3.storage.S3Storage", importance: .high, documentation: "The underlying storage layer.")
+        .define("storage.class", .string, default: "io.confluent.connect.s3.storage.S3Storage", importance: .high, documentation: "The underlying storage layer (only Confluent's S3Storage: store.url chooses S3 or local storage).",
+                validator: .validString(["io.confluent.connect.s3.storage.S3Storage"]))
 
     /// Parses and checks the keys.
     ///
     /// - Throws: `ConfigError` naming each bad key.
+    /// Whether `url` (`http://host[:port]`) names this machine's loopback (`localhost`, `127.x.y.z`, `::1`).
+    static func isLoopback(_ url: String) -> Bool {
+        let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0].hasSuffix(":"), parts[1].isEmpty else { return false }
+        let authority = parts[2]
+        let hostAndPort = authority.split(separator: "@").last ?? ""
+        let host = hostAndPort.hasPrefix("[") ? hostAndPort.prefix { $0 != "]" }.dropFirst() : hostAndPort.prefix { $0 != ":" }
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1"
+    }
+
     public init(_ properties: [String: String], environment: [String: String] = S3SinkConfig.processEnvironment()) throws(ConfigError) {
         let c = try Self.configDef.parse(properties)
         let url = (c.string("store.url") ?? "").trimmingWhitespace()
@@ -247,6 +258,11 @@ public struct S3SinkConfig: Sendable {
             var customerKey: S3CustomerKey? = nil
             if let key = c.password("s3.sse.customer.key"), !key.value.trimmingWhitespace().isEmpty {
                 if ssea.uppercased() == "AES256" {
+                    // As the AWS SDK: a customer key is sent only over HTTPS (here also to a store on
+                    // this machine's loopback, where it never crosses a network).
+                    guard !url.hasPrefix("http://") || Self.isLoopback(url) else {
+                        throw ConfigError(key: "s3.sse.customer.key", message: "HTTPS must be used when sending customer encryption keys (SSE-C) to S3: store.url \(url) is plain HTTP", context: "S3SinkConnector")
+                    }
                     do throws(S3Error) { customerKey = try S3CustomerKey(base64: key) } catch {
                         throw ConfigError(key: "s3.sse.customer.key", message: "Invalid value \(Password.hidden) for configuration s3.sse.customer.key: \(error.message)", context: "S3SinkConnector")
                     }

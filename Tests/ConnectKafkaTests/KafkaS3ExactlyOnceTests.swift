@@ -1,4 +1,6 @@
+import ConnectHTTP
 import ConnectKit
+import ConnectKitTesting
 import ConnectS3
 import Foundation
 import Testing
@@ -19,7 +21,7 @@ extension KafkaIntegrationTests {
         // message sets beyond that): the records are produced lz4-compressed, so the log holds them
         // all while the objects the sink writes from them are over 5 MiB (multipart). (noida-db keeps
         // a SIGKILLed member in its group for good and may make it the leader, so a restarted process
-        // never gets an assignment there.)
+        // never gets an assignment there.) The kills land while a part is held by the fault proxy.
         @Test("the same on moto_server with multipart uploads of 5 MiB parts, killed while objects are uploaded: every record exactly once at the expected keys")
         func killDuringMultipartUploads() async throws { try await killDuringWrites(store: "moto") }
 
@@ -33,9 +35,8 @@ extension KafkaIntegrationTests {
             let topic = "lake-eos-\(store)"
             let (broker, bootstrap) = try await startMockBroker(brokers: 1, topics: ["\(topic):2"])
             defer { broker.terminate() }
-            // On moto each object is over 5 MiB (multipart); locally smaller objects, more of them.
-            // On moto, 5 objects per partition: 10 multipart uploads to catch open.
-            let perPartition = store == "moto" ? 30_000 : 12_000
+            // On moto each object is over 5 MiB (multipart, 2 parts); locally smaller objects, more of them.
+            let perPartition = 12_000
             let pad = String(repeating: "x", count: store == "moto" ? 900 : 200)
             let flushSize = store == "moto" ? 6000 : 1000
             let bucket = "eos-\(UUID().uuidString.prefix(8).lowercased())"
@@ -44,7 +45,26 @@ extension KafkaIntegrationTests {
                                                    credentials: S3Credentials(accessKeyID: "k", secretAccessKey: Password("s"), source: "test"))) }
             defer { client?.shutdown() }
             try await client?.createBucket(bucket)
-            // Records arrive over ~6 s (moto: ~15 s), so the kills land while objects are being written.
+            // On moto the sink goes through the fault proxy, which holds an object's second part for
+            // 30 s when told to: the kill lands while that multipart upload is open, every time.
+            var proxy: LocalServerProcess? = nil
+            var proxyURL = ""
+            if let moto, store == "moto" {
+                let script = KafkaServer.root.appendingPathComponent("scripts/test-servers/s3_fault_proxy.py").path
+                proxy = try await LocalServerProcess("/usr/bin/env", ["python3", script, "--upstream", moto])
+                proxyURL = "http://127.0.0.1:\(try #require(proxy?.port()))"
+            }
+            defer { proxy?.stop() }
+            let control = HTTPClient()
+            defer { control.shutdown() }
+            func proxyLog() async throws -> [Substring] {
+                String(decoding: try await control.send(HTTPRequest(.get, proxyURL + "/__log")).body, as: UTF8.self).split(separator: "\n")
+            }
+            func holdNextSecondPart(_ hold: Bool) async throws {
+                let rules = hold ? #"[{"method":"PUT","contains":"partNumber=2","delay":30,"times":1}]"# : "[]"
+                _ = try await control.send(HTTPRequest(.post, proxyURL + "/__faults", headers: [HTTPHeader("Content-Type", "application/json")], body: Array(rules.utf8)))
+            }
+            // Records arrive over ~6 s, so the kills land while objects are being written.
             let producing = Task {
                 try await offThread {
                     let p = try KafkaProducer(properties: ["bootstrap.servers": bootstrap, "linger.ms": "5", "compression.type": "lz4"])
@@ -79,7 +99,7 @@ extension KafkaIntegrationTests {
                 connector.class=io.confluent.connect.s3.S3SinkConnector
                 topics=\(topic)
                 s3.bucket.name=\(store == "moto" ? bucket : "b")
-                store.url=\(store == "moto" ? moto! : "file://" + lake)
+                store.url=\(store == "moto" ? proxyURL : "file://" + lake)
                 s3.region=us-east-1
                 aws.access.key.id=k
                 aws.secret.access.key=s
@@ -104,27 +124,25 @@ extension KafkaIntegrationTests {
             }
             var killed = 0
             for round in 0..<2 {
+                let uploadsBefore = try await client?.incompleteUploads(bucket: bucket).count ?? 0
+                let heldBefore = client == nil ? 0 : try await proxyLog().filter { $0.hasSuffix("(held)") }.count
+                if client != nil { try await holdNextSecondPart(true) }
                 let p = try startConnect([worker, sink], log: dir.path("run\(round).log"))
                 let before = await objects().count
-                // Killed in the middle of its work: on moto while a multipart upload is open (one more
-                // than the kills before left behind), locally once it wrote more objects.
-                let uploadsBefore = (try? await client?.incompleteUploads(bucket: bucket).count) ?? 0
-                // Polled without a pause: an upload is open for a moment only.
-                var progressed = false
-                let deadline = ContinuousClock.now + .seconds(60)
-                while !progressed && ContinuousClock.now < deadline {
-                    if let client {
-                        progressed = ((try? await client.incompleteUploads(bucket: bucket).count) ?? 0) > uploadsBefore
-                    } else {
-                        progressed = await objects().count >= before + 3
-                        if !progressed { try await Task.sleep(for: .milliseconds(50)) }
-                    }
+                // Killed in the middle of its work: on moto while an upload's second part is held,
+                // locally once it wrote more objects.
+                let progressed = await eventually(.seconds(60)) {
+                    if client != nil { return ((try? await proxyLog().filter { $0.hasSuffix("(held)") }.count) ?? 0) > heldBefore }
+                    return await objects().count >= before + 3
                 }
                 #expect(progressed, "round \(round) was not killed mid-upload: \(dir.lines("run\(round).log").suffix(5))")
                 kill(p.processIdentifier, SIGKILL)
                 try await waitForExit(p)
                 killed += 1
+                // The upload the kill interrupted stays incomplete (never an object).
+                if let client { #expect(try await client.incompleteUploads(bucket: bucket).count == uploadsBefore + 1, "round \(round)") }
             }
+            if client != nil { try await holdNextSecondPart(false) }
             try await producing.value
             let last = try startConnect([worker, sink], log: dir.path("last.log"))
             let prefix = store == "moto" ? "" : "b/"

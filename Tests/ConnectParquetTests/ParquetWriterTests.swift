@@ -91,6 +91,46 @@ struct ParquetWriterTests {
         }
     }
 
+    @Test("a map with non-string keys (AvroData's array of MapEntry records) in a file of 3-level lists has parquet-avro's element level (list.element.key); 2-level files keep array.key; pyarrow reads the entries back")
+    func mapEntriesInThreeLevelLists() async throws {
+        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow"])
+        guard probe.status == 0 else {
+            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow: \(probe.output)")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-parquet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var paths: [String] = []
+        for threeLevel in [true, false] {
+            let schema = try SchemaBuilder.struct().name("E")
+                .field("tags", try SchemaBuilder.array(threeLevel ? Schema.optionalString : Schema.string).build())
+                .field("scores", try SchemaBuilder.map(Schema.int32, Schema.optionalString).build()).build()
+            var writer = try ParquetWriter(schema: schema)
+            for i in 0..<4 {
+                let entries = MapValue((0..<i).map { (Value.int32(Int32($0 * 10)), $0 == 1 ? Value.null : .string("s\($0)")) })
+                try writer.append(.struct(try Struct(schema, ["tags": .array([.string("t\(i)")]), "scores": .map(entries)])))
+            }
+            let path = dir.appendingPathComponent("entries-\(threeLevel).parquet").path
+            try Data(try writer.finish()).write(to: URL(fileURLWithPath: path))
+            paths.append(path)
+        }
+        let check = """
+            import json, sys, pyarrow.parquet as pq
+            for p in sys.argv[1:]:
+                f = pq.ParquetFile(p)
+                paths = [f.schema.column(i).path for i in range(len(f.schema))]
+                print(json.dumps({"paths": paths, "scores": [r["scores"] for r in f.read().to_pylist()]}))
+            """
+        let (status, output) = try await runProgram("/usr/bin/env", ["python3", "-c", check] + paths)
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(output)")
+        let rows = #"[[], [{"key": 0, "value": "s0"}], [{"key": 0, "value": "s0"}, {"key": 10, "value": null}], [{"key": 0, "value": "s0"}, {"key": 10, "value": null}, {"key": 20, "value": "s2"}]]"#
+        #expect(lines.first == #"{"paths": ["tags.list.element", "scores.list.element.key", "scores.list.element.value"], "scores": \#(rows)}"#)
+        #expect(lines.last == #"{"paths": ["tags.array", "scores.array.key", "scores.array.value"], "scores": \#(rows)}"#)
+    }
+
     @Test("dictionary encoding where it pays (PLAIN where values are unique), data pages cut at record boundaries, statistics in each type's order: pyarrow reports them, pyarrow and duckdb read every row")
     func dictionaryPagesAndStatistics() async throws {
         let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow, duckdb"])

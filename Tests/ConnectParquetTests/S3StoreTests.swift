@@ -408,6 +408,20 @@ struct S3StoreTests {
                 #expect(!"\(error)".contains(bad))
             }
         }
+        // As the AWS SDK, the key goes only over HTTPS — or to this machine's loopback.
+        do {
+            _ = try S3SinkConfig(settings.merging(["store.url": "http://s3.example.com:9000"]) { $1 })
+            Issue.record("a customer key accepted for a plain-HTTP store elsewhere")
+        } catch {
+            #expect(error.problems.map(\.key) == ["s3.sse.customer.key"] && "\(error)".contains("HTTPS must be used"), "\(error)")
+            #expect(!"\(error)".contains(keyText))
+        }
+        for url in ["https://s3.example.com", "http://localhost:9000", "http://[::1]:9000", base] {
+            guard case .s3(let c) = try S3SinkConfig(settings.merging(["store.url": url]) { $1 }).store else { Issue.record("\(url)"); continue }
+            #expect(c.customerKey != nil, "\(url)")
+        }
+        // Only Confluent's storage class.
+        #expect(throws: ConfigError.self) { _ = try S3SinkConfig(settings.merging(["storage.class": "io.confluent.connect.storage.hdfs.HdfsStorage"]) { $1 }) }
         // Without AES256 the key does nothing (as Confluent's): said, not silent.
         let kms = try S3SinkConfig(settings.merging(["s3.ssea.name": "aws:kms"]) { $1 })
         #expect(kms.warnings.contains { $0.contains("s3.sse.customer.key has no effect") })

@@ -10,7 +10,9 @@ prints {"port": P} when ready. Faults are set over HTTP, one list replacing the 
 
 A request whose method matches and whose path-and-query contains `contains` is answered with
 `status` and an S3 error document (`code`) instead of being forwarded, `times` times (-1: always);
-with "after": true the request is forwarded first and the server's answer replaced (a lost answer).
+with "after": true the request is forwarded first and the server's answer replaced (a lost answer);
+with "delay": seconds (and no "status") the request is held that long, logged as
+"METHOD path?query (held)" when the hold starts, then forwarded (a slow part, for a kill to land in).
 GET /__log lists every request seen as "METHOD path?query -> status" lines (forwarded or faulted),
 " [sse-c]" appended when the request carried a customer key.
 
@@ -19,7 +21,9 @@ does not check: the three x-amz-server-side-encryption-customer-* headers must a
 of 32 bytes, base64 of their MD5 — computed here with hashlib) or the request is refused with
 400 InvalidArgument; an object written with a key (PutObject, or a multipart upload created with one)
 is read (GET, HEAD) only with the same key: 400 InvalidRequest without one, 403 AccessDenied with
-another; every UploadPart of an upload created with a key must carry it (400 InvalidRequest).
+another; every UploadPart of an upload created with a key must carry it, and a part of one created
+without must not (400 InvalidRequest); x-amz-server-side-encryption beside a customer key is 400
+InvalidArgument.
 """
 import base64
 import hashlib
@@ -28,6 +32,7 @@ import argparse
 import http.client
 import json
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -80,6 +85,11 @@ class Proxy(BaseHTTPRequestHandler):
             rule = next((f for f in faults if f.get("method") == self.command and f.get("contains", "") in self.path and f.get("times", 1) != 0), None)
             if rule is not None and rule.get("times", 1) > 0:
                 rule["times"] = rule.get("times", 1) - 1
+        if rule is not None and "status" not in rule:
+            with lock:
+                log.append(f"{self.command} {self.path} (held)")
+            time.sleep(float(rule.get("delay", 0)))
+            rule = None
         if rule is not None and rule.get("after"):
             # The request reaches the server; its answer is lost and an error sent instead.
             self._forward(body)
@@ -122,6 +132,8 @@ class Proxy(BaseHTTPRequestHandler):
             if md5 != base64.b64encode(hashlib.md5(raw).digest()).decode():
                 return None, (400, "InvalidArgument", "The calculated MD5 hash of the key did not match the hash that was provided.")
             key_md5 = md5
+            if "x-amz-server-side-encryption" in h:
+                return None, (400, "InvalidArgument", "Server Side Encryption with Customer provided key is incompatible with the encryption method specified")
         path, _, query = self.path.partition("?")
         params = urllib.parse.parse_qs(query, keep_blank_values=True)
         with lock:
@@ -131,10 +143,12 @@ class Proxy(BaseHTTPRequestHandler):
                     return None, (400, "InvalidRequest", "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
                 if key_md5 != stored:
                     return None, (403, "AccessDenied", "Access Denied")
-            if self.command == "PUT" and "uploadId" in params:
-                created = sse_uploads.get(params["uploadId"][0])
+            if self.command == "PUT" and "uploadId" in params and params["uploadId"][0] in sse_uploads:
+                created = sse_uploads[params["uploadId"][0]]
                 if created is not None and key_md5 != created:
                     return None, (400, "InvalidRequest", "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.")
+                if created is None and key_md5 is not None:
+                    return None, (400, "InvalidRequest", "The multipart upload initiate did not request encryption; a part cannot be encrypted with a customer key.")
         return key_md5, None
 
     def _sse_c_record(self, key_md5, data):
