@@ -205,10 +205,14 @@ extension ParquetWriter {
         return (dictionary, indices, bytes)
     }
 
-    /// A 64-bit mix of a value's bytes.
+    /// A random seed per process, so values crafted to collide cannot make the table's probing slow
+    /// (the dictionary's order is first-seen, so the files do not depend on it).
+    static let hashSeed = UInt64.random(in: .min ... .max)
+
+    /// A 64-bit mix of a value's bytes (seeded per process).
     @inline(__always)
     static func hash(_ base: UnsafeRawPointer, _ r: Range<Int>) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(r.count)
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ hashSeed ^ UInt64(r.count)
         var at = r.lowerBound
         while at + 8 <= r.upperBound {
             h = (h ^ base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
@@ -288,7 +292,8 @@ extension ParquetWriter {
 
     /// Min and max in the column type's defined order (signed integers, IEEE floats without NaN,
     /// false < true, byte arrays unsigned lexicographically), PLAIN-encoded; none for decimals (whose
-    /// order is the unscaled value's, not the bytes') and for chunks without values.
+    /// order is the unscaled value's, not the bytes'), for chunks without values, and — as parquet-mr's
+    /// `MAX_STATS_SIZE` — for byte arrays whose min and max take 4096 bytes or more.
     static func statistics(_ c: ParquetColumn, _ b: ColumnBuffer, _ ranges: [Range<Int>]) -> ([UInt8]?, [UInt8]?) {
         func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         func read<T: FixedWidthInteger>(_ r: Range<Int>, _: T.Type) -> T {
@@ -346,6 +351,8 @@ extension ParquetWriter {
                 }
                 return (lo, hi)
             }
+            // As parquet-mr, min and max of 4096 bytes or more together are left out (the footer stays small).
+            guard (lo.count - 4) + (hi.count - 4) < 4096 else { return (nil, nil) }
             return (Array(b.values[(lo.lowerBound + 4)..<lo.upperBound]), Array(b.values[(hi.lowerBound + 4)..<hi.upperBound]))
         }
     }

@@ -224,9 +224,6 @@ public struct S3SinkConfig: Sendable {
         .define("storage.class", .string, default: "io.confluent.connect.s3.storage.S3Storage", importance: .high, documentation: "The underlying storage layer (only Confluent's S3Storage: store.url chooses S3 or local storage).",
                 validator: .validString(["io.confluent.connect.s3.storage.S3Storage"]))
 
-    /// Parses and checks the keys.
-    ///
-    /// - Throws: `ConfigError` naming each bad key.
     /// Whether `url` (`http://host[:port]`) names this machine's loopback (`localhost`, `127.x.y.z`, `::1`).
     static func isLoopback(_ url: String) -> Bool {
         let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
@@ -237,6 +234,9 @@ public struct S3SinkConfig: Sendable {
         return host == "localhost" || host.hasPrefix("127.") || host == "::1"
     }
 
+    /// Parses and checks the keys.
+    ///
+    /// - Throws: `ConfigError` naming each bad key.
     public init(_ properties: [String: String], environment: [String: String] = S3SinkConfig.processEnvironment()) throws(ConfigError) {
         let c = try Self.configDef.parse(properties)
         let url = (c.string("store.url") ?? "").trimmingWhitespace()
