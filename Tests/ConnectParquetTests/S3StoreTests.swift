@@ -131,7 +131,7 @@ struct S3StoreTests {
         #expect(try await path.getObject(bucket: "vhost-lake", key: "topics/v/partition=0/v+0+0000000000.json") == Array("0\n1\n".utf8))
     }
 
-    @Test("partitioners and rotation on moto: Field, Hourly (Record extractor, rotate.interval.ms), Daily (RecordField) and scheduled rotation write Confluent's keys to the bucket, every record once")
+    @Test("partitioners and rotation on moto: Field, TimeBased (path.format, partition.duration.ms), Hourly (Record extractor, rotate.interval.ms), Daily (RecordField) and scheduled rotation write Confluent's keys to the bucket, every record once")
     func partitionersOnMoto() async throws {
         guard let url = try s3URL() else { return }
         let admin = S3Client(.init(endpoint: url, region: "us-east-1", pathStyle: true, credentials: signedKey))
@@ -156,6 +156,11 @@ struct S3StoreTests {
                         "timestamp.extractor": "Record", "rotate.interval.ms": "3600000", "flush.size": "100"], [
                 // Records 3–5 (hour 01) stay in the open file: the hour changed at 3, but 5 is only 40 minutes after it.
                 "hourly/ev/year=2024/month=03/day=10/hour=00/ev+0+0000000000.json",
+            ]),
+            ("timebased", ["partitioner.class": "io.confluent.connect.storage.partitioner.TimeBasedPartitioner", "partition.duration.ms": "7200000",
+                           "path.format": "'dt'=YYYY-MM-dd/'hr'=HH", "locale": "en", "timezone": "UTC", "timestamp.extractor": "Record", "flush.size": "3"], [
+                // Two-hour buckets: records 0–5 (00:00 to 01:40) all fall in 00:00; flush.size 3 makes two objects.
+                "timebased/ev/dt=2024-03-10/hr=00/ev+0+0000000000.json", "timebased/ev/dt=2024-03-10/hr=00/ev+0+0000000003.json",
             ]),
             ("daily", ["partitioner.class": "io.confluent.connect.storage.partitioner.DailyPartitioner", "locale": "en", "timezone": "America/New_York",
                        "timestamp.extractor": "RecordField", "timestamp.field": "at", "flush.size": "6"], [
