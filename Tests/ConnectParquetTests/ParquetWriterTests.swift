@@ -6,6 +6,16 @@ import Testing
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// Whether python3 imports `modules` (comma-separated; `make test` installs them). Without them a
+/// test is left out — unless `CONNECTKIT_REQUIRE_SERVERS=1`, when it fails saying what is missing.
+func pythonHas(_ modules: String) async throws -> Bool {
+    let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import " + modules])
+    if probe.status != 0 {
+        try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs \(modules): \(probe.output)")
+    }
+    return probe.status == 0
+}
+
 let inner: Schema = try! SchemaBuilder.struct().name("shop.Inner").field("a", Schema.int32).field("b", Schema.optionalString).optional().build()
 
 func orders(optionalItems: Bool) -> Schema {
@@ -44,11 +54,7 @@ func record(_ i: Int, _ schema: Schema, optionalItems: Bool) -> (Value, String) 
 struct ParquetWriterTests {
     @Test("every codec, 2- and 3-level lists, optional and nested fields, maps, decimals; several row groups: pyarrow reads every row, duckdb every row")
     func independentReaders() async throws {
-        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow, duckdb"])
-        guard probe.status == 0 else {
-            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow and duckdb: \(probe.output)")
-            return
-        }
+        guard try await pythonHas("pyarrow, duckdb") else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-parquet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -93,11 +99,7 @@ struct ParquetWriterTests {
 
     @Test("a map with non-string keys (AvroData's array of MapEntry records) in a file of 3-level lists has parquet-avro's element level (list.element.key); 2-level files keep array.key; pyarrow reads the entries back")
     func mapEntriesInThreeLevelLists() async throws {
-        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow"])
-        guard probe.status == 0 else {
-            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow: \(probe.output)")
-            return
-        }
+        guard try await pythonHas("pyarrow") else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-parquet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -133,11 +135,7 @@ struct ParquetWriterTests {
 
     @Test("dictionary encoding where it pays (PLAIN where values are unique), data pages cut at record boundaries, statistics in each type's order: pyarrow reports them, pyarrow and duckdb read every row")
     func dictionaryPagesAndStatistics() async throws {
-        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow, duckdb"])
-        guard probe.status == 0 else {
-            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow and duckdb: \(probe.output)")
-            return
-        }
+        guard try await pythonHas("pyarrow, duckdb") else { return }
         let schema = try SchemaBuilder.struct().name("Row").field("id", Schema.int64).field("customer", Schema.string)
             .field("quantity", Schema.int32).field("price", Schema.float64).field("paid", Schema.boolean).field("note", Schema.optionalString)
             .field("tags", try SchemaBuilder.array(Schema.string).build()).build()

@@ -95,11 +95,7 @@ struct S3LocalSinkTests {
 
     @Test("connect standalone: DataGen → S3SinkConnector (local store, Parquet and JSON): one file per flush.size records at Confluent's keys, read back by pyarrow and json: ids 0…999 once each")
     func standaloneFiles() async throws {
-        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow"])
-        guard probe.status == 0 else {
-            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow")
-            return
-        }
+        guard try await pythonHas("pyarrow") else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -157,11 +153,7 @@ struct S3LocalSinkTests {
 
     @Test("Avro (fastavro reads the container files with AvroData's schema), gzip JSON and ByteArray objects: Confluent's extensions, every id once")
     func avroGzipAndByteArrayFormats() async throws {
-        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import fastavro"])
-        guard probe.status == 0 else {
-            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs fastavro")
-            return
-        }
+        guard try await pythonHas("fastavro") else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3fmt-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -277,11 +269,7 @@ struct S3LocalSinkTests {
 
     @Test("`make run`'s demo: SQLite → JdbcSourceConnector → transformations → S3SinkConnector (Parquet) into the local lake; pyarrow reads every row back, the email masked")
     func makeRunDemo() async throws {
-        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow"])
-        guard probe.status == 0 else {
-            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow")
-            return
-        }
+        guard try await pythonHas("pyarrow") else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (status, output) = try await runProgram(connectBinary().path, ["demo", "--directory", dir.path, "--rows", "3000"])

@@ -320,11 +320,7 @@ struct S3RotationTests {
 
         // Parquet values with Parquet and (default) Avro side files, read by pyarrow and fastavro.
         #expect(throws: ConfigError.self) { _ = try S3SinkConfig(config(dir, ["behavior.on.null.values": "write"])) }
-        let probe = try await runProgram("/usr/bin/env", ["python3", "-c", "import pyarrow, fastavro"])
-        guard probe.status == 0 else {
-            try #require(ProcessInfo.processInfo.environment["CONNECTKIT_REQUIRE_SERVERS"] != "1", "make test installs pyarrow and fastavro")
-            return
-        }
+        guard try await pythonHas("pyarrow, fastavro") else { return }
         let schema = try SchemaBuilder.struct().name("V").field("id", Schema.int64).build()
         let parquet = S3SinkTask()
         try await parquet.start(config(dir, [
