@@ -63,12 +63,14 @@ public final class FileStreamSourceTask: SourceTask {
     public var version: String { ConnectKitVersion.current }
     public func initialize(context: any SourceTaskContext) { self.context = context }
 
-    private var partition: [String: Value] { ["filename": filename.map(Value.string) ?? .null] }
+    /// The source partition, the same for every record (built once, not per record).
+    private var partition: [String: Value] = ["filename": .null]
 
     public func start(_ config: [String: String]) async throws {
         topic = config["topic"] ?? ""
         batchSize = Int(config["batch.size"] ?? "2000") ?? 2000
         if let f = config["file"], !f.isEmpty { filename = f }
+        partition = ["filename": filename.map(Value.string) ?? .null]
         if filename == nil {
             fd = 0  // stdin: no offsets
             return
@@ -187,6 +189,8 @@ struct LineSplitter {
 /// continuation byte) with one U+FFFD.
 enum JavaUTF8 {
     static func decode(_ bytes: ArraySlice<UInt8>) -> String {
+        // Without an 0xED byte Swift's decoding is Java's (the common case: one pass, no copies).
+        guard bytes.contains(0xED) else { return String(decoding: bytes, as: UTF8.self) }
         var start = bytes.startIndex
         var i = start
         var out = ""
