@@ -100,14 +100,11 @@ public struct ParquetWriter {
         }
         // Shred in place; a record that fails is cut off again, so the columns stay as they were.
         // Where each column was (to cut a failed record off again), in a buffer kept between records.
-        var marks = rollbackMarks
-        rollbackMarks = []
-        marks.removeAll(keepingCapacity: true)
         // By index: iterating the elements would copy each buffer (retaining its four arrays).
+        rollbackMarks.removeAll(keepingCapacity: true)
         for i in buffers.indices {
-            marks.append((buffers[i].repetition.count, buffers[i].definition.count, buffers[i].values.count, buffers[i].booleans.count, buffers[i].nulls))
+            rollbackMarks.append((buffers[i].repetition.count, buffers[i].definition.count, buffers[i].values.count, buffers[i].booleans.count, buffers[i].nulls))
         }
-        defer { rollbackMarks = marks }
         // The buffers are taken out of `self` while shredding: `shred` gets a copy of `self`, and a
         // second reference to them would copy every column on each append (quadratic time).
         var work = buffers
@@ -115,7 +112,7 @@ public struct ParquetWriter {
         do {
             try shred(root, value, rep: 0, def: 0, repDepth: 0, &work)
         } catch {
-            for (i, m) in marks.enumerated() {
+            for (i, m) in rollbackMarks.enumerated() {
                 work[i].repetition.removeLast(work[i].repetition.count - m.0)
                 work[i].definition.removeLast(work[i].definition.count - m.1)
                 work[i].values.removeLast(work[i].values.count - m.2)
