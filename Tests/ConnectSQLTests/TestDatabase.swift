@@ -157,8 +157,10 @@ final class Scratch: @unchecked Sendable {
 }
 
 extension SourceTaskHarness {
-    /// Polls until `count` records came or `timeout` passed; returns what came.
-    func pollAll(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [SourceRecord] {
+    /// Polls until `count` records came or `timeout` passed; returns what came. The bound is for a
+    /// hang: under `make test` every test target starts at once on two cores, and a whole process
+    /// has been seen starved for ~11 s at its start.
+    func pollAll(_ count: Int, timeout: Duration = .seconds(30)) async throws -> [SourceRecord] {
         try await poll(atLeast: count, timeout: timeout)
     }
 }
