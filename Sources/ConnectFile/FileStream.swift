@@ -163,23 +163,26 @@ struct LineSplitter {
 
     /// The next complete line (without its terminator) and the bytes it took, terminator included.
     mutating func next() -> (line: ArraySlice<UInt8>, consumed: Int)? {
-        var i = head
-        while i < buffer.count {
-            let b = buffer[i]
-            if b == 0x0A || b == 0x0D {
-                var end = i + 1
-                if b == 0x0D {
-                    guard i + 1 < buffer.count else { return nil }  // \r or \r\n: wait for the next byte
-                    if buffer[i + 1] == 0x0A { end = i + 2 }
-                }
-                let line = buffer[head..<i]
-                let consumed = end - head
-                head = end
-                return (line, consumed)
-            }
-            i += 1
+        let count = buffer.count
+        guard head < count else { return nil }
+        // The first `\n`, then the first `\r` before it (both found with memchr, not byte by byte).
+        let found = buffer.withUnsafeBytes { raw -> (index: Int, byte: UInt8)? in
+            let base = raw.baseAddress!
+            let newline = memchr(base + head, 0x0A, count - head).map { base.distance(to: UnsafeRawPointer($0)) } ?? count
+            if let r = memchr(base + head, 0x0D, newline - head) { return (base.distance(to: UnsafeRawPointer(r)), 0x0D) }
+            return newline < count ? (newline, 0x0A) : nil
         }
-        return nil
+        guard let found else { return nil }
+        let (i, b) = found
+        var end = i + 1
+        if b == 0x0D {
+            guard i + 1 < count else { return nil }  // \r or \r\n: wait for the next byte
+            if buffer[i + 1] == 0x0A { end = i + 2 }
+        }
+        let line = buffer[head..<i]
+        let consumed = end - head
+        head = end
+        return (line, consumed)
     }
 }
 
@@ -190,7 +193,8 @@ struct LineSplitter {
 enum JavaUTF8 {
     static func decode(_ bytes: ArraySlice<UInt8>) -> String {
         // Without an 0xED byte Swift's decoding is Java's (the common case: one pass, no copies).
-        guard bytes.contains(0xED) else { return String(decoding: bytes, as: UTF8.self) }
+        let hasED = bytes.withUnsafeBytes { $0.isEmpty ? false : memchr($0.baseAddress!, 0xED, $0.count) != nil }
+        guard hasED else { return String(decoding: bytes, as: UTF8.self) }
         var start = bytes.startIndex
         var i = start
         var out = ""

@@ -213,7 +213,11 @@ final class KafkaTransportProducer: TransportProducer {
     private let knownTopics = Mutex<Set<String>>([])
 
     init(properties: [String: String], topicCreation: TopicCreation?) throws {
-        producer = try KafkaProducer(properties: properties)
+        // Delivery reports come a produce response at a time: acknowledged as one batch.
+        producer = try KafkaProducer(properties: properties) { reports in
+            RecordDelivery.succeeded(tokens: reports.succeeded)
+            for (token, error) in reports.failed { RecordDelivery.failed(token: token, error) }
+        }
         self.topicCreation = topicCreation
     }
 
@@ -235,8 +239,12 @@ final class KafkaTransportProducer: TransportProducer {
     }
 
     func send(_ records: [OutgoingRecord]) throws {
+        var lastTopic: String?
         for r in records {
-            try ensureTopic(r.topic)
+            if r.topic != lastTopic {
+                try ensureTopic(r.topic)
+                lastTopic = r.topic
+            }
             let partition: Int32
             if let p = r.partition {
                 partition = p
@@ -245,16 +253,10 @@ final class KafkaTransportProducer: TransportProducer {
             } else {
                 partition = -1  // RD_KAFKA_PARTITION_UA: librdkafka's partitioner
             }
-            let delivery = r.delivery
             try producer.send(
                 topic: r.topic, partition: partition, key: r.record.key, value: r.record.value,
-                headers: r.record.headers.map { ($0.key, $0.value) }, timestamp: r.record.timestamp ?? 0
-            ) { result in
-                switch result {
-                case .success: delivery.succeeded()
-                case .failure(let e): delivery.failed(e)
-                }
-            }
+                headers: r.record.headers.isEmpty ? [] : r.record.headers.map { ($0.key, $0.value) }, timestamp: r.record.timestamp ?? 0,
+                token: r.delivery.token)
         }
     }
 

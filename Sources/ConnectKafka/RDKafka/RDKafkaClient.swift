@@ -61,36 +61,33 @@ public struct KafkaDelivery: Sendable, Hashable {
     public var offset: Int64
 }
 
-/// The callback of one produced record, kept alive (retained) until its delivery report.
+/// The callback of one record produced with ``KafkaProducer/send(topic:partition:key:value:headers:timestamp:done:)``:
+/// its token, called from the producer's poll thread.
 private final class DeliveryBox {
-    let topic: String
     let done: @Sendable (Result<KafkaDelivery, KafkaError>) -> Void
-    init(topic: String, done: @escaping @Sendable (Result<KafkaDelivery, KafkaError>) -> Void) {
-        self.topic = topic
-        self.done = done
-    }
+    init(done: @escaping @Sendable (Result<KafkaDelivery, KafkaError>) -> Void) { self.done = done }
 }
 
-/// The delivery-report callback: runs on the producer's poll thread, once per record.
-private let deliveryReport: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = { _, message, _ in
-    guard let message, let opaque = message.pointee._private else { return }
-    let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
-    let m = message.pointee
-    if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-        box.done(.failure(KafkaError(m.err, "Delivery to \(box.topic)-\(m.partition) failed")))
-    } else {
-        box.done(.success(KafkaDelivery(topic: box.topic, partition: m.partition, offset: m.offset)))
-    }
+/// One batch of delivery reports (those of one produce response, in the order librdkafka gives
+/// them): the tokens of the records the brokers stored, and of those that failed with why. Each
+/// token is the object passed to ``KafkaProducer/send(topic:partition:key:value:headers:timestamp:token:)``.
+public struct KafkaDeliveryReports {
+    /// Tokens of the records that were stored.
+    public var succeeded: [AnyObject] = []
+    /// Tokens of the records that failed, with librdkafka's error.
+    public var failed: [(token: AnyObject, error: KafkaError)] = []
 }
 
 /// A Kafka producer (librdkafka), the only owner of its `rd_kafka_t`. Idempotent with `acks=all`
 /// unless the properties say otherwise. Delivery reports are served by a thread of its own (never
-/// Swift's cooperative pool) that calls each record's callback exactly once; ``close()`` flushes and
-/// frees the handle once.
+/// Swift's cooperative pool) as librdkafka's batched delivery-report events: each record's report is
+/// handed over exactly once, a batch at a time; ``close()`` flushes and frees the handle once.
 public final class KafkaProducer: @unchecked Sendable {
     private let handle: OpaquePointer
     private let stopping = StopFlag()
     private let pollThread: Thread
+    /// Topic handles by name (librdkafka's `rd_kafka_topic_t`, freed at close).
+    private let topics = Mutex<[String: UncheckedHandle]>([:])
 
     /// The `rd_kafka_t` (for admin requests of this module; owned by this producer).
     var rawHandle: OpaquePointer { handle }
@@ -98,8 +95,12 @@ public final class KafkaProducer: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// A producer with librdkafka properties (`bootstrap.servers`, …).
+    ///
+    /// `deliveries` receives the reports of records sent with a token
+    /// (``send(topic:partition:key:value:headers:timestamp:token:)``), one batch per produce response, on
+    /// the producer's poll thread; records sent with a `done` closure get their closure called instead.
     /// - Throws: ``KafkaError`` naming a refused key, or librdkafka's reason the handle failed.
-    public init(properties: [String: String]) throws(KafkaError) {
+    public init(properties: [String: String], deliveries: (@Sendable (KafkaDeliveryReports) -> Void)? = nil) throws(KafkaError) {
         var p = ["enable.idempotence": "true", "acks": "all"]
         p.merge(properties) { $1 }
         // Idempotence needs acks=all: a weaker acks given without a word on idempotence turns it off.
@@ -107,22 +108,54 @@ public final class KafkaProducer: @unchecked Sendable {
             p["enable.idempotence"] = "false"
         }
         let conf = try makeConfiguration(p)
-        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
+        // Delivery reports as events: one per produce response with all its records (no callback
+        // per record), served by the poll thread below; rd_kafka_flush then waits for that thread.
+        rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR)
         var reason = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &reason, reason.count) else {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         handle = rk
-        let h = UncheckedHandle(rk)
+        let queue = UncheckedHandle(rd_kafka_queue_get_main(rk))
         let stopping = self.stopping
         let finished = self.finished
         pollThread = Thread {
-            while !stopping.value.load(ordering: .acquiring) { rd_kafka_poll(h.pointer, 100) }
+            while !stopping.value.load(ordering: .acquiring) {
+                guard let event = rd_kafka_queue_poll(queue.pointer, 100) else { continue }
+                if rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR { Self.serve(event, deliveries) }
+                rd_kafka_event_destroy(event)
+            }
+            rd_kafka_queue_destroy(queue.pointer)
             finished.signal()
         }
         pollThread.name = "kafka-producer-poll"
         pollThread.start()
+    }
+
+    /// Hands one delivery-report event's records over: closures one by one, tokens as one batch.
+    private static func serve(_ event: OpaquePointer, _ deliveries: (@Sendable (KafkaDeliveryReports) -> Void)?) {
+        var reports = KafkaDeliveryReports()
+        reports.succeeded.reserveCapacity(rd_kafka_event_message_count(event))
+        while let m = rd_kafka_event_message_next(event) {
+            guard let opaque = m.pointee._private else { continue }
+            let token = Unmanaged<AnyObject>.fromOpaque(opaque).takeRetainedValue()
+            let err = m.pointee.err
+            if let box = token as? DeliveryBox {
+                let topic = String(cString: rd_kafka_topic_name(m.pointee.rkt))
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    box.done(.failure(KafkaError(err, "Delivery to \(topic)-\(m.pointee.partition) failed")))
+                } else {
+                    box.done(.success(KafkaDelivery(topic: topic, partition: m.pointee.partition, offset: m.pointee.offset)))
+                }
+            } else if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let topic = String(cString: rd_kafka_topic_name(m.pointee.rkt))
+                reports.failed.append((token, KafkaError(err, "Delivery to \(topic)-\(m.pointee.partition) failed")))
+            } else {
+                reports.succeeded.append(token)
+            }
+        }
+        if !reports.succeeded.isEmpty || !reports.failed.isEmpty { deliveries?(reports) }
     }
 
     deinit { close() }
@@ -135,7 +168,20 @@ public final class KafkaProducer: @unchecked Sendable {
         topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0,
         done: @escaping @Sendable (Result<KafkaDelivery, KafkaError>) -> Void
     ) throws(KafkaError) {
-        let box = Unmanaged.passRetained(DeliveryBox(topic: topic, done: done)).toOpaque()
+        try send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp, token: DeliveryBox(done: done))
+    }
+
+    /// Produces one record to an explicit partition; its delivery report goes, with `token`, to the
+    /// `deliveries` handler given at init (in a batch). `token` is retained until then; nil: nobody
+    /// waits for the report. `timestamp` in epoch milliseconds (0: the producer's clock). The key,
+    /// value and header bytes are copied.
+    /// - Throws: ``KafkaError`` when librdkafka refuses the record at once (queue full, unknown partition).
+    public func send(
+        topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0,
+        token: AnyObject?
+    ) throws(KafkaError) {
+        let rkt = topicHandle(topic)
+        let opaque = token.map { Unmanaged.passRetained($0).toOpaque() }
         var hdrs: OpaquePointer?
         if !headers.isEmpty {
             hdrs = rd_kafka_headers_new(headers.count)
@@ -144,12 +190,23 @@ public final class KafkaProducer: @unchecked Sendable {
             }
         }
         let err = withOptionalBytes(key) { k, kn in
-            withOptionalBytes(value) { v, vn in ck_produce(handle, topic, partition, k, kn, v, vn, timestamp, hdrs, box) }
+            withOptionalBytes(value) { v, vn in ck_produce(handle, rkt, partition, k, kn, v, vn, timestamp, hdrs, opaque) }
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             if let hdrs { rd_kafka_headers_destroy(hdrs) }
-            Unmanaged<DeliveryBox>.fromOpaque(box).release()
+            if let opaque { Unmanaged<AnyObject>.fromOpaque(opaque).release() }
             throw KafkaError(err, "Producing to \(topic)-\(partition) failed")
+        }
+    }
+
+    /// The topic's librdkafka handle, made once (kcat produces through one too: no lookup by name
+    /// per record inside librdkafka).
+    private func topicHandle(_ topic: String) -> OpaquePointer {
+        topics.withLock { t in
+            if let h = t[topic] { return h.pointer }
+            let h = rd_kafka_topic_new(handle, topic, nil)!
+            t[topic] = UncheckedHandle(h)
+            return h
         }
     }
 
@@ -179,6 +236,7 @@ public final class KafkaProducer: @unchecked Sendable {
         _ = rd_kafka_flush(handle, 1000)
         stopping.value.store(true, ordering: .releasing)
         finished.wait()
+        for (_, t) in topics.withLock({ $0 }) { rd_kafka_topic_destroy(t.pointer) }
         rd_kafka_destroy(handle)
     }
 }

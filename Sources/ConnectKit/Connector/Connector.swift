@@ -114,7 +114,7 @@ public protocol SourceTask: AnyObject, SendableMetatype {
 
     /// Called once per record after the sink (or Kafka) acknowledged it. `metadata` says where it
     /// was written; `nil` when a transformation dropped the record.
-    func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws
+    nonisolated(nonsending) func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws
 
     /// Stops the task and releases what it holds.
     func stop() async throws
@@ -123,7 +123,7 @@ public protocol SourceTask: AnyObject, SendableMetatype {
 extension SourceTask {
     public func initialize(context: any SourceTaskContext) {}
     public func commit() async throws {}
-    public func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {}
+    nonisolated(nonsending) public func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {}
 }
 
 /// Where an acknowledged record was written (`org.apache.kafka.clients.producer.RecordMetadata`).

@@ -211,6 +211,44 @@ public struct RecordDelivery: Sendable {
         guard let pending else { return }
         pending.tracker.deliveryFailed(pending, error: error)
     }
+
+    /// One object that stands for this delivery while a transport holds the record (Kafka: the
+    /// message's opaque): the tracked record itself when there is one and no failure callback (no
+    /// allocation), nil for ``unobserved``. Complete it with ``succeeded(tokens:)`` or ``failed(token:_:)``.
+    package var token: AnyObject? {
+        if onFailure == nil { return pending }
+        return DeliveryToken(self)
+    }
+
+    /// The records whose ``token``s these are are stored: one lock per source task for the batch.
+    package static func succeeded(tokens: [AnyObject]) {
+        var done: [PendingRecord] = []
+        done.reserveCapacity(tokens.count)
+        for t in tokens {
+            if type(of: t) == PendingRecord.self {
+                let p = unsafeDowncast(t, to: PendingRecord.self)
+                if p.receiverDone() { done.append(p) }
+            } else if let d = t as? DeliveryToken, let p = d.delivery.pending, p.receiverDone() {
+                done.append(p)
+            }
+        }
+        PendingRecord.acknowledgeAll(done)
+    }
+
+    /// The record whose ``token`` this is could not be stored.
+    package static func failed(token: AnyObject, _ error: any Error) {
+        if type(of: token) == PendingRecord.self {
+            RecordDelivery(unsafeDowncast(token, to: PendingRecord.self)).failed(error)
+        } else if let d = token as? DeliveryToken {
+            d.delivery.failed(error)
+        }
+    }
+}
+
+/// A ``RecordDelivery`` with a failure callback, boxed as a transport's token.
+private final class DeliveryToken {
+    let delivery: RecordDelivery
+    init(_ delivery: RecordDelivery) { self.delivery = delivery }
 }
 
 /// A record to produce.

@@ -349,24 +349,46 @@ extension Worker {
         _ records: [SourceRecord], sizes: [Int], chain: TransformChain, codec: RecordCodec, errors: RetryWithTolerance,
         tracker: SubmittedRecords, producer: any TransportProducer, activeTopics: ActiveTopics?
     ) async throws -> Int {
-        var out = records
-        var encoded: [TopicRecord?] = Array(repeating: nil, count: records.count)
-        for i in records.indices {
-            guard let r = chain.isEmpty ? records[i] : try await transform(records[i], chain: chain, errors: errors, failed: { FailedRecord(source: $0) })
-            else { continue }
-            out[i] = r
-            encoded[i] = try await encode(r, codec: codec, errors: errors)
+        var out: [SourceRecord] = []
+        var encoded: [TopicRecord?] = []
+        encoded.reserveCapacity(records.count)
+        var skipped = 0
+        if chain.isEmpty {
+            for r in records {
+                let e = try await encode(r, codec: codec, errors: errors)
+                if e == nil { skipped += 1 }
+                encoded.append(e)
+            }
+        } else {
+            out = records
+            for i in records.indices {
+                guard let r = try await transform(records[i], chain: chain, errors: errors, failed: { FailedRecord(source: $0) }) else {
+                    encoded.append(nil)
+                    skipped += 1
+                    continue
+                }
+                out[i] = r
+                let e = try await encode(r, codec: codec, errors: errors)
+                if e == nil { skipped += 1 }
+                encoded.append(e)
+            }
         }
         let now = wallClockMilliseconds()
-        let pending = tracker.submit(
-            records, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 }, dropped: encoded.map { $0 == nil }, producedAt: now)
+        // The tracker keeps each record as produced (commitRecord's metadata names its topic) and,
+        // when a transformation changed it, as polled (what commitRecord is given).
+        let pending = skipped == 0 && chain.isEmpty
+            ? tracker.submit(records, sizes: sizes, receivers: Array(repeating: 1, count: records.count), producedAt: now)
+            : tracker.submit(
+                chain.isEmpty ? records : out, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 }, originals: chain.isEmpty ? nil : records,
+                dropped: encoded.map { $0 == nil }, producedAt: now)
         var batch: [OutgoingRecord] = []
-        batch.reserveCapacity(records.count)
-        for i in out.indices {
+        batch.reserveCapacity(records.count - skipped)
+        for i in encoded.indices {
             guard var e = encoded[i] else { continue }
             // As Kafka's producer does, a record without a timestamp gets the time it is produced.
             if e.timestamp == nil { e.timestamp = now }
-            batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
+            let r = chain.isEmpty ? records[i] : out[i]
+            batch.append(OutgoingRecord(topic: r.topic, partition: r.kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
         }
         try producer.send(batch)
         activeTopics?.note(batch) { $0.topic }
@@ -375,7 +397,7 @@ extension Worker {
 
     /// A record's bytes; `nil` when a converter failed and the failure is tolerated. The error
     /// handler is only entered when a converter throws.
-    func encode(_ r: SourceRecord, codec: RecordCodec, errors: RetryWithTolerance) async throws -> TopicRecord? {
+    nonisolated(nonsending) func encode(_ r: SourceRecord, codec: RecordCodec, errors: RetryWithTolerance) async throws -> TopicRecord? {
         // Each operation is written out twice (direct, then inside the recovery closure) so that the
         // common path allocates no closure context.
         func encodeHeaders() throws -> [TopicRecord.Header] {
