@@ -6,6 +6,10 @@
 //   KafkaWork produce <bootstrap> <topic> <file> <n>
 //                                               FileStreamSource (StringConverter) → Kafka, until every record's
 //                                               delivery report is in (beside `kcat -P -l file`)
+//   KafkaWork send <bootstrap> <topic> <file> <n>
+//                                               the same lines' bytes through ConnectKit's KafkaProducer (the
+//                                               librdkafka wrapper under the runtime), every delivery report
+//                                               counted: kcat's own work (`kcat -P -l file`), nothing more
 //   KafkaWork consume <bootstrap> <topic> <n>   Kafka → a sink that discards (ByteArrayConverter), until n
 //                                               records were put (beside `kcat -C -e`)
 //   KafkaWork e2e <bootstrap> <topic> <n> [rate] DataGen's records (JsonConverter) → Kafka → a discarding sink;
@@ -133,6 +137,19 @@ func timed(_ worker: Worker, until done: @escaping @Sendable () -> Bool) async t
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
+/// Produces one record; while librdkafka's queue is full (`_QUEUE_FULL`), waits for room as kcat does.
+func sendWaiting(_ producer: KafkaProducer, _ topic: String, _ value: UnsafeRawBufferPointer, _ token: AnyObject) throws {
+    while true {
+        do throws(KafkaError) {
+            try producer.send(topic: topic, partition: -1, key: nil, value: value, token: token)
+            return
+        } catch {
+            guard error.code == -184 else { throw error }
+            usleep(1000)
+        }
+    }
+}
+
 func report(_ n: Int, _ seconds: Double, extra: String = "") {
     print(String(format: "%d\t%.3f\t%.0f\t%.1f", n, seconds, Double(n) / seconds, peakRSSMiB()) + extra)
 }
@@ -154,6 +171,50 @@ case "produce":
     try w.add(["name": "produce", "connector.class": "FileStreamSource", "file": file, "topic": topic, "batch.size": "2000"])
     let seconds = try await timed(w) { let p = w.progress; return p.recordsPolled >= n && p.recordsInFlight == 0 }
     report(n, seconds)
+case "send":
+    let (bootstrap, topic, file, n) = (args[2], args[3], args[4], Int(args[5])!)
+    let delivered = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    // One token for every record: each report is still handed over and counted, as kcat's callback counts.
+    final class Token {}
+    let token = Token()
+    let producer = try KafkaProducer(properties: ["bootstrap.servers": bootstrap]) { reports in
+        delivered.add(reports.succeeded.count, ordering: .relaxed)
+        failed.add(reports.failed.count, ordering: .relaxed)
+    }
+    let started = ContinuousClock.now
+    // kcat -l reads the file through stdio and produces each line; so does this, from the read buffer.
+    let fd = open(file, O_RDONLY)
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    var carry: [UInt8] = []
+    var sent = 0
+    while sent < n {
+        let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if got <= 0 { break }
+        try chunk.withUnsafeBytes { buffer in
+            let base = buffer.baseAddress!
+            var start = 0
+            while start < got, let nl = memchr(base + start, 0x0A, got - start) {
+                let end = base.distance(to: UnsafeRawPointer(nl))
+                if carry.isEmpty {
+                    try sendWaiting(producer, topic, UnsafeRawBufferPointer(start: base + start, count: end - start), token)
+                } else {
+                    carry += UnsafeRawBufferPointer(start: base + start, count: end - start)
+                    try carry.withUnsafeBytes { try sendWaiting(producer, topic, $0, token) }
+                    carry = []
+                }
+                sent += 1
+                start = end + 1
+            }
+            carry += UnsafeRawBufferPointer(start: base + start, count: got - start)
+        }
+    }
+    close(fd)
+    try producer.flush(timeout: .seconds(60))
+    let elapsed = ContinuousClock.now - started
+    precondition(delivered.load(ordering: .relaxed) == sent && failed.load(ordering: .relaxed) == 0, "not every record was delivered")
+    producer.close()
+    report(sent, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 case "consume":
     let (bootstrap, topic, n) = (args[2], args[3], Int(args[4])!)
     let w = try worker(bootstrap, ["value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",

@@ -87,7 +87,7 @@ public final class KafkaProducer: @unchecked Sendable {
     private let stopping = StopFlag()
     private let pollThread: Thread
     /// Topic handles by name (librdkafka's `rd_kafka_topic_t`, freed at close).
-    private let topics = Mutex<[String: UncheckedHandle]>([:])
+    private let topics = Mutex<(byName: [String: UncheckedHandle], last: (name: String, handle: UncheckedHandle)?)>(([:], nil))
 
     /// The `rd_kafka_t` (for admin requests of this module; owned by this producer).
     var rawHandle: OpaquePointer { handle }
@@ -180,6 +180,21 @@ public final class KafkaProducer: @unchecked Sendable {
         topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0,
         token: AnyObject?
     ) throws(KafkaError) {
+        try withOptionalBytes(key) { (k) throws(KafkaError) in
+            try withOptionalBytes(value) { (v) throws(KafkaError) in
+                try send(topic: topic, partition: partition, key: k, value: v, headers: headers, timestamp: timestamp, token: token)
+            }
+        }
+    }
+
+    /// ``send(topic:partition:key:value:headers:timestamp:token:)`` from borrowed bytes (a nil
+    /// buffer is a null key or value): librdkafka copies them before this returns, so a caller can
+    /// produce straight from a read buffer, as kcat does.
+    /// - Throws: ``KafkaError`` when librdkafka refuses the record at once (queue full, unknown partition).
+    public func send(
+        topic: String, partition: Int32, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [(String, [UInt8]?)] = [],
+        timestamp: Int64 = 0, token: AnyObject?
+    ) throws(KafkaError) {
         let rkt = topicHandle(topic)
         let opaque = token.map { Unmanaged.passRetained($0).toOpaque() }
         var hdrs: OpaquePointer?
@@ -189,9 +204,11 @@ public final class KafkaProducer: @unchecked Sendable {
                 if let v { v.withUnsafeBytes { _ = rd_kafka_header_add(hdrs, name, -1, $0.baseAddress, $0.count) } } else { rd_kafka_header_add(hdrs, name, -1, nil, 0) }
             }
         }
-        let err = withOptionalBytes(key) { k, kn in
-            withOptionalBytes(value) { v, vn in ck_produce(handle, rkt, partition, k, kn, v, vn, timestamp, hdrs, opaque) }
-        }
+        // A nil base address with a zero count is an empty (not null) key or value to librdkafka
+        // only when the pointer is set: empty buffers get a valid pointer.
+        let err = ck_produce(
+            handle, rkt, partition, key.map { $0.baseAddress ?? Self.emptyBytes }, key?.count ?? 0,
+            value.map { $0.baseAddress ?? Self.emptyBytes }, value?.count ?? 0, timestamp, hdrs, opaque)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             if let hdrs { rd_kafka_headers_destroy(hdrs) }
             if let opaque { Unmanaged<AnyObject>.fromOpaque(opaque).release() }
@@ -199,14 +216,18 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// Where an empty (not null) key or value points.
+    nonisolated(unsafe) private static let emptyBytes = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))  // never written
+
     /// The topic's librdkafka handle, made once (kcat produces through one too: no lookup by name
     /// per record inside librdkafka).
     private func topicHandle(_ topic: String) -> OpaquePointer {
         topics.withLock { t in
-            if let h = t[topic] { return h.pointer }
-            let h = rd_kafka_topic_new(handle, topic, nil)!
-            t[topic] = UncheckedHandle(h)
-            return h
+            if let last = t.last, last.name == topic { return last.handle.pointer }
+            let h = t.byName[topic] ?? UncheckedHandle(rd_kafka_topic_new(handle, topic, nil)!)
+            t.byName[topic] = h
+            t.last = (topic, h)
+            return h.pointer
         }
     }
 
@@ -236,7 +257,7 @@ public final class KafkaProducer: @unchecked Sendable {
         _ = rd_kafka_flush(handle, 1000)
         stopping.value.store(true, ordering: .releasing)
         finished.wait()
-        for (_, t) in topics.withLock({ $0 }) { rd_kafka_topic_destroy(t.pointer) }
+        for (_, t) in topics.withLock({ $0.byName }) { rd_kafka_topic_destroy(t.pointer) }
         rd_kafka_destroy(handle)
     }
 }
@@ -259,9 +280,10 @@ struct UncheckedHandle: @unchecked Sendable {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
 }
 
-func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
-    guard let bytes else { return body(nil, 0) }
-    return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+func withOptionalBytes<R, E: Error>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws(E) -> R) throws(E) -> R {
+    guard let bytes else { return try body(nil) }
+    // Array.withUnsafeBytes rethrows untyped: the typed error travels in a Result.
+    return try bytes.withUnsafeBytes { b in Result { () throws(E) in try body(b) } }.get()
 }
 
 enum KafkaMetadata {
