@@ -26,6 +26,8 @@ import Foundation
 import Logging
 import Synchronization
 
+let benchStart = ContinuousClock.now
+
 func peakRSSMiB() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -36,6 +38,8 @@ func peakRSSMiB() -> Double {
 /// poll) when the runtime flushes it, just before its offsets are committed.
 final class DiscardSink: SinkTask {
     static let put = Atomic<Int>(0)
+    /// When the first records were put (nanoseconds of the continuous clock since `benchStart`; 0: none yet).
+    static let firstPut = Atomic<Int64>(0)
     static let ages = Mutex<[Int64]>([])
     private var timestamps: [Int64] = []
     private var latency = false
@@ -44,6 +48,10 @@ final class DiscardSink: SinkTask {
     func start(_ config: [String: String]) async throws { latency = config["latency"] == "true" }
     func put(_ records: [SinkRecord]) async throws {
         if latency { for r in records { timestamps.append(r.timestamp ?? 0) } }
+        if !records.isEmpty, Self.firstPut.load(ordering: .relaxed) == 0 {
+            let d = ContinuousClock.now - benchStart
+            Self.firstPut.store(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000, ordering: .relaxed)
+        }
         Self.put.add(records.count, ordering: .relaxed)
     }
     func flush(_ offsets: [TopicPartition: OffsetAndMetadata]) async throws {
@@ -221,7 +229,8 @@ case "consume":
                                    "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter"])
     try w.add(["name": "consume-\(UUID().uuidString.prefix(8))", "connector.class": "DiscardSink", "topics": topic])
     let seconds = try await timed(w) { DiscardSink.put.load(ordering: .relaxed) >= n }
-    report(n, seconds)
+    // Also: seconds until the first records arrived (joining the consumer group, the first fetch).
+    report(n, seconds, extra: String(format: "\t%.3f", Double(DiscardSink.firstPut.load(ordering: .relaxed)) / 1e9))
 case "e2e":
     let (bootstrap, topic, n) = (args[2], args[3], Int(args[4])!)
     let rate = args.count > 5 ? args[5] : "0"

@@ -24,9 +24,18 @@ public protocol Converter: Sendable {
     /// Deserializes a payload where the conversion may have to wait for I/O first (a registry
     /// lookup of a schema id). The runtime calls this form. Default: the synchronous form.
     nonisolated(nonsending) func deserialize(topic: String, headers: Headers?, value: [UInt8]?) async throws(DataError) -> SchemaAndValue
+
+    /// Whether ``serialize(topic:headers:schema:value:)`` and ``deserialize(topic:headers:value:)``
+    /// only run the synchronous forms (they never wait). When `true` the runtime calls
+    /// ``fromConnectData(topic:headers:schema:value:)`` / ``toConnectData(topic:headers:value:)``
+    /// directly, saving an executor check after each record's await. Default `false` (the runtime
+    /// calls the asynchronous forms); ConnectKit's JSON, String, ByteArray and number converters say `true`.
+    var convertsSynchronously: Bool { get }
 }
 
 extension Converter {
+    public var convertsSynchronously: Bool { false }
+
     nonisolated(nonsending) public func serialize(topic: String, headers: Headers?, schema: Schema?, value: Value) async throws(DataError) -> [UInt8]? {
         try fromConnectData(topic: topic, headers: headers, schema: schema, value: value)
     }

@@ -28,6 +28,9 @@ import Synchronization
 /// int32 is expected becomes 0), this converter throws a ``DataError`` instead; NaN and infinities,
 /// which Kafka writes as the strings `"NaN"`/`"Infinity"`, read back as NaN/infinity (Kafka reads 0.0).
 public final class JSONConverter: Converter, HeaderConverter {
+    /// It never waits: the runtime calls its synchronous forms directly.
+    public var convertsSynchronously: Bool { true }
+
     /// How `Decimal` values are written.
     public enum DecimalFormat: String, Sendable, CaseIterable {
         /// The unscaled value's big-endian two's-complement bytes as a Base64 string (Kafka's `BASE64`, the default).

@@ -4,6 +4,9 @@
 /// optional string. `converter.encoding` chooses the charset: `UTF-8` (default), `UTF-16`,
 /// `UTF-16BE`, `UTF-16LE`, `US-ASCII` or `ISO-8859-1`.
 public struct StringConverter: Converter, HeaderConverter {
+    /// It never waits: the runtime calls its synchronous forms directly.
+    public var convertsSynchronously: Bool { true }
+
     /// The charset of `converter.encoding`, named as Java names it.
     public enum Encoding: String, Sendable, CaseIterable {
         /// UTF-8, the default.
@@ -125,6 +128,9 @@ public struct StringConverter: Converter, HeaderConverter {
 
 /// Raw bytes pass-through (`org.apache.kafka.connect.converters.ByteArrayConverter`).
 public struct ByteArrayConverter: Converter, HeaderConverter {
+    /// It never waits: the runtime calls its synchronous forms directly.
+    public var convertsSynchronously: Bool { true }
+
     public static let configDef = ConfigDef()
         .define("converter.type", .string, default: .null, importance: .low, documentation: "key, value or header.")
 
@@ -158,6 +164,9 @@ public struct ByteArrayConverter: Converter, HeaderConverter {
 /// Fixed-width big-endian numbers, like Kafka's `ShortConverter`, `IntegerConverter`,
 /// `LongConverter`, `FloatConverter` and `DoubleConverter` (which use Kafka's number serializers).
 public struct NumberConverter: Converter, HeaderConverter {
+    /// It never waits: the runtime calls its synchronous forms directly.
+    public var convertsSynchronously: Bool { true }
+
     /// The number type, named after Kafka's converter class (`number.kind`).
     public enum Kind: String, Sendable, CaseIterable {
         /// 16-bit signed integers, 2 bytes (`ShortConverter`, schema `INT16`).

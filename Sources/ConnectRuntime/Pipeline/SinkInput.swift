@@ -210,14 +210,23 @@ final class TopicSinkInput: SinkInput {
         // The operations are written out twice (direct, then inside the recovery closure) so that the
         // common path allocates no closure context.
         let key: SchemaAndValue
-        do { key = try await codec.key.deserialize(topic: c.topic, headers: nil, value: c.record.key) } catch {
+        do {
+            // A converter that never waits is called synchronously: no executor check after an await per record.
+            key = codec.keyIsSynchronous
+                ? try codec.key.toConnectData(topic: c.topic, headers: nil, value: c.record.key)
+                : try await codec.key.deserialize(topic: c.topic, headers: nil, value: c.record.key)
+        } catch {
             guard let k = try await errors.recover(.keyConverter, codec.keyClass, FailedRecord(consumed: c), {
                 try await codec.key.deserialize(topic: c.topic, headers: nil, value: c.record.key)
             }, after: error) else { return nil }
             key = k
         }
         let value: SchemaAndValue
-        do { value = try await codec.value.deserialize(topic: c.topic, headers: nil, value: c.record.value) } catch {
+        do {
+            value = codec.valueIsSynchronous
+                ? try codec.value.toConnectData(topic: c.topic, headers: nil, value: c.record.value)
+                : try await codec.value.deserialize(topic: c.topic, headers: nil, value: c.record.value)
+        } catch {
             guard let v = try await errors.recover(.valueConverter, codec.valueClass, FailedRecord(consumed: c), {
                 try await codec.value.deserialize(topic: c.topic, headers: nil, value: c.record.value)
             }, after: error) else { return nil }

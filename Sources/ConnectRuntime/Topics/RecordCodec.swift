@@ -7,6 +7,9 @@ struct RecordCodec: Sendable {
     let key: any Converter
     let value: any Converter
     let header: any HeaderConverter
+    /// The key and value converters never wait (``Converter/convertsSynchronously``).
+    var keyIsSynchronous: Bool { key.convertsSynchronously }
+    var valueIsSynchronous: Bool { value.convertsSynchronously }
     /// The converters' Java class names (what Kafka reports in dead-letter headers and logs).
     let keyClass: String
     let valueClass: String

@@ -5,7 +5,7 @@ import Synchronization
 extension Worker {
     /// One source task's loop: poll, transform (and in topic mode convert), hand the records on,
     /// and commit the offsets of what every receiver acknowledged.
-    func runSourceTask(_ plan: SourceTaskPlan, task workerTask: WorkerTask, control: RunControl) async {
+    nonisolated(nonsending) func runSourceTask(_ plan: SourceTaskPlan, task workerTask: WorkerTask, control: RunControl) async {
         let log = logger.with("connector", plan.connector).with("task", "\(plan.index)")
         var started = false
         var failed = false
@@ -345,7 +345,7 @@ extension Worker {
 
     /// Topic mode: transforms, converts (headers, key, value — Kafka's order) and produces each
     /// record; the topic acknowledges it once every sink reading the topic flushed it.
-    private func sendToTopics(
+    nonisolated(nonsending) private func sendToTopics(
         _ records: [SourceRecord], sizes: [Int], chain: TransformChain, codec: RecordCodec, errors: RetryWithTolerance,
         tracker: SubmittedRecords, producer: any TransportProducer, activeTopics: ActiveTopics?
     ) async throws -> Int {
@@ -413,14 +413,23 @@ extension Worker {
             }
         }
         let key: [UInt8]?
-        do { key = try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key) } catch {
+        do {
+            // A converter that never waits is called synchronously: no executor check after an await per record.
+            key = codec.keyIsSynchronous
+                ? try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+                : try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+        } catch {
             guard let k = try await errors.recover(.keyConverter, codec.keyClass, FailedRecord(source: r), {
                 try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
             }, after: error) else { return nil }
             key = k
         }
         let value: [UInt8]?
-        do { value = try await codec.value.serialize(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value) } catch {
+        do {
+            value = codec.valueIsSynchronous
+                ? try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
+                : try await codec.value.serialize(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
+        } catch {
             guard let v = try await errors.recover(.valueConverter, codec.valueClass, FailedRecord(source: r), {
                 try await codec.value.serialize(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
             }, after: error) else { return nil }
