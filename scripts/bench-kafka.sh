@@ -2,8 +2,11 @@
 # `make bench-kafka`: ConnectKit's Kafka path beside kcat (librdkafka's own CLI) on the same records
 # of the benchmark shape, against the same server, in the same run, interleaved (kcat, ConnectKit,
 # kcat, ConnectKit; the better of two):
-#   produce: kcat -P -l lines.json (idempotent, as ours)   vs  FileStreamSource → Kafka (every delivery report in)
-#   consume: kcat -C -e > /dev/null                         vs  Kafka → a discarding sink task
+#   produce: kcat -P -l lines.json (idempotent, as ours)   vs  KafkaProducer on the same lines (kcat's own work,
+#                                                              every delivery report counted), and
+#                                                              FileStreamSource → Kafka (the worker; every report in)
+#   consume: kcat -G (a consumer group, as a sink's) and     vs  Kafka → a discarding sink task (its group)
+#            kcat -C -e (partitions assigned, no group)
 #   e2e:     DataGen's records → Kafka → a discarding sink: records/s, p50/p99 ms from poll to the sink's flush
 # Produce runs on librdkafka's mock cluster (`connect mock-broker`) and on noida-db; consume and e2e on
 # noida-db only: the mock cluster keeps only the last 5 MB of a partition, so it cannot hold 1M records
@@ -34,23 +37,34 @@ best() { printf '%s\n' "$@" | sort -g | head -1; }
 rate() { echo "$n / $1" | bc -l | xargs printf '%.0f'; }
 secs() { cut -f2 <<<"$1"; }
 
-declare -a mkp mop kp op kc oc
+# kcat reads with the same receive.message.max.bytes as ours: noida-db answers a fetch with up to a
+# whole partition whatever fetch.max.bytes says.
+big=(-X receive.message.max.bytes=1000000000)
+declare -a mkp mos mop kp os op kc kg oc
 for round in 1 2; do
   mkp+=("$(time_of kcat -b "$mock" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
+  mos+=("$(time_of "$bin" send "$mock" "s$round" "$work/lines.json" "$n")")
   out=$("$bin" produce "$mock" "o$round" "$work/lines.json" "$n"); mop+=("$(secs "$out")"); mrss=$(cut -f4 <<<"$out")
   kp+=("$(time_of kcat -b "$noida" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
+  os+=("$(time_of "$bin" send "$noida" "s$round" "$work/lines.json" "$n")")
   out=$("$bin" produce "$noida" "o$round" "$work/lines.json" "$n"); op+=("$(secs "$out")"); prss=$(cut -f4 <<<"$out")
-  kc+=("$(time_of kcat -b "$noida" -C -t k1 -e -q -o beginning)")
-  out=$("$bin" consume "$noida" k1 "$n"); oc+=("$(secs "$out")"); crss=$(cut -f4 <<<"$out")
+  kc+=("$(time_of kcat -b "$noida" -C -t k1 -e -q -o beginning "${big[@]}")")
+  kg+=("$(time_of kcat -b "$noida" -G "kcat-$round" k1 -e -q -X auto.offset.reset=earliest "${big[@]}")")
+  out=$("$bin" consume "$noida" k1 "$n"); oc+=("$(secs "$out")"); crss=$(cut -f4 <<<"$out"); first=$(cut -f5 <<<"$out")
 done
 e2e=$("$bin" e2e "$noida" e2e "$n")
 paced=$("$bin" e2e "$noida" e2e-paced $((n / 2)) 50000)
 
-printf '%-22s %12s %12s %8s %8s\n' workload "kcat rec/s" "ours rec/s" "ratio" "RSS MiB"
-row() { printf '%-22s %12s %12s %8.2f %8s\n' "$1" "$(rate "$2")" "$(rate "$3")" "$(echo "$2 / $3" | bc -l)" "$4"; }
-row "produce (mock cluster)" "$(best "${mkp[@]}")" "$(best "${mop[@]}")" "$mrss"
-row "produce (noida-db)" "$(best "${kp[@]}")" "$(best "${op[@]}")" "$prss"
-row "consume (noida-db)" "$(best "${kc[@]}")" "$(best "${oc[@]}")" "$crss"
+printf '%-48s %12s %12s %8s %8s\n' workload "kcat rec/s" "ours rec/s" "ratio" "RSS MiB"
+row() { printf '%-48s %12s %12s %8.2f %8s\n' "$1" "$(rate "$2")" "$(rate "$3")" "$(echo "$2 / $3" | bc -l)" "$4"; }
+row "produce, mock: KafkaProducer (kcat's work)" "$(best "${mkp[@]}")" "$(best "${mos[@]}")" "-"
+row "produce, mock: FileStreamSource → Kafka" "$(best "${mkp[@]}")" "$(best "${mop[@]}")" "$mrss"
+row "produce, noida-db: KafkaProducer (kcat's work)" "$(best "${kp[@]}")" "$(best "${os[@]}")" "-"
+row "produce, noida-db: FileStreamSource → Kafka" "$(best "${kp[@]}")" "$(best "${op[@]}")" "$prss"
+row "consume, noida-db, in a group (kcat -G)" "$(best "${kg[@]}")" "$(best "${oc[@]}")" "$crss"
+row "consume, noida-db, kcat -C (no group)" "$(best "${kc[@]}")" "$(best "${oc[@]}")" "$crss"
+printf '(ours: KafkaProducer rows time the whole process, as kcat; the worker rows from start to the last\n'
+printf ' delivery report / the last record put; the sink joined its group and had its first records after %s s)\n' "$first"
 printf 'e2e, as fast as it goes: %s records/s, p50 %s ms, p99 %s ms (poll → sink flush: the backlog in Kafka), RSS %s MiB\n' \
   "$(cut -f3 <<<"$e2e")" "$(cut -f5 <<<"$e2e")" "$(cut -f6 <<<"$e2e")" "$(cut -f4 <<<"$e2e")"
 printf 'e2e at 50000 records/s: p50 %s ms, p99 %s ms (poll → sink flush, offset.flush.interval.ms=100), RSS %s MiB\n' \

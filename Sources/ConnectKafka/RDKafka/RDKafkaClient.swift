@@ -76,6 +76,13 @@ public struct KafkaDeliveryReports {
     public var succeeded: [AnyObject] = []
     /// Tokens of the records that failed, with librdkafka's error.
     public var failed: [(token: AnyObject, error: KafkaError)] = []
+    /// Records sent with a nil token that were stored (counted, nothing kept per record).
+    public var untrackedSucceeded = 0
+    /// Why records sent with a nil token failed, one error per record.
+    public var untrackedFailed: [KafkaError] = []
+
+    /// Whether the batch reports nothing.
+    var isEmpty: Bool { succeeded.isEmpty && failed.isEmpty && untrackedSucceeded == 0 && untrackedFailed.isEmpty }
 }
 
 /// A Kafka producer (librdkafka), the only owner of its `rd_kafka_t`. Idempotent with `acks=all`
@@ -138,7 +145,15 @@ public final class KafkaProducer: @unchecked Sendable {
         var reports = KafkaDeliveryReports()
         reports.succeeded.reserveCapacity(rd_kafka_event_message_count(event))
         while let m = rd_kafka_event_message_next(event) {
-            guard let opaque = m.pointee._private else { continue }
+            guard let opaque = m.pointee._private else {
+                if m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    reports.untrackedSucceeded += 1
+                } else {
+                    let topic = String(cString: rd_kafka_topic_name(m.pointee.rkt))
+                    reports.untrackedFailed.append(KafkaError(m.pointee.err, "Delivery to \(topic)-\(m.pointee.partition) failed"))
+                }
+                continue
+            }
             let token = Unmanaged<AnyObject>.fromOpaque(opaque).takeRetainedValue()
             let err = m.pointee.err
             if let box = token as? DeliveryBox {
@@ -155,7 +170,7 @@ public final class KafkaProducer: @unchecked Sendable {
                 reports.succeeded.append(token)
             }
         }
-        if !reports.succeeded.isEmpty || !reports.failed.isEmpty { deliveries?(reports) }
+        if !reports.isEmpty { deliveries?(reports) }
     }
 
     deinit { close() }
@@ -172,8 +187,8 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     /// Produces one record to an explicit partition; its delivery report goes, with `token`, to the
-    /// `deliveries` handler given at init (in a batch). `token` is retained until then; nil: nobody
-    /// waits for the report. `timestamp` in epoch milliseconds (0: the producer's clock). The key,
+    /// `deliveries` handler given at init (in a batch). `token` is retained until then; with nil the
+    /// report is only counted (``KafkaDeliveryReports/untrackedSucceeded``, ``KafkaDeliveryReports/untrackedFailed``). `timestamp` in epoch milliseconds (0: the producer's clock). The key,
     /// value and header bytes are copied.
     /// - Throws: ``KafkaError`` when librdkafka refuses the record at once (queue full, unknown partition).
     public func send(
