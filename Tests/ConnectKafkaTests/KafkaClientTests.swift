@@ -143,4 +143,98 @@ struct KafkaClientTests {
         #expect(offsets == Array(40..<50))
     }
 
+
+    /// A record's token in the delivery-report tests.
+    final class Token: @unchecked Sendable {
+        let id: Int
+        init(_ id: Int) { self.id = id }
+    }
+
+    /// Every batch a producer's `deliveries` handler was given.
+    final class Reports: Sendable {
+        let batches = Atomic<Int>(0)
+        let succeeded = Mutex<[Int]>([])
+        let failed = Mutex<[(Int, KafkaError)]>([])
+        let untracked = Atomic<Int>(0)
+        let untrackedFailed = Mutex<[KafkaError]>([])
+
+        func take(_ r: KafkaDeliveryReports) {
+            batches.add(1, ordering: .relaxed)
+            succeeded.withLock { $0 += r.succeeded.map { ($0 as! Token).id } }
+            failed.withLock { $0 += r.failed.map { (($0.token as! Token).id, $0.error) } }
+            untracked.add(r.untrackedSucceeded, ordering: .relaxed)
+            untrackedFailed.withLock { $0 += r.untrackedFailed }
+        }
+    }
+
+    @Test("delivery reports come a produce response at a time: each token once, untracked records counted, tokens released; borrowed bytes keep an empty key empty")
+    func batchedDeliveryReports() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("batched", partitions: 1)
+        let reports = Reports()
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "50"]) { reports.take($0) }
+        _ = try producer.partitionCount("batched")
+        weak var released: Token?
+        do {
+            let token = Token(0)
+            released = token
+            try producer.send(topic: "batched", partition: 0, key: Array("k0".utf8), value: Array("v0".utf8), token: token)
+        }
+        for i in 1..<300 { try producer.send(topic: "batched", partition: 0, key: Array("k\(i)".utf8), value: Array("v\(i)".utf8), token: Token(i)) }
+        for i in 0..<100 { try producer.send(topic: "batched", partition: 0, key: nil, value: Array("u\(i)".utf8), token: nil) }
+        // Borrowed bytes: an empty key is empty, a nil key is null (Kafka tells them apart).
+        try [UInt8]().withUnsafeBytes { empty in
+            try producer.send(topic: "batched", partition: 0, keyBytes: empty, valueBytes: UnsafeRawBufferPointer(start: nil, count: 0), token: Token(300))
+            try producer.send(topic: "batched", partition: 0, keyBytes: nil, valueBytes: nil, token: Token(301))
+        }
+        // A partition the topic does not have is refused at once; the token is not kept.
+        weak var refused: Token?
+        do {
+            let token = Token(999)
+            refused = token
+            #expect(throws: KafkaError.self) { try producer.send(topic: "batched", partition: 7, key: nil, value: Array("x".utf8), token: token) }
+        }
+        try producer.flush(timeout: .seconds(30))
+        producer.close()
+        #expect(reports.succeeded.withLock { $0.sorted() } == Array(0..<302))
+        #expect(reports.failed.withLock { $0.isEmpty })
+        #expect(reports.untracked.load(ordering: .relaxed) == 100)
+        // 402 records in a few produce responses, not one report each.
+        #expect(reports.batches.load(ordering: .relaxed) < 50)
+        #expect(released == nil, "a token is released once its report is handed over")
+        #expect(refused == nil, "a refused record's token is released at once")
+
+        let records = try await offThread { () throws -> [KafkaRecord] in
+            let consumer = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers], requireGroup: false)
+            defer { consumer.close() }
+            try consumer.assign([KafkaPartition(topic: "batched", partition: 0): -2])
+            var out: [KafkaRecord] = []
+            let deadline = Date().addingTimeInterval(30)
+            while out.count < 402 && Date() < deadline { out += try consumer.poll(max: 500, timeout: .milliseconds(200)).records }
+            return out
+        }
+        #expect(records.count == 402)
+        #expect(records.first?.key == Array("k0".utf8))
+        let emptyKey = try #require(records.dropLast().last)
+        #expect(emptyKey.key == [] && emptyKey.value == [])
+        #expect(records.last?.key == nil && records.last?.value == nil)
+    }
+
+    @Test("records that cannot be delivered come back failed with their tokens (and untracked ones as errors)")
+    func failedDeliveryReports() throws {
+        let reports = Reports()
+        // Nothing listens on port 1: the records time out in the producer's queue.
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": "127.0.0.1:1", "message.timeout.ms": "300", "enable.idempotence": "false", "acks": "1"]) {
+            reports.take($0)
+        }
+        for i in 0..<5 { try producer.send(topic: "nowhere", partition: 0, key: nil, value: Array("f\(i)".utf8), token: Token(i)) }
+        try producer.send(topic: "nowhere", partition: 0, key: nil, value: Array("g".utf8), token: nil)
+        try producer.flush(timeout: .seconds(30))
+        producer.close()
+        #expect(reports.failed.withLock { $0.map(\.0).sorted() } == Array(0..<5))
+        #expect(reports.failed.withLock { $0.allSatisfy { $0.1.message.contains("Delivery to nowhere-0 failed") } })
+        #expect(reports.untrackedFailed.withLock { $0.count } == 1)
+        #expect(reports.succeeded.withLock { $0.isEmpty })
+    }
+
 }

@@ -149,7 +149,7 @@ func timed(_ worker: Worker, until done: @escaping @Sendable () -> Bool) async t
 func sendWaiting(_ producer: KafkaProducer, _ topic: String, _ value: UnsafeRawBufferPointer) throws {
     while true {
         do throws(KafkaError) {
-            try producer.send(topic: topic, partition: -1, key: nil, value: value, token: nil)
+            try producer.send(topic: topic, partition: -1, keyBytes: nil, valueBytes: value, token: nil)
             return
         } catch {
             guard error.code == -184 else { throw error }

@@ -197,7 +197,7 @@ public final class KafkaProducer: @unchecked Sendable {
     ) throws(KafkaError) {
         try withOptionalBytes(key) { (k) throws(KafkaError) in
             try withOptionalBytes(value) { (v) throws(KafkaError) in
-                try send(topic: topic, partition: partition, key: k, value: v, headers: headers, timestamp: timestamp, token: token)
+                try send(topic: topic, partition: partition, keyBytes: k, valueBytes: v, headers: headers, timestamp: timestamp, token: token)
             }
         }
     }
@@ -207,8 +207,8 @@ public final class KafkaProducer: @unchecked Sendable {
     /// produce straight from a read buffer, as kcat does.
     /// - Throws: ``KafkaError`` when librdkafka refuses the record at once (queue full, unknown partition).
     public func send(
-        topic: String, partition: Int32, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [(String, [UInt8]?)] = [],
-        timestamp: Int64 = 0, token: AnyObject?
+        topic: String, partition: Int32, keyBytes key: UnsafeRawBufferPointer?, valueBytes value: UnsafeRawBufferPointer?,
+        headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0, token: AnyObject?
     ) throws(KafkaError) {
         let rkt = topicHandle(topic)
         let opaque = token.map { Unmanaged.passRetained($0).toOpaque() }
