@@ -152,10 +152,16 @@ public final class FileStreamSourceTask: SourceTask {
 struct LineSplitter {
     private var buffer: [UInt8] = []
     private var head = 0
+    /// The next `\n` at or after `head` when known (-1: not searched since the last one was used).
+    private var newline = -1
+    /// No `\n` lies in `head..<searchedTo` (where the last search that found none stopped).
+    private var searchedTo = 0
 
     mutating func append(_ bytes: ArraySlice<UInt8>) {
         if head > 0 && head * 2 >= buffer.count {
             buffer.removeFirst(head)
+            if newline >= 0 { newline -= head }
+            searchedTo = max(0, searchedTo - head)
             head = 0
         }
         buffer.append(contentsOf: bytes)
@@ -165,15 +171,27 @@ struct LineSplitter {
     mutating func next() -> (line: ArraySlice<UInt8>, consumed: Int)? {
         let count = buffer.count
         guard head < count else { return nil }
-        // The first `\n`, then the first `\r` before it (both found with memchr, not byte by byte).
-        let found = buffer.withUnsafeBytes { raw -> (index: Int, byte: UInt8)? in
+        // The first `\n` (searched once, remembered across calls so that a file of `\r` lines is not
+        // searched to its end per line), then the first `\r` before it, both with memchr.
+        let (from, known, searched) = (max(head, searchedTo), newline, searchedTo)
+        let found = buffer.withUnsafeBytes { raw -> (newline: Int, searchedTo: Int, end: (index: Int, byte: UInt8)?) in
             let base = raw.baseAddress!
-            let newline = memchr(base + head, 0x0A, count - head).map { base.distance(to: UnsafeRawPointer($0)) } ?? count
-            if let r = memchr(base + head, 0x0D, newline - head) { return (base.distance(to: UnsafeRawPointer(r)), 0x0D) }
-            return newline < count ? (newline, 0x0A) : nil
+            var nl = known, to = searched
+            if nl < head {
+                if let p = memchr(base + from, 0x0A, count - from) {
+                    nl = base.distance(to: UnsafeRawPointer(p))
+                } else {
+                    nl = -1
+                    to = count
+                }
+            }
+            let limit = nl >= 0 ? nl : count
+            if let r = memchr(base + head, 0x0D, limit - head) { return (nl, to, (base.distance(to: UnsafeRawPointer(r)), 0x0D)) }
+            return (nl, to, nl >= 0 ? (nl, 0x0A) : nil)
         }
-        guard let found else { return nil }
-        let (i, b) = found
+        newline = found.newline
+        searchedTo = found.searchedTo
+        guard let (i, b) = found.end.map({ ($0.index, $0.byte) }) else { return nil }
         var end = i + 1
         if b == 0x0D {
             guard i + 1 < count else { return nil }  // \r or \r\n: wait for the next byte

@@ -118,6 +118,9 @@ public enum KafkaClientConfig {
         func refuse(_ why: String) -> KafkaError { KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: why, key: written) }
         if setByConnect.contains(name) || readByRuntime.contains(name) || javaOnlyTLS.contains(name) { return [] }
         switch name {
+        case "delivery.report.only.error":
+            // The runtime acknowledges each record (and commits source offsets) from its report.
+            throw refuse("the worker needs every record's delivery report to commit source offsets; \(name) cannot be set")
         case "buffer.memory":
             guard let bytes = Int64(value.trimmingWhitespace()), bytes > 0 else { throw refuse("Invalid value \(value): a positive number of bytes") }
             return [("queue.buffering.max.kbytes", String(max(1, bytes / 1024)))]

@@ -56,3 +56,51 @@ import ConnectRuntime
     }
     #expect(failures.isEmpty, "\(failures.count) of \(vectors.count) differ:\n\(failures.prefix(10).joined(separator: "\n"))")
 }
+
+/// The same Java vectors with the bytes arriving a few at a time (as a file that grows while it is
+/// read, or reads that end inside a `\r\n`): the line splitter must give Kafka's lines whatever the
+/// chunking — 1 to 5 bytes per read, chosen by a seeded generator, plus one byte per read.
+@Test func lineSplitterGivesKafkasLinesWhateverTheReads() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ConnectKitTests/Vectors/java-text.jsonl")
+    var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func random(_ n: Int) -> Int {
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((seed >> 33) % UInt64(n))
+    }
+    var failures: [String] = []
+    var checked = 0
+    for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+        let v = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        guard v["kind"] as? String == "fileSource" else { continue }
+        let hex = v["hex"] as! String
+        var bytes: [UInt8] = []
+        var idx = hex.startIndex
+        while idx < hex.endIndex {
+            let next = hex.index(idx, offsetBy: 2)
+            bytes.append(UInt8(hex[idx..<next], radix: 16)!)
+            idx = next
+        }
+        let expected = (v["lines"] as! [[String: Any]]).map { $0["line"] as! String }
+        for oneByte in [false, true] {
+            var splitter = LineSplitter()
+            var lines: [String] = []
+            var consumed = 0
+            var at = 0
+            while at < bytes.count {
+                let n = min(bytes.count - at, oneByte ? 1 : 1 + random(5))
+                splitter.append(bytes[at..<at + n])
+                at += n
+                while let (l, c) = splitter.next() {
+                    lines.append(JavaUTF8.decode(l))
+                    consumed += c
+                }
+            }
+            checked += 1
+            if lines != expected { failures.append("\(hex) (\(oneByte ? "1 byte" : "1–5 bytes") per read): Kafka \(expected), ours \(lines)") }
+            if lines.isEmpty ? consumed != 0 : consumed > bytes.count { failures.append("\(hex): consumed \(consumed) of \(bytes.count) bytes") }
+        }
+    }
+    #expect(checked >= 600)
+    #expect(failures.isEmpty, "\(failures.count) differ:\n\(failures.prefix(10).joined(separator: "\n"))")
+}

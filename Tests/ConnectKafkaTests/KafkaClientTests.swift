@@ -220,6 +220,23 @@ struct KafkaClientTests {
         #expect(records.last?.key == nil && records.last?.value == nil)
     }
 
+    @Test("a topic name librdkafka refuses (over 512 bytes) is an error, not a crash; the record's token is released")
+    func refusedTopicName() throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        let reports = Reports()
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers]) { reports.take($0) }
+        defer { producer.close() }
+        let name = String(repeating: "t", count: 600)
+        weak var released: Token?
+        do {
+            let token = Token(1)
+            released = token
+            #expect(throws: KafkaError.self) { try producer.send(topic: name, partition: 0, key: nil, value: Array("v".utf8), token: token) }
+        }
+        #expect(released == nil)
+        #expect(throws: KafkaError.self) { _ = try producer.partitionCount(name, timeout: .seconds(5)) }
+    }
+
     @Test("records that cannot be delivered come back failed with their tokens (and untracked ones as errors)")
     func failedDeliveryReports() throws {
         let reports = Reports()

@@ -96,6 +96,9 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Topic handles by name (librdkafka's `rd_kafka_topic_t`, freed at close).
     private let topics = Mutex<(byName: [String: UncheckedHandle], last: (name: String, handle: UncheckedHandle)?)>(([:], nil))
 
+    /// Whether a `deliveries` handler was given (records with a token need one).
+    private let hasDeliveries: Bool
+
     /// The `rd_kafka_t` (for admin requests of this module; owned by this producer).
     var rawHandle: OpaquePointer { handle }
     private let closed = Mutex(false)
@@ -124,12 +127,18 @@ public final class KafkaProducer: @unchecked Sendable {
             throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         handle = rk
+        hasDeliveries = deliveries != nil
         let queue = UncheckedHandle(rd_kafka_queue_get_main(rk))
         let stopping = self.stopping
         let finished = self.finished
         pollThread = Thread {
             while !stopping.value.load(ordering: .acquiring) {
                 guard let event = rd_kafka_queue_poll(queue.pointer, 100) else { continue }
+                if rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR { Self.serve(event, deliveries) }
+                rd_kafka_event_destroy(event)
+            }
+            // Closing: reports still queued (purged records) are handed over before the handle goes.
+            while let event = rd_kafka_queue_poll(queue.pointer, 0) {
                 if rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR { Self.serve(event, deliveries) }
                 rd_kafka_event_destroy(event)
             }
@@ -210,7 +219,8 @@ public final class KafkaProducer: @unchecked Sendable {
         topic: String, partition: Int32, keyBytes key: UnsafeRawBufferPointer?, valueBytes value: UnsafeRawBufferPointer?,
         headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0, token: AnyObject?
     ) throws(KafkaError) {
-        let rkt = topicHandle(topic)
+        precondition(token == nil || hasDeliveries || token is DeliveryBox, "send(token:) needs the deliveries handler given at init: its report would be lost")
+        let rkt = try topicHandle(topic)
         let opaque = token.map { Unmanaged.passRetained($0).toOpaque() }
         var hdrs: OpaquePointer?
         if !headers.isEmpty {
@@ -236,10 +246,17 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// The topic's librdkafka handle, made once (kcat produces through one too: no lookup by name
     /// per record inside librdkafka).
-    private func topicHandle(_ topic: String) -> OpaquePointer {
-        topics.withLock { t in
+    /// - Throws: ``KafkaError`` when librdkafka refuses the name (longer than 512 bytes).
+    private func topicHandle(_ topic: String) throws(KafkaError) -> OpaquePointer {
+        try topics.withLock { (t) throws(KafkaError) -> OpaquePointer in
             if let last = t.last, last.name == topic { return last.handle.pointer }
-            let h = t.byName[topic] ?? UncheckedHandle(rd_kafka_topic_new(handle, topic, nil)!)
+            let h: UncheckedHandle
+            if let known = t.byName[topic] {
+                h = known
+            } else {
+                guard let made = rd_kafka_topic_new(handle, topic, nil) else { throw KafkaError(rd_kafka_last_error(), "Topic \(topic.prefix(100))…") }
+                h = UncheckedHandle(made)
+            }
             t.byName[topic] = h
             t.last = (topic, h)
             return h.pointer
@@ -303,7 +320,8 @@ func withOptionalBytes<R, E: Error>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferP
 
 enum KafkaMetadata {
     static func partitionCount(_ rk: OpaquePointer, _ topic: String, _ timeout: Duration) throws(KafkaError) -> Int32 {
-        let rkt = rd_kafka_topic_new(rk, topic, nil)
+        // Without a handle (a name librdkafka refuses) the metadata request would ask for every topic.
+        guard let rkt = rd_kafka_topic_new(rk, topic, nil) else { throw KafkaError(rd_kafka_last_error(), "Topic \(topic.prefix(100))…") }
         defer { rd_kafka_topic_destroy(rkt) }
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let ms = timeout.kafkaMilliseconds

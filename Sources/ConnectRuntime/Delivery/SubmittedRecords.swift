@@ -33,6 +33,10 @@ final class PendingRecord: @unchecked Sendable {
         remaining = Atomic(receivers)
     }
 
+    /// The record as the task polled it: its source partition and offset are what gets committed
+    /// (Kafka's `SubmittedRecords` keeps the pre-transformation record), and what error reports name.
+    var polled: SourceRecord { original ?? record }
+
     /// One receiver has flushed the record; `true` when it was the last.
     func receiverDone() -> Bool {
         remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
@@ -116,7 +120,7 @@ final class SubmittedRecords: Sendable {
         state.withLock { s in
             var last = -1
             for p in pending {
-                let key = p.record.sourcePartition
+                let key = p.polled.sourcePartition
                 if last < 0 || !sameDictionary(s.partitions[last].key, key) {
                     if let i = s.index[key] {
                         last = i
@@ -189,7 +193,7 @@ final class SubmittedRecords: Sendable {
                 }
                 let drained = head - s.partitions[i].head
                 guard drained > 0 else { continue }
-                offsets[s.partitions[i].key] = all[head - 1].record.sourceOffset
+                offsets[s.partitions[i].key] = all[head - 1].polled.sourceOffset
                 s.outstanding -= drained
                 if head == all.count {
                     s.partitions[i].records.removeAll(keepingCapacity: true)

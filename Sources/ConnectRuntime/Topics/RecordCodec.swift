@@ -8,8 +8,8 @@ struct RecordCodec: Sendable {
     let value: any Converter
     let header: any HeaderConverter
     /// The key and value converters never wait (``Converter/convertsSynchronously``).
-    var keyIsSynchronous: Bool { key.convertsSynchronously }
-    var valueIsSynchronous: Bool { value.convertsSynchronously }
+    let keyIsSynchronous: Bool
+    let valueIsSynchronous: Bool
     /// The converters' Java class names (what Kafka reports in dead-letter headers and logs).
     let keyClass: String
     let valueClass: String
@@ -51,6 +51,8 @@ struct RecordCodec: Sendable {
         guard problems.isEmpty, let k, let v, let h else { throw ConfigError(problems, context: connector["name"]) }
         (key, keyClass) = k
         (value, valueClass) = v
+        keyIsSynchronous = key.convertsSynchronously
+        valueIsSynchronous = value.convertsSynchronously
         (header, headerClass) = h
     }
 }

@@ -264,7 +264,8 @@ extension Worker {
     /// record is logged, counted, skipped and its offset may be committed.
     func handleDeliveryFailures(_ tracker: SubmittedRecords, errors: RetryWithTolerance, log: Logger) async throws {
         for (record, error) in tracker.takeDeliveryFailures() {
-            try await errors.failed(.kafkaProduce, "org.apache.kafka.clients.producer.KafkaProducer", FailedRecord(source: record.record),
+            // The error handler sees the record as polled, as Kafka's does.
+            try await errors.failed(.kafkaProduce, "org.apache.kafka.clients.producer.KafkaProducer", FailedRecord(source: record.polled),
                                     ConnectError("Unrecoverable exception from producer send callback", cause: "\(error)"))
             log.warning("record of topic '\(record.record.topic)' could not be produced and is skipped (errors.tolerance=all): \(error)")
             PendingRecord.acknowledgeAll(record.receiverDone() ? [record] : [])
