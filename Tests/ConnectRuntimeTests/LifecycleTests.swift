@@ -297,3 +297,22 @@ extension LifecycleTests {
         try await run.value
     }
 }
+
+extension LifecycleTests {
+    /// In topic mode `commitRecord` gets the record as polled and metadata naming the topic it was
+    /// produced to — after a RegexRouter renamed it — as Kafka's WorkerSourceTask passes them.
+    @Test func topicModeCommitRecordNamesTheProducedTopic() async throws {
+        let id = "renamed"
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20",
+                                                          "value.converter.schemas.enable": "false"]), registry: statusRegistry(), logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src", "count": "30",
+                        "transforms": "route", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+                        "transforms.route.regex": "numbers", "transforms.route.replacement": "renamed-numbers"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "renamed-numbers"])
+        try await runWorker(worker) { Hub.shared.get(id + "-src").committedRecords.count >= 30 }
+        #expect(Hub.shared.get(id).flushed == Array(0..<30))
+        let topics = Hub.shared.get(id + "-src").committedTopics
+        #expect(topics.count == 30)
+        #expect(Set(topics) == ["numbers→renamed-numbers"])
+    }
+}

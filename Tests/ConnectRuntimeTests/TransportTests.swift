@@ -204,3 +204,53 @@ final class OrderSinkTask: SinkTask {
     }
     func stop() async throws {}
 }
+
+/// The tokens a transport keeps with produced records (Kafka: the message's opaque) and the batch
+/// acknowledgement of their delivery reports.
+@Suite("Record delivery tokens")
+struct RecordDeliveryTokenTests {
+    private func submit(_ tracker: SubmittedRecords, partition: String, _ offsets: Range<Int64>) -> [PendingRecord] {
+        let records = offsets.map {
+            SourceRecord(sourcePartition: ["p": .string(partition)], sourceOffset: ["o": .int64($0)], topic: "t", valueSchema: .int64, value: .int64($0))
+        }
+        return tracker.submit(records, sizes: records.map { _ in 10 }, receivers: records.map { _ in 1 })
+    }
+
+    @Test("a batch of tokens from two source tasks acknowledges each task's records; offsets follow acknowledged prefixes")
+    func batchAcrossTrackers() {
+        let a = SubmittedRecords(limiter: InFlightLimiter(maxRecords: 100, maxBytes: 10_000))
+        let b = SubmittedRecords(limiter: InFlightLimiter(maxRecords: 100, maxBytes: 10_000))
+        let pa = submit(a, partition: "a", 0..<5)
+        let pb = submit(b, partition: "b", 0..<3)
+        // The tracked record itself is the token: no allocation per record.
+        #expect(RecordDelivery(pa[0]).token === pa[0])
+        #expect(RecordDelivery.unobserved.token == nil)
+        // Reports arrive interleaved and with a gap (a's record 2 not yet in).
+        RecordDelivery.succeeded(tokens: [pb[2], pa[0], pb[0], pa[1], pa[3], pa[4], pb[1]].compactMap { RecordDelivery($0).token })
+        #expect(a.outstanding == 5 && b.outstanding == 3)
+        let (ra, oa) = a.drainCommittable()
+        #expect(ra.count == 2 && oa == [["p": .string("a")]: ["o": .int64(1)]])
+        let (rb, ob) = b.drainCommittable()
+        #expect(rb.count == 3 && ob == [["p": .string("b")]: ["o": .int64(2)]])
+        RecordDelivery.succeeded(tokens: [pa[2]])
+        #expect(a.drainCommittable().offsets == [["p": .string("a")]: ["o": .int64(4)]])
+        #expect(a.outstanding == 0 && b.outstanding == 0)
+    }
+
+    @Test("a failed token reaches its source task's failures, or the delivery's own failure callback")
+    func failures() throws {
+        let tracker = SubmittedRecords(limiter: InFlightLimiter(maxRecords: 100, maxBytes: 10_000))
+        let pending = submit(tracker, partition: "a", 0..<2)
+        RecordDelivery.failed(token: RecordDelivery(pending[1]).token!, ConnectError("broker said no"))
+        let failures = tracker.takeDeliveryFailures()
+        #expect(failures.count == 1 && failures[0].record === pending[1] && "\(failures[0].error)".contains("broker said no"))
+        // A delivery with a failure callback (a dead-letter copy) is boxed; its callback hears of it.
+        let heard = Mutex<[String]>([])
+        let observed = RecordDelivery(nil) { error in heard.withLock { $0.append("\(error)") } }
+        let token = try #require(observed.token)
+        RecordDelivery.failed(token: token, ConnectError("no room"))
+        RecordDelivery.succeeded(tokens: [token])  // a boxed delivery without a tracked record: nothing to acknowledge
+        #expect(heard.withLock { $0 }.count == 1 && heard.withLock { $0[0] }.contains("no room"))
+        #expect(tracker.outstanding == 2)
+    }
+}

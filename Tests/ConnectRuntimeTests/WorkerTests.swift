@@ -18,6 +18,8 @@ final class Hub: Sendable {
         var polled = 0
         var maxOutstanding = 0
         var committedRecords: [Int64] = []
+        /// commitRecord's record topic (as polled) and metadata topic (where it was produced).
+        var committedTopics: [String] = []
         var delivered: [Int64] = []
         var flushed: [Int64] = []
         var putCalls = 0
@@ -72,7 +74,10 @@ final class CountingSourceTask: SourceTask {
         return batch
     }
     func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
-        Hub.shared.update(id) { $0.committedRecords.append(record.value.int64Value!) }
+        Hub.shared.update(id) {
+            $0.committedRecords.append(record.value.int64Value!)
+            $0.committedTopics.append("\(record.topic)→\(metadata?.topic ?? "nil")")
+        }
     }
     func stop() async throws {}
 }
