@@ -237,6 +237,20 @@ struct KafkaClientTests {
         #expect(throws: KafkaError.self) { _ = try producer.partitionCount(name, timeout: .seconds(5)) }
     }
 
+    @Test("close() hands over a report for every record still undelivered (purged: failed, with its token)")
+    func closeReportsWhatIsUndelivered() throws {
+        let reports = Reports()
+        // Nothing listens on port 1 and the records would wait 5 minutes: close() flushes for 10 s, then purges.
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": "127.0.0.1:1", "enable.idempotence": "false", "acks": "1"]) {
+            reports.take($0)
+        }
+        for i in 0..<3 { try producer.send(topic: "nowhere", partition: 0, key: nil, value: Array("p\(i)".utf8), token: Token(i)) }
+        producer.close()
+        #expect(reports.failed.withLock { $0.map(\.0).sorted() } == [0, 1, 2])
+        #expect(reports.failed.withLock { $0.allSatisfy { $0.1.message.contains("urge") } }, "librdkafka's purge error")
+        #expect(reports.succeeded.withLock { $0.isEmpty })
+    }
+
     @Test("records that cannot be delivered come back failed with their tokens (and untracked ones as errors)")
     func failedDeliveryReports() throws {
         let reports = Reports()
