@@ -134,6 +134,9 @@ public final class KafkaProducer: @unchecked Sendable {
         pollThread = Thread {
             while !stopping.value.load(ordering: .acquiring) {
                 guard let event = rd_kafka_queue_poll(queue.pointer, 100) else { continue }
+                // Serve, then destroy: the event's messages count as in flight until destroyed, so
+                // rd_kafka_flush (and a transaction's commit) return only after every report of
+                // theirs was handed over. Keep this order.
                 if rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR { Self.serve(event, deliveries) }
                 rd_kafka_event_destroy(event)
             }
