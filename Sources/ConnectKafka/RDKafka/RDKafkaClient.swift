@@ -154,32 +154,26 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// Hands one delivery-report event's records over: closures one by one, tokens as one batch.
     private static func serve(_ event: OpaquePointer, _ deliveries: (@Sendable (KafkaDeliveryReports) -> Void)?) {
+        func failure(_ m: UnsafePointer<rd_kafka_message_t>) -> KafkaError {
+            KafkaError(m.pointee.err, "Delivery to \(String(cString: rd_kafka_topic_name(m.pointee.rkt)))-\(m.pointee.partition) failed")
+        }
         var reports = KafkaDeliveryReports()
         reports.succeeded.reserveCapacity(rd_kafka_event_message_count(event))
         while let m = rd_kafka_event_message_next(event) {
+            let stored = m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR
             guard let opaque = m.pointee._private else {
-                if m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    reports.untrackedSucceeded += 1
-                } else {
-                    let topic = String(cString: rd_kafka_topic_name(m.pointee.rkt))
-                    reports.untrackedFailed.append(KafkaError(m.pointee.err, "Delivery to \(topic)-\(m.pointee.partition) failed"))
-                }
+                if stored { reports.untrackedSucceeded += 1 } else { reports.untrackedFailed.append(failure(m)) }
                 continue
             }
             let token = Unmanaged<AnyObject>.fromOpaque(opaque).takeRetainedValue()
-            let err = m.pointee.err
             if let box = token as? DeliveryBox {
-                let topic = String(cString: rd_kafka_topic_name(m.pointee.rkt))
-                if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                    box.done(.failure(KafkaError(err, "Delivery to \(topic)-\(m.pointee.partition) failed")))
-                } else {
-                    box.done(.success(KafkaDelivery(topic: topic, partition: m.pointee.partition, offset: m.pointee.offset)))
-                }
-            } else if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                let topic = String(cString: rd_kafka_topic_name(m.pointee.rkt))
-                reports.failed.append((token, KafkaError(err, "Delivery to \(topic)-\(m.pointee.partition) failed")))
-            } else {
+                box.done(stored
+                    ? .success(KafkaDelivery(topic: String(cString: rd_kafka_topic_name(m.pointee.rkt)), partition: m.pointee.partition, offset: m.pointee.offset))
+                    : .failure(failure(m)))
+            } else if stored {
                 reports.succeeded.append(token)
+            } else {
+                reports.failed.append((token, failure(m)))
             }
         }
         if !reports.isEmpty { deliveries?(reports) }
@@ -200,8 +194,9 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// Produces one record to an explicit partition; its delivery report goes, with `token`, to the
     /// `deliveries` handler given at init (in a batch). `token` is retained until then; with nil the
-    /// report is only counted (``KafkaDeliveryReports/untrackedSucceeded``, ``KafkaDeliveryReports/untrackedFailed``). `timestamp` in epoch milliseconds (0: the producer's clock). The key,
-    /// value and header bytes are copied.
+    /// report is only counted (``KafkaDeliveryReports/untrackedSucceeded``,
+    /// ``KafkaDeliveryReports/untrackedFailed``). `timestamp` in epoch milliseconds (0: the
+    /// producer's clock). The key, value and header bytes are copied.
     /// - Throws: ``KafkaError`` when librdkafka refuses the record at once (queue full, unknown partition).
     public func send(
         topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0,
@@ -232,8 +227,8 @@ public final class KafkaProducer: @unchecked Sendable {
                 if let v { v.withUnsafeBytes { _ = rd_kafka_header_add(hdrs, name, -1, $0.baseAddress, $0.count) } } else { rd_kafka_header_add(hdrs, name, -1, nil, 0) }
             }
         }
-        // A nil base address with a zero count is an empty (not null) key or value to librdkafka
-        // only when the pointer is set: empty buffers get a valid pointer.
+        // librdkafka reads a NULL pointer as a null key or value: an empty buffer (whose base
+        // address may be nil) gets a valid pointer, so it stays an empty one.
         let err = ck_produce(
             handle, rkt, partition, key.map { $0.baseAddress ?? Self.emptyBytes }, key?.count ?? 0,
             value.map { $0.baseAddress ?? Self.emptyBytes }, value?.count ?? 0, timestamp, hdrs, opaque)
