@@ -173,25 +173,23 @@ struct LineSplitter {
         guard head < count else { return nil }
         // The first `\n` (searched once, remembered across calls so that a file of `\r` lines is not
         // searched to its end per line), then the first `\r` before it, both with memchr.
-        let (from, known, searched) = (max(head, searchedTo), newline, searchedTo)
         let found = buffer.withUnsafeBytes { raw -> (newline: Int, searchedTo: Int, end: (index: Int, byte: UInt8)?) in
             let base = raw.baseAddress!
-            var nl = known, to = searched
+            var nl = newline, to = searchedTo
             if nl < head {
+                let from = max(head, searchedTo)
                 if let p = memchr(base + from, 0x0A, count - from) {
                     nl = base.distance(to: UnsafeRawPointer(p))
                 } else {
-                    nl = -1
-                    to = count
+                    (nl, to) = (-1, count)
                 }
             }
             let limit = nl >= 0 ? nl : count
             if let r = memchr(base + head, 0x0D, limit - head) { return (nl, to, (base.distance(to: UnsafeRawPointer(r)), 0x0D)) }
             return (nl, to, nl >= 0 ? (nl, 0x0A) : nil)
         }
-        newline = found.newline
-        searchedTo = found.searchedTo
-        guard let (i, b) = found.end.map({ ($0.index, $0.byte) }) else { return nil }
+        (newline, searchedTo) = (found.newline, found.searchedTo)
+        guard let (i, b) = found.end else { return nil }
         var end = i + 1
         if b == 0x0D {
             guard i + 1 < count else { return nil }  // \r or \r\n: wait for the next byte
