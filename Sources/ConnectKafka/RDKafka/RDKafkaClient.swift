@@ -109,6 +109,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// `deliveries` receives the reports of records sent with a token
     /// (``send(topic:partition:key:value:headers:timestamp:token:)``), one batch per produce response, on
     /// the producer's poll thread; records sent with a `done` closure get their closure called instead.
+    /// Neither may call ``close()`` (it waits for that thread).
     /// - Throws: ``KafkaError`` naming a refused key, or librdkafka's reason the handle failed.
     public init(properties: [String: String], deliveries: (@Sendable (KafkaDeliveryReports) -> Void)? = nil) throws(KafkaError) {
         var p = ["enable.idempotence": "true", "acks": "all"]
