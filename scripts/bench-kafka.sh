@@ -52,6 +52,13 @@ for round in 1 2; do
   kg+=("$(time_of kcat -b "$noida" -G "kcat-$round" k1 -e -q -X auto.offset.reset=earliest "${big[@]}")")
   out=$("$bin" consume "$noida" k1 "$n"); oc+=("$(secs "$out")"); crss=$(cut -f4 <<<"$out"); first=$(cut -f5 <<<"$out")
 done
+# Instructions per record (callgrind: a count that does not move with the machine's load) of
+# KafkaProducer and of kcat -P on the mock cluster: the difference between 100 000 and 10 000 lines,
+# over 90 000, so that start-up cancels out. (callgrind crashes inside valgrind on the worker's path.)
+head -n 100000 "$work/lines.json" >"$work/l100k"; head -n 10000 "$work/lines.json" >"$work/l10k"
+irs() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | awk '/Collected :/ {print $NF}'; }
+ik=$(( ($(irs kcat -b "$mock" -P -t ik1 -X enable.idempotence=true -l "$work/l100k") - $(irs kcat -b "$mock" -P -t ik2 -X enable.idempotence=true -l "$work/l10k")) / 90000 ))
+io=$(( ($(irs "$bin" send "$mock" io1 "$work/l100k" 100000) - $(irs "$bin" send "$mock" io2 "$work/l10k" 10000)) / 90000 ))
 e2e=$("$bin" e2e "$noida" e2e "$n")
 paced=$("$bin" e2e "$noida" e2e-paced $((n / 2)) 50000)
 
@@ -63,6 +70,7 @@ row "produce, noida-db: KafkaProducer (kcat's work)" "$(best "${kp[@]}")" "$(bes
 row "produce, noida-db: FileStreamSource → Kafka" "$(best "${kp[@]}")" "$(best "${op[@]}")" "$prss"
 row "consume, noida-db, in a group (kcat -G)" "$(best "${kg[@]}")" "$(best "${oc[@]}")" "$crss"
 row "consume, noida-db, kcat -C (no group)" "$(best "${kc[@]}")" "$(best "${oc[@]}")" "$crss"
+printf 'instructions per produced record (callgrind, mock cluster): kcat -P %s, KafkaProducer %s (%.2f of kcat'"'"'s)\n' "$ik" "$io" "$(echo "$io / $ik" | bc -l)"
 printf '(ours: KafkaProducer rows time the whole process, as kcat; the worker rows from start to the last\n'
 printf ' delivery report / the last record put; the sink joined its group and had its first records after %s s)\n' "$first"
 printf 'e2e, as fast as it goes: %s records/s, p50 %s ms, p99 %s ms (poll → sink flush: the backlog in Kafka), RSS %s MiB\n' \
