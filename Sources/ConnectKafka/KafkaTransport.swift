@@ -215,7 +215,7 @@ final class KafkaTransportProducer: TransportProducer {
     init(properties: [String: String], topicCreation: TopicCreation?) throws {
         // Delivery reports come a produce response at a time: acknowledged as one batch.
         producer = try KafkaProducer(properties: properties) { reports in
-            RecordDelivery.succeeded(tokens: reports.succeeded)
+            RecordDelivery.succeeded(tokens: reports.succeeded, positions: reports.positions)
             for (token, error) in reports.failed { RecordDelivery.failed(token: token, error) }
         }
         self.topicCreation = topicCreation

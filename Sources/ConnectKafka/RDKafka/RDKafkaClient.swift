@@ -74,6 +74,8 @@ private final class DeliveryBox {
 public struct KafkaDeliveryReports {
     /// Tokens of the records that were stored.
     public var succeeded: [AnyObject] = []
+    /// Where each of ``succeeded`` was stored (same order): its partition and offset.
+    public var positions: [(partition: Int32, offset: Int64)] = []
     /// Tokens of the records that failed, with librdkafka's error.
     public var failed: [(token: AnyObject, error: KafkaError)] = []
     /// Records sent with a nil token that were stored (counted, nothing kept per record).
@@ -160,6 +162,7 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         var reports = KafkaDeliveryReports()
         reports.succeeded.reserveCapacity(rd_kafka_event_message_count(event))
+        reports.positions.reserveCapacity(rd_kafka_event_message_count(event))
         while let m = rd_kafka_event_message_next(event) {
             let stored = m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR
             guard let opaque = m.pointee._private else {
@@ -173,6 +176,7 @@ public final class KafkaProducer: @unchecked Sendable {
                     : .failure(failure(m)))
             } else if stored {
                 reports.succeeded.append(token)
+                reports.positions.append((m.pointee.partition, m.pointee.offset))
             } else {
                 reports.failed.append((token, failure(m)))
             }

@@ -19,6 +19,10 @@ final class PendingRecord: @unchecked Sendable {
     private let remaining: Atomic<Int>
     /// Guarded by the tracker's lock.
     fileprivate var acked = false
+    /// Where the transport stored it (Kafka: the delivery report's partition and offset; -1 when
+    /// unknown). Written before the acknowledgement, read after the drain: both under the tracker's lock.
+    var storedPartition: Int32 = -1
+    var storedOffset: Int64 = -1
 
     init(
         record: SourceRecord, original: SourceRecord? = nil, dropped: Bool = false, size: Int, receivers: Int, producedAt: Int64 = 0,

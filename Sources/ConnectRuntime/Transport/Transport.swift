@@ -221,12 +221,16 @@ public struct RecordDelivery: Sendable {
     }
 
     /// The records whose ``token``s these are are stored: one lock per source task for the batch.
-    package static func succeeded(tokens: [AnyObject]) {
+    /// `positions` (one per token, when the transport knows them) are where each was stored — what
+    /// `SourceTask.commitRecord`'s metadata then says, as Kafka's `RecordMetadata` does.
+    package static func succeeded(tokens: [AnyObject], positions: [(partition: Int32, offset: Int64)] = []) {
         var done: [PendingRecord] = []
         done.reserveCapacity(tokens.count)
-        for t in tokens {
+        let known = positions.count == tokens.count
+        for (i, t) in tokens.enumerated() {
             if type(of: t) == PendingRecord.self {
                 let p = unsafeDowncast(t, to: PendingRecord.self)
+                if known { (p.storedPartition, p.storedOffset) = positions[i] }
                 if p.receiverDone() { done.append(p) }
             } else if let d = t as? DeliveryToken, let p = d.delivery.pending, p.receiverDone() {
                 done.append(p)

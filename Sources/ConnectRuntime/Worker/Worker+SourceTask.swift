@@ -52,7 +52,8 @@ extension Worker {
         func commitRecords(_ records: [PendingRecord]) async {
             for p in records {
                 // Kafka passes the record as polled, and no metadata for one that was dropped.
-                let metadata = p.dropped ? nil : RecordMetadata(topic: p.record.topic, partition: p.record.kafkaPartition ?? 0, offset: -1)
+                let metadata = p.dropped ? nil : RecordMetadata(
+                    topic: p.record.topic, partition: p.storedPartition >= 0 ? p.storedPartition : p.record.kafkaPartition ?? 0, offset: p.storedOffset)
                 do { try await task.commitRecord(p.original ?? p.record, metadata: metadata) } catch {
                     log.warning("commitRecord failed: \(error)")
                 }
