@@ -6,6 +6,13 @@ import Testing
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// A new, empty directory `<name>-<uuid>` under the temporary directory (the caller removes it).
+func temporaryDirectory(_ name: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
 /// Whether python3 imports `modules` (comma-separated; `make test` installs them). Without them a
 /// test is left out — unless `CONNECTKIT_REQUIRE_SERVERS=1`, when it fails saying what is missing.
 func pythonHas(_ modules: String) async throws -> Bool {
@@ -55,8 +62,7 @@ struct ParquetWriterTests {
     @Test("every codec, 2- and 3-level lists, optional and nested fields, maps, decimals; several row groups: pyarrow reads every row, duckdb every row")
     func independentReaders() async throws {
         guard try await pythonHas("pyarrow, duckdb") else { return }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-parquet-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-parquet")
         defer { try? FileManager.default.removeItem(at: dir) }
         var files: [(path: String, rows: [String], codec: ParquetCodec, optionalItems: Bool)] = []
         for optionalItems in [false, true] {
@@ -100,8 +106,7 @@ struct ParquetWriterTests {
     @Test("a map with non-string keys (AvroData's array of MapEntry records) in a file of 3-level lists has parquet-avro's element level (list.element.key); 2-level files keep array.key; pyarrow reads the entries back")
     func mapEntriesInThreeLevelLists() async throws {
         guard try await pythonHas("pyarrow") else { return }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-parquet-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-parquet")
         defer { try? FileManager.default.removeItem(at: dir) }
         var paths: [String] = []
         for threeLevel in [true, false] {

@@ -96,8 +96,7 @@ struct S3LocalSinkTests {
     @Test("connect standalone: DataGen → S3SinkConnector (local store, Parquet and JSON): one file per flush.size records at Confluent's keys, read back by pyarrow and json: ids 0…999 once each")
     func standaloneFiles() async throws {
         guard try await pythonHas("pyarrow") else { return }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-s3")
         defer { try? FileManager.default.removeItem(at: dir) }
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         let store = dir.appendingPathComponent("store")
@@ -154,8 +153,7 @@ struct S3LocalSinkTests {
     @Test("Avro (fastavro reads the container files with AvroData's schema), gzip JSON and ByteArray objects: Confluent's extensions, every id once")
     func avroGzipAndByteArrayFormats() async throws {
         guard try await pythonHas("fastavro") else { return }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3fmt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-s3fmt")
         defer { try? FileManager.default.removeItem(at: dir) }
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         let store = dir.appendingPathComponent("store")
@@ -212,8 +210,7 @@ struct S3LocalSinkTests {
 
     @Test("s3.compression.level: gzip objects at level 0 and 9 differ in size and both read back the same lines (Python's gzip); a level outside -1…9 is a config error naming the key")
     func gzipLevels() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3gz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-s3gz")
         defer { try? FileManager.default.removeItem(at: dir) }
         let records = (0..<2000).map { SinkRecord(topic: "t", partition: 0, valueSchema: nil, value: .string("record \($0 % 50) of the level test"), offset: Int64($0)) }
         var sizes: [String: Int] = [:]
@@ -241,8 +238,7 @@ struct S3LocalSinkTests {
 
     @Test("a flush whose write fails (retriable) loses nothing: the batch handed again writes the same object with every record, once")
     func failedFlushIsRetriedWithTheSameRecords() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3r-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-s3r")
         defer { try? FileManager.default.removeItem(at: dir) }
         let task = S3SinkTask()
         try await task.start(["s3.bucket.name": "lake", "store.url": "file://\(dir.path)", "format.class": "io.confluent.connect.s3.format.json.JsonFormat", "flush.size": "3"])

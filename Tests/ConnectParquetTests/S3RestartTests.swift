@@ -30,8 +30,7 @@ struct S3RestartTests {
 
     @Test("a restarted worker numbers records on from the offsets its sinks committed (direct and topic mode): the objects of the first run are never overwritten by other records, no id is lost", arguments: ["direct", "topic"])
     func restartContinuesNumbering(mode: String) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3restart-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-s3restart")
         defer { try? FileManager.default.removeItem(at: dir) }
         var registry = PluginRegistry.core
         S3Plugins.register(in: &registry)

@@ -20,8 +20,7 @@ let signedKey = S3Credentials(accessKeyID: "connectkit-key", secretAccessKey: Pa
 struct S3StoreTests {
     @Test("credentials: the connector's keys, then the environment, then ~/.aws/credentials; halves and unknown profiles are errors; never printed")
     func credentialsChain() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-aws-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-aws")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("credentials").path
         try "[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = default-secret\n\n[ops]\naws_access_key_id=OPSKEY\naws_secret_access_key=ops-secret\naws_session_token=ops-token\n"
@@ -283,8 +282,7 @@ struct S3StoreTests {
         defer { signed.shutdown() }
         try await signed.createBucket("signed-data-lake")
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connectkit-s3-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory("connectkit-s3")
         defer { try? FileManager.default.removeItem(at: dir) }
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         try "offset.storage.file.filename=\(path("offsets"))\noffset.flush.interval.ms=100\nlisteners=http://127.0.0.1:0\n".write(toFile: path("worker.properties"), atomically: true, encoding: .utf8)
