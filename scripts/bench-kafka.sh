@@ -5,12 +5,17 @@
 #   produce: kcat -P -l lines.json (idempotent, as ours)   vs  KafkaProducer on the same lines (kcat's own work,
 #                                                              every delivery report counted), and
 #                                                              FileStreamSource → Kafka (the worker; every report in)
-#   consume: kcat -G (a consumer group, as a sink's) and     vs  Kafka → a discarding sink task (its group)
-#            kcat -C -e (partitions assigned, no group)
+#            and Kafka Connect 4.3's own Java worker (scripts/bench/JavaConnectWorker.java: Worker +
+#            StandaloneHerder, FileStreamSourceConnector, StringConverter) on the same lines (noida-db only: the
+#            Java clients cannot talk to librdkafka's mock cluster)
+#   consume: kcat -G (a consumer group, as a sink's) and     vs  Kafka → a discarding sink task (its group; and,
+#            kcat -C -e (partitions assigned, no group)            beside kcat -C, from its first records put: after
+#                                                                  the group's join, which kcat -C does not do)
 #   e2e:     DataGen's records → Kafka → a discarding sink: records/s, p50/p99 ms from poll to the sink's flush
-# Produce runs on librdkafka's mock cluster (`connect mock-broker`) and on noida-db; consume and e2e on
-# noida-db only: the mock cluster keeps only the last 5 MB of a partition, so it cannot hold 1M records
-# for a consumer. BENCH_KAFKA_RECORDS (default 1000000) sets the count. Peak RSS of ConnectKit's process is shown.
+# Produce and consume run on librdkafka's mock cluster (`connect mock-broker`) and on noida-db; e2e on
+# noida-db. The mock cluster keeps at most 100,000 records (5 MB) of a partition: its consume topic has
+# 64 partitions, filled once by kcat spreading records over all of them. BENCH_KAFKA_RECORDS (default
+# 1000000) sets the count. Peak RSS of ConnectKit's process is shown.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${BENCH_KAFKA_RECORDS:-1000000}
@@ -25,11 +30,21 @@ work=$(mktemp -d /tmp/connectkit-bench-kafka.XXXXXX)
 broker=""
 trap '[ -n "$broker" ] && kill "$broker" 2>/dev/null; rm -rf "$work"' EXIT
 "$bin" lines "$work/lines.json" "$n"
-"$root/.build/release/connect" mock-broker --brokers 1 --topic k1:1 --topic k2:1 --topic o1:1 --topic o2:1 >"$work/bootstrap" &
+"$root/.build/release/connect" mock-broker --brokers 1 --topic k1:1 --topic k2:1 --topic o1:1 --topic o2:1 --topic m64:64 >"$work/bootstrap" &
 broker=$!
 for _ in $(seq 1 100); do [ -s "$work/bootstrap" ] && break; sleep 0.05; done
 mock=$(cat "$work/bootstrap")
+kcat -b "$mock" -P -t m64 -X enable.idempotence=true -X sticky.partitioning.linger.ms=0 -l "$work/lines.json"
 noida=$CONNECTKIT_KAFKA_BOOTSTRAP
+# Kafka Connect's own worker, compiled against the jars with-test-servers.sh fetched (never committed).
+source "$root/scripts/vectors/kafka-jars.sh" >/dev/null
+mkdir -p "$work/java"
+javac -nowarn -d "$work/java" -cp "$libs/*" "$root/scripts/bench/JavaConnectWorker.java"
+# Log4j's default configuration writes errors to standard output: only the result line is kept.
+java_worker() {
+  java -Dorg.apache.logging.log4j.level=WARN -cp "$work/java:$libs/*" JavaConnectWorker "$@" 2>>"$work/java.log" >"$work/java.out" || true
+  grep -P '^\d+\t[\d.]+\t\d+$' "$work/java.out" || { echo "the Java worker failed:" >&2; tail -20 "$work/java.out" "$work/java.log" >&2; exit 1; }
+}
 
 now() { date +%s.%N; }
 time_of() { local s; s=$(now); "$@" >/dev/null; echo "$(now) - $s" | bc -l; }
@@ -40,7 +55,7 @@ secs() { cut -f2 <<<"$1"; }
 # kcat reads with the same receive.message.max.bytes as ours: noida-db answers a fetch with up to a
 # whole partition whatever fetch.max.bytes says.
 big=(-X receive.message.max.bytes=1000000000)
-declare -a mkp mos mop kp os op kc kg oc
+declare -a mkp mos mop kp os op jp mkc mkg moc moa kc kg oc oa
 for round in 1 2; do
   mkp+=("$(time_of kcat -b "$mock" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
   mos+=("$(time_of "$bin" send "$mock" "s$round" "$work/lines.json" "$n")")
@@ -48,9 +63,13 @@ for round in 1 2; do
   kp+=("$(time_of kcat -b "$noida" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
   os+=("$(time_of "$bin" send "$noida" "s$round" "$work/lines.json" "$n")")
   out=$("$bin" produce "$noida" "o$round" "$work/lines.json" "$n"); op+=("$(secs "$out")"); prss=$(cut -f4 <<<"$out")
+  out=$(java_worker "$noida" "j$round" "$work/lines.json" "$n"); jp+=("$(secs "$out")")
+  mkc+=("$(time_of kcat -b "$mock" -C -t m64 -e -q -o beginning)")
+  mkg+=("$(time_of kcat -b "$mock" -G "kcat-$round" m64 -e -q -X auto.offset.reset=earliest)")
+  out=$("$bin" consume "$mock" m64 "$n"); moc+=("$(secs "$out")"); moa+=("$(cut -f6 <<<"$out")"); mcrss=$(cut -f4 <<<"$out"); mfirst=$(cut -f5 <<<"$out")
   kc+=("$(time_of kcat -b "$noida" -C -t k1 -e -q -o beginning "${big[@]}")")
   kg+=("$(time_of kcat -b "$noida" -G "kcat-$round" k1 -e -q -X auto.offset.reset=earliest "${big[@]}")")
-  out=$("$bin" consume "$noida" k1 "$n"); oc+=("$(secs "$out")"); crss=$(cut -f4 <<<"$out"); first=$(cut -f5 <<<"$out")
+  out=$("$bin" consume "$noida" k1 "$n"); oc+=("$(secs "$out")"); oa+=("$(cut -f6 <<<"$out")"); crss=$(cut -f4 <<<"$out"); first=$(cut -f5 <<<"$out")
 done
 # Instructions per record (callgrind: a count that does not move with the machine's load) of
 # KafkaProducer and of kcat -P on the mock cluster: the difference between 100 000 and 10 000 lines,
@@ -62,17 +81,23 @@ io=$(( ($(irs "$bin" send "$mock" io1 "$work/l100k" 100000) - $(irs "$bin" send 
 e2e=$("$bin" e2e "$noida" e2e "$n")
 paced=$("$bin" e2e "$noida" e2e-paced $((n / 2)) 50000)
 
-printf '%-48s %12s %12s %8s %8s\n' workload "kcat rec/s" "ours rec/s" "ratio" "RSS MiB"
+printf '%-48s %12s %12s %8s %8s\n' "workload (baseline: kcat unless named)" "base rec/s" "ours rec/s" "ratio" "RSS MiB"
 row() { printf '%-48s %12s %12s %8.2f %8s\n' "$1" "$(rate "$2")" "$(rate "$3")" "$(echo "$2 / $3" | bc -l)" "$4"; }
 row "produce, mock: KafkaProducer (kcat's work)" "$(best "${mkp[@]}")" "$(best "${mos[@]}")" "-"
 row "produce, mock: FileStreamSource → Kafka" "$(best "${mkp[@]}")" "$(best "${mop[@]}")" "$mrss"
 row "produce, noida-db: KafkaProducer (kcat's work)" "$(best "${kp[@]}")" "$(best "${os[@]}")" "-"
 row "produce, noida-db: FileStreamSource → Kafka" "$(best "${kp[@]}")" "$(best "${op[@]}")" "$prss"
+row "produce, noida-db: same, vs Kafka Connect (Java)" "$(best "${jp[@]}")" "$(best "${op[@]}")" "$prss"
+row "consume, mock (64 part.), in a group (kcat -G)" "$(best "${mkg[@]}")" "$(best "${moc[@]}")" "$mcrss"
+row "consume, mock, kcat -C vs ours after join" "$(best "${mkc[@]}")" "$(best "${moa[@]}")" "$mcrss"
 row "consume, noida-db, in a group (kcat -G)" "$(best "${kg[@]}")" "$(best "${oc[@]}")" "$crss"
 row "consume, noida-db, kcat -C (no group)" "$(best "${kc[@]}")" "$(best "${oc[@]}")" "$crss"
+row "consume, noida-db, kcat -C vs ours after join" "$(best "${kc[@]}")" "$(best "${oa[@]}")" "$crss"
 printf 'instructions per produced record (callgrind, mock cluster): kcat -P %s, KafkaProducer %s (%.2f of kcat'"'"'s)\n' "$ik" "$io" "$(echo "$io / $ik" | bc -l)"
 printf '(ours: KafkaProducer rows time the whole process, as kcat; the worker rows from start to the last\n'
-printf ' delivery report / the last record put; the sink joined its group and had its first records after %s s)\n' "$first"
+printf ' delivery report / the last record put; the sink joined its group and had its first records after %s s on\n' "$mfirst"
+printf ' the mock cluster, %s s on noida-db;\n' "$first"
+printf ' the Java worker from its connector'"'"'s creation until the topic holds every record, its JVM start not counted)\n'
 printf 'e2e, as fast as it goes: %s records/s, p50 %s ms, p99 %s ms (poll → sink flush: the backlog in Kafka), RSS %s MiB\n' \
   "$(cut -f3 <<<"$e2e")" "$(cut -f5 <<<"$e2e")" "$(cut -f6 <<<"$e2e")" "$(cut -f4 <<<"$e2e")"
 printf 'e2e at 50000 records/s: p50 %s ms, p99 %s ms (poll → sink flush, offset.flush.interval.ms=100), RSS %s MiB\n' \

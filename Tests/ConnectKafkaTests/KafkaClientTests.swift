@@ -268,4 +268,42 @@ struct KafkaClientTests {
         #expect(reports.succeeded.withLock { $0.isEmpty })
     }
 
+    @Test("a consumer prefetches past librdkafka's 100,000-message threshold: bytes bound its queue, as Java's consumer")
+    func prefetchIsBoundedByBytes() throws {
+        // librdkafka 2.0.2 stops fetching once 100,000 messages wait in the consumer queue (its
+        // queued.min.messages default, counted over all partitions) and fetches again only up to a
+        // second later: a consumer reading slower than the fetcher stalled. Ours fetches on to
+        // queued.max.messages.kbytes (50 MiB); 240,000 small records fit.
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("many", partitions: 4)  // the mock keeps at most 100,000 records a partition
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "20"])
+        let total = 240_000
+        for chunk in 0..<(total / 60_000) {
+            for i in 0..<60_000 {
+                let n = chunk * 60_000 + i
+                try producer.send(topic: "many", partition: Int32(n % 4), key: nil, value: Array("r\(n)".utf8), token: nil)
+            }
+            try producer.flush(timeout: .seconds(30))
+        }
+        producer.close()
+        #expect(KafkaConsumer.defaultProperties["queued.min.messages"] == "10000000")
+        let consumer = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers], requireGroup: false)
+        defer { consumer.close() }
+        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<4).map { (KafkaPartition(topic: "many", partition: $0), Int64(0)) }))
+        // Nothing is polled: the queue fills to everything there is (30 s: a hang detector, not a timing).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while consumer.prefetched < total && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(consumer.prefetched >= total, "stuck at \(consumer.prefetched) prefetched records")
+        var read = 0
+        var perPartition: [Int32: Int] = [:]
+        while read < total && ContinuousClock.now < deadline {
+            for r in try consumer.poll(max: 10_000, timeout: .milliseconds(100)).records {
+                read += 1
+                perPartition[r.partition, default: 0] += 1
+            }
+        }
+        #expect(read == total)
+        #expect(perPartition == [0: 60_000, 1: 60_000, 2: 60_000, 3: 60_000])
+    }
+
 }

@@ -11,13 +11,15 @@
 //                                               librdkafka wrapper under the runtime), every delivery report
 //                                               counted: kcat's own work (`kcat -P -l file`), nothing more
 //   KafkaWork consume <bootstrap> <topic> <n>   Kafka → a sink that discards (ByteArrayConverter), until n
-//                                               records were put (beside `kcat -C -e`)
+//                                               records were put (beside `kcat -C -e`); also prints the seconds
+//                                               until the first records were put and from them to the last
 //   KafkaWork e2e <bootstrap> <topic> <n> [rate] DataGen's records (JsonConverter) → Kafka → a discarding sink;
 //                                               also the p50/p99 latency from poll to the sink's flush, after
 //                                               which its offsets are committed (offset.flush.interval.ms=100);
 //                                               with a rate (records/s) the source is held to it
 //
-// Prints "<n>\t<seconds>\t<records/s>\t<peak RSS MiB>" (e2e: then "\t<p50 ms>\t<p99 ms>").
+// Prints "<n>\t<seconds>\t<records/s>\t<peak RSS MiB>" (e2e: then "\t<p50 ms>\t<p99 ms>"; consume: then
+// "\t<seconds to the first records put>\t<seconds from them to the last>").
 import ConnectKafka
 import ConnectKit
 import ConnectPlugins
@@ -40,6 +42,8 @@ final class DiscardSink: SinkTask {
     static let put = Atomic<Int>(0)
     /// When the first records were put (nanoseconds of the continuous clock since `benchStart`; 0: none yet).
     static let firstPut = Atomic<Int64>(0)
+    /// When the last records were put (as `firstPut`).
+    static let lastPut = Atomic<Int64>(0)
     static let ages = Mutex<[Int64]>([])
     private var timestamps: [Int64] = []
     private var latency = false
@@ -48,9 +52,11 @@ final class DiscardSink: SinkTask {
     func start(_ config: [String: String]) async throws { latency = config["latency"] == "true" }
     func put(_ records: [SinkRecord]) async throws {
         if latency { for r in records { timestamps.append(r.timestamp ?? 0) } }
-        if !records.isEmpty, Self.firstPut.load(ordering: .relaxed) == 0 {
+        if !records.isEmpty {
             let d = ContinuousClock.now - benchStart
-            Self.firstPut.store(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000, ordering: .relaxed)
+            let nanoseconds = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+            if Self.firstPut.load(ordering: .relaxed) == 0 { Self.firstPut.store(nanoseconds, ordering: .relaxed) }
+            Self.lastPut.store(nanoseconds, ordering: .relaxed)
         }
         Self.put.add(records.count, ordering: .relaxed)
     }
@@ -228,7 +234,9 @@ case "consume":
     try w.add(["name": "consume-\(UUID().uuidString.prefix(8))", "connector.class": "DiscardSink", "topics": topic])
     let seconds = try await timed(w) { DiscardSink.put.load(ordering: .relaxed) >= n }
     // Also: seconds until the first records arrived (joining the consumer group, the first fetch).
-    report(n, seconds, extra: String(format: "\t%.3f", Double(DiscardSink.firstPut.load(ordering: .relaxed)) / 1e9))
+    // And the seconds from the first records put to the last (after the group's join and first fetch).
+    let (first, last) = (DiscardSink.firstPut.load(ordering: .relaxed), DiscardSink.lastPut.load(ordering: .relaxed))
+    report(n, seconds, extra: String(format: "\t%.3f\t%.3f", Double(first) / 1e9, Double(last - first) / 1e9))
 case "e2e":
     let (bootstrap, topic, n) = (args[2], args[3], Int(args[4])!)
     let rate = args.count > 5 ? args[5] : "0"
