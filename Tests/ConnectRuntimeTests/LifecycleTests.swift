@@ -315,4 +315,31 @@ extension LifecycleTests {
         #expect(topics.count == 30)
         #expect(Set(topics) == ["numbers→renamed-numbers"])
     }
+
+    /// In topic mode a task's batches are converted and produced on its send stage while it polls
+    /// on: a converter failure errors.tolerance does not cover still fails the task with the
+    /// converter's error, nothing reaches the topic, no record is committed and no offset stored.
+    @Test func topicModeConverterFailureFailsTheTaskAndSendsNothing() async throws {
+        let id = "stage-fail"
+        let store = MemoryOffsetStore()
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20"]),
+                                registry: statusRegistry(), offsetStore: store, logger: quiet)
+        // IntegerConverter refuses the source's int64 values: the first batch fails.
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src", "count": "500",
+                        "value.converter": "org.apache.kafka.connect.converters.IntegerConverter"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "numbers"])
+        let run = Task { try await worker.run() }
+        // The task fails while it runs, not only when stopped (30 s: a hang detector).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while worker.status("count")?.tasks.first?.state != .failed && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let task = try #require(worker.status("count")?.tasks.first)
+        worker.stop()
+        try await run.value
+        #expect(task.state == .failed)
+        #expect(task.trace?.contains("org.apache.kafka.connect.errors.DataException") == true, "\(task.trace ?? "no trace")")
+        #expect(Hub.shared.get(id + "-src").polled >= 50)
+        #expect(Hub.shared.get(id).flushed.isEmpty)
+        #expect(Hub.shared.get(id + "-src").committedRecords.isEmpty)
+        #expect(try store.offsets(connector: "count").isEmpty)
+    }
 }

@@ -14,6 +14,8 @@ extension Worker {
         let task = plan.type.init()
         var activeTopics: ActiveTopics? = nil
         var producer: (any TransportProducer)? = nil
+        // Topic mode without transactions: batches are converted and produced on a thread of their own.
+        var stage: SourceSendStage? = nil
         var pendingOffsets: SourceOffsets = [:]
         // Exactly-once (KIP-618): records and offsets in one producer transaction per boundary.
         var transactional: (any TransactionalProducer)? = nil
@@ -64,7 +66,9 @@ extension Worker {
             checkHeld()
             let (records, offsets) = tracker.drainCommittable()
             pendingOffsets.merge(offsets) { $1 }
-            metrics.setActive(tracker.outstanding)
+            // The stage's count first: it hands a batch to the tracker before it stops counting it.
+            let waiting = stage?.waiting ?? 0
+            metrics.setActive(waiting + tracker.outstanding)
             if transactional != nil {
                 awaitingTransaction += records
             } else {
@@ -141,6 +145,7 @@ extension Worker {
                 producer = t
             } else if config.mode == .topic {
                 producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)", connectorConfig: plan.connectorConfig)
+                stage = SourceSendStage(name: "send-\(plan.connector)-\(plan.index)")
             }
             try await task.start(plan.config)
             activeTopics = connector(plan.connector)?.activeTopics
@@ -160,6 +165,7 @@ extension Worker {
                     await c?.targetChanged.wait(after: g, timeout: due)
                 }
                 if shouldEnd() { break }
+                try stage?.throwIfFailed()
                 try await handleDeliveryFailures(tracker, errors: errors, log: log)
                 await commitIfDue()
                 if inTransaction, clock.now - transactionStart >= transactionInterval { try await commitTransaction() }
@@ -194,8 +200,12 @@ extension Worker {
                     for r in records where !r.sourcePartition.isEmpty || !r.sourceOffset.isEmpty { transactionOffsets[r.sourcePartition] = r.sourceOffset }
                     metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: t, activeTopics: activeTopics))
                     if boundaryIsPoll || clock.now - transactionStart >= transactionInterval { try await commitTransaction() }
-                } else if let producer {
-                    metrics.written.increment(by: try await sendToTopics(records, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: producer, activeTopics: activeTopics))
+                } else if let producer, let stage {
+                    let (polled, chain, activeTopics) = (records, chain, activeTopics)
+                    stage.submit(records: polled.count) {
+                        metrics.written.increment(by: try await self.sendToTopics(
+                            polled, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: producer, activeTopics: activeTopics))
+                    }
                 } else if chain.isEmpty {
                     let count = records.count
                     activeTopics?.note(records) { $0.topic }
@@ -217,9 +227,11 @@ extension Worker {
                 }
                 checkHeld()
             }
-            // A graceful stop commits the open transaction (records and offsets).
+            // A graceful stop commits the open transaction (records and offsets), and sends what the stage holds.
             try await commitTransaction()
+            try await stage?.finish()
         } catch {
+            await stage?.abandon()
             failed = true
             log.error("source task failed: \(error)")
             workerTask.failed(run: control.run, trace: failureTrace(error))
