@@ -35,6 +35,9 @@ broker=$!
 for _ in $(seq 1 100); do [ -s "$work/bootstrap" ] && break; sleep 0.05; done
 mock=$(cat "$work/bootstrap")
 kcat -b "$mock" -P -t m64 -X enable.idempotence=true -X sticky.partitioning.linger.ms=0 -l "$work/lines.json"
+# The mock cluster drops the oldest records of a partition past 5 MB: every record must still be there.
+held=$(kcat -b "$mock" -C -t m64 -e -q -o beginning -f 'x\n' | wc -l)
+[ "$held" -eq "$n" ] || { echo "the mock cluster holds $held of $n records in m64 (at most 5 MB a partition): use fewer" >&2; exit 1; }
 noida=$CONNECTKIT_KAFKA_BOOTSTRAP
 # Kafka Connect's own worker, compiled against the jars with-test-servers.sh fetched (never committed).
 source "$root/scripts/vectors/kafka-jars.sh" >/dev/null
@@ -42,7 +45,7 @@ mkdir -p "$work/java"
 javac -nowarn -d "$work/java" -cp "$libs/*" "$root/scripts/bench/JavaConnectWorker.java"
 # Log4j's default configuration writes errors to standard output: only the result line is kept.
 java_worker() {
-  java -Dorg.apache.logging.log4j.level=WARN -cp "$work/java:$libs/*" JavaConnectWorker "$@" 2>>"$work/java.log" >"$work/java.out" || true
+  timeout 600 java -Dorg.apache.logging.log4j.level=WARN -cp "$work/java:$libs/*" JavaConnectWorker "$@" 2>>"$work/java.log" >"$work/java.out" || true
   grep -P '^\d+\t[\d.]+\t\d+$' "$work/java.out" || { echo "the Java worker failed:" >&2; tail -20 "$work/java.out" "$work/java.log" >&2; exit 1; }
 }
 
@@ -97,7 +100,8 @@ printf 'instructions per produced record (callgrind, mock cluster): kcat -P %s, 
 printf '(ours: KafkaProducer rows time the whole process, as kcat; the worker rows from start to the last\n'
 printf ' delivery report / the last record put; the sink joined its group and had its first records after %s s on\n' "$mfirst"
 printf ' the mock cluster, %s s on noida-db;\n' "$first"
-printf ' the Java worker from its connector'"'"'s creation until the topic holds every record, its JVM start not counted)\n'
+printf ' the Java worker from its connector'"'"'s creation until the topic holds every record: its JVM start not\n'
+printf ' counted, its JIT warming up on the records counted, its producer with Kafka Connect'"'"'s defaults)\n'
 printf 'e2e, as fast as it goes: %s records/s, p50 %s ms, p99 %s ms (poll → sink flush: the backlog in Kafka), RSS %s MiB\n' \
   "$(cut -f3 <<<"$e2e")" "$(cut -f5 <<<"$e2e")" "$(cut -f6 <<<"$e2e")" "$(cut -f4 <<<"$e2e")"
 printf 'e2e at 50000 records/s: p50 %s ms, p99 %s ms (poll → sink flush, offset.flush.interval.ms=100), RSS %s MiB\n' \

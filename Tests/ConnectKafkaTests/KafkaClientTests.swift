@@ -268,42 +268,44 @@ struct KafkaClientTests {
         #expect(reports.succeeded.withLock { $0.isEmpty })
     }
 
-    @Test("a consumer prefetches past librdkafka's 100,000-message threshold: bytes bound its queue, as Java's consumer")
-    func prefetchIsBoundedByBytes() throws {
-        // librdkafka 2.0.2 stops fetching once 100,000 messages wait in the consumer queue (its
+    @Test("a consumer prefetches past librdkafka's 100,000-record threshold, up to its own bound of 300,000 — null values included")
+    func prefetchIsBounded() throws {
+        // librdkafka 2.0.2 stops fetching once 100,000 records wait in the consumer queue (its
         // queued.min.messages default, counted over all partitions) and fetches again only up to a
-        // second later: a consumer reading slower than the fetcher stalled. Ours fetches on to
-        // queued.max.messages.kbytes (50 MiB); 240,000 small records fit.
+        // second later: a consumer reading faster stalled. Ours fetches on to 300,000 records; null
+        // values (tombstones), which the byte bound does not count, stop there too.
         let cluster = try KafkaMockCluster(brokers: 1)
-        try cluster.createTopic("many", partitions: 4)  // the mock keeps at most 100,000 records a partition
+        try cluster.createTopic("tombstones", partitions: 8)  // the mock keeps at most 100,000 record sets a partition
         let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers, "linger.ms": "20"])
-        let total = 240_000
-        for chunk in 0..<(total / 60_000) {
-            for i in 0..<60_000 {
-                let n = chunk * 60_000 + i
-                try producer.send(topic: "many", partition: Int32(n % 4), key: nil, value: Array("r\(n)".utf8), token: nil)
+        let total = 480_000
+        for chunk in 0..<(total / 80_000) {
+            for i in 0..<80_000 {
+                try producer.send(topic: "tombstones", partition: Int32((chunk * 80_000 + i) % 8), key: nil, value: nil, token: nil)
             }
             try producer.flush(timeout: .seconds(30))
         }
         producer.close()
-        #expect(KafkaConsumer.defaultProperties["queued.min.messages"] == "10000000")
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers], requireGroup: false)
         defer { consumer.close() }
-        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<4).map { (KafkaPartition(topic: "many", partition: $0), Int64(0)) }))
-        // Nothing is polled: the queue fills to everything there is (30 s: a hang detector, not a timing).
+        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<8).map { (KafkaPartition(topic: "tombstones", partition: $0), Int64(0)) }))
+        // Nothing is polled: the queue fills to the bound (30 s: a hang detector, not a timing).
         let deadline = ContinuousClock.now + .seconds(30)
-        while consumer.prefetched < total && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        #expect(consumer.prefetched >= total, "stuck at \(consumer.prefetched) prefetched records")
+        while consumer.prefetched < 300_000 && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(consumer.prefetched >= 300_000, "stuck at \(consumer.prefetched) prefetched records")
+        // Two of librdkafka's wake-ups later it has not fetched everything: the bound holds (one
+        // fetch answer may overshoot it).
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(consumer.prefetched < total, "\(consumer.prefetched) records prefetched: no bound")
         var read = 0
         var perPartition: [Int32: Int] = [:]
-        while read < total && ContinuousClock.now < deadline {
+        while read < total && ContinuousClock.now < deadline + .seconds(30) {
             for r in try consumer.poll(max: 10_000, timeout: .milliseconds(100)).records {
+                #expect(r.value == nil)
                 read += 1
                 perPartition[r.partition, default: 0] += 1
             }
         }
         #expect(read == total)
-        #expect(perPartition == [0: 60_000, 1: 60_000, 2: 60_000, 3: 60_000])
+        #expect(perPartition == Dictionary(uniqueKeysWithValues: (0..<8).map { (Int32($0), 60_000) }))
     }
-
 }

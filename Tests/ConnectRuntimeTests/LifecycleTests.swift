@@ -328,18 +328,85 @@ extension LifecycleTests {
         try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src", "count": "500",
                         "value.converter": "org.apache.kafka.connect.converters.IntegerConverter"])
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "numbers"])
-        let run = Task { try await worker.run() }
-        // The task fails while it runs, not only when stopped (30 s: a hang detector).
-        let deadline = ContinuousClock.now + .seconds(30)
-        while worker.status("count")?.tasks.first?.state != .failed && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        let task = try #require(worker.status("count")?.tasks.first)
-        worker.stop()
-        try await run.value
+        // The task fails while it runs, not only when stopped.
+        let task = try await failedTask(worker, "count")
         #expect(task.state == .failed)
         #expect(task.trace?.contains("org.apache.kafka.connect.errors.DataException") == true, "\(task.trace ?? "no trace")")
         #expect(Hub.shared.get(id + "-src").polled >= 50)
         #expect(Hub.shared.get(id).flushed.isEmpty)
         #expect(Hub.shared.get(id + "-src").committedRecords.isEmpty)
         #expect(try store.offsets(connector: "count").isEmpty)
+    }
+
+    /// The stage stops at the first failing batch: the batches before it are delivered and committed,
+    /// nothing from the failing batch on reaches the topic or the offsets.
+    @Test func topicModeStageStopsAtTheFailingBatch() async throws {
+        let id = "stage-partial"
+        let store = MemoryOffsetStore()
+        var registry = statusRegistry()
+        registry.register(transformation: FailingAt.self, name: "FailingAt")
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20"]),
+                                registry: registry, offsetStore: store, logger: quiet)
+        // Counting polls batches of 50: record 75 fails the second.
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src", "count": "500",
+                        "transforms": "fail", "transforms.fail.type": "FailingAt", "transforms.fail.at": "75"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "numbers"])
+        let task = try await failedTask(worker, "count")
+        #expect(task.state == .failed)
+        #expect(task.trace?.contains("record 75 refused") == true, "\(task.trace ?? "no trace")")
+        #expect(Hub.shared.get(id).flushed.allSatisfy { $0 < 50 }, "\(Hub.shared.get(id).flushed)")
+        #expect(Hub.shared.get(id + "-src").committedRecords.allSatisfy { $0 < 50 })
+        let offsets = try store.offsets(connector: "count")
+        #expect(offsets.values.allSatisfy { ($0["n"]?.int64Value ?? 0) < 50 }, "\(offsets)")
+    }
+
+    /// A batch that fails while the next waits for room in the in-flight limit (which the failed
+    /// batch never gives back) still fails the task at once — it does not wait for a stop.
+    @Test func topicModeStageFailureEndsTheWaitForRoom() async throws {
+        let id = "stage-room"
+        var registry = statusRegistry()
+        registry.register(transformation: FailingAt.self, name: "FailingAt")
+        // Room for one batch of 50: the second waits while the first fails (slowly).
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20",
+                                                          "pipeline.max.in.flight.records": "50"]),
+                                registry: registry, logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src",
+                        "transforms": "fail", "transforms.fail.type": "FailingAt", "transforms.fail.at": "0", "transforms.fail.delay.ms": "300"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "numbers"])
+        let task = try await failedTask(worker, "count")
+        #expect(task.state == .failed)
+        #expect(task.trace?.contains("record 0 refused") == true, "\(task.trace ?? "no trace")")
+        #expect(Hub.shared.get(id).flushed.isEmpty)
+    }
+
+    /// Runs the worker until the connector's first task fails (30 s: a hang detector), then stops it;
+    /// the task's status as it was before the stop.
+    private func failedTask(_ worker: Worker, _ connector: String) async throws -> TaskStatus {
+        let run = Task { try await worker.run() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while worker.status(connector)?.tasks.first?.state != .failed && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let task = try #require(worker.status(connector)?.tasks.first)
+        worker.stop()
+        try await run.value
+        return task
+    }
+}
+
+/// Fails the record whose value is `at` (after `delay.ms`, blocking: a slow transformation).
+struct FailingAt: Transformation {
+    let at: Int64
+    let delay: Double
+    init(configuration: [String: String]) throws(ConfigError) {
+        at = Int64(configuration["at"] ?? "0") ?? 0
+        delay = Double(configuration["delay.ms"] ?? "0").map { $0 / 1000 } ?? 0
+    }
+    static var configDef: ConfigDef {
+        ConfigDef().define("at", .long, importance: .high, documentation: "the value to fail")
+            .define("delay.ms", .long, default: 0, importance: .low, documentation: "how long to take first")
+    }
+    func apply<R: ConnectRecord>(_ record: consuming R) throws -> R? {
+        guard record.value.int64Value == at else { return record }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        throw ConnectError("record \(at) refused")
     }
 }

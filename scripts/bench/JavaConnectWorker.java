@@ -6,8 +6,9 @@
 //   java JavaConnectWorker <bootstrap> <topic> <file> <n>
 //
 // Prints "<n>\t<seconds>\t<records/s>" — seconds from the connector's creation until the topic's
-// end offset (partition 0, read with the admin client every 5 ms) reaches n, i.e. every record is
-// acknowledged by the broker. The JVM's start-up and the plugin scan are not counted.
+// end offsets (all its partitions, read with the admin client every 5 ms) add up to n, i.e. every
+// record is acknowledged by the broker. The JVM's start-up and the plugin scan are not counted; its
+// JIT warming up on the records is. The worker's producer keeps Kafka Connect's own defaults.
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -22,12 +23,24 @@ import org.apache.kafka.connect.storage.FileOffsetBackingStore;
 
 import java.nio.file.Files;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 public class JavaConnectWorker {
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Throwable t) {
+            t.printStackTrace();
+            System.exit(1);  // a worker thread left running must not keep the JVM (and the bench) alive
+        }
+        System.exit(0);
+    }
+
+    static void run(String[] args) throws Exception {
         String bootstrap = args[0], topic = args[1], file = args[2];
         long n = Long.parseLong(args[3]);
         var offsets = Files.createTempFile("java-connect-offsets", ".dat");
@@ -37,7 +50,7 @@ public class JavaConnectWorker {
         props.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
         props.put("offset.storage.file.filename", offsets.toString());
         props.put("offset.flush.interval.ms", "100");
-        // As ConnectKit's producer: idempotent (Kafka's default), the same receive buffer as kcat's.
+        // As ConnectKit's producer: idempotent (also Kafka's default).
         props.put("producer.enable.idempotence", "true");
         Plugins plugins = new Plugins(props);
         plugins.compareAndSwapWithDelegatingLoader();
@@ -59,23 +72,30 @@ public class JavaConnectWorker {
                 if (error != null) created.completeExceptionally(error); else created.complete(null);
             });
             created.get(60, TimeUnit.SECONDS);
-            TopicPartition tp = new TopicPartition(topic, 0);
+            Map<TopicPartition, OffsetSpec> latest = null;
             long end = 0;
             while (end < n) {
                 if (System.nanoTime() - start > TimeUnit.SECONDS.toNanos(300)) throw new IllegalStateException("only " + end + " of " + n + " records after 300 s");
                 Thread.sleep(5);
                 try {
-                    end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).partitionResult(tp).get().offset();
+                    if (latest == null) {
+                        latest = new HashMap<>();
+                        for (var p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+                            latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+                        }
+                    }
+                    end = 0;
+                    for (var info : admin.listOffsets(latest).all().get().values()) end += info.offset();
                 } catch (java.util.concurrent.ExecutionException e) {
-                    end = 0; // the topic is not there yet
+                    latest = null;  // the topic is not there yet
+                    end = 0;
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf("%d\t%.3f\t%.0f%n", n, seconds, n / seconds);
+            System.out.println(String.format(Locale.ROOT, "%d\t%.3f\t%.0f", n, seconds, n / seconds));
         } finally {
             herder.stop();
             Files.deleteIfExists(offsets);
         }
-        System.exit(0);
     }
 }

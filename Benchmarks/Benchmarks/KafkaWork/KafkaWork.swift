@@ -140,11 +140,18 @@ func worker(_ bootstrap: String, _ extra: [String: String] = [:]) throws -> Work
     return try Worker(config: try WorkerConfig(props), registry: registry, transport: try KafkaTransport(worker: props), logger: logger)
 }
 
-/// Runs the worker until `done` holds; returns the seconds from start to then.
+/// Runs the worker until `done` holds; returns the seconds from start to then. Exits the process after
+/// 600 s without it (records missing from the server).
 func timed(_ worker: Worker, until done: @escaping @Sendable () -> Bool) async throws -> Double {
     let started = ContinuousClock.now
     let run = Task { try await worker.run() }
-    while !done() { try await Task.sleep(for: .milliseconds(5)) }
+    while !done() {
+        if ContinuousClock.now - started > .seconds(600) {
+            FileHandle.standardError.write(Data("KafkaWork: not done after 600 s (progress \(worker.progress))\n".utf8))
+            exit(1)
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
     let elapsed = ContinuousClock.now - started
     worker.stop()
     try await run.value

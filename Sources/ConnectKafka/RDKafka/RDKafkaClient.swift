@@ -452,17 +452,19 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// What every ``KafkaConsumer`` starts from: offsets committed only when asked
     /// (`enable.auto.commit=false`), `auto.offset.reset=earliest`, no end-of-partition events, and a
-    /// prefetch bounded by bytes only, as Java's consumer (whose buffer is bounded by
-    /// `fetch.max.bytes`, 50 MiB): `queued.max.messages.kbytes=51200` and `queued.min.messages` at
-    /// its maximum (10,000,000). librdkafka 2.0.2 counts `queued.min.messages` (default 100,000) over
-    /// the whole consumer queue, and once a fetch response passes it the partitions are fetched again
-    /// only at the broker thread's next wake-up, up to a second later — a consumer that reads slower
-    /// than the fetcher stalled for most of every second (a sink over 64 partitions read 1M records
-    /// in 3.2 s after joining its group instead of 0.7 s). librdkafka 2.3 made that wait a setting
-    /// (`fetch.queue.backoff.ms`); 2.0.2 has none.
+    /// prefetch of at most 51,200,000 bytes of record values (`queued.max.messages.kbytes=51200`;
+    /// librdkafka counts kilobytes of 1000 bytes, and only values) or 300,000 records
+    /// (`queued.min.messages`, librdkafka's default 100,000). librdkafka 2.0.2 counts both over the
+    /// whole consumer queue and, once a fetch passes either, fetches again only at its broker
+    /// thread's next wake-up, up to a second later: a consumer that reads faster than that bound per
+    /// second stalls for the rest of it (a sink over 64 partitions read 1M ~190-byte records in
+    /// 3.2 s after joining its group instead of 0.7 s). The count bound keeps librdkafka's
+    /// per-record memory (~300 bytes each beside the value) under ~90 MB even for null values
+    /// (tombstones), which the byte bound does not see; for values over ~170 bytes the byte bound
+    /// comes first. librdkafka 2.3 made the wait a setting (`fetch.queue.backoff.ms`); 2.0.2 has none.
     public static let defaultProperties: [String: String] = [
         "enable.auto.commit": "false", "auto.offset.reset": "earliest", "enable.partition.eof": "false",
-        "queued.min.messages": "10000000", "queued.max.messages.kbytes": "51200",
+        "queued.min.messages": "300000", "queued.max.messages.kbytes": "51200",
     ]
 
     deinit {
@@ -578,7 +580,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// What waits in librdkafka's consumer queue, not yet returned by ``poll(max:timeout:)``: the
-    /// records fetched ahead (the prefetch ``defaultProperties`` bound by bytes), and the odd event
+    /// records fetched ahead (the prefetch ``defaultProperties`` bounds), and the odd event
     /// of librdkafka's own (a partition's fetch starting), so a count at least the records'.
     public var prefetched: Int {
         guard let queue = rd_kafka_queue_get_consumer(handle) else { return 0 }

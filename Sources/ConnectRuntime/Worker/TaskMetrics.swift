@@ -93,6 +93,11 @@ final class TaskMetrics: Sendable {
         active.record(count)
     }
 
+    /// Adds records just polled to the active count (Kafka's `recordPoll`); the next `setActive` recounts.
+    func addActive(_ count: Int) {
+        active.record(activeCount.add(count, ordering: .relaxed).newValue)
+    }
+
     var snapshot: TaskMetricsSnapshot {
         TaskMetricsSnapshot(
             sourceRecordPollTotal: polled.value, sourceRecordWriteTotal: written.value, sourceRecordActiveCount: activeCount.load(ordering: .relaxed),

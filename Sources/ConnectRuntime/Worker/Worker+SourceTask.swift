@@ -145,7 +145,7 @@ extension Worker {
                 producer = t
             } else if config.mode == .topic {
                 producer = try transport.makeProducer(clientID: "connector-producer-\(plan.connector)-\(plan.index)", connectorConfig: plan.connectorConfig)
-                stage = SourceSendStage(name: "send-\(plan.connector)-\(plan.index)")
+                stage = SourceSendStage(name: "send-\(plan.connector)-\(plan.index)", limiter: limiter)
             }
             try await task.start(plan.config)
             activeTopics = connector(plan.connector)?.activeTopics
@@ -154,9 +154,11 @@ extension Worker {
             log.info("source task started")
             var backoff = Duration.milliseconds(100)
             let shouldEnd: @Sendable () -> Bool = { self.isStopping || control.isStopRequested || Task.isCancelled }
+            let sendStage = stage
             while !shouldEnd() {
                 // Paused: poll nothing, keep committing what is acknowledged.
                 while isPaused(plan.connector) && !shouldEnd() {
+                    try sendStage?.throwIfFailed()
                     let c = connector(plan.connector)
                     let g = c?.targetChanged.generation ?? 0
                     await commitIfDue()
@@ -174,7 +176,12 @@ extension Worker {
                 do {
                     let started = ContinuousClock.now
                     records = try await task.poll()
-                    if !records.isEmpty { metrics.recordPoll(records.count, ContinuousClock.now - started) }
+                    if !records.isEmpty {
+                        // Kafka's recordPoll: polled records are active until written (drainAcks recounts);
+                        // counted active before polled, so that no reader sees them polled and not active.
+                        metrics.addActive(records.count)
+                        metrics.recordPoll(records.count, ContinuousClock.now - started)
+                    }
                     backoff = .milliseconds(100)
                 } catch let e as RetriableError {
                     log.warning("poll failed, retrying in \(backoff): \(e)")
@@ -185,10 +192,14 @@ extension Worker {
                 if records.isEmpty { continue }
                 let sizes = records.map(\.approximateSize)
                 let total = sizes.reduce(0, +)
-                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: shouldEnd) {
+                // A failed send stage sends nothing more (nor acknowledges): stop waiting for room.
+                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { shouldEnd() || sendStage?.hasFailed == true }) {
                     self.requestFlush()
                 }
-                if !admitted { break }
+                if !admitted {
+                    try sendStage?.throwIfFailed()
+                    break
+                }
                 // Ask the sinks to flush before the source has to wait, so both keep moving.
                 if limiter.isUnderPressure { flushRequests.add(1, ordering: .relaxed) }
                 if let t = transactional {
@@ -202,7 +213,7 @@ extension Worker {
                     if boundaryIsPoll || clock.now - transactionStart >= transactionInterval { try await commitTransaction() }
                 } else if let producer, let stage {
                     let (polled, chain, activeTopics) = (records, chain, activeTopics)
-                    stage.submit(records: polled.count) {
+                    stage.submit(records: polled.count, bytes: total) {
                         metrics.written.increment(by: try await self.sendToTopics(
                             polled, sizes: sizes, chain: chain, codec: codec, errors: errors, tracker: tracker, producer: producer, activeTopics: activeTopics))
                     }
@@ -231,10 +242,10 @@ extension Worker {
             try await commitTransaction()
             try await stage?.finish()
         } catch {
-            await stage?.abandon()
             failed = true
             log.error("source task failed: \(error)")
             workerTask.failed(run: control.run, trace: failureTrace(error))
+            await stage?.abandon()
             if inTransaction { try? transactional?.abortTransaction() }
             awaitingTransaction = []
         }
