@@ -349,11 +349,14 @@ extension LifecycleTests {
                                 registry: registry, offsetStore: store, logger: quiet)
         // Counting polls batches of 50: record 75 fails the second.
         try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id + "-src", "count": "500",
-                        "transforms": "fail", "transforms.fail.type": "FailingAt", "transforms.fail.at": "75"])
+                        "transforms": "fail", "transforms.fail.type": "FailingAt", "transforms.fail.at": "75", "transforms.fail.delay.ms": "200"])
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": id, "topics": "numbers"])
         let task = try await failedTask(worker, "count")
         #expect(task.state == .failed)
         #expect(task.trace?.contains("record 75 refused") == true, "\(task.trace ?? "no trace")")
+        // Meanwhile (200 ms) the task polled on: its later batches waited behind the failing one.
+        #expect(Hub.shared.get(id + "-src").polled > 100)
+        #expect((worker.broker?.endOffset(topic: "numbers") ?? 0) <= 50, "produced to the topic: \(worker.broker?.endOffset(topic: "numbers") ?? 0)")
         #expect(Hub.shared.get(id).flushed.allSatisfy { $0 < 50 }, "\(Hub.shared.get(id).flushed)")
         #expect(Hub.shared.get(id + "-src").committedRecords.allSatisfy { $0 < 50 })
         let offsets = try store.offsets(connector: "count")
@@ -379,6 +382,39 @@ extension LifecycleTests {
         #expect(Hub.shared.get(id).flushed.isEmpty)
     }
 
+    /// Deliveries that fail (a broker refusing every record) while the task waits for in-flight room —
+    /// which those records hold until the task handles them — fail the task without a stop; with
+    /// errors.tolerance=all they are skipped and the task goes on, its offsets past them.
+    @Test(arguments: ["none", "all"])
+    func deliveryFailuresEndTheWaitForRoom(tolerance: String) async throws {
+        let id = "refused-\(tolerance)"
+        let store = MemoryOffsetStore()
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20",
+                                                          "pipeline.max.in.flight.records": "50"]),
+                                registry: statusRegistry(), offsetStore: store, transport: RefusingTransport(), logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": id, "errors.tolerance": tolerance])
+        let run = Task { try await worker.run() }
+        let deadline = ContinuousClock.now + .seconds(30)  // a hang detector
+        func done() -> Bool {
+            tolerance == "none"
+                ? worker.status("count")?.tasks.first?.state == .failed
+                : ((try? store.offsets(connector: "count").first?.value["n"]?.int64Value) ?? nil ?? 0) >= 200
+        }
+        while !done() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let task = try #require(worker.status("count")?.tasks.first)
+        let committed = try store.offsets(connector: "count").first?.value["n"]?.int64Value
+        worker.stop()
+        try await run.value
+        if tolerance == "none" {
+            #expect(task.state == .failed)
+            #expect(task.trace?.contains("Unrecoverable exception from producer send callback") == true, "\(task.trace ?? "no trace")")
+            #expect(committed == nil)
+        } else {
+            #expect(task.state == .running)
+            #expect((committed ?? 0) >= 200, "offsets at \(committed.map(String.init) ?? "none")")
+        }
+    }
+
     /// Runs the worker until the connector's first task fails (30 s: a hang detector), then stops it;
     /// the task's status as it was before the stop.
     private func failedTask(_ worker: Worker, _ connector: String) async throws -> TaskStatus {
@@ -390,6 +426,31 @@ extension LifecycleTests {
         try await run.value
         return task
     }
+}
+
+/// A transport whose brokers refuse every record: each delivery fails, 20 ms after it was sent (as a
+/// Kafka producer's callback reports a record the broker rejected).
+final class RefusingTransport: Transport {
+    func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer { RefusingProducer() }
+    func makeConsumer(group: String, clientID: String, connectorConfig: [String: String]) throws -> any TransportConsumer {
+        throw TransportError(.other, "no consumers here")
+    }
+    func expectGroup(_ group: String, subscription: Subscription) {}
+    func committedOffsets(group: String) async throws -> [TopicPartition: Int64] { [:] }
+    func alterCommittedOffsets(group: String, _ offsets: [TopicPartition: Int64?]) async throws {}
+    func deleteGroup(_ group: String) async throws {}
+    func shutdown() {}
+}
+
+final class RefusingProducer: TransportProducer {
+    func send(_ records: [OutgoingRecord]) throws {
+        let deliveries = records.map(\.delivery)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.02) {
+            for d in deliveries { d.failed(TransportError(.other, "the broker refused the record")) }
+        }
+    }
+    func flush(until deadline: ContinuousClock.Instant) async -> Bool { true }
+    func close() {}
 }
 
 /// Fails the record whose value is `at` (after `delay.ms`, blocking: a slow transformation).

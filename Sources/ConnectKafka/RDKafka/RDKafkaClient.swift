@@ -458,10 +458,12 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// whole consumer queue and, once a fetch passes either, fetches again only at its broker
     /// thread's next wake-up, up to a second later: a consumer that reads faster than that bound per
     /// second stalls for the rest of it (a sink over 64 partitions read 1M ~190-byte records in
-    /// 3.2 s after joining its group instead of 0.7 s). The count bound keeps librdkafka's
-    /// per-record memory (~300 bytes each beside the value) under ~90 MB even for null values
-    /// (tombstones), which the byte bound does not see; for values over ~170 bytes the byte bound
-    /// comes first. librdkafka 2.3 made the wait a setting (`fetch.queue.backoff.ms`); 2.0.2 has none.
+    /// 3.2 s after joining its group instead of 0.7 s). Both bounds only stop new fetches: the
+    /// answer to a fetch already sent is queued whole — up to `fetch.max.bytes` (52,428,800 bytes)
+    /// per broker, which for tombstones of a few bytes each is millions of records at ~300 bytes of
+    /// librdkafka's per record. For values over ~170 bytes the byte bound comes first; keys and
+    /// headers count in neither. On topics of tiny or null values, lower `consumer.fetch.max.bytes`.
+    /// librdkafka 2.3 made the wait a setting (`fetch.queue.backoff.ms`); 2.0.2 has none.
     public static let defaultProperties: [String: String] = [
         "enable.auto.commit": "false", "auto.offset.reset": "earliest", "enable.partition.eof": "false",
         "queued.min.messages": "300000", "queued.max.messages.kbytes": "51200",

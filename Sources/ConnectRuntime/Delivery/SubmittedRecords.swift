@@ -95,6 +95,8 @@ final class SubmittedRecords: Sendable {
         var partitions: [Partition] = []
         var index: [[String: Value]: Int] = [:]
         var outstanding = 0
+        /// Records whose delivery failed and that the task gave up on (it failed): never acknowledged.
+        var abandoned = 0
         /// Records the transport could not store, with why (until the task takes them).
         var failures: [(PendingRecord, ErrorBox)] = []
     }
@@ -165,6 +167,9 @@ final class SubmittedRecords: Sendable {
         acknowledged.signal()
     }
 
+    /// Whether delivery failures wait for the task (``takeDeliveryFailures()``).
+    var hasDeliveryFailures: Bool { state.withLock { !$0.failures.isEmpty } }
+
     /// The delivery failures since the last call.
     func takeDeliveryFailures() -> [(record: PendingRecord, error: any Error)] {
         state.withLock { s in
@@ -181,6 +186,16 @@ final class SubmittedRecords: Sendable {
 
     /// Records not yet acknowledged.
     var outstanding: Int { state.withLock { $0.outstanding } }
+
+    /// Records not yet acknowledged that still may be: `outstanding` less those abandoned.
+    var awaited: Int { state.withLock { $0.outstanding - $0.abandoned } }
+
+    /// Notes `count` records whose delivery failed as given up (the task failed on them): a stopping
+    /// task does not wait for them.
+    func abandon(_ count: Int) {
+        state.withLock { $0.abandoned += count }
+        acknowledged.signal()
+    }
 
     /// Removes the acknowledged prefix of every partition: the records in submission order (for
     /// `commitRecord`) and, per partition, the offset that is now committable.

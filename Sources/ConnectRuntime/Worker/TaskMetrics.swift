@@ -12,11 +12,13 @@ final class CountedMetric: Sendable {
 
     func increment(by n: Int = 1) {
         guard n > 0 else { return }
-        total.add(n, ordering: .relaxed)
+        // Releasing (and `value` acquiring): a reader that sees the count sees what was stored before
+        // it (the source task counts polled records active before it counts them polled).
+        total.add(n, ordering: .releasing)
         counter.increment(by: Int64(n))
     }
 
-    var value: Int { total.load(ordering: .relaxed) }
+    var value: Int { total.load(ordering: .acquiring) }
 }
 
 /// One task's metrics, with Kafka Connect's metric names as swift-metrics labels and `connector`

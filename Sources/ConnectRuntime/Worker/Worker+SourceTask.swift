@@ -29,6 +29,7 @@ extension Worker {
         let interval = Duration.milliseconds(config.offsetFlushIntervalMs)
         var chain = TransformChain.empty
         let metrics = taskMetrics(plan.connector, plan.index)
+        var taskErrors: RetryWithTolerance? = nil
 
         // Topics this task produced to that no sink connector reads: their records are held, and the
         // task says so once (log and status) until a reader takes them.
@@ -131,6 +132,7 @@ extension Worker {
         do {
             let codec = try RecordCodec(worker: config.originals, connector: plan.connectorConfig, registry: registry)
             let errors = try errorHandler(connector: plan.connector, config: plan.connectorConfig, task: plan.index, codec: codec, logger: log)
+            taskErrors = errors
             chain = try TransformChain(config: plan.connectorConfig, registry: registry)
             task.initialize(context: RuntimeSourceTaskContext(
                 config: plan.config, offsetStorageReader: StoreOffsetReader(store: offsetStore, connector: plan.connector),
@@ -192,9 +194,19 @@ extension Worker {
                 if records.isEmpty { continue }
                 let sizes = records.map(\.approximateSize)
                 let total = sizes.reduce(0, +)
-                // A failed send stage sends nothing more (nor acknowledges): stop waiting for room.
-                let admitted = await limiter.acquire(records: records.count, bytes: total, abandon: { shouldEnd() || sendStage?.hasFailed == true }) {
-                    self.requestFlush()
+                // Room comes back as records are acknowledged. A failed send stage acknowledges nothing
+                // more, and records whose delivery failed keep theirs until handled: either ends the wait
+                // (the stage's error, or an intolerable delivery failure, fails the task; tolerated
+                // failures are skipped, which gives their room back, and the wait goes on).
+                var admitted = false
+                while true {
+                    admitted = await limiter.acquire(
+                        records: records.count, bytes: total,
+                        abandon: { shouldEnd() || sendStage?.hasFailed == true || tracker.hasDeliveryFailures }
+                    ) { self.requestFlush() }
+                    if admitted || shouldEnd() { break }
+                    try sendStage?.throwIfFailed()
+                    try await handleDeliveryFailures(tracker, errors: errors, log: log)
                 }
                 if !admitted {
                     try sendStage?.throwIfFailed()
@@ -254,10 +266,21 @@ extension Worker {
         // Wait for the sinks to acknowledge what is in flight, then commit the final offsets.
         // Records held for a topic nobody reads will not be acknowledged: no need to wait for them.
         let deadline = ContinuousClock.now + .milliseconds(config.offsetFlushTimeoutMs)
-        while tracker.outstanding > heldTopics(of: tracker).values.reduce(0, +) && ContinuousClock.now < deadline && !Task.isCancelled {
+        while tracker.awaited > heldTopics(of: tracker).values.reduce(0, +) && ContinuousClock.now < deadline && !Task.isCancelled {
             let g = tracker.acknowledged.generation
+            // Records whose delivery failed are never acknowledged: tolerated ones are skipped (the
+            // offsets may pass them); a failed task (or an intolerable failure) gives them up.
+            if tracker.hasDeliveryFailures {
+                if failed || taskErrors == nil {
+                    tracker.abandon(tracker.takeDeliveryFailures().count)
+                } else if let errors = taskErrors {
+                    do { try await handleDeliveryFailures(tracker, errors: errors, log: log) } catch {
+                        log.error("records could not be produced while the task stopped: \(error)")
+                    }
+                }
+            }
             await drainAcks()
-            if tracker.outstanding == 0 { break }
+            if tracker.awaited == 0 { break }
             await tracker.acknowledged.wait(after: g, timeout: .milliseconds(50))
         }
         await commitOffsets()
@@ -269,6 +292,7 @@ extension Worker {
         for topic in unread { workerTask.setWaiting("topic:" + topic, nil) }
         heldRecords?.forget(tracker)
         tracker.reset()
+        metrics.setActive(0)
         chain.close()
         producer?.close()
         do { try await task.stop() } catch { log.warning("source task stop failed: \(error)") }
@@ -287,10 +311,17 @@ extension Worker {
     /// ("Unrecoverable exception from producer send callback") unless errors are tolerated; then the
     /// record is logged, counted, skipped and its offset may be committed.
     func handleDeliveryFailures(_ tracker: SubmittedRecords, errors: RetryWithTolerance, log: Logger) async throws {
-        for (record, error) in tracker.takeDeliveryFailures() {
+        let failures = tracker.takeDeliveryFailures()
+        for (i, (record, error)) in failures.enumerated() {
             // The error handler sees the record as polled, as Kafka's does.
-            try await errors.failed(.kafkaProduce, "org.apache.kafka.clients.producer.KafkaProducer", FailedRecord(source: record.polled),
-                                    ConnectError("Unrecoverable exception from producer send callback", cause: "\(error)"))
+            do {
+                try await errors.failed(.kafkaProduce, "org.apache.kafka.clients.producer.KafkaProducer", FailedRecord(source: record.polled),
+                                        ConnectError("Unrecoverable exception from producer send callback", cause: "\(error)"))
+            } catch {
+                // The task fails: this record and the failed ones after it will never be acknowledged.
+                tracker.abandon(failures.count - i)
+                throw error
+            }
             log.warning("record of topic '\(record.record.topic)' could not be produced and is skipped (errors.tolerance=all): \(error)")
             PendingRecord.acknowledgeAll(record.receiverDone() ? [record] : [])
         }
