@@ -169,7 +169,7 @@ extension Worker {
                     await c?.targetChanged.wait(after: g, timeout: due)
                 }
                 if shouldEnd() { break }
-                try stage?.throwIfFailed()
+                try sendStage?.throwIfFailed()
                 try await handleDeliveryFailures(tracker, errors: errors, log: log)
                 await commitIfDue()
                 if inTransaction, clock.now - transactionStart >= transactionInterval { try await commitTransaction() }
@@ -271,12 +271,12 @@ extension Worker {
             // Records whose delivery failed are never acknowledged: tolerated ones are skipped (the
             // offsets may pass them); a failed task (or an intolerable failure) gives them up.
             if tracker.hasDeliveryFailures {
-                if failed || taskErrors == nil {
-                    tracker.abandon(tracker.takeDeliveryFailures().count)
-                } else if let errors = taskErrors {
+                if let errors = taskErrors, !failed {
                     do { try await handleDeliveryFailures(tracker, errors: errors, log: log) } catch {
                         log.error("records could not be produced while the task stopped: \(error)")
                     }
+                } else {
+                    tracker.abandon(tracker.takeDeliveryFailures().count)
                 }
             }
             await drainAcks()
