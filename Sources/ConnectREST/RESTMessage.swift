@@ -50,16 +50,8 @@ public struct RESTRequest: Sendable {
         var out: [UInt8] = []
         let bytes = Array(s.utf8)
         var i = 0
-        func hex(_ b: UInt8) -> UInt8? {
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hex(bytes[i + 1]), let l = hex(bytes[i + 2]) {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = Hex.nibble(bytes[i + 1]), let l = Hex.nibble(bytes[i + 2]) {
                 out.append(h << 4 | l)
                 i += 3
             } else {

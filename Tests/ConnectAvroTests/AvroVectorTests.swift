@@ -27,16 +27,7 @@ struct AvroVector: Sendable, CustomTestStringConvertible {
         }
     }()
 
-    static func hex(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            out.append(UInt8(s[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
-    }
+    static func hex(_ s: String) -> [UInt8] { Hex.bytes(s)! }
 }
 
 @Suite("Avro against Apache Avro 1.11's own classes (randomized vectors)")

@@ -28,7 +28,7 @@ import ConnectRuntime
             let expected = (v["lines"] as! [[String: Any]]).map { ($0["line"] as! String, ($0["position"] as! NSNumber).int64Value) }
             let file = dir.appendingPathComponent("f\(i).txt").path
             group.addTask {
-                let bytes = hexBytes(hex)
+                let bytes = Hex.bytes(hex)!
                 _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
                 let task = FileStreamSourceTask()
                 task.initialize(context: RuntimeSourceTaskContext(config: [:], offsetStorageReader: StoreOffsetReader(store: MemoryOffsetStore(), connector: "v")))
@@ -68,7 +68,7 @@ import ConnectRuntime
         let v = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
         guard v["kind"] as? String == "fileSource" else { continue }
         let hex = v["hex"] as! String
-        let bytes = hexBytes(hex)
+        let bytes = Hex.bytes(hex)!
         let expected = (v["lines"] as! [[String: Any]]).map { $0["line"] as! String }
         for oneByte in [false, true] {
             var splitter = LineSplitter()

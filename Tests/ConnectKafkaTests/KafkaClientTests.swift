@@ -1,3 +1,4 @@
+import ConnectKit
 import Foundation
 import Synchronization
 import Testing
@@ -16,13 +17,7 @@ struct JavaPartitionerTests {
         for line in lines {
             let v = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let hex = v["key"] as! String
-            var key: [UInt8] = []
-            var i = hex.startIndex
-            while i < hex.endIndex {
-                let j = hex.index(i, offsetBy: 2)
-                key.append(UInt8(hex[i..<j], radix: 16)!)
-                i = j
-            }
+            let key = try #require(Hex.bytes(hex), "key \(hex)")
             #expect(JavaPartitioner.murmur2(key) == Int32(v["murmur2"] as! Int), "key \(hex)")
             for (count, partition) in v["partitions"] as! [String: Int] {
                 #expect(JavaPartitioner.partition(forKey: key, partitions: Int32(count)!) == Int32(partition), "key \(hex), \(count) partitions")

@@ -22,17 +22,6 @@ struct OtherVector: CustomTestStringConvertible, Sendable {
     static func of(_ kind: String) -> [OtherVector] { all.filter { $0["kind"] as? String == kind } }
 }
 
-func hexBytes(_ s: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var i = s.startIndex
-    while i < s.endIndex {
-        let j = s.index(i, offsetBy: 2)
-        out.append(UInt8(s[i..<j], radix: 16)!)
-        i = j
-    }
-    return out
-}
-
 @Suite("Kafka header, string and number converter vectors")
 struct OtherConverterGoldenTests {
     @Test("SimpleHeaderConverter writes Kafka's text", arguments: OtherVector.of("headerFormat"))
@@ -68,7 +57,7 @@ struct OtherConverterGoldenTests {
         let value = decodeValue(v["value"], nil)
         let c = NumberConverter(kind)
         let bytes = try c.fromConnectData(topic: "t", schema: nil, value: value)
-        #expect(bytes == hexBytes(v["hex"] as! String))
+        #expect(bytes == Hex.bytes(v["hex"] as! String)!)
         #expect(try c.toConnectData(topic: "t", value: bytes).value == value)
     }
 
@@ -76,6 +65,6 @@ struct OtherConverterGoldenTests {
     func strings(_ v: OtherVector) throws {
         let c = try StringConverter(configuration: ["converter.encoding": v["encoding"] as! String], isKey: false)
         let bytes = try c.fromConnectData(topic: "t", schema: .string, value: .string(v["text"] as! String))
-        #expect(bytes == hexBytes(v["hex"] as! String))
+        #expect(bytes == Hex.bytes(v["hex"] as! String)!)
     }
 }
