@@ -239,24 +239,37 @@ final class KafkaTransportProducer: TransportProducer {
     }
 
     func send(_ records: [OutgoingRecord]) throws {
-        var lastTopic: String?
-        for r in records {
-            if r.topic != lastTopic {
-                try ensureTopic(r.topic)
-                lastTopic = r.topic
+        // The records are read in place (no copy of each); the topic's handle is looked up once per
+        // run of records for it.
+        try records.withUnsafeBufferPointer { batch in
+            var topic: KafkaProducer.Topic?
+            for i in batch.indices {
+                do {
+                    if topic?.name != batch[i].topic {
+                        try ensureTopic(batch[i].topic)
+                        topic = try producer.topic(batch[i].topic)
+                    }
+                    let partition: Int32
+                    if let p = batch[i].partition {
+                        partition = p
+                    } else if let key = batch[i].record.key {
+                        partition = JavaPartitioner.partition(forKey: key, partitions: try partitions(batch[i].topic))
+                    } else {
+                        partition = -1  // RD_KAFKA_PARTITION_UA: librdkafka's partitioner
+                    }
+                    let headers = batch[i].record.headers.isEmpty ? [] : batch[i].record.headers.map { ($0.key, $0.value) }
+                    try withOptionalBytes(batch[i].record.key) { (k) throws(KafkaError) in
+                        try withOptionalBytes(batch[i].record.value) { (v) throws(KafkaError) in
+                            try producer.send(
+                                to: topic!, partition: partition, keyBytes: k, valueBytes: v, headers: headers,
+                                timestamp: batch[i].record.timestamp ?? 0, token: batch[i].delivery.token)
+                        }
+                    }
+                } catch {
+                    // This record was refused at once (librdkafka, topic creation): the ones before it are on their way.
+                    throw PartialSendError(handedOver: i, cause: error)
+                }
             }
-            let partition: Int32
-            if let p = r.partition {
-                partition = p
-            } else if let key = r.record.key {
-                partition = JavaPartitioner.partition(forKey: key, partitions: try partitions(r.topic))
-            } else {
-                partition = -1  // RD_KAFKA_PARTITION_UA: librdkafka's partitioner
-            }
-            try producer.send(
-                topic: r.topic, partition: partition, key: r.record.key, value: r.record.value,
-                headers: r.record.headers.isEmpty ? [] : r.record.headers.map { ($0.key, $0.value) }, timestamp: r.record.timestamp ?? 0,
-                token: r.delivery.token)
         }
     }
 

@@ -1,4 +1,5 @@
 import ConnectKit
+import ConnectRuntime
 import Foundation
 import Synchronization
 import Testing
@@ -230,6 +231,30 @@ struct KafkaClientTests {
         }
         #expect(released == nil)
         #expect(throws: KafkaError.self) { _ = try producer.partitionCount(name, timeout: .seconds(5)) }
+    }
+
+    @Test("a batch refused at once partway (a partition the topic lacks) throws PartialSendError naming how many records were taken; those are produced")
+    func partialSend() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("partway", partitions: 1)
+        let transport = try KafkaTransport(worker: ["bootstrap.servers": cluster.bootstrapServers])
+        defer { transport.shutdown() }
+        let producer = try transport.makeProducer(clientID: "partway", connectorConfig: [:])
+        defer { producer.close() }
+        func record(_ value: String, partition: Int32?) -> OutgoingRecord {
+            OutgoingRecord(topic: "partway", partition: partition, record: TopicRecord(key: nil, value: Array(value.utf8)), delivery: .unobserved)
+        }
+        let batch = [record("a", partition: 0), record("b", partition: nil), record("c", partition: 7), record("d", partition: 0)]
+        #expect {
+            try producer.send(batch)
+        } throws: { error in
+            guard let partial = error as? PartialSendError else { return false }
+            return partial.handedOver == 2 && partial.cause is KafkaError && "\(partial)".contains("partway-7")
+        }
+        #expect(await producer.flush(until: .now + .seconds(30)))
+        let consumer = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers, "group.id": "partway-check"])
+        defer { consumer.close() }
+        #expect(try consumer.watermarks(KafkaPartition(topic: "partway", partition: 0)).high == 2, "the two records before the refused one, nothing after it")
     }
 
     @Test("close() hands over a report for every record still undelivered (purged: failed, with its token)")

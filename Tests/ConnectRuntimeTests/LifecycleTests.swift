@@ -3,6 +3,7 @@ import ConnectFile
 import ConnectPlugins
 import Foundation
 import MetricsTestKit
+import Synchronization
 import Testing
 
 @testable import ConnectRuntime
@@ -415,6 +416,35 @@ extension LifecycleTests {
         }
     }
 
+    /// A record refused at once partway through a batch (Kafka: `producer.send` throwing) fails the
+    /// task; the stop then waits only for the records handed over before it, never for the rest
+    /// (which would hold it for offset.flush.timeout.ms), and the offsets never pass the refused one.
+    /// Without ``PartialSendError`` the runtime assumes none of the batch was taken.
+    @Test(arguments: [true, false])
+    func synchronousRefusalPartwayThroughABatch(typed: Bool) async throws {
+        let store = MemoryOffsetStore()
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20",
+                                                          "offset.flush.timeout.ms": "20000"]),
+                                registry: statusRegistry(), offsetStore: store, transport: RefusingTransport(refuseAt: 75, typed: typed), logger: quiet)
+        // Counting polls batches of 50: the second is refused at its 26th record (value 75).
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "partway-\(typed)"])
+        let run = Task { try await worker.run() }
+        let deadline = ContinuousClock.now + .seconds(30)  // a hang detector
+        while worker.status("count")?.tasks.first?.state != .failed && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let task = try #require(worker.status("count")?.tasks.first)
+        let stopping = ContinuousClock.now
+        worker.stop()
+        try await run.value
+        let stop = ContinuousClock.now - stopping
+        #expect(task.state == .failed)
+        #expect(task.trace?.contains("record 75 refused at once") == true, "\(task.trace ?? "no trace")")
+        // Pre-fix the stop waited the whole offset.flush.timeout.ms (20 s) for the unsent records.
+        #expect(stop < .seconds(10), "the stop took \(stop)")
+        let committed = try store.offsets(connector: "count").first?.value["n"]?.int64Value
+        #expect((committed ?? 0) < 75, "offsets at \(committed.map(String.init) ?? "none")")
+        if typed { #expect(committed == 74, "the records handed over before the refused one are committed") }
+    }
+
     /// Runs the worker until the connector's first task fails (30 s: a hang detector), then stops it;
     /// the task's status as it was before the stop.
     private func failedTask(_ worker: Worker, _ connector: String) async throws -> TaskStatus {
@@ -431,7 +461,19 @@ extension LifecycleTests {
 /// A transport whose brokers refuse every record: each delivery fails, 20 ms after it was sent (as a
 /// Kafka producer's callback reports a record the broker rejected).
 final class RefusingTransport: Transport {
-    func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer { RefusingProducer() }
+    /// Refuse at once (throwing from `send`) the record whose value is this, and every one after it;
+    /// the records before it are delivered 20 ms later. Nil: refuse every record through its delivery.
+    let refuseAt: Int64?
+    /// Throw ``PartialSendError`` (saying how many were taken) rather than a plain error.
+    let typed: Bool
+    init(refuseAt: Int64? = nil, typed: Bool = true) {
+        self.refuseAt = refuseAt
+        self.typed = typed
+    }
+    func makeProducer(clientID: String, connectorConfig: [String: String]) throws -> any TransportProducer {
+        if let refuseAt { return RefusingAtOnceProducer(at: refuseAt, typed: typed) }
+        return RefusingProducer()
+    }
     func makeConsumer(group: String, clientID: String, connectorConfig: [String: String]) throws -> any TransportConsumer {
         throw TransportError(.other, "no consumers here")
     }
@@ -448,6 +490,33 @@ final class RefusingProducer: TransportProducer {
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.02) {
             for d in deliveries { d.failed(TransportError(.other, "the broker refused the record")) }
         }
+    }
+    func flush(until deadline: ContinuousClock.Instant) async -> Bool { true }
+    func close() {}
+}
+
+/// Takes records until the one whose value is `at`, which it refuses at once (as librdkafka refuses
+/// a record it cannot queue); those taken are delivered 20 ms later.
+final class RefusingAtOnceProducer: TransportProducer {
+    let at: Int64
+    let typed: Bool
+    private let refusing = Mutex(false)
+    init(at: Int64, typed: Bool) {
+        self.at = at
+        self.typed = typed
+    }
+    func send(_ records: [OutgoingRecord]) throws {
+        let refuseFrom = refusing.withLock { $0 } ? 0 : records.firstIndex { r in
+            // The worker's JSON converter writes Counting's value as {"schema":…,"payload":n}.
+            r.record.value.map { String(decoding: $0, as: UTF8.self).hasSuffix("\"payload\":\(at)}") } ?? false
+        }
+        let taken = records.prefix(refuseFrom ?? records.count).map(\.delivery)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.02) { for d in taken { d.succeeded() } }
+        guard let refuseFrom else { return }
+        refusing.withLock { $0 = true }
+        let cause = TransportError(.other, "record \(at) refused at once")
+        if typed { throw PartialSendError(handedOver: refuseFrom, cause: cause) }
+        throw cause
     }
     func flush(until deadline: ContinuousClock.Instant) async -> Bool { true }
     func close() {}

@@ -222,8 +222,33 @@ public final class KafkaProducer: @unchecked Sendable {
         topic: String, partition: Int32, keyBytes key: UnsafeRawBufferPointer?, valueBytes value: UnsafeRawBufferPointer?,
         headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0, token: AnyObject?
     ) throws(KafkaError) {
+        try send(to: Topic(name: topic, handle: topicHandle(topic)), partition: partition, keyBytes: key, valueBytes: value, headers: headers, timestamp: timestamp, token: token)
+    }
+
+    /// A topic's librdkafka handle (`rd_kafka_topic_t`), looked up once for many records:
+    /// ``send(to:partition:keyBytes:valueBytes:headers:timestamp:token:)`` then skips the lookup by
+    /// name (a lock and a comparison per record). Valid until ``close()``.
+    public struct Topic: @unchecked Sendable {
+        /// The topic's name.
+        public let name: String
+        let handle: OpaquePointer
+    }
+
+    /// The handle of `topic` (made once, freed at ``close()``).
+    /// - Throws: ``KafkaError`` when librdkafka refuses the name (longer than 512 bytes).
+    public func topic(_ name: String) throws(KafkaError) -> Topic {
+        Topic(name: name, handle: try topicHandle(name))
+    }
+
+    /// ``send(topic:partition:keyBytes:valueBytes:headers:timestamp:token:)`` to a topic looked up
+    /// with ``topic(_:)``.
+    /// - Throws: ``KafkaError`` when librdkafka refuses the record at once (queue full, unknown partition).
+    public func send(
+        to topic: Topic, partition: Int32, keyBytes key: UnsafeRawBufferPointer?, valueBytes value: UnsafeRawBufferPointer?,
+        headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0, token: AnyObject?
+    ) throws(KafkaError) {
         precondition(token == nil || hasDeliveries || token is DeliveryBox, "send(token:) needs the deliveries handler given at init: its report would be lost")
-        let rkt = try topicHandle(topic)
+        let rkt = topic.handle
         let opaque = token.map { Unmanaged.passRetained($0).toOpaque() }
         var hdrs: OpaquePointer?
         if !headers.isEmpty {
@@ -240,7 +265,7 @@ public final class KafkaProducer: @unchecked Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             if let hdrs { rd_kafka_headers_destroy(hdrs) }
             if let opaque { Unmanaged<AnyObject>.fromOpaque(opaque).release() }
-            throw KafkaError(err, "Producing to \(topic)-\(partition) failed")
+            throw KafkaError(err, "Producing to \(topic.name)-\(partition) failed")
         }
     }
 

@@ -69,17 +69,17 @@ extension ConnectRecord {
 public struct SourceRecord: ConnectRecord {
     /// The fields live in one copy-on-write box: copying a record (into a queue, a transform, a
     /// callback) costs one reference count, not one per field.
-    private final class Storage: @unchecked Sendable {
-        var sourcePartition: [String: Value]
-        var sourceOffset: [String: Value]
-        var topic: String
-        var kafkaPartition: Int32?
-        var keySchema: Schema?
-        var key: Value
-        var valueSchema: Schema?
-        var value: Value
-        var timestamp: Int64?
-        var headers: Headers
+    @usableFromInline final class Storage: @unchecked Sendable {
+        @usableFromInline var sourcePartition: [String: Value]
+        @usableFromInline var sourceOffset: [String: Value]
+        @usableFromInline var topic: String
+        @usableFromInline var kafkaPartition: Int32?
+        @usableFromInline var keySchema: Schema?
+        @usableFromInline var key: Value
+        @usableFromInline var valueSchema: Schema?
+        @usableFromInline var value: Value
+        @usableFromInline var timestamp: Int64?
+        @usableFromInline var headers: Headers
 
         init(
             _ sourcePartition: [String: Value], _ sourceOffset: [String: Value], _ topic: String, _ kafkaPartition: Int32?,
@@ -102,7 +102,7 @@ public struct SourceRecord: ConnectRecord {
         }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
     private mutating func unique() -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
@@ -111,44 +111,44 @@ public struct SourceRecord: ConnectRecord {
 
     /// Identifies the source partition (e.g. `["table": "orders"]`).
     public var sourcePartition: [String: Value] {
-        get { storage.sourcePartition }
+        @inlinable get { storage.sourcePartition }
         set { unique().sourcePartition = newValue }
     }
     /// The position in the source partition after this record (e.g. `["id": 42]`).
     public var sourceOffset: [String: Value] {
-        get { storage.sourceOffset }
+        @inlinable get { storage.sourceOffset }
         set { unique().sourceOffset = newValue }
     }
     public var topic: String {
-        get { storage.topic }
+        @inlinable get { storage.topic }
         set { unique().topic = newValue }
     }
     public var kafkaPartition: Int32? {
-        get { storage.kafkaPartition }
+        @inlinable get { storage.kafkaPartition }
         set { unique().kafkaPartition = newValue }
     }
     public var keySchema: Schema? {
-        get { storage.keySchema }
+        @inlinable get { storage.keySchema }
         set { unique().keySchema = newValue }
     }
     public var key: Value {
-        get { storage.key }
+        @inlinable get { storage.key }
         set { unique().key = newValue }
     }
     public var valueSchema: Schema? {
-        get { storage.valueSchema }
+        @inlinable get { storage.valueSchema }
         set { unique().valueSchema = newValue }
     }
     public var value: Value {
-        get { storage.value }
+        @inlinable get { storage.value }
         set { unique().value = newValue }
     }
     public var timestamp: Int64? {
-        get { storage.timestamp }
+        @inlinable get { storage.timestamp }
         set { unique().timestamp = newValue }
     }
     public var headers: Headers {
-        get { storage.headers }
+        @inlinable get { storage.headers }
         set { unique().headers = newValue }
     }
 
@@ -205,20 +205,20 @@ public enum TimestampType: String, Sendable, Hashable {
 /// those.
 public struct SinkRecord: ConnectRecord {
     /// One copy-on-write box for every field, like ``SourceRecord``.
-    private final class Storage: @unchecked Sendable {
-        var topic: String
-        var kafkaPartition: Int32?
-        var kafkaOffset: Int64
-        var keySchema: Schema?
-        var key: Value
-        var valueSchema: Schema?
-        var value: Value
-        var timestamp: Int64?
-        var timestampType: TimestampType
-        var headers: Headers
-        let originalTopic: String
-        let originalKafkaPartition: Int32
-        let originalKafkaOffset: Int64
+    @usableFromInline final class Storage: @unchecked Sendable {
+        @usableFromInline var topic: String
+        @usableFromInline var kafkaPartition: Int32?
+        @usableFromInline var kafkaOffset: Int64
+        @usableFromInline var keySchema: Schema?
+        @usableFromInline var key: Value
+        @usableFromInline var valueSchema: Schema?
+        @usableFromInline var value: Value
+        @usableFromInline var timestamp: Int64?
+        @usableFromInline var timestampType: TimestampType
+        @usableFromInline var headers: Headers
+        @usableFromInline let originalTopic: String
+        @usableFromInline let originalKafkaPartition: Int32
+        @usableFromInline let originalKafkaOffset: Int64
 
         init(
             _ topic: String, _ kafkaPartition: Int32?, _ kafkaOffset: Int64, _ keySchema: Schema?, _ key: Value, _ valueSchema: Schema?,
@@ -246,7 +246,7 @@ public struct SinkRecord: ConnectRecord {
         }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
     private mutating func unique() -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
@@ -254,45 +254,45 @@ public struct SinkRecord: ConnectRecord {
     }
 
     public var topic: String {
-        get { storage.topic }
+        @inlinable get { storage.topic }
         set { unique().topic = newValue }
     }
     public var kafkaPartition: Int32? {
-        get { storage.kafkaPartition }
+        @inlinable get { storage.kafkaPartition }
         set { unique().kafkaPartition = newValue }
     }
     /// The record's offset in its topic-partition.
     public var kafkaOffset: Int64 {
-        get { storage.kafkaOffset }
+        @inlinable get { storage.kafkaOffset }
         set { unique().kafkaOffset = newValue }
     }
     public var keySchema: Schema? {
-        get { storage.keySchema }
+        @inlinable get { storage.keySchema }
         set { unique().keySchema = newValue }
     }
     public var key: Value {
-        get { storage.key }
+        @inlinable get { storage.key }
         set { unique().key = newValue }
     }
     public var valueSchema: Schema? {
-        get { storage.valueSchema }
+        @inlinable get { storage.valueSchema }
         set { unique().valueSchema = newValue }
     }
     public var value: Value {
-        get { storage.value }
+        @inlinable get { storage.value }
         set { unique().value = newValue }
     }
     public var timestamp: Int64? {
-        get { storage.timestamp }
+        @inlinable get { storage.timestamp }
         set { unique().timestamp = newValue }
     }
     /// How the timestamp was set.
     public var timestampType: TimestampType {
-        get { storage.timestampType }
+        @inlinable get { storage.timestampType }
         set { unique().timestampType = newValue }
     }
     public var headers: Headers {
-        get { storage.headers }
+        @inlinable get { storage.headers }
         set { unique().headers = newValue }
     }
     /// The topic the record was read from, before transformations.

@@ -279,6 +279,11 @@ public struct OutgoingRecord: Sendable {
 public protocol TransportProducer: Sendable {
     /// Hands records over, in order; each ``OutgoingRecord/delivery`` is completed later. Must not
     /// block for long (a Kafka producer blocks only while its buffer is full).
+    ///
+    /// Throws when a record is refused at once (Kafka: `producer.send` throwing); the source task
+    /// then fails, as Kafka's does ("Unrecoverable exception trying to send"). Records handed over
+    /// before it are completed as usual; throw ``PartialSendError`` to say how many those were —
+    /// any other error means none was, and the task does not wait for any of the batch.
     func send(_ records: [OutgoingRecord]) throws
 
     /// Waits until every record sent so far is completed, at most until `deadline`; whether all were.
@@ -286,6 +291,25 @@ public protocol TransportProducer: Sendable {
 
     /// Releases the producer; records not yet completed are failed or left unacknowledged.
     func close()
+}
+
+/// ``TransportProducer/send(_:)`` handed over only the first ``handedOver`` records of a batch:
+/// those are completed as usual (delivered or failed through their ``OutgoingRecord/delivery``),
+/// the rest never will be — a stopping task does not wait for them, and its offsets never pass them
+/// (Kafka's worker drops a record from its `SubmittedRecords` when `producer.send` throws).
+public struct PartialSendError: Error, Sendable, CustomStringConvertible {
+    /// How many records, from the batch's start, the transport took.
+    public var handedOver: Int
+    /// Why the next one was refused.
+    public var cause: any Error
+
+    /// The first `handedOver` records were taken; the next was refused for `cause`.
+    public init(handedOver: Int, cause: any Error) {
+        self.handedOver = handedOver
+        self.cause = cause
+    }
+
+    public var description: String { "\(cause)" }
 }
 
 /// What one `poll` of a consumer brings.

@@ -410,8 +410,15 @@ extension Worker {
         encoded.reserveCapacity(records.count)
         var skipped = 0
         if chain.isEmpty {
-            for r in records {
-                let e = try await encode(r, codec: codec, errors: errors)
+            // Converters that never wait, a record without headers: converted in place, no await
+            // per record. A converter that throws goes the general way (its error handler).
+            let direct = codec.keyIsSynchronous && codec.valueIsSynchronous
+            for i in records.indices {
+                if direct && records[i].headers.isEmpty, let e = try? encodeDirectly(records[i], codec: codec) {
+                    encoded.append(e)
+                    continue
+                }
+                let e = try await encode(records[i], codec: codec, errors: errors)
                 if e == nil { skipped += 1 }
                 encoded.append(e)
             }
@@ -440,15 +447,34 @@ extension Worker {
         var batch: [OutgoingRecord] = []
         batch.reserveCapacity(records.count - skipped)
         for i in encoded.indices {
-            guard var e = encoded[i] else { continue }
+            guard var e = encoded[i].take() else { continue }
             // As Kafka's producer does, a record without a timestamp gets the time it is produced.
             if e.timestamp == nil { e.timestamp = now }
-            let r = chain.isEmpty ? records[i] : out[i]
-            batch.append(OutgoingRecord(topic: r.topic, partition: r.kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
+            if chain.isEmpty {
+                batch.append(OutgoingRecord(topic: records[i].topic, partition: records[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
+            } else {
+                batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
+            }
         }
-        try producer.send(batch)
+        do { try producer.send(batch) } catch {
+            // The records the transport did not take will never be completed: the failing task does
+            // not wait for them (they stay unacknowledged, so the offsets never pass them).
+            let partial = error as? PartialSendError
+            tracker.abandon(batch.count - min(max(partial?.handedOver ?? 0, 0), batch.count))
+            throw partial?.cause ?? error
+        }
         activeTopics?.note(batch) { $0.topic }
         return batch.count
+    }
+
+    /// A record's bytes from converters that never wait (``Converter/convertsSynchronously``), for a
+    /// record without headers; throws what a converter threw (``encode(_:codec:errors:)`` handles it).
+    @inline(__always)
+    func encodeDirectly(_ r: SourceRecord, codec: RecordCodec) throws -> TopicRecord {
+        TopicRecord(
+            key: try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key),
+            value: try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value),
+            timestamp: r.timestamp)
     }
 
     /// A record's bytes; `nil` when a converter failed and the failure is tolerated. The error
