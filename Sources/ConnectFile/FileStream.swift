@@ -109,14 +109,24 @@ public final class FileStreamSourceTask: SourceTask {
             return []
         }
         var records: [SourceRecord] = []
+        records.reserveCapacity(batchSize)
         var reachedEnd = false
+        // The loop works on locals (moved out of the task and back): no access check per record.
+        var lines = LineSplitter()
+        swap(&lines, &self.lines)
+        var position = self.position
+        defer {
+            swap(&lines, &self.lines)
+            self.position = position
+        }
+        let (partition, topic, tracksOffsets) = (self.partition, self.topic, filename != nil)
         while records.count < batchSize {
             // Emit complete lines from the buffer first.
             if let (line, consumed) = lines.next() {
                 position += Int64(consumed)
                 records.append(
                     SourceRecord(
-                        sourcePartition: partition, sourceOffset: filename == nil ? [:] : ["position": .int64(position)],
+                        sourcePartition: partition, sourceOffset: tracksOffsets ? ["position": .int64(position)] : [:],
                         topic: topic, valueSchema: .string, value: .string(JavaUTF8.decode(line))))
                 continue
             }

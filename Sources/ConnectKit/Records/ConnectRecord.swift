@@ -70,16 +70,16 @@ public struct SourceRecord: ConnectRecord {
     /// The fields live in one copy-on-write box: copying a record (into a queue, a transform, a
     /// callback) costs one reference count, not one per field.
     @usableFromInline final class Storage: @unchecked Sendable {
-        @usableFromInline var sourcePartition: [String: Value]
-        @usableFromInline var sourceOffset: [String: Value]
-        @usableFromInline var topic: String
-        @usableFromInline var kafkaPartition: Int32?
-        @usableFromInline var keySchema: Schema?
-        @usableFromInline var key: Value
-        @usableFromInline var valueSchema: Schema?
-        @usableFromInline var value: Value
-        @usableFromInline var timestamp: Int64?
-        @usableFromInline var headers: Headers
+        @usableFromInline @exclusivity(unchecked) var sourcePartition: [String: Value]
+        @usableFromInline @exclusivity(unchecked) var sourceOffset: [String: Value]
+        @usableFromInline @exclusivity(unchecked) var topic: String
+        @usableFromInline @exclusivity(unchecked) var kafkaPartition: Int32?
+        @usableFromInline @exclusivity(unchecked) var keySchema: Schema?
+        @usableFromInline @exclusivity(unchecked) var key: Value
+        @usableFromInline @exclusivity(unchecked) var valueSchema: Schema?
+        @usableFromInline @exclusivity(unchecked) var value: Value
+        @usableFromInline @exclusivity(unchecked) var timestamp: Int64?
+        @usableFromInline @exclusivity(unchecked) var headers: Headers
 
         init(
             _ sourcePartition: [String: Value], _ sourceOffset: [String: Value], _ topic: String, _ kafkaPartition: Int32?,
@@ -206,16 +206,16 @@ public enum TimestampType: String, Sendable, Hashable {
 public struct SinkRecord: ConnectRecord {
     /// One copy-on-write box for every field, like ``SourceRecord``.
     @usableFromInline final class Storage: @unchecked Sendable {
-        @usableFromInline var topic: String
-        @usableFromInline var kafkaPartition: Int32?
-        @usableFromInline var kafkaOffset: Int64
-        @usableFromInline var keySchema: Schema?
-        @usableFromInline var key: Value
-        @usableFromInline var valueSchema: Schema?
-        @usableFromInline var value: Value
-        @usableFromInline var timestamp: Int64?
-        @usableFromInline var timestampType: TimestampType
-        @usableFromInline var headers: Headers
+        @usableFromInline @exclusivity(unchecked) var topic: String
+        @usableFromInline @exclusivity(unchecked) var kafkaPartition: Int32?
+        @usableFromInline @exclusivity(unchecked) var kafkaOffset: Int64
+        @usableFromInline @exclusivity(unchecked) var keySchema: Schema?
+        @usableFromInline @exclusivity(unchecked) var key: Value
+        @usableFromInline @exclusivity(unchecked) var valueSchema: Schema?
+        @usableFromInline @exclusivity(unchecked) var value: Value
+        @usableFromInline @exclusivity(unchecked) var timestamp: Int64?
+        @usableFromInline @exclusivity(unchecked) var timestampType: TimestampType
+        @usableFromInline @exclusivity(unchecked) var headers: Headers
         @usableFromInline let originalTopic: String
         @usableFromInline let originalKafkaPartition: Int32
         @usableFromInline let originalKafkaOffset: Int64
