@@ -111,40 +111,43 @@ public final class FileStreamSourceTask: SourceTask {
         var records: [SourceRecord] = []
         records.reserveCapacity(batchSize)
         var reachedEnd = false
-        // The loop works on locals (moved out of the task and back): no access check per record.
-        var lines = LineSplitter()
-        swap(&lines, &self.lines)
-        var position = self.position
-        defer {
+        // The loop works on locals (moved out of the task and back before any wait): no access
+        // check per record.
+        do {
+            var lines = LineSplitter()
             swap(&lines, &self.lines)
-            self.position = position
-        }
-        let (partition, topic, tracksOffsets) = (self.partition, self.topic, filename != nil)
-        while records.count < batchSize {
-            // Emit complete lines from the buffer first.
-            if let (line, consumed) = lines.next() {
-                position += Int64(consumed)
-                records.append(
-                    SourceRecord(
-                        sourcePartition: partition, sourceOffset: tracksOffsets ? ["position": .int64(position)] : [:],
-                        topic: topic, valueSchema: .string, value: .string(JavaUTF8.decode(line))))
-                continue
+            var position = self.position
+            defer {
+                swap(&lines, &self.lines)
+                self.position = position
             }
-            if filename == nil {
-                // Standard input: wait at most a second for data, so that the task can stop.
-                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                if posixPoll(&p, records.isEmpty ? 1000 : 0) <= 0 { break }
+            let (partition, topic, tracksOffsets) = (self.partition, self.topic, filename != nil)
+            while records.count < batchSize {
+                // Emit complete lines from the buffer first.
+                if let (line, consumed) = lines.next() {
+                    position += Int64(consumed)
+                    records.append(
+                        SourceRecord(
+                            sourcePartition: partition, sourceOffset: tracksOffsets ? ["position": .int64(position)] : [:],
+                            topic: topic, valueSchema: .string, value: .string(JavaUTF8.decode(line))))
+                    continue
+                }
+                if filename == nil {
+                    // Standard input: wait at most a second for data, so that the task can stop.
+                    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    if posixPoll(&p, records.isEmpty ? 1000 : 0) <= 0 { break }
+                }
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw RetriableError("Error reading \(filename ?? "stdin"): \(String(cString: strerror(errno)))")
+                }
+                if n == 0 {
+                    reachedEnd = true
+                    break
+                }
+                lines.append(chunk[..<n])
             }
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RetriableError("Error reading \(filename ?? "stdin"): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 {
-                reachedEnd = true
-                break
-            }
-            lines.append(chunk[..<n])
         }
         if records.isEmpty && reachedEnd { try await Task.sleep(for: .milliseconds(200)) }
         return records

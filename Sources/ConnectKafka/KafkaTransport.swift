@@ -258,18 +258,36 @@ final class KafkaTransportProducer: TransportProducer {
                         partition = -1  // RD_KAFKA_PARTITION_UA: librdkafka's partitioner
                     }
                     let headers = batch[i].record.headers.isEmpty ? [] : batch[i].record.headers.map { ($0.key, $0.value) }
-                    try withOptionalBytes(batch[i].record.key) { (k) throws(KafkaError) in
-                        try withOptionalBytes(batch[i].record.value) { (v) throws(KafkaError) in
-                            try producer.send(
-                                to: topic!, partition: partition, keyBytes: k, valueBytes: v, headers: headers,
-                                timestamp: batch[i].record.timestamp ?? 0, token: batch[i].delivery.token)
-                        }
+                    let (to, record, token) = (topic!, batch[i].record, batch[i].delivery.token)
+                    while let refused = Self.produce(producer, to, partition, record, headers, token) {
+                        // librdkafka's buffer is full (`producer.buffer.memory`): wait for delivery reports
+                        // to free it, as Kafka Connect's producer blocks (its `max.block.ms` is unbounded).
+                        // This runs on the task's send stage, never on Swift's pool; a stop cancels the wait.
+                        guard refused.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue, !Task.isCancelled else { throw refused }
+                        usleep(1000)
                     }
                 } catch {
                     // This record was refused at once (librdkafka, topic creation): the ones before it are on their way.
                     throw PartialSendError(handedOver: i, cause: error)
                 }
             }
+        }
+    }
+
+    /// Produces one record; librdkafka's refusal, if it refused it.
+    private static func produce(
+        _ producer: KafkaProducer, _ topic: KafkaProducer.Topic, _ partition: Int32, _ record: TopicRecord, _ headers: [(String, [UInt8]?)],
+        _ token: AnyObject?
+    ) -> KafkaError? {
+        do {
+            try withOptionalBytes(record.key) { (k) throws(KafkaError) in
+                try withOptionalBytes(record.value) { (v) throws(KafkaError) in
+                    try producer.send(to: topic, partition: partition, keyBytes: k, valueBytes: v, headers: headers, timestamp: record.timestamp ?? 0, token: token)
+                }
+            }
+            return nil
+        } catch {
+            return error
         }
     }
 

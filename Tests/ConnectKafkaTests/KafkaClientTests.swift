@@ -257,6 +257,25 @@ struct KafkaClientTests {
         #expect(try consumer.watermarks(KafkaPartition(topic: "partway", partition: 0)).high == 2, "the two records before the refused one, nothing after it")
     }
 
+    @Test("a full librdkafka buffer makes a batch wait for room, as Kafka Connect's producer blocks, rather than fail the task")
+    func fullBufferWaits() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("full", partitions: 1)
+        // Room for 10 records in librdkafka's queue; the batch holds 500.
+        let transport = try KafkaTransport(worker: ["bootstrap.servers": cluster.bootstrapServers, "producer.queue.buffering.max.messages": "10"])
+        defer { transport.shutdown() }
+        let producer = try transport.makeProducer(clientID: "full", connectorConfig: [:])
+        defer { producer.close() }
+        let batch = (0..<500).map {
+            OutgoingRecord(topic: "full", partition: 0, record: TopicRecord(key: nil, value: Array("v\($0)".utf8)), delivery: .unobserved)
+        }
+        try producer.send(batch)
+        #expect(await producer.flush(until: .now + .seconds(30)))
+        let consumer = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers, "group.id": "full-check"])
+        defer { consumer.close() }
+        #expect(try consumer.watermarks(KafkaPartition(topic: "full", partition: 0)).high == 500)
+    }
+
     @Test("close() hands over a report for every record still undelivered (purged: failed, with its token)")
     func closeReportsWhatIsUndelivered() throws {
         let reports = Reports()

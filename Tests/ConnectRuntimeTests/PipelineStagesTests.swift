@@ -246,6 +246,22 @@ struct PipelineStagesTests {
         }
     }
 
+    /// A source record's converter error goes to the error handler as it was thrown, once: the
+    /// record is skipped and counted (errors.tolerance=all) even when the converter would succeed if
+    /// called again — it is not called again (Kafka calls a converter once per record).
+    @Test func sourceConverterErrorsReachTheHandlerOnce() async throws {
+        var registry = stagesRegistry()
+        registry.register(converter: ConverterPlugin(FlakyConverter.self), name: "Flaky")
+        let worker = try Worker(config: try WorkerConfig(["pipeline.mode": "topic", "offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "flaky", "count": "100",
+                        "value.converter": "Flaky", "value.converter.fail.at": "42", "errors.tolerance": "all"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "flaky-sink", "topics": "numbers"])
+        try await runWorker(worker) { Hub.shared.get("flaky").committedRecords.count >= 100 }
+        #expect(Hub.shared.get("flaky-sink").flushed == Array(0..<42) + Array(43..<100))
+        let m = try #require(worker.errorMetrics(connector: "count", task: 0))
+        #expect(m.totalRecordsSkipped == 1 && m.totalRecordFailures == 1, "\(m)")
+    }
+
     @Test func retriableTransformFailuresAreRetriedWithinTheTimeout() async throws {
         let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: stagesRegistry(), logger: quiet)
         try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "rt", "count": "50",
@@ -475,4 +491,26 @@ struct KafkaTransformsInPipelinesTests {
     #expect(worker.broker!.records(topic: "numbers").count == 30)  // still held for the stuck reader
     #expect(try store.offsets(connector: "count").isEmpty)
     #expect(Hub.shared.get("two-src").committedRecords.isEmpty)
+}
+
+/// A value converter (JSON underneath, synchronous) that fails the first time it converts the value
+/// `fail.at`, and converts it if asked again.
+struct FlakyConverter: Converter {
+    final class Once: Sendable { let failed = Mutex(false) }
+    let json: JSONConverter
+    let at: Int64
+    let once = Once()
+    init(configuration: [String: String], isKey: Bool) throws(ConfigError) {
+        json = try JSONConverter(configuration: configuration.filter { $0.key != "fail.at" }, isKey: isKey)
+        at = Int64(configuration["fail.at"] ?? "") ?? -1
+    }
+    static var configDef: ConfigDef { ConfigDef().define("fail.at", .long, importance: .high, documentation: "the value to fail once") }
+    var convertsSynchronously: Bool { true }
+    func fromConnectData(topic: String, headers: Headers?, schema: Schema?, value: Value) throws(DataError) -> [UInt8]? {
+        if value.int64Value == at, once.failed.withLock({ f in defer { f = true }; return !f }) { throw DataError("flaky: \(at) the first time") }
+        return try json.fromConnectData(topic: topic, headers: headers, schema: schema, value: value)
+    }
+    func toConnectData(topic: String, headers: Headers?, value: [UInt8]?) throws(DataError) -> SchemaAndValue {
+        try json.toConnectData(topic: topic, headers: headers, value: value)
+    }
 }

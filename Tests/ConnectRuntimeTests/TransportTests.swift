@@ -237,6 +237,23 @@ struct RecordDeliveryTokenTests {
         #expect(a.outstanding == 0 && b.outstanding == 0)
     }
 
+    @Test("records given up are no longer awaited, once each — also when skipped or acknowledged records follow them; offsets never pass them")
+    func givenUpRecords() {
+        let tracker = SubmittedRecords(limiter: InFlightLimiter(maxRecords: 100, maxBytes: 10_000))
+        let records = (0..<5).map { SourceRecord(sourcePartition: ["p": .string("a")], sourceOffset: ["o": .int64(Int64($0))], topic: "t", valueSchema: nil, value: .int64(Int64($0))) }
+        // Record 3 was dropped (no receiver: acknowledged at once); 2 is refused, 4 never sent.
+        let pending = tracker.submit(records, sizes: records.map { _ in 10 }, receivers: [1, 1, 1, 0, 1], dropped: [false, false, false, true, false])
+        RecordDelivery.succeeded(tokens: [pending[0], pending[1]])
+        #expect(tracker.awaited == 2)
+        tracker.abandon([pending[2], pending[4]])
+        #expect(tracker.awaited == 0, "the dropped record behind the refused one is not awaited")
+        tracker.abandon([pending[2]])
+        RecordDelivery.succeeded(tokens: [pending[4]])  // a report for a record given up changes nothing
+        #expect(tracker.awaited == 0)
+        #expect(tracker.drainCommittable().offsets == [["p": .string("a")]: ["o": .int64(1)]])
+        #expect(tracker.outstanding == 3, "records from the refused one on stay unacknowledged")
+    }
+
     @Test("a failed token reaches its source task's failures, or the delivery's own failure callback")
     func failures() throws {
         let tracker = SubmittedRecords(limiter: InFlightLimiter(maxRecords: 100, maxBytes: 10_000))

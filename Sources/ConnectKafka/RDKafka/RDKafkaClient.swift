@@ -222,22 +222,25 @@ public final class KafkaProducer: @unchecked Sendable {
         topic: String, partition: Int32, keyBytes key: UnsafeRawBufferPointer?, valueBytes value: UnsafeRawBufferPointer?,
         headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0, token: AnyObject?
     ) throws(KafkaError) {
-        try send(to: Topic(name: topic, handle: topicHandle(topic)), partition: partition, keyBytes: key, valueBytes: value, headers: headers, timestamp: timestamp, token: token)
+        try send(to: self.topic(topic), partition: partition, keyBytes: key, valueBytes: value, headers: headers, timestamp: timestamp, token: token)
     }
 
     /// A topic's librdkafka handle (`rd_kafka_topic_t`), looked up once for many records:
     /// ``send(to:partition:keyBytes:valueBytes:headers:timestamp:token:)`` then skips the lookup by
-    /// name (a lock and a comparison per record). Valid until ``close()``.
+    /// name (a lock and a comparison per record). It belongs to the producer that made it and is
+    /// valid until that producer's ``close()``.
     public struct Topic: @unchecked Sendable {
         /// The topic's name.
         public let name: String
         let handle: OpaquePointer
+        /// The `rd_kafka_t` that made it.
+        let owner: OpaquePointer
     }
 
     /// The handle of `topic` (made once, freed at ``close()``).
     /// - Throws: ``KafkaError`` when librdkafka refuses the name (longer than 512 bytes).
     public func topic(_ name: String) throws(KafkaError) -> Topic {
-        Topic(name: name, handle: try topicHandle(name))
+        Topic(name: name, handle: try topicHandle(name), owner: handle)
     }
 
     /// ``send(topic:partition:keyBytes:valueBytes:headers:timestamp:token:)`` to a topic looked up
@@ -248,6 +251,7 @@ public final class KafkaProducer: @unchecked Sendable {
         headers: [(String, [UInt8]?)] = [], timestamp: Int64 = 0, token: AnyObject?
     ) throws(KafkaError) {
         precondition(token == nil || hasDeliveries || token is DeliveryBox, "send(token:) needs the deliveries handler given at init: its report would be lost")
+        precondition(topic.owner == handle, "send(to:) needs a topic handle of this producer")
         let rkt = topic.handle
         let opaque = token.map { Unmanaged.passRetained($0).toOpaque() }
         var hdrs: OpaquePointer?

@@ -19,6 +19,9 @@ final class PendingRecord: @unchecked Sendable {
     private let remaining: Atomic<Int>
     /// Guarded by the tracker's lock.
     fileprivate var acked = false
+    /// The task gave the record up (its delivery failed, or the transport never took it): nobody
+    /// waits for it any more. Guarded by the tracker's lock.
+    fileprivate var givenUp = false
     /// Where the transport stored it (Kafka: the delivery report's partition and offset; -1 when
     /// unknown). Written before the acknowledgement, read after the drain: both under the tracker's lock.
     var storedPartition: Int32 = -1
@@ -94,9 +97,10 @@ final class SubmittedRecords: Sendable {
     private struct State {
         var partitions: [Partition] = []
         var index: [[String: Value]: Int] = [:]
+        /// Records not yet drained (the acknowledged prefix of each partition leaves).
         var outstanding = 0
-        /// Records whose delivery failed and that the task gave up on (it failed): never acknowledged.
-        var abandoned = 0
+        /// Records neither acknowledged nor given up: what a stopping task waits for.
+        var awaited = 0
         /// Records the transport could not store, with why (until the task takes them).
         var failures: [(PendingRecord, ErrorBox)] = []
     }
@@ -139,6 +143,7 @@ final class SubmittedRecords: Sendable {
                 s.partitions[last].records.append(p)
             }
             s.outstanding += pending.count
+            s.awaited += pending.count
         }
         // Records that need no receiver (dropped by a transformation, or skipped by the error
         // handler) are acknowledged at once.
@@ -151,8 +156,9 @@ final class SubmittedRecords: Sendable {
     func acknowledge(_ records: [PendingRecord]) {
         guard !records.isEmpty else { return }
         var bytes = 0
-        state.withLock { _ in
+        state.withLock { s in
             for r in records {
+                if !r.acked && !r.givenUp { s.awaited -= 1 }
                 r.acked = true
                 bytes += r.size
             }
@@ -187,13 +193,20 @@ final class SubmittedRecords: Sendable {
     /// Records not yet acknowledged.
     var outstanding: Int { state.withLock { $0.outstanding } }
 
-    /// Records not yet acknowledged that still may be: `outstanding` less those abandoned.
-    var awaited: Int { state.withLock { $0.outstanding - $0.abandoned } }
+    /// Records neither acknowledged nor given up: what a stopping task waits for. (Acknowledged
+    /// records behind an unacknowledged one stay ``outstanding`` but are not awaited.)
+    var awaited: Int { state.withLock { $0.awaited } }
 
-    /// Notes `count` records whose delivery failed as given up (the task failed on them): a stopping
-    /// task does not wait for them.
-    func abandon(_ count: Int) {
-        state.withLock { $0.abandoned += count }
+    /// Gives records up (their delivery failed and the task failed on them, or the transport never
+    /// took them): a stopping task does not wait for them. They stay unacknowledged, so the offsets
+    /// never pass them. Giving a record up twice, or after its acknowledgement, changes nothing.
+    func abandon(_ records: some Sequence<PendingRecord>) {
+        state.withLock { s in
+            for r in records where !r.acked && !r.givenUp {
+                r.givenUp = true
+                s.awaited -= 1
+            }
+        }
         acknowledged.signal()
     }
 

@@ -23,8 +23,9 @@ final class DeadLetterQueue: Sendable {
     }
 
     /// Writes (or produces) a dead-letter record.
-    /// - Throws: ``LocalTopicLogError`` when the log cannot be written; the producer's error, or an
-    ///   earlier record's failed delivery, when producing.
+    /// - Throws: ``LocalTopicLogError`` when the log cannot be written; the producer's error (a
+    ///   ``PartialSendError`` from the Kafka transport, naming librdkafka's refusal), or an earlier
+    ///   record's failed delivery, when producing.
     func send(_ record: TopicRecord, topic: String) throws {
         switch destination {
         case .local(let logs, let broker):

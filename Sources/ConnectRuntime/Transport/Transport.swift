@@ -280,10 +280,13 @@ public protocol TransportProducer: Sendable {
     /// Hands records over, in order; each ``OutgoingRecord/delivery`` is completed later. Must not
     /// block for long (a Kafka producer blocks only while its buffer is full).
     ///
-    /// Throws when a record is refused at once (Kafka: `producer.send` throwing); the source task
-    /// then fails, as Kafka's does ("Unrecoverable exception trying to send"). Records handed over
-    /// before it are completed as usual; throw ``PartialSendError`` to say how many those were —
-    /// any other error means none was, and the task does not wait for any of the batch.
+    /// Throws when a record is refused at once (Kafka: `producer.send` throwing, not for a full
+    /// buffer, where a producer waits); the source task then fails, whatever `errors.tolerance`
+    /// says — as Kafka's does for an error it cannot retry ("Unrecoverable exception trying to
+    /// send"). Records handed over before it are completed as usual; throw ``PartialSendError`` to
+    /// say how many those were — any other error means none was. The task waits for none of the
+    /// rest when it stops (Kafka's worker waits `offset.flush.timeout.ms` for them) and its offsets
+    /// never pass them.
     func send(_ records: [OutgoingRecord]) throws
 
     /// Waits until every record sent so far is completed, at most until `deadline`; whether all were.
@@ -295,10 +298,11 @@ public protocol TransportProducer: Sendable {
 
 /// ``TransportProducer/send(_:)`` handed over only the first ``handedOver`` records of a batch:
 /// those are completed as usual (delivered or failed through their ``OutgoingRecord/delivery``),
-/// the rest never will be — a stopping task does not wait for them, and its offsets never pass them
-/// (Kafka's worker drops a record from its `SubmittedRecords` when `producer.send` throws).
+/// the rest (the refused record and all after it) must never be — a stopping task does not wait
+/// for them, and its offsets never pass them. The task fails with ``cause``.
 public struct PartialSendError: Error, Sendable, CustomStringConvertible {
-    /// How many records, from the batch's start, the transport took.
+    /// How many records, from the batch's start, the transport took: `0...batch.count` (values
+    /// outside are clamped).
     public var handedOver: Int
     /// Why the next one was refused.
     public var cause: any Error

@@ -276,7 +276,7 @@ extension Worker {
                         log.error("records could not be produced while the task stopped: \(error)")
                     }
                 } else {
-                    tracker.abandon(tracker.takeDeliveryFailures().count)
+                    tracker.abandon(tracker.takeDeliveryFailures().map(\.record))
                 }
             }
             await drainAcks()
@@ -319,7 +319,7 @@ extension Worker {
                                         ConnectError("Unrecoverable exception from producer send callback", cause: "\(error)"))
             } catch {
                 // The task fails: this record and the failed ones after it will never be acknowledged.
-                tracker.abandon(failures.count - i)
+                tracker.abandon(failures[i...].map(\.record))
                 throw error
             }
             log.warning("record of topic '\(record.record.topic)' could not be produced and is skipped (errors.tolerance=all): \(error)")
@@ -411,14 +411,21 @@ extension Worker {
         var skipped = 0
         if chain.isEmpty {
             // Converters that never wait, a record without headers: converted in place, no await
-            // per record. A converter that throws goes the general way (its error handler).
+            // per record. A converter's error goes to the error handler as it was thrown (the
+            // converter is not called again).
             let direct = codec.keyIsSynchronous && codec.valueIsSynchronous
             for i in records.indices {
-                if direct && records[i].headers.isEmpty, let e = try? encodeDirectly(records[i], codec: codec) {
-                    encoded.append(e)
-                    continue
+                var first: FirstAttempt?
+                if direct && records[i].headers.isEmpty {
+                    switch encodeDirectly(records[i], codec: codec) {
+                    case .encoded(let e):
+                        encoded.append(e)
+                        continue
+                    case .failed(let attempt):
+                        first = attempt
+                    }
                 }
-                let e = try await encode(records[i], codec: codec, errors: errors)
+                let e = try await encode(records[i], codec: codec, errors: errors, first: first)
                 if e == nil { skipped += 1 }
                 encoded.append(e)
             }
@@ -460,26 +467,47 @@ extension Worker {
             // The records the transport did not take will never be completed: the failing task does
             // not wait for them (they stay unacknowledged, so the offsets never pass them).
             let partial = error as? PartialSendError
-            tracker.abandon(batch.count - min(max(partial?.handedOver ?? 0, 0), batch.count))
+            let taken = min(max(partial?.handedOver ?? 0, 0), batch.count)
+            tracker.abandon(batch[taken...].lazy.compactMap(\.delivery.pending))
+            activeTopics?.note(batch[..<taken]) { $0.topic }
             throw partial?.cause ?? error
         }
         activeTopics?.note(batch) { $0.topic }
         return batch.count
     }
 
+    /// How far ``encodeDirectly(_:codec:)`` got before a converter threw: the error goes to the error
+    /// handler (``encode(_:codec:errors:first:)``) without calling that converter again.
+    enum FirstAttempt {
+        case keyFailed(any Error)
+        case valueFailed(key: [UInt8]?, any Error)
+    }
+
+    enum DirectEncoding {
+        case encoded(TopicRecord)
+        case failed(FirstAttempt)
+    }
+
     /// A record's bytes from converters that never wait (``Converter/convertsSynchronously``), for a
-    /// record without headers; throws what a converter threw (``encode(_:codec:errors:)`` handles it).
+    /// record without headers, in Kafka's order (key, then value); on a converter's error, how far it got.
     @inline(__always)
-    func encodeDirectly(_ r: SourceRecord, codec: RecordCodec) throws -> TopicRecord {
-        TopicRecord(
-            key: try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key),
-            value: try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value),
-            timestamp: r.timestamp)
+    func encodeDirectly(_ r: SourceRecord, codec: RecordCodec) -> DirectEncoding {
+        let key: [UInt8]?
+        do { key = try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key) } catch {
+            return .failed(.keyFailed(error))
+        }
+        do {
+            let value = try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
+            return .encoded(TopicRecord(key: key, value: value, timestamp: r.timestamp))
+        } catch {
+            return .failed(.valueFailed(key: key, error))
+        }
     }
 
     /// A record's bytes; `nil` when a converter failed and the failure is tolerated. The error
-    /// handler is only entered when a converter throws.
-    nonisolated(nonsending) func encode(_ r: SourceRecord, codec: RecordCodec, errors: RetryWithTolerance) async throws -> TopicRecord? {
+    /// handler is only entered when a converter throws. `first`: what ``encodeDirectly(_:codec:)``
+    /// already did (a record without headers): its key, and the error to hand to the handler.
+    nonisolated(nonsending) func encode(_ r: SourceRecord, codec: RecordCodec, errors: RetryWithTolerance, first: FirstAttempt? = nil) async throws -> TopicRecord? {
         // Each operation is written out twice (direct, then inside the recovery closure) so that the
         // common path allocates no closure context.
         func encodeHeaders() throws -> [TopicRecord.Header] {
@@ -496,10 +524,15 @@ extension Worker {
         }
         let key: [UInt8]?
         do {
-            // A converter that never waits is called synchronously: no executor check after an await per record.
-            key = codec.keyIsSynchronous
-                ? try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
-                : try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+            switch first {
+            case .keyFailed(let error)?: throw error
+            case .valueFailed(let k, _)?: key = k
+            case nil:
+                // A converter that never waits is called synchronously: no executor check after an await per record.
+                key = codec.keyIsSynchronous
+                    ? try codec.key.fromConnectData(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+                    : try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
+            }
         } catch {
             guard let k = try await errors.recover(.keyConverter, codec.keyClass, FailedRecord(source: r), {
                 try await codec.key.serialize(topic: r.topic, headers: r.headers, schema: r.keySchema, value: r.key)
@@ -508,6 +541,7 @@ extension Worker {
         }
         let value: [UInt8]?
         do {
+            if case .valueFailed(_, let error)? = first { throw error }
             value = codec.valueIsSynchronous
                 ? try codec.value.fromConnectData(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
                 : try await codec.value.serialize(topic: r.topic, headers: r.headers, schema: r.valueSchema, value: r.value)
