@@ -259,18 +259,49 @@ final class KafkaTransportProducer: TransportProducer {
                     }
                     let headers = batch[i].record.headers.isEmpty ? [] : batch[i].record.headers.map { ($0.key, $0.value) }
                     let (to, record, token) = (topic!, batch[i].record, batch[i].delivery.token)
+                    // Only this task produces through this producer: its queue can only shrink meanwhile.
+                    var queueWasEmpty = false
                     while let refused = Self.produce(producer, to, partition, record, headers, token) {
-                        // librdkafka's buffer is full (`producer.buffer.memory`): wait for delivery reports
-                        // to free it, as Kafka Connect's producer blocks (its `max.block.ms` is unbounded).
-                        // This runs on the task's send stage, never on Swift's pool; a stop cancels the wait.
-                        guard refused.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue, !Task.isCancelled else { throw refused }
-                        usleep(1000)
+                        if refused.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue && !queueWasEmpty {
+                            // librdkafka's buffer is full (`producer.buffer.memory`): wait for delivery reports
+                            // to free it, as Kafka Connect's producer blocks (its `max.block.ms` is unbounded) —
+                            // unless nothing is queued any more: then one more try, and a record refused by an
+                            // empty queue is larger than the whole buffer. Runs on the calling task's own
+                            // thread (its send stage, or the task's); a stop cancels the wait (at
+                            // task.shutdown.graceful.timeout.ms).
+                            if Task.isCancelled { throw refused }
+                            queueWasEmpty = producer.outstanding == 0
+                            if !queueWasEmpty { usleep(1000) }
+                            continue
+                        }
+                        // What Java's producer hands to the record's callback (an ApiException) fails
+                        // that record's delivery: the task fails on it, or skips it with
+                        // errors.tolerance=all, and the batch goes on. Anything else fails the task.
+                        guard let failure = Self.recordRefusal(refused, record) else { throw refused }
+                        batch[i].delivery.failed(failure)
+                        break
                     }
                 } catch {
                     // This record was refused at once (librdkafka, topic creation): the ones before it are on their way.
                     throw PartialSendError(handedOver: i, cause: error)
                 }
             }
+        }
+    }
+
+    /// The error a refusal of this one record stands for, when it is about the record (as Java's
+    /// producer reports through the record's callback): too large (`max.request.size`, or larger than
+    /// the whole buffer — librdkafka says "queue full" with nothing queued), or a partition or topic
+    /// the cluster does not have. Nil for a refusal of the producer itself.
+    static func recordRefusal(_ refused: KafkaError, _ record: TopicRecord) -> KafkaError? {
+        switch refused.code {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION.rawValue, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue:
+            return refused
+        case RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue:
+            let size = (record.key?.count ?? 0) + (record.value?.count ?? 0)
+            return KafkaError(code: refused.code, message: "The message is \(size) bytes which is larger than the total memory buffer you have configured with the buffer.memory configuration (\(refused.message))")
+        default:
+            return nil
         }
     }
 

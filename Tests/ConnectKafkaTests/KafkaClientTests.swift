@@ -1,10 +1,10 @@
 import ConnectKit
-import ConnectRuntime
 import Foundation
 import Synchronization
 import Testing
 
 @testable import ConnectKafka
+@testable import ConnectRuntime
 
 @Suite("Java's partitioner")
 struct JavaPartitionerTests {
@@ -233,28 +233,37 @@ struct KafkaClientTests {
         #expect(throws: KafkaError.self) { _ = try producer.partitionCount(name, timeout: .seconds(5)) }
     }
 
-    @Test("a batch refused at once partway (a partition the topic lacks) throws PartialSendError naming how many records were taken; those are produced")
-    func partialSend() async throws {
+    @Test("a record refused for itself (a partition the topic lacks, larger than the whole buffer) fails its delivery, as Java's producer reports it to the record's callback; the batch goes on; a refusal of the producer throws PartialSendError naming how many records were taken")
+    func refusedRecords() async throws {
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("partway", partitions: 1)
-        let transport = try KafkaTransport(worker: ["bootstrap.servers": cluster.bootstrapServers])
+        // A 1 KiB buffer (Java's buffer.memory): a 4 KiB record can never fit.
+        let transport = try KafkaTransport(worker: ["bootstrap.servers": cluster.bootstrapServers, "producer.buffer.memory": "1024"])
         defer { transport.shutdown() }
         let producer = try transport.makeProducer(clientID: "partway", connectorConfig: [:])
         defer { producer.close() }
-        func record(_ value: String, partition: Int32?) -> OutgoingRecord {
-            OutgoingRecord(topic: "partway", partition: partition, record: TopicRecord(key: nil, value: Array(value.utf8)), delivery: .unobserved)
+        let failures = Mutex<[String]>([])
+        func record(_ value: String, topic: String = "partway", partition: Int32?) -> OutgoingRecord {
+            OutgoingRecord(topic: topic, partition: partition, record: TopicRecord(key: nil, value: Array(value.utf8)),
+                           delivery: RecordDelivery(nil) { error in failures.withLock { $0.append("\(value.prefix(1)): \(error)") } })
         }
-        let batch = [record("a", partition: 0), record("b", partition: nil), record("c", partition: 7), record("d", partition: 0)]
+        try producer.send([record("a", partition: 0), record("b", partition: 7), record(String(repeating: "c", count: 4096), partition: 0), record("d", partition: nil)])
+        #expect(await producer.flush(until: .now + .seconds(30)))
+        let seen = failures.withLock { $0 }
+        #expect(seen.count == 2, "\(seen)")
+        #expect(seen.contains { $0.hasPrefix("b: ") && $0.contains("partway-7") && $0.contains("_UNKNOWN_PARTITION") }, "\(seen)")
+        #expect(seen.contains { $0.hasPrefix("c: ") && $0.contains("larger than the total memory buffer") }, "\(seen)")
+        // A topic name librdkafka refuses is the producer's refusal: the batch stops there.
         #expect {
-            try producer.send(batch)
+            try producer.send([record("e", partition: 0), record("f", topic: String(repeating: "t", count: 600), partition: 0), record("g", partition: 0)])
         } throws: { error in
             guard let partial = error as? PartialSendError else { return false }
-            return partial.handedOver == 2 && partial.cause is KafkaError && "\(partial)".contains("partway-7")
+            return partial.handedOver == 1 && partial.cause is KafkaError
         }
         #expect(await producer.flush(until: .now + .seconds(30)))
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers, "group.id": "partway-check"])
         defer { consumer.close() }
-        #expect(try consumer.watermarks(KafkaPartition(topic: "partway", partition: 0)).high == 2, "the two records before the refused one, nothing after it")
+        #expect(try consumer.watermarks(KafkaPartition(topic: "partway", partition: 0)).high == 3, "a, d and e; nothing after the refused topic")
     }
 
     @Test("a full librdkafka buffer makes a batch wait for room, as Kafka Connect's producer blocks, rather than fail the task")
@@ -266,11 +275,14 @@ struct KafkaClientTests {
         defer { transport.shutdown() }
         let producer = try transport.makeProducer(clientID: "full", connectorConfig: [:])
         defer { producer.close() }
+        let failures = Mutex<[String]>([])
         let batch = (0..<500).map {
-            OutgoingRecord(topic: "full", partition: 0, record: TopicRecord(key: nil, value: Array("v\($0)".utf8)), delivery: .unobserved)
+            OutgoingRecord(topic: "full", partition: 0, record: TopicRecord(key: nil, value: Array("v\($0)".utf8)),
+                           delivery: RecordDelivery(nil) { error in failures.withLock { $0.append("\(error)") } })
         }
         try producer.send(batch)
         #expect(await producer.flush(until: .now + .seconds(30)))
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(3))")
         let consumer = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers, "group.id": "full-check"])
         defer { consumer.close() }
         #expect(try consumer.watermarks(KafkaPartition(topic: "full", partition: 0)).high == 500)

@@ -55,8 +55,12 @@ struct StatusTests {
         let polled = Hub.shared.get("pause-src").polled
         try await Task.sleep(for: .milliseconds(300))
         #expect(Hub.shared.get("pause-src").polled == polled)  // nothing polled while paused
-        // What was taken before the pause is still flushed and acknowledged.
+        // What was taken before the pause is still flushed and acknowledged (the sink catches up; on
+        // a loaded machine it may take longer than the pause has lasted — 10 s is a hang detector).
+        let caughtUp = ContinuousClock.now + .seconds(10)
+        while Hub.shared.get("pause-sink").flushed.count < polled && ContinuousClock.now < caughtUp { try await Task.sleep(for: .milliseconds(10)) }
         #expect(Hub.shared.get("pause-sink").flushed.count == polled)
+        #expect(Hub.shared.get("pause-src").polled == polled)
 
         try await worker.herder.resumeConnector("count")
         #expect(worker.status("count")?.state == .running)

@@ -295,6 +295,10 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// Records sent and not yet reported (queued, in flight, or with a delivery report not yet
+    /// handed over: librdkafka's `rd_kafka_outq_len`).
+    public var outstanding: Int { Int(rd_kafka_outq_len(handle)) }
+
     /// Waits (blocking) until every record sent so far has its delivery report, at most `timeout`.
     /// - Throws: ``KafkaError`` (`_TIMED_OUT`) when records are still in flight.
     public func flush(timeout: Duration) throws(KafkaError) {

@@ -280,10 +280,11 @@ public protocol TransportProducer: Sendable {
     /// Hands records over, in order; each ``OutgoingRecord/delivery`` is completed later. Must not
     /// block for long (a Kafka producer blocks only while its buffer is full).
     ///
-    /// Throws when a record is refused at once (Kafka: `producer.send` throwing, not for a full
-    /// buffer, where a producer waits); the source task then fails, whatever `errors.tolerance`
-    /// says — as Kafka's does for an error it cannot retry ("Unrecoverable exception trying to
-    /// send"). Records handed over before it are completed as usual; throw ``PartialSendError`` to
+    /// Throws when the producer refuses to go on (Kafka: `producer.send` throwing — not for a full
+    /// buffer, where a producer waits, nor for a record refused for itself, which fails through its
+    /// ``OutgoingRecord/delivery`` as Java's producer reports it to the record's callback); the source
+    /// task then fails, whatever `errors.tolerance` says — as Kafka's does for an error it cannot
+    /// retry ("Unrecoverable exception trying to send"). Records handed over before it are completed as usual; throw ``PartialSendError`` to
     /// say how many those were — any other error means none was. The task waits for none of the
     /// rest when it stops (Kafka's worker waits `offset.flush.timeout.ms` for them) and its offsets
     /// never pass them.

@@ -515,6 +515,7 @@ extension Worker {
                 TopicRecord.Header(key: h.key, value: try codec.header.fromConnectHeader(topic: r.topic, headerKey: h.key, schema: h.schema, value: h.value))
             }
         }
+        assert(first == nil || r.headers.isEmpty, "the direct attempt is only for records without headers (Kafka converts headers first)")
         var headers: [TopicRecord.Header] = []
         if !r.headers.isEmpty {
             do { headers = try encodeHeaders() } catch {
