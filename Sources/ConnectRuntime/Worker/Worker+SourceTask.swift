@@ -444,12 +444,13 @@ extension Worker {
             }
         }
         let now = wallClockMilliseconds()
+        let produced = chain.isEmpty ? records : out
         // The tracker keeps each record as produced (commitRecord's metadata names its topic) and,
         // when a transformation changed it, as polled (what commitRecord is given).
         let pending = skipped == 0 && chain.isEmpty
             ? tracker.submit(records, sizes: sizes, receivers: Array(repeating: 1, count: records.count), producedAt: now)
             : tracker.submit(
-                chain.isEmpty ? records : out, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 }, originals: chain.isEmpty ? nil : records,
+                produced, sizes: sizes, receivers: encoded.map { $0 == nil ? 0 : 1 }, originals: chain.isEmpty ? nil : records,
                 dropped: encoded.map { $0 == nil }, producedAt: now)
         var batch: [OutgoingRecord] = []
         batch.reserveCapacity(records.count - skipped)
@@ -457,11 +458,7 @@ extension Worker {
             guard var e = encoded[i].take() else { continue }
             // As Kafka's producer does, a record without a timestamp gets the time it is produced.
             if e.timestamp == nil { e.timestamp = now }
-            if chain.isEmpty {
-                batch.append(OutgoingRecord(topic: records[i].topic, partition: records[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
-            } else {
-                batch.append(OutgoingRecord(topic: out[i].topic, partition: out[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
-            }
+            batch.append(OutgoingRecord(topic: produced[i].topic, partition: produced[i].kafkaPartition, record: e, delivery: RecordDelivery(pending[i])))
         }
         do { try producer.send(batch) } catch {
             // The records the transport did not take will never be completed: the failing task does
