@@ -284,10 +284,10 @@ public protocol TransportProducer: Sendable {
     /// buffer, where a producer waits, nor for a record refused for itself, which fails through its
     /// ``OutgoingRecord/delivery`` as Java's producer reports it to the record's callback); the source
     /// task then fails, whatever `errors.tolerance` says — as Kafka's does for an error it cannot
-    /// retry ("Unrecoverable exception trying to send"). Records handed over before it are completed as usual; throw ``PartialSendError`` to
-    /// say how many those were — any other error means none was. The task waits for none of the
-    /// rest when it stops (Kafka's worker waits `offset.flush.timeout.ms` for them) and its offsets
-    /// never pass them.
+    /// retry ("Unrecoverable exception trying to send"). Records handed over before it are
+    /// completed as usual; throw ``PartialSendError`` to say how many those were — any other error
+    /// means none was. The task waits for none of the rest when it stops (Kafka's worker waits
+    /// `offset.flush.timeout.ms` for them) and its offsets never pass them.
     func send(_ records: [OutgoingRecord]) throws
 
     /// Waits until every record sent so far is completed, at most until `deadline`; whether all were.
