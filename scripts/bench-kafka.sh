@@ -16,6 +16,10 @@
 # noida-db. The mock cluster keeps at most 100,000 record sets (5 MB) of a partition: its consume topic has
 # 64 partitions, filled once by kcat spreading records over all of them. BENCH_KAFKA_RECORDS (default
 # 1000000) sets the count. Peak RSS of ConnectKit's process is shown.
+# noida-db rewrites a snapshot of everything it holds after each change (a JSON file; ~5 s of a core
+# for 1M records, growing with what it holds): every timed run waits until it is quiet, and every
+# noida-db produce and e2e run starts on an emptied Kafka service (`noida-db reset kafka`), so that no
+# run shares the two cores with the snapshot of the run before it, and each client meets the same server.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${BENCH_KAFKA_RECORDS:-1000000}
@@ -58,21 +62,35 @@ secs() { cut -f2 <<<"$1"; }
 # kcat reads with the same receive.message.max.bytes as ours: noida-db answers a fetch with up to a
 # whole partition whatever fetch.max.bytes says.
 big=(-X receive.message.max.bytes=1000000000)
+# quiet: waits (at most 300 s) until noida-db's CPU time stops growing for half a second.
+quiet() {
+  local a b
+  b=$(awk '{print $14 + $15}' "/proc/$CONNECTKIT_NOIDA_PID/stat")
+  for _ in $(seq 1 600); do
+    sleep 0.5; a=$b; b=$(awk '{print $14 + $15}' "/proc/$CONNECTKIT_NOIDA_PID/stat")
+    [ "$a" = "$b" ] && return 0
+  done
+}
+noida_bin="$(python3 -c 'import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), "noida-db"))')"
+# fresh: empties noida-db's Kafka service (topics, groups, offsets), then waits until it is quiet.
+fresh() { (cd "$work" && "$noida_bin" reset kafka --yes --data-dir "$CONNECTKIT_NOIDA_DATA_DIR" >/dev/null 2>&1); quiet; }
 declare -a mkp mos mop kp os op jp mkc mkg moc moa kc kg oc oa
 for round in 1 2; do
-  mkp+=("$(time_of kcat -b "$mock" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
-  mos+=("$(time_of "$bin" send "$mock" "s$round" "$work/lines.json" "$n")")
-  out=$("$bin" produce "$mock" "o$round" "$work/lines.json" "$n"); mop+=("$(secs "$out")"); mrss=$(cut -f4 <<<"$out")
-  kp+=("$(time_of kcat -b "$noida" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
-  os+=("$(time_of "$bin" send "$noida" "s$round" "$work/lines.json" "$n")")
-  out=$("$bin" produce "$noida" "o$round" "$work/lines.json" "$n"); op+=("$(secs "$out")"); prss=$(cut -f4 <<<"$out")
-  out=$(java_worker "$noida" "j$round" "$work/lines.json" "$n"); jp+=("$(secs "$out")")
-  mkc+=("$(time_of kcat -b "$mock" -C -t m64 -e -q -o beginning)")
-  mkg+=("$(time_of kcat -b "$mock" -G "kcat-$round" m64 -e -q -X auto.offset.reset=earliest)")
-  out=$("$bin" consume "$mock" m64 "$n"); moc+=("$(secs "$out")"); moa+=("$(cut -f6 <<<"$out")"); mcrss=$(cut -f4 <<<"$out"); mfirst=$(cut -f5 <<<"$out")
-  kc+=("$(time_of kcat -b "$noida" -C -t k1 -e -q -o beginning "${big[@]}")")
-  kg+=("$(time_of kcat -b "$noida" -G "kcat-$round" k1 -e -q -X auto.offset.reset=earliest "${big[@]}")")
-  out=$("$bin" consume "$noida" k1 "$n"); oc+=("$(secs "$out")"); oa+=("$(cut -f6 <<<"$out")"); crss=$(cut -f4 <<<"$out"); first=$(cut -f5 <<<"$out")
+  quiet; mkp+=("$(time_of kcat -b "$mock" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
+  quiet; mos+=("$(time_of "$bin" send "$mock" "s$round" "$work/lines.json" "$n")")
+  quiet; out=$("$bin" produce "$mock" "o$round" "$work/lines.json" "$n"); mop+=("$(secs "$out")"); mrss=$(cut -f4 <<<"$out")
+  fresh; kp+=("$(time_of kcat -b "$noida" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")
+  fresh; os+=("$(time_of "$bin" send "$noida" "s$round" "$work/lines.json" "$n")")
+  fresh; out=$("$bin" produce "$noida" "o$round" "$work/lines.json" "$n"); op+=("$(secs "$out")"); prss=$(cut -f4 <<<"$out")
+  fresh; out=$(java_worker "$noida" "j$round" "$work/lines.json" "$n"); jp+=("$(secs "$out")")
+  quiet; mkc+=("$(time_of kcat -b "$mock" -C -t m64 -e -q -o beginning)")
+  quiet; mkg+=("$(time_of kcat -b "$mock" -G "kcat-$round" m64 -e -q -X auto.offset.reset=earliest)")
+  quiet; out=$("$bin" consume "$mock" m64 "$n"); moc+=("$(secs "$out")"); moa+=("$(cut -f6 <<<"$out")"); mcrss=$(cut -f4 <<<"$out"); mfirst=$(cut -f5 <<<"$out")
+  # The consume topic on noida-db: filled by kcat (not timed) on an emptied service.
+  fresh; kcat -b "$noida" -P -t k1 -X enable.idempotence=true -l "$work/lines.json"
+  quiet; kc+=("$(time_of kcat -b "$noida" -C -t k1 -e -q -o beginning "${big[@]}")")
+  quiet; kg+=("$(time_of kcat -b "$noida" -G "kcat-$round" k1 -e -q -X auto.offset.reset=earliest "${big[@]}")")
+  quiet; out=$("$bin" consume "$noida" k1 "$n"); oc+=("$(secs "$out")"); oa+=("$(cut -f6 <<<"$out")"); crss=$(cut -f4 <<<"$out"); first=$(cut -f5 <<<"$out")
 done
 # Instructions per record (callgrind: a count that does not move with the machine's load) of
 # KafkaProducer and of kcat -P on the mock cluster: the difference between 100 000 and 10 000 lines,
@@ -81,8 +99,8 @@ head -n 100000 "$work/lines.json" >"$work/l100k"; head -n 10000 "$work/lines.jso
 irs() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | awk '/Collected :/ {print $NF}'; }
 ik=$(( ($(irs kcat -b "$mock" -P -t ik1 -X enable.idempotence=true -l "$work/l100k") - $(irs kcat -b "$mock" -P -t ik2 -X enable.idempotence=true -l "$work/l10k")) / 90000 ))
 io=$(( ($(irs "$bin" send "$mock" io1 "$work/l100k" 100000) - $(irs "$bin" send "$mock" io2 "$work/l10k" 10000)) / 90000 ))
-e2e=$("$bin" e2e "$noida" e2e "$n")
-paced=$("$bin" e2e "$noida" e2e-paced $((n / 2)) 50000)
+fresh; e2e=$("$bin" e2e "$noida" e2e "$n")
+fresh; paced=$("$bin" e2e "$noida" e2e-paced $((n / 2)) 50000)
 
 printf '%-48s %12s %12s %8s %8s\n' "workload (baseline: kcat unless named)" "base rec/s" "ours rec/s" "ratio" "RSS MiB"
 row() { printf '%-48s %12s %12s %8.2f %8s\n' "$1" "$(rate "$2")" "$(rate "$3")" "$(echo "$2 / $3" | bc -l)" "$4"; }

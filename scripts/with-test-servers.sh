@@ -6,6 +6,8 @@
 #   CONNECTKIT_POSTGRES_URL  jdbc:postgresql://127.0.0.1:<port>/connectkit?user=postgres
 #   CONNECTKIT_MYSQL_URL     jdbc:mysql://127.0.0.1:<port>/connectkit?user=root
 #   CONNECTKIT_KAFKA_BOOTSTRAP 127.0.0.1:<port> (noida-db: transactions, read_committed)
+#   CONNECTKIT_NOIDA_PID, CONNECTKIT_NOIDA_DATA_DIR  noida-db's process and data directory (for
+#                              `noida-db reset kafka --data-dir …` and watching its CPU in benchmarks)
 #   CONNECTKIT_ELASTICSEARCH_URL http://127.0.0.1:<port> (noida-db's Elasticsearch 8 API)
 #   CONNECTKIT_OPENSEARCH_URL    http://127.0.0.1:<port> (osmem-server, OpenSearch 3 API)
 #   CONNECTKIT_S3_URL            http://127.0.0.1:<port> (moto_server: S3 API, no signature check)
@@ -86,6 +88,7 @@ kafka_pid=$!
 ready 200 "$kafka_dir/log" kcat -b "127.0.0.1:$kafka_port" -L -m 2
 
 export CONNECTKIT_KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port"
+export CONNECTKIT_NOIDA_PID=$kafka_pid CONNECTKIT_NOIDA_DATA_DIR="$kafka_dir/data"
 ready 200 "$kafka_dir/log" curl -sf "http://127.0.0.1:$es_port/"
 export CONNECTKIT_ELASTICSEARCH_URL="http://127.0.0.1:$es_port"
 

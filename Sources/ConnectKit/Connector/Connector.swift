@@ -123,7 +123,21 @@ public protocol SourceTask: AnyObject, SendableMetatype {
 extension SourceTask {
     public func initialize(context: any SourceTaskContext) {}
     public func commit() async throws {}
-    nonisolated(nonsending) public func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {}
+    nonisolated(nonsending) public func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
+        // The runtime asks once whether this no-op is the task's commitRecord, and stops calling it per record.
+        if let probe = DefaultCommitRecordProbe.current, probe.task == ObjectIdentifier(self) { probe.isDefault = true }
+    }
+}
+
+/// How the worker learns that a source task keeps the default, empty ``SourceTask/commitRecord(_:metadata:)``:
+/// it makes the first call with a probe naming the task, which only the default implementation marks (a task
+/// that overrides it, or forwards to another task's, leaves the probe unmarked). The probe is read by the
+/// same Swift task after the call returns.
+package final class DefaultCommitRecordProbe: @unchecked Sendable {
+    @TaskLocal package static var current: DefaultCommitRecordProbe?
+    package let task: ObjectIdentifier
+    package var isDefault = false
+    package init(task: ObjectIdentifier) { self.task = task }
 }
 
 /// Where an acknowledged record was written (`org.apache.kafka.clients.producer.RecordMetadata`).

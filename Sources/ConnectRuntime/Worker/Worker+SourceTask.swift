@@ -52,12 +52,26 @@ extension Worker {
         // Exactly-once: delivered records wait for their transaction's commit before commitRecord
         // (an aborted transaction's records are never committed).
         var awaitingTransaction: [PendingRecord] = []
+        // nil until the first call says whether the task keeps the default, empty commitRecord: then
+        // the records are not handed to it one by one (nothing would happen).
+        var commitRecordIsDefault: Bool? = nil
         func commitRecords(_ records: [PendingRecord]) async {
             for p in records {
+                if commitRecordIsDefault == true { return }
                 // Kafka passes the record as polled, and no metadata for one that was dropped.
                 let metadata = p.dropped ? nil : RecordMetadata(
                     topic: p.record.topic, partition: p.storedPartition >= 0 ? p.storedPartition : p.record.kafkaPartition ?? 0, offset: p.storedOffset)
-                do { try await task.commitRecord(p.original ?? p.record, metadata: metadata) } catch {
+                do {
+                    if commitRecordIsDefault == nil {
+                        let probe = DefaultCommitRecordProbe(task: ObjectIdentifier(task))
+                        defer { commitRecordIsDefault = probe.isDefault }
+                        try await DefaultCommitRecordProbe.$current.withValue(probe) {
+                            try await task.commitRecord(p.original ?? p.record, metadata: metadata)
+                        }
+                    } else {
+                        try await task.commitRecord(p.original ?? p.record, metadata: metadata)
+                    }
+                } catch {
                     log.warning("commitRecord failed: \(error)")
                 }
             }

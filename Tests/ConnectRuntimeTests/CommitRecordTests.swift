@@ -1,0 +1,77 @@
+import ConnectKit
+import Testing
+
+@testable import ConnectRuntime
+
+/// A task that keeps the default (empty) `commitRecord`.
+final class DefaultCommitTask: SourceTask {
+    required init() {}
+    var version: String { "test" }
+    func start(_ config: [String: String]) async throws {}
+    func poll() async throws -> [SourceRecord] { [] }
+    func stop() async throws {}
+}
+
+final class ForwardingCommitSource: SourceConnector {
+    var config: [String: String] = [:]
+    required init() {}
+    var version: String { "test" }
+    var configDef: ConfigDef { ConfigDef().define("hub.id", .string, importance: .high, documentation: "") }
+    var taskType: any SourceTask.Type { ForwardingCommitTask.self }
+    func start(_ config: [String: String]) async throws { self.config = config }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
+    func stop() async throws {}
+}
+
+/// Polls as ``CountingSourceTask``; its `commitRecord` counts each record and forwards it to a task
+/// that keeps the default one — a wrapper the worker must keep calling for every record.
+final class ForwardingCommitTask: SourceTask {
+    let counting = CountingSourceTask()
+    let inner = DefaultCommitTask()
+    required init() {}
+    var version: String { "test" }
+    func initialize(context: any SourceTaskContext) { counting.initialize(context: context) }
+    func start(_ config: [String: String]) async throws { try await counting.start(config) }
+    func poll() async throws -> [SourceRecord] { try await counting.poll() }
+    func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
+        Hub.shared.update(counting.id) { $0.committedRecords.append(record.value.int64Value!) }
+        try await inner.commitRecord(record, metadata: metadata)
+    }
+    func stop() async throws {}
+}
+
+@Suite("commitRecord")
+struct CommitRecordTests {
+    /// Only the default implementation marks the probe, and only for the task the probe names: the
+    /// worker then stops calling that task's commitRecord record by record.
+    @Test func theDefaultImplementationAnswersTheProbeForItsOwnTask() async throws {
+        let task = DefaultCommitTask()
+        let other = DefaultCommitTask()
+        let record = SourceRecord(sourcePartition: [:], sourceOffset: [:], topic: "t", valueSchema: nil, value: .null)
+        let mine = DefaultCommitRecordProbe(task: ObjectIdentifier(task))
+        try await DefaultCommitRecordProbe.$current.withValue(mine) { try await task.commitRecord(record, metadata: nil) }
+        #expect(mine.isDefault)
+        let theirs = DefaultCommitRecordProbe(task: ObjectIdentifier(task))
+        try await DefaultCommitRecordProbe.$current.withValue(theirs) { try await other.commitRecord(record, metadata: nil) }
+        #expect(!theirs.isDefault)
+        let overriding = CountingSourceTask()
+        let probe = DefaultCommitRecordProbe(task: ObjectIdentifier(overriding))
+        overriding.id = "probe-overriding"
+        try await DefaultCommitRecordProbe.$current.withValue(probe) {
+            try await overriding.commitRecord(SourceRecord(sourcePartition: [:], sourceOffset: [:], topic: "t", valueSchema: .int64, value: .int64(1)), metadata: nil)
+        }
+        #expect(!probe.isDefault)
+        try await task.commitRecord(record, metadata: nil)  // without a probe: nothing to answer
+    }
+
+    /// A task whose commitRecord forwards to another task's default one still gets every record.
+    @Test func aForwardingCommitRecordGetsEveryRecord() async throws {
+        var registry = testRegistry()
+        registry.register(.source(ForwardingCommitSource.self), name: "ForwardingCommit")
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
+        try worker.add(["name": "fwd", "connector.class": "ForwardingCommit", "hub.id": "fwd-src", "count": "300"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "fwd-sink", "topics": "numbers"])
+        try await runWorker(worker, timeout: .seconds(30)) { Hub.shared.get("fwd-src").committedRecords.count >= 300 }
+        #expect(Hub.shared.get("fwd-src").committedRecords == Array(0..<300))
+    }
+}
