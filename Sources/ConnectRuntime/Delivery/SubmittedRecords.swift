@@ -51,8 +51,20 @@ final class PendingRecord: @unchecked Sendable {
 
     var isUnreceived: Bool { remaining.load(ordering: .relaxed) == 0 }
 
-    /// Receivers that still have to flush the record.
-    var receiversLeft: Int { remaining.load(ordering: .acquiring) }
+    /// One receiver leaves the record unless it is the last one: `true` when it left (others still
+    /// have to flush it, so the record is not done), `false` when it is the last receiver (the
+    /// record stays with it, to be handed on). One atomic step: a check followed by a separate
+    /// decrement could see another receiver finish in between, and the record would then be neither
+    /// acknowledged nor handed on.
+    func receiverLeavesUnlessLast() -> Bool {
+        var current = remaining.load(ordering: .acquiring)
+        while current > 1 {
+            let (exchanged, original) = remaining.compareExchange(expected: current, desired: current - 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
 
     /// A record held for a topic nobody read (one placeholder receiver) is handed to `count`
     /// receivers: the placeholder becomes the first of them.

@@ -130,9 +130,9 @@ final class Router: Sendable {
             for (_, (q, ds)) in byQueue { q.send(ds) }
             return
         }
-        let onlyThere = deliveries.filter { $0.receiversLeft == 1 }
-        PendingRecord.acknowledgeAll(deliveries.filter { $0.receiversLeft > 1 && $0.receiverDone() })
-        rehome(onlyThere)
+        // Where other sinks still receive a record, this connector leaves it; where this connector
+        // is its last receiver (the others flushed it, even while this runs), it is rehomed.
+        rehome(deliveries.filter { !$0.receiverLeavesUnlessLast() })
     }
 
     /// Whether a sink connector reads the topic.
