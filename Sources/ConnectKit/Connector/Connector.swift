@@ -113,7 +113,9 @@ public protocol SourceTask: AnyObject, SendableMetatype {
     func commit() async throws
 
     /// Called once per record after the sink (or Kafka) acknowledged it. `metadata` says where it
-    /// was written; `nil` when a transformation dropped the record.
+    /// was written; `nil` when a transformation dropped the record. A task that keeps the default
+    /// (empty) implementation is called for its first record only: the runtime then knows there is
+    /// nothing to do per record (Kafka's worker calls it for every record regardless).
     nonisolated(nonsending) func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws
 
     /// Stops the task and releases what it holds.
