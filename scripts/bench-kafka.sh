@@ -8,7 +8,8 @@
 #            and Kafka Connect 4.3's own Java worker (scripts/bench/JavaConnectWorker.java: Worker +
 #            StandaloneHerder, FileStreamSourceConnector, StringConverter) on the same lines (noida-db only: the
 #            Java clients cannot talk to librdkafka's mock cluster)
-#   consume: kcat -G (a consumer group, as a sink's) and     vs  Kafka → a discarding sink task (its group; and,
+#   consume: kcat -G (a consumer group, as a sink's) and     vs  Kafka → a discarding sink task (its group, committing
+#                                                                  every 5 s as kcat -G's auto-commit does; and,
 #            kcat -C -e (partitions assigned, no group)            beside kcat -C, from its first records put: after
 #                                                                  the group's join, which kcat -C does not do)
 #   e2e:     DataGen's records → Kafka → a discarding sink: records/s, p50/p99 ms from poll to the sink's flush
@@ -62,18 +63,25 @@ secs() { cut -f2 <<<"$1"; }
 # kcat reads with the same receive.message.max.bytes as ours: noida-db answers a fetch with up to a
 # whole partition whatever fetch.max.bytes says.
 big=(-X receive.message.max.bytes=1000000000)
-# quiet: waits (at most 300 s) until noida-db's CPU time stops growing for half a second.
+# quiet: waits until noida-db's CPU time stays the same over two half-second looks (its snapshot of
+# everything it holds, written after each change, is over); after 300 s it says so and goes on.
 quiet() {
-  local a b
+  local a b still=0
   b=$(awk '{print $14 + $15}' "/proc/$CONNECTKIT_NOIDA_PID/stat")
   for _ in $(seq 1 600); do
     sleep 0.5; a=$b; b=$(awk '{print $14 + $15}' "/proc/$CONNECTKIT_NOIDA_PID/stat")
-    [ "$a" = "$b" ] && return 0
+    if [ "$a" = "$b" ]; then still=$((still + 1)); else still=0; fi
+    [ "$still" -ge 2 ] && return 0
   done
+  echo "noida-db is still busy after 300 s; timing anyway" >&2
 }
 noida_bin="$(python3 -c 'import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), "noida-db"))')"
 # fresh: empties noida-db's Kafka service (topics, groups, offsets), then waits until it is quiet.
-fresh() { (cd "$work" && "$noida_bin" reset kafka --yes --data-dir "$CONNECTKIT_NOIDA_DATA_DIR" >/dev/null 2>&1); quiet; }
+fresh() {
+  (cd "$work" && timeout 120 "$noida_bin" reset kafka --yes --data-dir "$CONNECTKIT_NOIDA_DATA_DIR" >"$work/reset.out" 2>&1) \
+    || { echo "noida-db reset kafka failed:" >&2; grep -v GLIBC "$work/reset.out" >&2; exit 1; }
+  quiet
+}
 declare -a mkp mos mop kp os op jp mkc mkg moc moa kc kg oc oa
 for round in 1 2; do
   quiet; mkp+=("$(time_of kcat -b "$mock" -P -t "k$round" -X enable.idempotence=true -l "$work/lines.json")")

@@ -40,6 +40,35 @@ final class ForwardingCommitTask: SourceTask {
     func stop() async throws {}
 }
 
+final class ThrowingFirstCommitSource: SourceConnector {
+    var config: [String: String] = [:]
+    required init() {}
+    var version: String { "test" }
+    var configDef: ConfigDef { ConfigDef().define("hub.id", .string, importance: .high, documentation: "") }
+    var taskType: any SourceTask.Type { ThrowingFirstCommitTask.self }
+    func start(_ config: [String: String]) async throws { self.config = config }
+    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
+    func stop() async throws {}
+}
+
+/// Counts each record's commitRecord and throws on the first (the probe's call): the worker logs it
+/// and goes on calling it.
+final class ThrowingFirstCommitTask: SourceTask {
+    let counting = CountingSourceTask()
+    var calls = 0
+    required init() {}
+    var version: String { "test" }
+    func initialize(context: any SourceTaskContext) { counting.initialize(context: context) }
+    func start(_ config: [String: String]) async throws { try await counting.start(config) }
+    func poll() async throws -> [SourceRecord] { try await counting.poll() }
+    func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
+        Hub.shared.update(counting.id) { $0.committedRecords.append(record.value.int64Value!) }
+        calls += 1
+        if calls == 1 { throw ConnectError("the first commitRecord fails") }
+    }
+    func stop() async throws {}
+}
+
 @Suite("commitRecord")
 struct CommitRecordTests {
     /// Only the default implementation marks the probe, and only for the task the probe names: the
@@ -73,5 +102,17 @@ struct CommitRecordTests {
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "fwd-sink", "topics": "numbers"])
         try await runWorker(worker, timeout: .seconds(30)) { Hub.shared.get("fwd-src").committedRecords.count >= 300 }
         #expect(Hub.shared.get("fwd-src").committedRecords == Array(0..<300))
+    }
+
+    /// An override that throws on its first call (the one that carries the probe) is still called
+    /// for every record after it.
+    @Test func anOverrideThatThrowsFirstGetsEveryRecord() async throws {
+        var registry = testRegistry()
+        registry.register(.source(ThrowingFirstCommitSource.self), name: "ThrowingFirstCommit")
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
+        try worker.add(["name": "thr", "connector.class": "ThrowingFirstCommit", "hub.id": "thr-src", "count": "300"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "thr-sink", "topics": "numbers"])
+        try await runWorker(worker, timeout: .seconds(30)) { Hub.shared.get("thr-src").committedRecords.count >= 300 }
+        #expect(Hub.shared.get("thr-src").committedRecords == Array(0..<300))
     }
 }

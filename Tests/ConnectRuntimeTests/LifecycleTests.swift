@@ -144,6 +144,28 @@ struct LifecycleTests {
         worker.stop()
         try await run.value
     }
+
+    /// Two sinks read the topic; one never flushes and is removed. The records the other one flushed
+    /// are acknowledged (each flushed once there: in Kafka each sink connector's group reads on its
+    /// own), and the source's offsets advance to the end.
+    @Test func removingOneOfTwoSinksAcknowledgesWhatTheOtherFlushed() async throws {
+        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20", "offset.flush.timeout.ms": "200"]), registry: statusRegistry(), logger: quiet)
+        let run = Task { try await worker.run() }
+        try worker.add(["name": "stuck", "connector.class": "Recording", "hub.id": "two-stuck", "mode": "failflush", "topics": "numbers"])
+        try worker.add(["name": "ok", "connector.class": "Recording", "hub.id": "two-ok", "topics": "numbers"])
+        try await eventually("both sinks to run") { worker.status("stuck")?.tasks.first?.state == .running && worker.status("ok")?.tasks.first?.state == .running }
+        try worker.add(["name": "count", "connector.class": "Counting", "hub.id": "two-src", "count": "300"])
+        try await eventually("both sinks to get the records") {
+            Hub.shared.get("two-stuck").delivered.count >= 300 && Set(Hub.shared.get("two-ok").flushed) == Set(0..<300)
+        }
+        #expect(Hub.shared.get("two-src").committedRecords.count < 300)  // the stuck sink holds them
+        try await worker.herder.deleteConnector("stuck")
+        try await eventually("all offsets committed") { Hub.shared.get("two-src").committedRecords.count >= 300 }
+        #expect(Hub.shared.get("two-ok").flushed.sorted() == Array(0..<300))  // once each: nothing handed on again
+        #expect(worker.status("count")?.tasks.first?.waiting == [])
+        worker.stop()
+        try await run.value
+    }
 }
 
 @Suite("Metrics")

@@ -11,7 +11,8 @@
 //                                               librdkafka wrapper under the runtime), every delivery report
 //                                               counted: kcat's own work (`kcat -P -l file`), nothing more
 //   KafkaWork consume <bootstrap> <topic> <n>   Kafka → a sink that discards (ByteArrayConverter), until n
-//                                               records were put (beside `kcat -C -e`); also prints the seconds
+//                                               records were put (beside `kcat -C -e`; its group commits every
+//                                               5 s, as kcat -G's auto-commit); also prints the seconds
 //                                               until the first records were put and from them to the last
 //   KafkaWork e2e <bootstrap> <topic> <n> [rate] DataGen's records (JsonConverter) → Kafka → a discarding sink;
 //                                               also the p50/p99 latency from poll to the sink's flush, after
@@ -236,8 +237,11 @@ case "send":
     report(sent, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 case "consume":
     let (bootstrap, topic, n) = (args[2], args[3], Int(args[4])!)
+    // The sink group commits every 5 s, as kcat -G (librdkafka's auto.commit.interval.ms): on noida-db
+    // every commit is a change it writes a snapshot of everything for, on the cores both share.
     let w = try worker(bootstrap, ["value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
-                                   "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter"])
+                                   "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+                                   "offset.flush.interval.ms": "5000"])
     try w.add(["name": "consume-\(UUID().uuidString.prefix(8))", "connector.class": "DiscardSink", "topics": topic])
     let seconds = try await timed(w) { DiscardSink.put.load(ordering: .relaxed) >= n }
     // Also: seconds until the first records arrived (joining the consumer group, the first fetch).

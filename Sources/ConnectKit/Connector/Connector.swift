@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What source and sink connectors share (`org.apache.kafka.connect.connector.Connector`).
 ///
 /// ## Threading
@@ -127,7 +129,7 @@ extension SourceTask {
     public func commit() async throws {}
     nonisolated(nonsending) public func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
         // The runtime asks once whether this no-op is the task's commitRecord, and stops calling it per record.
-        if let probe = DefaultCommitRecordProbe.current, probe.task == ObjectIdentifier(self) { probe.isDefault = true }
+        if let probe = DefaultCommitRecordProbe.current, probe.task == ObjectIdentifier(self) { probe.answered.store(true, ordering: .relaxed) }
     }
 }
 
@@ -135,11 +137,13 @@ extension SourceTask {
 /// it makes the first call with a probe naming the task, which only the default implementation marks (a task
 /// that overrides it, or forwards to another task's, leaves the probe unmarked). The probe is read by the
 /// same Swift task after the call returns.
-package final class DefaultCommitRecordProbe: @unchecked Sendable {
+package final class DefaultCommitRecordProbe: Sendable {
     @TaskLocal package static var current: DefaultCommitRecordProbe?
     package let task: ObjectIdentifier
-    package var isDefault = false
+    fileprivate let answered = Atomic<Bool>(false)
     package init(task: ObjectIdentifier) { self.task = task }
+    /// Whether the task's commitRecord is the default implementation (it answered the probe).
+    package var isDefault: Bool { answered.load(ordering: .relaxed) }
 }
 
 /// Where an acknowledged record was written (`org.apache.kafka.clients.producer.RecordMetadata`).

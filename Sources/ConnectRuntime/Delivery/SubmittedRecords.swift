@@ -17,6 +17,8 @@ final class PendingRecord: @unchecked Sendable {
     let producedAt: Int64
     let tracker: SubmittedRecords
     private let remaining: Atomic<Int>
+    /// Some receiver flushed the record (a sink, or the transport that stored it).
+    private let flushedOnce = Atomic<Bool>(false)
     /// Guarded by the tracker's lock.
     fileprivate var acked = false
     /// The task gave the record up (its delivery failed, or the transport never took it): nobody
@@ -46,8 +48,13 @@ final class PendingRecord: @unchecked Sendable {
 
     /// One receiver has flushed the record; `true` when it was the last.
     func receiverDone() -> Bool {
-        remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+        flushedOnce.store(true, ordering: .relaxed)  // published by the decrement's release
+        return remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
     }
+
+    /// Whether a receiver flushed the record (read after ``receiverLeavesUnlessLast()``, whose
+    /// acquiring load makes an earlier receiver's flush visible).
+    var wasFlushed: Bool { flushedOnce.load(ordering: .relaxed) }
 
     var isUnreceived: Bool { remaining.load(ordering: .relaxed) == 0 }
 
@@ -58,6 +65,7 @@ final class PendingRecord: @unchecked Sendable {
     /// acknowledged nor handed on.
     func receiverLeavesUnlessLast() -> Bool {
         var current = remaining.load(ordering: .acquiring)
+        assert(current >= 1, "a receiver leaves a record it does not hold")
         while current > 1 {
             let (exchanged, original) = remaining.compareExchange(expected: current, desired: current - 1, ordering: .acquiringAndReleasing)
             if exchanged { return true }

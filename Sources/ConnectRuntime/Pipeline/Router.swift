@@ -118,8 +118,10 @@ final class Router: Sendable {
     }
 
     /// Deliveries that reached a retired queue of `connector`: to its current queue for their
-    /// partition; when the connector is gone, acknowledged for it (other sinks still receive them)
-    /// or, where it was their last receiver, rehomed.
+    /// partition. When the connector is gone it leaves them (the other sinks that receive them
+    /// acknowledge them); where it was their last receiver, a record another sink already flushed is
+    /// acknowledged (handing it on would give that sink a duplicate — in Kafka each sink connector's
+    /// group reads on alone), and one nobody flushed is rehomed (held for the next reader of its topic).
     func redeliver(_ deliveries: [Delivery], connector: String) {
         if let target = state.withLock({ s in s.targets.first { $0.connector == connector } }) {
             var byQueue: [ObjectIdentifier: (DeliveryQueue, [Delivery])] = [:]
@@ -130,9 +132,17 @@ final class Router: Sendable {
             for (_, (q, ds)) in byQueue { q.send(ds) }
             return
         }
-        // Where other sinks still receive a record, this connector leaves it; where this connector
-        // is its last receiver (the others flushed it, even while this runs), it is rehomed.
-        rehome(deliveries.filter { !$0.receiverLeavesUnlessLast() })
+        var flushedElsewhere: [Delivery] = []
+        var unread: [Delivery] = []
+        for d in deliveries where !d.receiverLeavesUnlessLast() {
+            if d.wasFlushed {
+                if d.receiverDone() { flushedElsewhere.append(d) }
+            } else {
+                unread.append(d)
+            }
+        }
+        PendingRecord.acknowledgeAll(flushedElsewhere)
+        rehome(unread)
     }
 
     /// Whether a sink connector reads the topic.

@@ -85,7 +85,8 @@ extension Worker {
             let waiting = stage?.waiting ?? 0
             metrics.setActive(waiting + tracker.outstanding)
             if transactional != nil {
-                awaitingTransaction += records
+                // Kept for commitRecord until their transaction commits — unless the task keeps the default.
+                if commitRecordIsDefault != true { awaitingTransaction += records }
             } else {
                 await commitRecords(records)
             }
