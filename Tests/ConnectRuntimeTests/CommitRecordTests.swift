@@ -12,22 +12,21 @@ final class DefaultCommitTask: SourceTask {
     func stop() async throws {}
 }
 
-final class ForwardingCommitSource: SourceConnector {
+/// A source connector running one task of type `Task` (a ``CommittingTask``).
+final class CommitTestSource<Task: CommittingTask>: SourceConnector {
     var config: [String: String] = [:]
     required init() {}
     var version: String { "test" }
     var configDef: ConfigDef { ConfigDef().define("hub.id", .string, importance: .high, documentation: "") }
-    var taskType: any SourceTask.Type { ForwardingCommitTask.self }
+    var taskType: any SourceTask.Type { Task.self }
     func start(_ config: [String: String]) async throws { self.config = config }
     func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
     func stop() async throws {}
 }
 
-/// Polls as ``CountingSourceTask``; its `commitRecord` counts each record and forwards it to a task
-/// that keeps the default one — a wrapper the worker must keep calling for every record.
-final class ForwardingCommitTask: SourceTask {
+/// Polls as ``CountingSourceTask``; its `commitRecord` counts each record in the hub.
+class CommittingTask: SourceTask {
     let counting = CountingSourceTask()
-    let inner = DefaultCommitTask()
     required init() {}
     var version: String { "test" }
     func initialize(context: any SourceTaskContext) { counting.initialize(context: context) }
@@ -35,38 +34,28 @@ final class ForwardingCommitTask: SourceTask {
     func poll() async throws -> [SourceRecord] { try await counting.poll() }
     func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
         Hub.shared.update(counting.id) { $0.committedRecords.append(record.value.int64Value!) }
-        try await inner.commitRecord(record, metadata: metadata)
     }
     func stop() async throws {}
 }
 
-final class ThrowingFirstCommitSource: SourceConnector {
-    var config: [String: String] = [:]
-    required init() {}
-    var version: String { "test" }
-    var configDef: ConfigDef { ConfigDef().define("hub.id", .string, importance: .high, documentation: "") }
-    var taskType: any SourceTask.Type { ThrowingFirstCommitTask.self }
-    func start(_ config: [String: String]) async throws { self.config = config }
-    func taskConfigs(maxTasks: Int) async throws -> [[String: String]] { [config] }
-    func stop() async throws {}
+/// Forwards each record to a task that keeps the default `commitRecord` — a wrapper the worker must
+/// keep calling for every record.
+final class ForwardingCommitTask: CommittingTask {
+    let inner = DefaultCommitTask()
+    override func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
+        try await super.commitRecord(record, metadata: metadata)
+        try await inner.commitRecord(record, metadata: metadata)
+    }
 }
 
-/// Counts each record's commitRecord and throws on the first (the probe's call): the worker logs it
-/// and goes on calling it.
-final class ThrowingFirstCommitTask: SourceTask {
-    let counting = CountingSourceTask()
+/// Throws on its first call (the probe's): the worker logs it and goes on calling it.
+final class ThrowingFirstCommitTask: CommittingTask {
     var calls = 0
-    required init() {}
-    var version: String { "test" }
-    func initialize(context: any SourceTaskContext) { counting.initialize(context: context) }
-    func start(_ config: [String: String]) async throws { try await counting.start(config) }
-    func poll() async throws -> [SourceRecord] { try await counting.poll() }
-    func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
-        Hub.shared.update(counting.id) { $0.committedRecords.append(record.value.int64Value!) }
+    override func commitRecord(_ record: SourceRecord, metadata: RecordMetadata?) async throws {
+        try await super.commitRecord(record, metadata: metadata)
         calls += 1
         if calls == 1 { throw ConnectError("the first commitRecord fails") }
     }
-    func stop() async throws {}
 }
 
 @Suite("commitRecord")
@@ -96,7 +85,7 @@ struct CommitRecordTests {
     /// A task whose commitRecord forwards to another task's default one still gets every record.
     @Test func aForwardingCommitRecordGetsEveryRecord() async throws {
         var registry = testRegistry()
-        registry.register(.source(ForwardingCommitSource.self), name: "ForwardingCommit")
+        registry.register(.source(CommitTestSource<ForwardingCommitTask>.self), name: "ForwardingCommit")
         let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
         try worker.add(["name": "fwd", "connector.class": "ForwardingCommit", "hub.id": "fwd-src", "count": "300"])
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "fwd-sink", "topics": "numbers"])
@@ -108,7 +97,7 @@ struct CommitRecordTests {
     /// for every record after it.
     @Test func anOverrideThatThrowsFirstGetsEveryRecord() async throws {
         var registry = testRegistry()
-        registry.register(.source(ThrowingFirstCommitSource.self), name: "ThrowingFirstCommit")
+        registry.register(.source(CommitTestSource<ThrowingFirstCommitTask>.self), name: "ThrowingFirstCommit")
         let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
         try worker.add(["name": "thr", "connector.class": "ThrowingFirstCommit", "hub.id": "thr-src", "count": "300"])
         try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "thr-sink", "topics": "numbers"])
