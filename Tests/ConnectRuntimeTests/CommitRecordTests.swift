@@ -82,26 +82,17 @@ struct CommitRecordTests {
         try await task.commitRecord(record, metadata: nil)  // without a probe: nothing to answer
     }
 
-    /// A task whose commitRecord forwards to another task's default one still gets every record.
-    @Test func aForwardingCommitRecordGetsEveryRecord() async throws {
+    /// A task whose commitRecord forwards to another task's default one, and an override that throws
+    /// on its first call (the one that carries the probe), are still called for every record.
+    @Test(arguments: ["ForwardingCommit", "ThrowingFirstCommit"])
+    func anOverrideGetsEveryRecord(_ connector: String) async throws {
         var registry = testRegistry()
         registry.register(.source(CommitTestSource<ForwardingCommitTask>.self), name: "ForwardingCommit")
-        let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
-        try worker.add(["name": "fwd", "connector.class": "ForwardingCommit", "hub.id": "fwd-src", "count": "300"])
-        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "fwd-sink", "topics": "numbers"])
-        try await runWorker(worker, timeout: .seconds(30)) { Hub.shared.get("fwd-src").committedRecords.count >= 300 }
-        #expect(Hub.shared.get("fwd-src").committedRecords == Array(0..<300))
-    }
-
-    /// An override that throws on its first call (the one that carries the probe) is still called
-    /// for every record after it.
-    @Test func anOverrideThatThrowsFirstGetsEveryRecord() async throws {
-        var registry = testRegistry()
         registry.register(.source(CommitTestSource<ThrowingFirstCommitTask>.self), name: "ThrowingFirstCommit")
         let worker = try Worker(config: try WorkerConfig(["offset.flush.interval.ms": "20"]), registry: registry, logger: quiet)
-        try worker.add(["name": "thr", "connector.class": "ThrowingFirstCommit", "hub.id": "thr-src", "count": "300"])
-        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "thr-sink", "topics": "numbers"])
-        try await runWorker(worker, timeout: .seconds(30)) { Hub.shared.get("thr-src").committedRecords.count >= 300 }
-        #expect(Hub.shared.get("thr-src").committedRecords == Array(0..<300))
+        try worker.add(["name": "src", "connector.class": connector, "hub.id": "\(connector)-src", "count": "300"])
+        try worker.add(["name": "rec", "connector.class": "Recording", "hub.id": "\(connector)-sink", "topics": "numbers"])
+        try await runWorker(worker, timeout: .seconds(30)) { Hub.shared.get("\(connector)-src").committedRecords.count >= 300 }
+        #expect(Hub.shared.get("\(connector)-src").committedRecords == Array(0..<300))
     }
 }
